@@ -1,0 +1,55 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// Vigil: audits how robust an image classifier is on real video.
+/// Module boundaries follow the design notes: C libraries sit behind thin system-library shims,
+/// the tensor/graph/ONNX stack knows nothing of video, and the CLI only parses and wires.
+let package = Package(
+    name: "Vigil",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vigil", targets: ["vigil"]),
+        .library(name: "VigilKit", targets: ["Pipeline", "Robustness", "Reporting", "MediaIO", "Imaging", "ONNXImport", "Graph", "TensorCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+    ],
+    targets: [
+        // C shims: module map + shim.h only.
+        .systemLibrary(name: "CAVUtil", pkgConfig: "libavutil", providers: [.apt(["libavutil-dev"])]),
+        .systemLibrary(name: "CAVCodec", pkgConfig: "libavcodec", providers: [.apt(["libavcodec-dev"])]),
+        .systemLibrary(name: "CAVFormat", pkgConfig: "libavformat", providers: [.apt(["libavformat-dev"])]),
+        .systemLibrary(name: "CSwScale", pkgConfig: "libswscale", providers: [.apt(["libswscale-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        .target(name: "TensorCore", dependencies: ["COpenBLAS"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        .target(name: "Graph", dependencies: ["TensorCore"]),
+        .target(name: "ONNXImport", dependencies: ["Graph", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .target(name: "Imaging", dependencies: ["CPNG"]),
+        .target(name: "MediaIO", dependencies: ["CAVUtil", "CAVCodec", "CAVFormat", "CSwScale", "Imaging"]),
+        .target(name: "Robustness", dependencies: ["Graph", "ONNXImport", "Imaging"]),
+        .target(name: "Reporting", dependencies: ["Robustness", "Imaging"]),
+        .target(name: "Pipeline", dependencies: ["MediaIO", "Robustness", "Reporting", "Imaging"]),
+        .executableTarget(name: "vigil", dependencies: [
+            "Pipeline", "MediaIO", "Robustness", "Reporting", "ONNXImport", "Graph",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "VigilBench", dependencies: [
+            "Pipeline", "MediaIO", "Robustness", "ONNXImport", "Graph", "TensorCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+        .testTarget(name: "GraphTests", dependencies: ["Graph", "TensorCore", "TestSupport"]),
+        .testTarget(name: "ONNXImportTests", dependencies: ["ONNXImport", "Graph", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
+        .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "Imaging", "TestSupport"]),
+        .testTarget(name: "RobustnessTests", dependencies: ["Robustness", "Graph", "Imaging", "TestSupport"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Robustness", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
+    ]
+)

@@ -1,0 +1,3 @@
+#pragma once
+#include <cblas.h>
+/// OpenBLAS thread control (declared in openblas_config.h / cblas.h).
