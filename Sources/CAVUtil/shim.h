@@ -16,3 +16,8 @@ static inline int vigil_averror_invaliddata(void) { return AVERROR_INVALIDDATA; 
 static inline int vigil_averror_decoder_not_found(void) { return AVERROR_DECODER_NOT_FOUND; }
 static inline int vigil_averror_exit(void) { return AVERROR_EXIT; }
 static inline int64_t vigil_av_nopts_value(void) { return AV_NOPTS_VALUE; }
+static inline int vigil_averror_stream_not_found(void) { return AVERROR_STREAM_NOT_FOUND; }
+static inline int vigil_averror_protocol_not_found(void) { return AVERROR_PROTOCOL_NOT_FOUND; }
+static inline int vigil_averror_demuxer_not_found(void) { return AVERROR_DEMUXER_NOT_FOUND; }
+static inline int vigil_averror_encoder_not_found(void) { return AVERROR_ENCODER_NOT_FOUND; }
+static inline int vigil_averror_http_not_found(void) { return AVERROR_HTTP_NOT_FOUND; }

@@ -1,0 +1,1 @@
+// Graph module. See the design notes for its responsibilities.

@@ -1,0 +1,37 @@
+import CAVCodec
+import CAVFormat
+import CAVUtil
+import CSwScale
+
+/// Facts about the FFmpeg libraries MediaIO is linked against, and process-wide FFmpeg settings.
+public enum FFmpegLibrary {
+    /// The linked library versions, e.g. `"libavformat 59.27.100, libavcodec 59.37.100, ..."`,
+    /// for report provenance (`avformat_version()` and friends).
+    public static var versionString: String {
+        func v(_ name: String, _ n: UInt32) -> String { "\(name) \(n >> 16).\((n >> 8) & 0xff).\(n & 0xff)" }
+        return [v("libavformat", avformat_version()), v("libavcodec", avcodec_version()),
+                v("libavutil", avutil_version()), v("libswscale", swscale_version())].joined(separator: ", ")
+    }
+
+    /// Whether libx264 (H.264 encoding) is available; `VideoSink` falls back to MPEG-4 Part 2 otherwise.
+    public static var hasLibx264: Bool { avcodec_find_encoder_by_name("libx264") != nil }
+
+    /// Sets FFmpeg's own log level (`av_log_set_level`), e.g. `AV_LOG_ERROR` (16) to see decoder complaints.
+    /// MediaIO sets it to quiet on first use unless the environment variable `VIGIL_FFMPEG_LOGLEVEL` holds a number.
+    public static func setLogLevel(_ level: Int32) { av_log_set_level(level) }
+
+    /// One-time process set-up: log level and network initialisation. Idempotent.
+    static let initialize: Void = {
+        if let s = getenvString("VIGIL_FFMPEG_LOGLEVEL"), let n = Int32(s) {
+            av_log_set_level(n)
+        } else {
+            av_log_set_level(AV_LOG_QUIET)
+        }
+        avformat_network_init()
+    }()
+}
+
+func getenvString(_ name: String) -> String? {
+    guard let p = getenv(name) else { return nil }
+    return String(cString: p)
+}

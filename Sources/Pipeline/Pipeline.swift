@@ -1,0 +1,1 @@
+// Pipeline module. See the design notes for its responsibilities.

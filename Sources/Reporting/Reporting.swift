@@ -1,0 +1,1 @@
+// Reporting module. See the design notes for its responsibilities.

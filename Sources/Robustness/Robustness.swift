@@ -1,0 +1,1 @@
+// Robustness module. See the design notes for its responsibilities.

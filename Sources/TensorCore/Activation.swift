@@ -1,0 +1,75 @@
+import Foundation
+
+/// A pointwise activation that a producing kernel can apply in its epilogue.
+public enum Activation: Sendable, Equatable, Hashable {
+    case identity
+    case relu
+    /// min(max(x, lo), hi): ReLU6 is `.clip(0, 6)`.
+    case clip(Float, Float)
+    case leakyRelu(alpha: Float)
+    case sigmoid
+    /// max(0, min(1, alpha*x + beta)).
+    case hardSigmoid(alpha: Float, beta: Float)
+    /// x * hardSigmoid(x; 1/6, 1/2).
+    case hardSwish
+    case tanh
+    case elu(alpha: Float)
+    case selu(alpha: Float, gamma: Float)
+    case softplus
+
+    /// f(x) for one value.
+    @inlinable public func apply(_ x: Float) -> Float {
+        switch self {
+        case .identity: return x
+        case .relu: return x > 0 ? x : 0
+        case let .clip(lo, hi): return min(max(x, lo), hi)
+        case let .leakyRelu(a): return x >= 0 ? x : a * x
+        case .sigmoid: return 1 / (1 + Foundation.exp(-x))
+        case let .hardSigmoid(a, b): return max(0, min(1, a * x + b))
+        case .hardSwish: return x * max(0, min(1, x / 6 + 0.5))
+        case .tanh: return Foundation.tanh(x)
+        case let .elu(a): return x >= 0 ? x : a * (Foundation.exp(x) - 1)
+        case let .selu(a, g): return x > 0 ? g * x : g * (a * Foundation.exp(x) - a)
+        case .softplus: return x > 20 ? x : Foundation.log1p(Foundation.exp(x))
+        }
+    }
+
+    /// df/dx at input x (y = f(x) given for the cheap forms).
+    @inlinable public func derivative(x: Float, y: Float) -> Float {
+        switch self {
+        case .identity: return 1
+        case .relu: return x > 0 ? 1 : 0
+        case let .clip(lo, hi): return (x > lo && x < hi) ? 1 : 0
+        case let .leakyRelu(a): return x >= 0 ? 1 : a
+        case .sigmoid: return y * (1 - y)
+        case let .hardSigmoid(a, b): let t = a * x + b; return (t > 0 && t < 1) ? a : 0
+        case .hardSwish: return x < -3 ? 0 : (x > 3 ? 1 : x / 3 + 0.5)
+        case .tanh: return 1 - y * y
+        case let .elu(a): return x >= 0 ? 1 : y + a
+        case let .selu(a, g): return x > 0 ? g : g * a * Foundation.exp(x)
+        case .softplus: return 1 / (1 + Foundation.exp(-x))
+        }
+    }
+
+    /// Applies in place over `count` values.
+    @inlinable public func apply(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .identity: return
+        case .relu: for i in 0..<count { p[i] = max(p[i], 0) }
+        case let .clip(lo, hi): for i in 0..<count { p[i] = min(max(p[i], lo), hi) }
+        default: for i in 0..<count { p[i] = apply(p[i]) }
+        }
+    }
+}
+
+/// Applies `act` elementwise from `x` into `y` (may alias).
+public func activationForward(_ act: Activation, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int) {
+    if UnsafePointer(y) != x { y.update(from: x, count: count) }
+    act.apply(y, count: count)
+}
+
+/// dx = dy * f'(x).
+public func activationBackward(_ act: Activation, x: UnsafePointer<Float>, y: UnsafePointer<Float>,
+                               dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int) {
+    for i in 0..<count { dx[i] = dy[i] * act.derivative(x: x[i], y: y[i]) }
+}

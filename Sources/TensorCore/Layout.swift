@@ -1,0 +1,201 @@
+/// Layout kernels: transpose, slice, pad, concat/split along an axis. Shape checks are the caller's
+/// (the graph validates before computing); these are plain loops over flat buffers.
+
+/// y = x transposed by `perm` (y.shape[i] = x.shape[perm[i]]).
+public func transpose(_ x: Tensor, perm: [Int]) -> Tensor {
+    let r = x.rank
+    let outShape = perm.map { x.shape[$0] }
+    let xs = contiguousStrides(x.shape)
+    let srcStrides = perm.map { xs[$0] }
+    var out = [Float](repeating: 0, count: x.count)
+    x.data.withUnsafeBufferPointer { xp in
+        out.withUnsafeMutableBufferPointer { op in
+            if r == 0 { op[0] = xp[0]; return }
+            forEachBroadcastRow(outShape: outShape, aStrides: srcStrides, bStrides: [Int](repeating: 0, count: r)) { o, a, _, n, sa, _ in
+                for i in 0..<n { op[o + i] = xp[a + i * sa] }
+            }
+        }
+    }
+    return Tensor(shape: outShape, data: out)
+}
+
+/// Inverse of a permutation.
+public func inversePermutation(_ perm: [Int]) -> [Int] {
+    var inv = [Int](repeating: 0, count: perm.count)
+    for (i, p) in perm.enumerated() { inv[p] = i }
+    return inv
+}
+
+/// Strided slice: per axis a start, a step (non-zero) and a count of elements taken.
+public struct SliceSpec: Sendable, Equatable, Hashable {
+    public var starts: [Int], steps: [Int], counts: [Int]
+    public init(starts: [Int], steps: [Int], counts: [Int]) { self.starts = starts; self.steps = steps; self.counts = counts }
+
+    /// Resolves ONNX Slice arguments against a shape (negative indices, clamping, per-axis defaults).
+    public static func resolve(shape: [Int], starts: [Int], ends: [Int], axes: [Int]?, steps: [Int]?) throws -> SliceSpec {
+        let r = shape.count
+        var s = SliceSpec(starts: [Int](repeating: 0, count: r), steps: [Int](repeating: 1, count: r), counts: shape)
+        let ax = axes ?? Array(0..<starts.count)
+        guard starts.count == ends.count, ax.count == starts.count else {
+            throw ShapeError("Slice: starts \(starts), ends \(ends) and axes \(ax) differ in length")
+        }
+        for (j, a0) in ax.enumerated() {
+            let a = a0 < 0 ? a0 + r : a0
+            guard a >= 0 && a < r else { throw ShapeError("Slice: axis \(a0) is out of range for shape \(shape)") }
+            let dim = shape[a]
+            let step = steps?[j] ?? 1
+            guard step != 0 else { throw ShapeError("Slice: step 0 on axis \(a0)") }
+            var st = starts[j], en = ends[j]
+            if st < 0 { st += dim }
+            if en < 0 { en += dim }
+            if step > 0 {
+                st = min(max(st, 0), dim); en = min(max(en, 0), dim)
+                s.counts[a] = en > st ? (en - st + step - 1) / step : 0
+            } else {
+                st = min(max(st, 0), dim - 1); en = min(max(en, -1), dim - 1)
+                s.counts[a] = st > en ? (st - en + (-step) - 1) / (-step) : 0
+            }
+            s.starts[a] = st; s.steps[a] = step
+        }
+        return s
+    }
+}
+
+/// y = x[spec].
+public func slice(_ x: Tensor, _ spec: SliceSpec) -> Tensor {
+    let xs = contiguousStrides(x.shape)
+    var base = 0
+    for a in 0..<x.rank { base += spec.starts[a] * xs[a] }
+    let strides = (0..<x.rank).map { xs[$0] * spec.steps[$0] }
+    var out = [Float](repeating: 0, count: shapeCount(spec.counts))
+    if out.isEmpty { return Tensor(shape: spec.counts, data: out) }
+    x.data.withUnsafeBufferPointer { xp in
+        out.withUnsafeMutableBufferPointer { op in
+            forEachBroadcastRow(outShape: spec.counts, aStrides: strides, bStrides: [Int](repeating: 0, count: x.rank)) { o, a, _, n, sa, _ in
+                for i in 0..<n { op[o + i] = xp[base + a + i * sa] }
+            }
+        }
+    }
+    return Tensor(shape: spec.counts, data: out)
+}
+
+/// Adjoint of `slice`: scatters dy into a zero tensor of `inputShape`.
+public func sliceBackward(_ dy: Tensor, inputShape: [Int], _ spec: SliceSpec) -> Tensor {
+    let xs = contiguousStrides(inputShape)
+    var base = 0
+    for a in 0..<inputShape.count { base += spec.starts[a] * xs[a] }
+    let strides = (0..<inputShape.count).map { xs[$0] * spec.steps[$0] }
+    var dx = [Float](repeating: 0, count: shapeCount(inputShape))
+    if dy.count == 0 { return Tensor(shape: inputShape, data: dx) }
+    dy.data.withUnsafeBufferPointer { gp in
+        dx.withUnsafeMutableBufferPointer { xp in
+            forEachBroadcastRow(outShape: spec.counts, aStrides: strides, bStrides: [Int](repeating: 0, count: inputShape.count)) { o, a, _, n, sa, _ in
+                for i in 0..<n { xp[base + a + i * sa] += gp[o + i] }
+            }
+        }
+    }
+    return Tensor(shape: inputShape, data: dx)
+}
+
+/// Padding mode.
+public enum PadMode: String, Sendable, Equatable, Hashable { case constant, reflect, edge }
+
+/// Source index along one axis for output index `o` of a padded axis, or nil for a constant cell.
+@inlinable func padSource(_ o: Int, before: Int, dim: Int, mode: PadMode) -> Int? {
+    var i = o - before
+    if i >= 0 && i < dim { return i }
+    switch mode {
+    case .constant: return nil
+    case .edge: return i < 0 ? 0 : dim - 1
+    case .reflect:
+        if dim == 1 { return 0 }
+        let period = 2 * (dim - 1)
+        i = ((i % period) + period) % period
+        return i < dim ? i : period - i
+    }
+}
+
+/// Pads with `before[a]`/`after[a]` cells per axis (negative values crop).
+public func pad(_ x: Tensor, before: [Int], after: [Int], mode: PadMode, value: Float) -> Tensor {
+    let outShape = (0..<x.rank).map { x.shape[$0] + before[$0] + after[$0] }
+    var out = [Float](repeating: value, count: shapeCount(outShape))
+    let xs = contiguousStrides(x.shape)
+    let os = contiguousStrides(outShape)
+    // Precompute per-axis source maps.
+    let maps: [[Int]] = (0..<x.rank).map { a in (0..<outShape[a]).map { padSource($0, before: before[a], dim: x.shape[a], mode: mode) ?? -1 } }
+    let total = out.count
+    x.data.withUnsafeBufferPointer { xp in
+        for o in 0..<total {
+            var rem = o, src = 0, ok = true
+            for a in 0..<x.rank {
+                let i = rem / os[a]; rem %= os[a]
+                let s = maps[a][i]
+                if s < 0 { ok = false; break }
+                src += s * xs[a]
+            }
+            if ok { out[o] = xp[src] }
+        }
+    }
+    return Tensor(shape: outShape, data: out)
+}
+
+/// Adjoint of `pad`.
+public func padBackward(_ dy: Tensor, inputShape: [Int], before: [Int], mode: PadMode) -> Tensor {
+    var dx = [Float](repeating: 0, count: shapeCount(inputShape))
+    let xs = contiguousStrides(inputShape)
+    let os = contiguousStrides(dy.shape)
+    let maps: [[Int]] = (0..<inputShape.count).map { a in (0..<dy.shape[a]).map { padSource($0, before: before[a], dim: inputShape[a], mode: mode) ?? -1 } }
+    for o in 0..<dy.count {
+        var rem = o, src = 0, ok = true
+        for a in 0..<inputShape.count {
+            let i = rem / os[a]; rem %= os[a]
+            let s = maps[a][i]
+            if s < 0 { ok = false; break }
+            src += s * xs[a]
+        }
+        if ok { dx[src] += dy.data[o] }
+    }
+    return Tensor(shape: inputShape, data: dx)
+}
+
+/// Concatenates along `axis`.
+public func concat(_ parts: [Tensor], axis: Int) -> Tensor {
+    var outShape = parts[0].shape
+    outShape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
+    let outer = shapeCount(Array(outShape[..<axis]))
+    let innerOut = shapeCount(Array(outShape[axis...]))
+    var out = [Float](repeating: 0, count: shapeCount(outShape))
+    var off = 0
+    for p in parts {
+        let inner = shapeCount(Array(p.shape[axis...]))
+        p.data.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for o in 0..<outer {
+                    (dst.baseAddress! + o * innerOut + off).update(from: src.baseAddress! + o * inner, count: inner)
+                }
+            }
+        }
+        off += inner
+    }
+    return Tensor(shape: outShape, data: out)
+}
+
+/// Splits along `axis` into pieces of the given sizes (the adjoint of `concat`).
+public func split(_ x: Tensor, axis: Int, sizes: [Int]) -> [Tensor] {
+    let outer = shapeCount(Array(x.shape[..<axis]))
+    let innerX = shapeCount(Array(x.shape[axis...]))
+    let rest = shapeCount(Array(x.shape[(axis + 1)...]))
+    var off = 0
+    return sizes.map { sz in
+        var shape = x.shape; shape[axis] = sz
+        let inner = sz * rest
+        var out = [Float](repeating: 0, count: outer * inner)
+        x.data.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for o in 0..<outer { (dst.baseAddress! + o * inner).update(from: src.baseAddress! + o * innerX + off, count: inner) }
+            }
+        }
+        off += inner
+        return Tensor(shape: shape, data: out)
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `VigilBench`: benchmarks that time Vigil against peers in the same run and print ratios.
+struct VigilBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vigil-bench",
+        abstract: "Time Vigil against its peers in the same run and print the ratios.",
+        subcommands: []
+    )
+}
+VigilBench.main()

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `vigil` command: audits how robust an image classifier is on real video.
+@main
+struct Vigil: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vigil",
+        abstract: "Audit how robust an image classifier is on real video.",
+        version: "0.1.0",
+        subcommands: []
+    )
+}
