@@ -2,6 +2,11 @@ import CAVCodec
 import CAVFormat
 import CAVUtil
 import CSwScale
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Facts about the FFmpeg libraries MediaIO is linked against, and process-wide FFmpeg settings.
 public enum FFmpegLibrary {

@@ -1,0 +1,151 @@
+import CAVCodec
+import CAVFormat
+import CAVUtil
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// One owner per C pointer: each class below holds exactly one FFmpeg object and frees it in `deinit`.
+// They are internal; their pointers never leave MediaIO.
+
+/// Owns one `AVPacket` (`av_packet_alloc` / `av_packet_free`).
+final class _UnsafePacket {
+    let pointer: UnsafeMutablePointer<AVPacket>
+
+    init(path: String) throws {
+        guard let p = av_packet_alloc() else {
+            throw FFmpegError(code: FFmpegError.outOfMemory, path: path, while: "allocate a packet for")
+        }
+        pointer = p
+    }
+
+    deinit {
+        var p: UnsafeMutablePointer<AVPacket>? = pointer
+        av_packet_free(&p)
+    }
+}
+
+/// Owns one `AVFrame` (`av_frame_alloc` / `av_frame_free`).
+final class _UnsafeFrame {
+    let pointer: UnsafeMutablePointer<AVFrame>
+
+    init(path: String) throws {
+        guard let p = av_frame_alloc() else {
+            throw FFmpegError(code: FFmpegError.outOfMemory, path: path, while: "allocate a frame for")
+        }
+        pointer = p
+    }
+
+    deinit {
+        var p: UnsafeMutablePointer<AVFrame>? = pointer
+        av_frame_free(&p)
+    }
+}
+
+/// Owns one `AVCodecContext` (`avcodec_alloc_context3` / `avcodec_free_context`).
+final class _UnsafeCodecContext {
+    let pointer: UnsafeMutablePointer<AVCodecContext>
+
+    init(codec: UnsafePointer<AVCodec>, path: String) throws {
+        guard let p = avcodec_alloc_context3(codec) else {
+            throw FFmpegError(code: FFmpegError.outOfMemory, path: path, while: "allocate a codec context for")
+        }
+        pointer = p
+    }
+
+    deinit {
+        var p: UnsafeMutablePointer<AVCodecContext>? = pointer
+        avcodec_free_context(&p)
+    }
+}
+
+/// Owns one demuxing `AVFormatContext` (`avformat_open_input` / `avformat_close_input`) and the
+/// interrupt state its callback reads.
+final class _UnsafeInputFormat {
+    let pointer: UnsafeMutablePointer<AVFormatContext>
+    let interrupt: _InterruptState
+
+    /// Opens `url` (`avformat_open_input`) with an interrupt callback that fires when `interrupt`'s deadline passes.
+    init(url: String, options: [String: String], interrupt: _InterruptState) throws {
+        self.interrupt = interrupt
+        guard let allocated = avformat_alloc_context() else {
+            throw FFmpegError(code: FFmpegError.outOfMemory, path: url, while: "allocate a demuxer for")
+        }
+        var ctx: UnsafeMutablePointer<AVFormatContext>? = allocated
+        allocated.pointee.interrupt_callback = AVIOInterruptCB(
+            callback: { opaque in
+                guard let opaque else { return 0 }
+                return Unmanaged<_InterruptState>.fromOpaque(opaque).takeUnretainedValue().expired ? 1 : 0
+            },
+            opaque: Unmanaged.passUnretained(interrupt).toOpaque())
+        var dict: OpaquePointer? = nil
+        for (k, v) in options { av_dict_set(&dict, k, v, 0) }
+        defer { av_dict_free(&dict) }
+        interrupt.arm()
+        let code = avformat_open_input(&ctx, url, nil, &dict)  // frees ctx on failure
+        interrupt.disarm()
+        guard code >= 0, let opened = ctx else {
+            throw FFmpegError.forOpen(code: code, url: url, timeout: interrupt.timeout)
+        }
+        pointer = opened
+    }
+
+    deinit {
+        var p: UnsafeMutablePointer<AVFormatContext>? = pointer
+        avformat_close_input(&p)
+    }
+}
+
+/// A deadline that the `AVIOInterruptCB` checks, so a stalled network read ends instead of hanging.
+final class _InterruptState: @unchecked Sendable {
+    /// Seconds a single blocking read may take; `nil` disables the deadline.
+    let timeout: Double?
+    private var deadline: UInt64 = .max
+
+    init(timeout: Double?) { self.timeout = timeout }
+
+    /// Starts the clock for one blocking operation.
+    func arm() {
+        guard let timeout else { return }
+        deadline = _InterruptState.now() &+ UInt64(max(0, timeout) * 1e9)
+    }
+
+    /// Stops the clock.
+    func disarm() { deadline = .max }
+
+    /// Whether the current blocking operation has overrun its deadline.
+    var expired: Bool { deadline != .max && _InterruptState.now() > deadline }
+
+    static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}
+
+extension FFmpegError {
+    /// The error for a failed `avformat_open_input`, with a cause a user understands.
+    static func forOpen(code: Int32, url: String, timeout: Double?) -> FFmpegError {
+        let lower = url.lowercased()
+        let message: String
+        switch code {
+        case FFmpegError.invalidData:
+            if lower.hasSuffix(".mp4") || lower.hasSuffix(".mov") || lower.hasSuffix(".m4v") {
+                message = "it is not a readable MP4/MOV file (it is truncated so its index 'moov' is missing, damaged, or not a video at all)"
+            } else {
+                message = "FFmpeg recognises no video container in it (it is damaged, truncated or not a video)"
+            }
+        case FFmpegError.exit, FFmpegError.timedOut:
+            message = "no answer within \(formatSeconds(timeout ?? 0)) (the source is unreachable or stalled)"
+        case FFmpegError.noSuchFile: message = "no such file or directory"
+        default: message = FFmpegError.text(for: code)
+        }
+        return FFmpegError(code: code, message: message, path: url, while: "open")
+    }
+}
+
+func formatSeconds(_ s: Double) -> String {
+    s == s.rounded() ? "\(Int(s)) s" : "\(s) s"
+}
