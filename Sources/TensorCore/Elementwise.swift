@@ -120,3 +120,16 @@ public func channelAffine(_ x: UnsafePointer<Float>, batch: Int, channels: Int, 
         }
     }
 }
+
+/// Sums `x` over the axes along which `shape` was broadcast to `x.shape` (the adjoint of broadcasting).
+public func sumToShape(_ x: Tensor, _ shape: [Int]) -> Tensor {
+    if x.shape == shape { return x }
+    var out = [Float](repeating: 0, count: shapeCount(shape))
+    let sS = broadcastStrides(shape, to: x.shape)
+    x.data.withUnsafeBufferPointer { xp in
+        forEachBroadcastRow(outShape: x.shape, aStrides: sS, bStrides: [Int](repeating: 0, count: x.rank)) { o, a, _, n, sa, _ in
+            for i in 0..<n { out[a + i * sa] += xp[o + i] }
+        }
+    }
+    return Tensor(shape: shape, data: out)
+}

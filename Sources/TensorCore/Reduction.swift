@@ -8,8 +8,8 @@ public func reduce(_ kind: ReduceKind, _ x: Tensor, axes: [Int]) -> Tensor {
     var outShape = x.shape
     for a in axes { outShape[a] = 1 }
     let n = axes.reduce(1) { $0 * x.shape[$1] }
-    let init: Float = kind == .max ? -.infinity : (kind == .min ? .infinity : 0)
-    var out = [Float](repeating: init, count: shapeCount(outShape))
+    let start: Float = kind == .max ? -.infinity : (kind == .min ? .infinity : 0)
+    var out = [Float](repeating: start, count: shapeCount(outShape))
     let oS = broadcastStrides(outShape, to: x.shape)
     x.data.withUnsafeBufferPointer { xp in
         out.withUnsafeMutableBufferPointer { op in

@@ -1,1 +1,0 @@
-// Graph module. See the design notes for its responsibilities.

@@ -1,0 +1,180 @@
+import TensorCore
+
+/// Reusable scratch memory for one executor (one thread).
+public final class Workspace {
+    var scratch: [Float] = []
+    public init() {}
+    /// At least `count` floats of scratch.
+    func withScratch<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+        if scratch.count < count { scratch = [Float](repeating: 0, count: count) }
+        return scratch.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+    }
+}
+
+extension Op {
+    /// Runs the op on validated inputs; `outShapes` come from `outputShapes`.
+    ///
+    /// - Parameters:
+    ///   - x: the input tensors, in node order.
+    ///   - outShapes: the output shapes computed by `outputShapes`.
+    ///   - ws: per-thread scratch memory.
+    func evaluate(_ x: [Tensor], outShapes: [[Int]], ws: Workspace) -> [Tensor] {
+        switch self {
+        case let .conv(wd, groups, act):
+            let xs = x[0].shape
+            let cs = ConvShape(batch: xs[0], inC: xs[1], inH: xs[2], inW: xs[3], outC: x[1].shape[0], groups: groups, window: wd)
+            var y = [Float](repeating: 0, count: shapeCount(outShapes[0]))
+            x[0].data.withUnsafeBufferPointer { xp in
+                x[1].data.withUnsafeBufferPointer { wp in
+                    y.withUnsafeMutableBufferPointer { yp in
+                        let yb = yp.baseAddress!
+                        func run(_ bias: UnsafePointer<Float>?) {
+                            ws.withScratch(cs.scratchCount) { sc in
+                                conv2d(xp.baseAddress!, weight: wp.baseAddress!, bias: bias, shape: cs, activation: act,
+                                       y: yb, scratch: sc)
+                            }
+                        }
+                        if x.count > 2 { x[2].data.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
+                    }
+                }
+            }
+            return [Tensor(shape: outShapes[0], data: y)]
+        case .channelAffine:
+            let s = x[0].shape
+            var y = [Float](repeating: 0, count: x[0].count)
+            TensorCore.channelAffine(x[0].data, batch: s[0], channels: s[1], area: shapeCount(Array(s[2...])),
+                          scale: x[1].data, shift: x[2].data, y: &y)
+            return [Tensor(shape: s, data: y)]
+        case let .activation(a):
+            var y = x[0].data
+            y.withUnsafeMutableBufferPointer { a.apply($0.baseAddress!, count: $0.count) }
+            return [Tensor(shape: x[0].shape, data: y)]
+        case .identity:
+            return [x[0]]
+        case let .binary(op):
+            return [binaryTensor(op, x[0], x[1], outShapes[0])]
+        case let .variadic(op, mean):
+            var acc = x[0]
+            for t in x.dropFirst() { acc = binaryTensor(op, acc, t, (try? broadcastShapes(acc.shape, t.shape)) ?? outShapes[0]) }
+            if acc.shape != outShapes[0] { acc = binaryTensor(.add, acc, Tensor(shape: outShapes[0]), outShapes[0]) }
+            if mean { let s = 1 / Float(x.count); for i in 0..<acc.count { acc.data[i] *= s } }
+            return [acc]
+        case let .pool(kind, wd, _):
+            let s = x[0].shape, o = outShapes[0]
+            var y = [Float](repeating: 0, count: shapeCount(o))
+            TensorCore.pool2d(kind, x: x[0].data, planes: s[0] * s[1], h: s[2], w: s[3], window: wd, outH: o[2], outW: o[3], y: &y)
+            return [Tensor(shape: o, data: y)]
+        case let .globalPool(useMax):
+            let s = x[0].shape
+            var y = [Float](repeating: 0, count: s[0] * s[1])
+            TensorCore.globalPool(max: useMax, x: x[0].data, planes: s[0] * s[1], area: shapeCount(Array(s[2...])), y: &y)
+            return [Tensor(shape: outShapes[0], data: y)]
+        case let .lrn(size, alpha, beta, bias):
+            return [TensorCore.lrn(x[0], size: size, alpha: alpha, beta: beta, bias: bias)]
+        case let .gemm(alpha, beta, ta, tb):
+            let o = outShapes[0]
+            let m = o[0], n = o[1], k = ta ? x[0].shape[0] : x[0].shape[1]
+            var y = [Float](repeating: 0, count: m * n)
+            var b2: Float = 0
+            if x.count > 2 && beta != 0 {
+                TensorCore.binary(.add, a: y, aShape: o, b: x[2].data, bShape: x[2].shape, out: &y, outShape: o)
+                b2 = beta
+            }
+            TensorCore.gemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, a: x[0].data, lda: x[0].shape[1],
+                 b: x[1].data, ldb: x[1].shape[1], beta: b2, c: &y, ldc: n)
+            return [Tensor(shape: o, data: y)]
+        case .matmul:
+            return [matmulTensor(x[0], x[1], outShape: outShapes[0])]
+        case .flatten, .reshape, .squeeze, .unsqueeze:
+            return [x[0].reshaped(outShapes[0])]
+        case let .transpose(perm):
+            return [TensorCore.transpose(x[0], perm: perm ?? Array((0..<x[0].rank).reversed()))]
+        case let .concat(ax):
+            return [TensorCore.concat(x, axis: ax < 0 ? ax + x[0].rank : ax)]
+        case let .split(ax0, sizes, _):
+            return outShapes.count == 0 ? [] : TensorCore.split(x[0], axis: ax0 < 0 ? ax0 + x[0].rank : ax0, sizes: sizes ?? outShapes.map { $0[ax0 < 0 ? ax0 + x[0].rank : ax0] })
+        case let .slice(starts, ends, axes, steps):
+            let spec = try! SliceSpec.resolve(shape: x[0].shape, starts: starts, ends: ends, axes: axes, steps: steps)
+            return [TensorCore.slice(x[0], spec)]
+        case let .pad(mode, pads, value):
+            let r = x[0].rank
+            return [TensorCore.pad(x[0], before: Array(pads[..<r]), after: Array(pads[r...]), mode: mode, value: value)]
+        case let .reduce(kind, axes, _, noop):
+            guard let ax = reduceAxes(axes, rank: x[0].rank, noop: noop) else { return [x[0]] }
+            return [TensorCore.reduce(kind, x[0], axes: ax).reshaped(outShapes[0])]
+        case let .softmax(ax, legacy):
+            let (outer, len, rest) = softmaxSplit(x[0].shape, axis: ax, legacy: legacy)
+            var y = [Float](repeating: 0, count: x[0].count)
+            TensorCore.softmax(x[0].data, outer: outer, axisLen: len, rest: rest, y: &y)
+            return [Tensor(shape: x[0].shape, data: y)]
+        case let .resize(mode, transform, _, _):
+            let s = x[0].shape, o = outShapes[0]
+            let (ty, tx) = resizeTaps(inShape: s, outShape: o, mode: mode, transform: transform)
+            var y = [Float](repeating: 0, count: shapeCount(o))
+            TensorCore.resize2d(x[0].data, planes: s[0] * s[1], inH: s[2], inW: s[3], ty: ty, tx: tx, y: &y)
+            return [Tensor(shape: o, data: y)]
+        }
+    }
+
+    func resizeTaps(inShape s: [Int], outShape o: [Int], mode: ResizeMode, transform: CoordinateTransform) -> (AxisTaps, AxisTaps) {
+        guard case let .resize(_, _, scales, _) = self else { fatalError("resizeTaps on \(name)") }
+        let sh = scales?[2] ?? Double(o[2]) / Double(s[2]), sw = scales?[3] ?? Double(o[3]) / Double(s[3])
+        return (AxisTaps(inLen: s[2], outLen: o[2], scale: sh, mode: mode, transform: transform),
+                AxisTaps(inLen: s[3], outLen: o[3], scale: sw, mode: mode, transform: transform))
+    }
+}
+
+/// Normalised, sorted reduction axes; nil when the reduction is a no-op.
+func reduceAxes(_ axes: [Int]?, rank: Int, noop: Bool) -> [Int]? {
+    if let axes, !axes.isEmpty { return axes.map { $0 < 0 ? $0 + rank : $0 }.sorted() }
+    return noop ? nil : Array(0..<rank)
+}
+
+/// (outer, axis length, rest) for a softmax over `shape` at `axis`.
+func softmaxSplit(_ shape: [Int], axis ax0: Int, legacy: Bool) -> (Int, Int, Int) {
+    let ax = ax0 < 0 ? ax0 + shape.count : ax0
+    if legacy { return (shapeCount(Array(shape[..<ax])), shapeCount(Array(shape[ax...])), 1) }
+    return (shapeCount(Array(shape[..<ax])), shape[ax], shapeCount(Array(shape[(ax + 1)...])))
+}
+
+func binaryTensor(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ o: [Int]) -> Tensor {
+    var y = [Float](repeating: 0, count: shapeCount(o))
+    binary(op, a: a.data, aShape: a.shape, b: b.data, bShape: b.shape, out: &y, outShape: o)
+    return Tensor(shape: o, data: y)
+}
+
+/// Batched matrix product with NumPy semantics (rank-1 operands promoted and the unit axis dropped).
+func matmulTensor(_ a0: Tensor, _ b0: Tensor, outShape: [Int], transA: Bool = false, transB: Bool = false) -> Tensor {
+    var a = a0.shape, b = b0.shape
+    if a.count == 1 { a = [1] + a }
+    if b.count == 1 { b = b + [1] }
+    let m = transA ? a[a.count - 1] : a[a.count - 2], k = transA ? a[a.count - 2] : a[a.count - 1]
+    let n = transB ? b[b.count - 2] : b[b.count - 1]
+    let batchShape = (try? broadcastShapes(Array(a.dropLast(2)), Array(b.dropLast(2)))) ?? []
+    let aS = broadcastStrides(Array(a.dropLast(2)), to: batchShape), bS = broadcastStrides(Array(b.dropLast(2)), to: batchShape)
+    let nb = shapeCount(batchShape)
+    var y = [Float](repeating: 0, count: nb * m * n)
+    let bStr = contiguousStrides(batchShape)
+    a0.data.withUnsafeBufferPointer { ap in
+        b0.data.withUnsafeBufferPointer { bp in
+            y.withUnsafeMutableBufferPointer { yp in
+                for i in 0..<nb {
+                    var rem = i, ao = 0, bo = 0
+                    for ax in 0..<batchShape.count { let j = rem / bStr[ax]; rem %= bStr[ax]; ao += j * aS[ax]; bo += j * bS[ax] }
+                    gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: ap.baseAddress! + ao * m * k, lda: transA ? m : k,
+                         b: bp.baseAddress! + bo * k * n, ldb: transB ? k : n, c: yp.baseAddress! + i * m * n, ldc: n)
+                }
+            }
+        }
+    }
+    return Tensor(shape: outShape, data: y)
+}
+
+extension Op {
+    /// Validates shapes and runs the op once on its own (constant folding, tests).
+    /// - Throws: `GraphError.shapeMismatch` naming the node.
+    public func run(_ inputs: [Tensor], node: String = "op") throws -> [Tensor] {
+        let shapes = try outputShapes(inputs.map(\.shape), batch: inputs.first?.shape.first ?? 1, node: node)
+        return evaluate(inputs, outShapes: shapes, ws: Workspace())
+    }
+}

@@ -1,0 +1,231 @@
+import TensorCore
+
+extension Op {
+    /// Output shapes for the given input shapes, validating them first.
+    ///
+    /// - Parameters:
+    ///   - s: one shape per input (empty inputs omitted by the importer).
+    ///   - batch: the run-time batch size (substituted for `Op.batchExtent`).
+    ///   - node: the node name, for messages.
+    /// - Throws: `GraphError.shapeMismatch` naming the node, the axis and both shapes.
+    public func outputShapes(_ s: [[Int]], batch: Int, node: String) throws -> [[Int]] {
+        func fail(_ d: String) -> GraphError { .shapeMismatch(node: node, op: name, detail: d) }
+        func need(_ n: Int) throws { if s.count < n { throw fail("needs \(n) inputs, got \(s.count)") } }
+        func axis(_ a: Int, _ r: Int) throws -> Int {
+            let v = a < 0 ? a + r : a
+            guard v >= 0 && v < r else { throw fail("axis \(a) is out of range for rank \(r)") }
+            return v
+        }
+        switch self {
+        case let .conv(wd, groups, _):
+            try need(2)
+            let x = s[0], w = s[1]
+            guard x.count == 4 else { throw fail("input must be 4-D [N,C,H,W], got \(x)") }
+            guard w.count == 4 else { throw fail("weight must be 4-D [M,C/groups,kh,kw], got \(w)") }
+            guard groups > 0, x[1] % groups == 0, w[0] % groups == 0 else {
+                throw fail("input channels \(x[1]) and output channels \(w[0]) must divide by groups \(groups)")
+            }
+            guard w[1] * groups == x[1] else {
+                throw fail("weight \(w) expects \(w[1] * groups) input channels at axis 1 but the input \(x) has \(x[1])")
+            }
+            guard w[2] == wd.kernelH, w[3] == wd.kernelW else { throw fail("weight \(w) disagrees with kernel_shape \([wd.kernelH, wd.kernelW])") }
+            if s.count > 2 && s[2] != [w[0]] { throw fail("bias \(s[2]) must be [\(w[0])]") }
+            let oh = wd.outH(x[2]), ow = wd.outW(x[3])
+            guard oh > 0, ow > 0 else { throw fail("input \(x) is smaller than the \(wd.kernelH)x\(wd.kernelW) window") }
+            return [[x[0], w[0], oh, ow]]
+        case .channelAffine:
+            try need(3)
+            guard s[0].count >= 2 else { throw fail("input must have a channel axis, got \(s[0])") }
+            guard shapeCount(s[1]) == s[0][1], shapeCount(s[2]) == s[0][1] else {
+                throw fail("scale \(s[1]) and bias \(s[2]) must hold \(s[0][1]) values for input \(s[0])")
+            }
+            return [s[0]]
+        case .activation, .identity:
+            try need(1); return [s[0]]
+        case .binary:
+            try need(2)
+            do { return [try broadcastShapes(s[0], s[1])] } catch let e as ShapeError { throw fail(e.description) }
+        case .variadic:
+            try need(1)
+            var out = s[0]
+            for t in s.dropFirst() {
+                do { out = try broadcastShapes(out, t) } catch let e as ShapeError { throw fail(e.description) }
+            }
+            return [out]
+        case let .pool(_, wd, ceilMode):
+            try need(1)
+            let x = s[0]
+            guard x.count == 4 else { throw fail("input must be 4-D [N,C,H,W], got \(x)") }
+            let oh = wd.outH(x[2], ceil: ceilMode), ow = wd.outW(x[3], ceil: ceilMode)
+            guard oh > 0, ow > 0 else { throw fail("input \(x) is smaller than the \(wd.kernelH)x\(wd.kernelW) window") }
+            return [[x[0], x[1], oh, ow]]
+        case .globalPool:
+            try need(1)
+            guard s[0].count >= 3 else { throw fail("input must be [N,C,spatial...], got \(s[0])") }
+            return [Array(s[0][..<2]) + [Int](repeating: 1, count: s[0].count - 2)]
+        case .lrn:
+            try need(1)
+            guard s[0].count >= 3 else { throw fail("input must be [N,C,spatial...], got \(s[0])") }
+            return [s[0]]
+        case let .gemm(_, _, ta, tb):
+            try need(2)
+            let a = s[0], b = s[1]
+            guard a.count == 2, b.count == 2 else { throw fail("A \(a) and B \(b) must be 2-D") }
+            let m = ta ? a[1] : a[0], k = ta ? a[0] : a[1]
+            let kb = tb ? b[1] : b[0], n = tb ? b[0] : b[1]
+            guard k == kb else { throw fail("A \(a) (transA=\(ta)) and B \(b) (transB=\(tb)) disagree on the inner axis: \(k) vs \(kb)") }
+            if s.count > 2 {
+                do { let c = try broadcastShapes([m, n], s[2]); guard c == [m, n] else { throw fail("C \(s[2]) does not broadcast to [\(m), \(n)]") } }
+                catch let e as ShapeError { throw fail(e.description) }
+            }
+            return [[m, n]]
+        case .matmul:
+            try need(2)
+            var a = s[0], b = s[1]
+            guard !a.isEmpty, !b.isEmpty else { throw fail("MatMul needs tensors of rank >= 1") }
+            let a1 = a.count == 1, b1 = b.count == 1
+            if a1 { a = [1] + a }
+            if b1 { b = b + [1] }
+            guard a[a.count - 1] == b[b.count - 2] else {
+                throw fail("inner axes differ: \(s[0]) has \(a[a.count - 1]) at its last axis, \(s[1]) has \(b[b.count - 2]) at its second last")
+            }
+            let batchShape: [Int]
+            do { batchShape = try broadcastShapes(Array(a.dropLast(2)), Array(b.dropLast(2))) } catch let e as ShapeError { throw fail(e.description) }
+            var out = batchShape
+            if !a1 { out.append(a[a.count - 2]) }
+            if !b1 { out.append(b[b.count - 1]) }
+            return [out]
+        case let .flatten(ax):
+            try need(1)
+            let r = s[0].count
+            let a = ax < 0 ? ax + r : ax
+            guard a >= 0 && a <= r else { throw fail("axis \(ax) is out of range for rank \(r)") }
+            return [[shapeCount(Array(s[0][..<a])), shapeCount(Array(s[0][a...]))]]
+        case let .reshape(target, allowZero):
+            try need(1)
+            let x = s[0]
+            var out: [Int] = []
+            var infer = -1
+            for (i, d) in target.enumerated() {
+                if d == Op.batchExtent { out.append(batch) }
+                else if d == 0 && !allowZero {
+                    guard i < x.count else { throw fail("target \(target) copies axis \(i) which input \(x) lacks") }
+                    out.append(x[i])
+                } else if d == -1 {
+                    guard infer < 0 else { throw fail("target \(target) has more than one -1") }
+                    infer = i; out.append(1)
+                } else { out.append(d) }
+            }
+            let known = shapeCount(out)
+            if infer >= 0 {
+                guard known > 0, shapeCount(x) % known == 0 else { throw fail("cannot reshape \(x) to \(target)") }
+                out[infer] = shapeCount(x) / known
+            }
+            guard shapeCount(out) == shapeCount(x) else { throw fail("cannot reshape \(x) (\(shapeCount(x)) values) to \(out)") }
+            return [out]
+        case let .squeeze(axes):
+            try need(1)
+            let x = s[0]
+            if let axes {
+                let norm = try Set(axes.map { try axis($0, x.count) })
+                for a in norm where x[a] != 1 { throw fail("cannot squeeze axis \(a) of \(x): its extent is \(x[a])") }
+                return [x.enumerated().filter { !norm.contains($0.offset) }.map(\.element)]
+            }
+            return [x.filter { $0 != 1 }]
+        case let .unsqueeze(axes):
+            try need(1)
+            let r = s[0].count + axes.count
+            let norm = try Set(axes.map { try axis($0, r) })
+            var out: [Int] = []
+            var it = s[0].makeIterator()
+            for i in 0..<r { out.append(norm.contains(i) ? 1 : it.next()!) }
+            return [out]
+        case let .transpose(perm):
+            try need(1)
+            let p = perm ?? Array((0..<s[0].count).reversed())
+            guard p.sorted() == Array(0..<s[0].count) else { throw fail("perm \(p) is not a permutation of the axes of \(s[0])") }
+            return [p.map { s[0][$0] }]
+        case let .concat(ax):
+            try need(1)
+            let r = s[0].count
+            let a = try axis(ax, r)
+            var out = s[0]
+            for t in s.dropFirst() {
+                guard t.count == r else { throw fail("inputs \(s[0]) and \(t) differ in rank") }
+                for i in 0..<r where i != a && t[i] != s[0][i] {
+                    throw fail("inputs \(s[0]) and \(t) differ at axis \(i) (\(s[0][i]) vs \(t[i])); only axis \(a) may differ")
+                }
+                out[a] += t[a]
+            }
+            return [out]
+        case let .split(ax, sizes0, count):
+            try need(1)
+            let a = try axis(ax, s[0].count)
+            let sizes = sizes0 ?? evenSplit(s[0][a], count)
+            guard sizes.reduce(0, +) == s[0][a] else { throw fail("sizes \(sizes) do not sum to axis \(a) extent \(s[0][a]) of \(s[0])") }
+            return sizes.map { var o = s[0]; o[a] = $0; return o }
+        case let .slice(starts, ends, axes, steps):
+            try need(1)
+            do { return [try SliceSpec.resolve(shape: s[0], starts: starts, ends: ends, axes: axes, steps: steps).counts] }
+            catch let e as ShapeError { throw fail(e.description) }
+        case let .pad(_, pads, _):
+            try need(1)
+            let r = s[0].count
+            guard pads.count == 2 * r else { throw fail("pads \(pads) must hold \(2 * r) values for input \(s[0])") }
+            let out = (0..<r).map { s[0][$0] + pads[$0] + pads[$0 + r] }
+            guard out.allSatisfy({ $0 >= 0 }) else { throw fail("pads \(pads) crop input \(s[0]) below zero") }
+            return [out]
+        case let .reduce(_, axes, keep, noop):
+            try need(1)
+            let x = s[0]
+            let ax: [Int]
+            if let axes, !axes.isEmpty { ax = try axes.map { try axis($0, x.count) } }
+            else if noop { return [x] } else { ax = Array(0..<x.count) }
+            let set = Set(ax)
+            if keep { return [x.enumerated().map { set.contains($0.offset) ? 1 : $0.element }] }
+            return [x.enumerated().filter { !set.contains($0.offset) }.map(\.element)]
+        case let .softmax(ax, _):
+            try need(1)
+            _ = try axis(ax, s[0].count)
+            return [s[0]]
+        case let .resize(_, _, scales, sizes):
+            try need(1)
+            let x = s[0]
+            guard x.count == 4 else { throw fail("only 4-D [N,C,H,W] inputs are supported, got \(x)") }
+            if let sizes {
+                guard sizes.count == 4 else { throw fail("sizes \(sizes) must hold 4 values") }
+                guard sizes[1] == x[1] && (sizes[0] == x[0] || sizes[0] == Op.batchExtent) else {
+                    throw fail("only the spatial axes may be resized; sizes \(sizes) vs input \(x)")
+                }
+                return [[x[0], x[1], sizes[2], sizes[3]]]
+            }
+            guard let scales, scales.count == 4 else { throw fail("scales must hold 4 values") }
+            guard scales[0] == 1, scales[1] == 1 else { throw fail("only the spatial axes may be resized; scales \(scales)") }
+            return [[x[0], x[1], Int((Double(x[2]) * scales[2]).rounded(.down)), Int((Double(x[3]) * scales[3]).rounded(.down))]]
+        }
+    }
+
+    /// Multiply-accumulate count of one evaluation (for FLOP estimates; 0 for data movement).
+    public func macs(inputs s: [[Int]], outputs o: [[Int]]) -> Int {
+        switch self {
+        case .conv:
+            return shapeCount(o[0]) * s[1][1] * s[1][2] * s[1][3]
+        case let .gemm(_, _, ta, _):
+            return shapeCount(o[0]) * (ta ? s[0][0] : s[0][1])
+        case .matmul:
+            return shapeCount(o[0]) * s[0][s[0].count - 1]
+        default:
+            return 0
+        }
+    }
+}
+
+/// Sizes of `count` parts of `n`: ceil(n / count) each, the last one taking the rest.
+func evenSplit(_ n: Int, _ count: Int) -> [Int] {
+    guard count > 0 else { return [] }
+    let part = (n + count - 1) / count
+    var out: [Int] = []
+    var left = n
+    for _ in 0..<count { let s = min(part, left); out.append(s); left -= s }
+    return out
+}

@@ -1,0 +1,145 @@
+import Graph
+import TensorCore
+
+extension ImportState {
+    /// Evaluates a node at load time when its inputs are constants (shape sub-graphs, constant weights).
+    /// - Returns: false when the node must run at run time instead.
+    mutating func fold(_ n: Onnx_NodeProto, attrs: Attributes) throws -> Bool {
+        func input(_ i: Int) -> ConstValue? { i < n.input.count && !n.input[i].isEmpty ? consts[n.input[i]] : nil }
+        func unsupported(_ d: String) -> ModelError { .unsupportedFeature(path: path, node: n.name, detail: d) }
+        func set(_ v: ConstValue) { consts[n.output[0]] = v }
+        switch n.opType {
+        case "Constant":
+            if let t = attrs.tensor("value") { set(try decodeTensor(t, modelPath: path, modelDir: modelDir)) }
+            else if attrs.has("value_float") { set(ConstValue(shape: [], floats: [attrs.float("value_float", 0)])) }
+            else if let f = attrs.floats("value_floats") { set(ConstValue(shape: [f.count], floats: f)) }
+            else if attrs.has("value_int") { set(ConstValue(shape: [], ints: [attrs.int("value_int", 0)])) }
+            else if let i = attrs.ints("value_ints") { set(ConstValue(shape: [i.count], ints: i)) }
+            else { throw unsupported("this form of Constant (sparse or string) is not supported") }
+            return true
+        case "Shape", "Size":
+            guard let s = shapes[n.input[0]] ?? consts[n.input[0]]?.shape else {
+                throw unsupported("\(n.opType) of '\(n.input[0])' needs its shape at load time, which is unknown (a free axis other than the batch)")
+            }
+            let dims = s.map { $0 == ImportState.symbolicBatch ? Op.batchExtent : $0 }
+            if n.opType == "Size" {
+                guard !dims.contains(Op.batchExtent) else { throw unsupported("Size of a tensor with a free batch axis is not supported") }
+                set(ConstValue(shape: [], ints: [shapeCount(dims)])); return true
+            }
+            let r = dims.count
+            var st = attrs.int("start", 0), en = attrs.int("end", r)
+            if st < 0 { st += r }; if en < 0 { en += r }
+            st = min(max(st, 0), r); en = min(max(en, st), r)
+            set(ConstValue(shape: [en - st], ints: Array(dims[st..<en])))
+            return true
+        case "Cast":
+            let to = attrs.int("to", 1)
+            let isFloat = [1, 10, 11, 16].contains(to)
+            guard let x = input(0) else {
+                guard isFloat else { throw unsupported("Cast of a run-time tensor to type \(to) is not supported (Vigil runs float32)") }
+                nodes.append(Node(name: n.name, op: .identity, inputs: [n.input[0]], outputs: [n.output[0]]))
+                if let s = shapes[n.input[0]] { shapes[n.output[0]] = s }
+                return true
+            }
+            if isFloat { set(ConstValue(shape: x.shape, floats: x.asFloats)) }
+            else if to == 9 { set(ConstValue(shape: x.shape, ints: x.asFloats.map { $0 != 0 ? 1 : 0 })) }
+            else { set(ConstValue(shape: x.shape, ints: x.ints ?? x.asFloats.map { Int($0.rounded(.towardZero)) })) }
+            return true
+        case "ConstantOfShape":
+            guard let s = input(0) else { throw unsupported("ConstantOfShape needs a shape known at load time") }
+            let dims = s.asInts
+            guard !dims.contains(Op.batchExtent) else { throw unsupported("ConstantOfShape over the free batch axis is not supported") }
+            let v = try attrs.tensor("value").map { try decodeTensor($0, modelPath: path, modelDir: modelDir) } ?? ConstValue(shape: [1], floats: [0])
+            let count = shapeCount(dims)
+            if let f = v.floats { set(ConstValue(shape: dims, floats: [Float](repeating: f.first ?? 0, count: count))) }
+            else { set(ConstValue(shape: dims, ints: [Int](repeating: v.ints?.first ?? 0, count: count))) }
+            return true
+        case "Gather":
+            guard let data = input(0), let idx = input(1) else {
+                throw unsupported("Gather runs only on constants (shape sub-graphs); a run-time Gather is not supported")
+            }
+            let r = data.shape.count
+            var axis = attrs.int("axis", 0); if axis < 0 { axis += r }
+            guard axis >= 0 && axis < r else { throw unsupported("Gather axis \(attrs.int("axis", 0)) is out of range for shape \(data.shape)") }
+            let dim = data.shape[axis]
+            let ii = idx.asInts.map { $0 < 0 ? $0 + dim : $0 }
+            guard ii.allSatisfy({ $0 >= 0 && $0 < dim }) else { throw unsupported("Gather indices \(idx.asInts) are out of range for axis \(axis) of \(data.shape)") }
+            let outer = shapeCount(Array(data.shape[..<axis])), inner = shapeCount(Array(data.shape[(axis + 1)...]))
+            let outShape = Array(data.shape[..<axis]) + idx.shape + Array(data.shape[(axis + 1)...])
+            var order: [Int] = []
+            for o in 0..<outer { for i in ii { for k in 0..<inner { order.append((o * dim + i) * inner + k) } } }
+            if let f = data.floats { set(ConstValue(shape: outShape, floats: order.map { f[$0] })) }
+            else { let v = data.ints!; set(ConstValue(shape: outShape, ints: order.map { v[$0] })) }
+            return true
+        default:
+            return try foldRuntimeOp(n, attrs: attrs)
+        }
+    }
+
+    /// Folds a run-time op whose inputs are all constants.
+    mutating func foldRuntimeOp(_ n: Onnx_NodeProto, attrs: Attributes) throws -> Bool {
+        guard let rule = opTable[n.opType], opset >= rule.since, opset <= rule.until else { return false }
+        let low = try rule.lower(makeContext(n, attrs: attrs))
+        let data = low.dataInputs.filter { $0 < n.input.count && !n.input[$0].isEmpty }.map { consts[n.input[$0]]! }
+        guard !data.isEmpty else { return false }
+        func wrap(_ e: Error) -> Error {
+            if let g = e as? GraphError { return ModelError.badGraph(path: path, detail: g.description) }
+            return e
+        }
+        if !data.contains(where: { $0.ints != nil }) {
+            let outs: [Tensor]
+            do { outs = try low.op.run(data.map(\.tensor) + low.extraConstants.map(\.1), node: n.name) } catch { throw wrap(error) }
+            for (o, t) in zip(n.output, outs) { consts[o] = ConstValue(shape: t.shape, floats: t.data) }
+            return true
+        }
+        // Integer data (shapes): layout ops move values, so run them on element indices and map back.
+        switch low.op {
+        case .reshape, .flatten, .squeeze, .unsqueeze, .identity, .concat, .slice, .transpose, .split:
+            var pool: [Int] = [], idx: [Tensor] = []
+            for d in data {
+                let start = pool.count
+                pool += d.asInts
+                idx.append(Tensor(shape: d.shape, data: (start..<pool.count).map { Float($0) }))
+            }
+            let outs: [Tensor]
+            do { outs = try low.op.run(idx, node: n.name) } catch { throw wrap(error) }
+            for (o, t) in zip(n.output, outs) { consts[o] = ConstValue(shape: t.shape, ints: t.data.map { pool[Int($0)] }) }
+            return true
+        case let .binary(op) where [.add, .sub, .mul, .div, .max, .min].contains(op):
+            guard data.count == 2 else { return false }
+            let a = data[0], b = data[1]
+            if a.asInts.contains(Op.batchExtent) || b.asInts.contains(Op.batchExtent) {
+                if (op == .mul || op == .div), let one = (a.asInts.contains(Op.batchExtent) ? b : a).asInts.first, one == 1,
+                   (a.asInts.contains(Op.batchExtent) ? b : a).count == 1 {
+                    consts[n.output[0]] = a.asInts.contains(Op.batchExtent) ? a : b
+                    return true
+                }
+                throw ModelError.unsupportedFeature(path: path, node: n.name, detail: "arithmetic on the free batch size in a shape sub-graph is not supported; export with a fixed batch size")
+            }
+            let outShape: [Int]
+            do { outShape = try broadcastShapes(a.shape, b.shape) } catch { throw ModelError.badGraph(path: path, detail: "node '\(n.name)': \(error)") }
+            let av = a.asInts, bv = b.asInts
+            let aS = broadcastStrides(a.shape, to: outShape), bS = broadcastStrides(b.shape, to: outShape), oS = contiguousStrides(outShape)
+            var out = [Int](repeating: 0, count: shapeCount(outShape))
+            for o in 0..<out.count {
+                var rem = o, ai = 0, bi = 0
+                for ax in 0..<outShape.count { let i = rem / oS[ax]; rem %= oS[ax]; ai += i * aS[ax]; bi += i * bS[ax] }
+                let x = av[ai], y = bv[bi]
+                switch op {
+                case .add: out[o] = x + y
+                case .sub: out[o] = x - y
+                case .mul: out[o] = x * y
+                case .div:
+                    guard y != 0 else { throw ModelError.badGraph(path: path, detail: "node '\(n.name)' divides by zero in a shape computation") }
+                    out[o] = Int((Double(x) / Double(y)).rounded(.down))
+                case .max: out[o] = max(x, y)
+                default: out[o] = min(x, y)
+                }
+            }
+            consts[n.output[0]] = ConstValue(shape: outShape, ints: out)
+            return true
+        default:
+            return false
+        }
+    }
+}

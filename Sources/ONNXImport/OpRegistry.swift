@@ -1,0 +1,240 @@
+import Foundation
+import Graph
+import TensorCore
+
+/// What a node's ONNX inputs and attributes resolve to.
+struct NodeContext {
+    let proto: Onnx_NodeProto
+    let attrs: Attributes
+    let opset: Int
+    let path: String
+    /// Known constant value of input i (nil: a run-time tensor or absent).
+    let constant: (Int) -> ConstValue?
+    /// Static shape of input i (batch axis as `ImportState.symbolicBatch`), when known.
+    let shape: (Int) -> [Int]?
+
+    var name: String { proto.name }
+    func has(_ i: Int) -> Bool { i < proto.input.count && !proto.input[i].isEmpty }
+
+    func unsupported(_ detail: String) -> ModelError { .unsupportedFeature(path: path, node: name, detail: detail) }
+
+    /// Input i, which must be a constant (Reshape's shape, Slice's starts, ...).
+    func requireConstant(_ i: Int, _ what: String) throws -> ConstValue {
+        guard let c = constant(i) else {
+            throw unsupported("\(what) (input \(i), '\(proto.input[i])') must be known when the model loads; Vigil does not run data-dependent shapes")
+        }
+        return c
+    }
+    func optionalInts(_ i: Int, _ what: String) throws -> [Int]? { has(i) ? try requireConstant(i, what).asInts : nil }
+}
+
+/// A lowering from an ONNX op to a graph `Op`: the op and which ONNX inputs stay run-time inputs.
+struct Lowering {
+    var op: Op
+    var dataInputs: [Int]
+    /// Constants created by the lowering (e.g. BatchNormalization's folded scale and shift), appended as inputs.
+    var extraConstants: [(String, Tensor)] = []
+}
+
+/// One row of the op table: the opset range Vigil implements and the lowering.
+struct OpRule: Sendable {
+    let since: Int
+    let until: Int
+    let lower: @Sendable (NodeContext) throws -> Lowering
+    init(_ since: Int = 1, _ until: Int = 99, _ lower: @escaping @Sendable (NodeContext) throws -> Lowering) {
+        self.since = since; self.until = until; self.lower = lower
+    }
+}
+
+/// Spatial attributes shared by Conv and the pools.
+func window(_ c: NodeContext, kernel: [Int]) throws -> Window2D {
+    guard kernel.count == 2 else { throw c.unsupported("only 2-D windows are supported, kernel_shape is \(kernel)") }
+    let strides = c.attrs.ints("strides") ?? [1, 1]
+    let dil = c.attrs.ints("dilations") ?? [1, 1]
+    var pads = c.attrs.ints("pads") ?? [0, 0, 0, 0]
+    guard strides.count == 2, dil.count == 2, pads.count == 4 else { throw c.unsupported("strides \(strides), dilations \(dil) or pads \(pads) do not describe a 2-D window") }
+    let auto = c.attrs.string("auto_pad", "NOTSET")
+    switch auto {
+    case "NOTSET": break
+    case "VALID": pads = [0, 0, 0, 0]
+    case "SAME_UPPER", "SAME_LOWER":
+        guard let x = c.shape(0), x.count == 4 else { throw c.unsupported("auto_pad \(auto) needs the input's spatial size at load time") }
+        for a in 0..<2 {
+            let inLen = x[2 + a]
+            let out = (inLen + strides[a] - 1) / strides[a]
+            let total = max(0, (out - 1) * strides[a] + (kernel[a] - 1) * dil[a] + 1 - inLen)
+            let small = total / 2, big = total - small
+            pads[a] = auto == "SAME_UPPER" ? small : big
+            pads[a + 2] = auto == "SAME_UPPER" ? big : small
+        }
+    default: throw c.unsupported("auto_pad '\(auto)' is not an ONNX value")
+    }
+    return Window2D(kernelH: kernel[0], kernelW: kernel[1], strideH: strides[0], strideW: strides[1],
+                    dilationH: dil[0], dilationW: dil[1], padTop: pads[0], padLeft: pads[1], padBottom: pads[2], padRight: pads[3])
+}
+
+func unary(_ a: Activation) -> OpRule { OpRule { _ in Lowering(op: .activation(a), dataInputs: [0]) } }
+func binaryRule(_ b: BinaryOp) -> OpRule { OpRule(7) { _ in Lowering(op: .binary(b), dataInputs: [0, 1]) } }
+func variadicRule(_ b: BinaryOp, mean: Bool = false) -> OpRule {
+    OpRule(6) { c in Lowering(op: .variadic(b, mean: mean), dataInputs: Array(0..<c.proto.input.count)) }
+}
+func reduceRule(_ k: ReduceKind, axesInputSince: Int) -> OpRule {
+    OpRule { c in
+        let axes = c.opset >= axesInputSince ? try c.optionalInts(1, "axes") : c.attrs.ints("axes")
+        return Lowering(op: .reduce(k, axes: axes, keepDims: c.attrs.int("keepdims", 1) != 0,
+                                    noopWithEmptyAxes: c.attrs.int("noop_with_empty_axes", 0) != 0), dataInputs: [0])
+    }
+}
+func poolRule(_ max: Bool) -> OpRule {
+    OpRule(7) { c in
+        guard let k = c.attrs.ints("kernel_shape") else { throw c.unsupported("kernel_shape is required") }
+        if c.proto.output.count > 1 && !c.proto.output[1].isEmpty { throw c.unsupported("the Indices output of MaxPool is not supported") }
+        let kind: PoolKind = max ? .max : .average(countIncludePad: c.attrs.int("count_include_pad", 0) != 0)
+        return Lowering(op: .pool(kind, window: try window(c, kernel: k), ceilMode: c.attrs.int("ceil_mode", 0) != 0), dataInputs: [0])
+    }
+}
+
+func resizeLowering(_ c: NodeContext, mode m: String, scalesInput: Int?, sizesInput: Int?) throws -> Lowering {
+    let mode: ResizeMode
+    switch m {
+    case "nearest":
+        // Upsample and opset-10 Resize pick the floor of the asymmetric source coordinate.
+        guard let nm = NearestMode(rawValue: c.attrs.string("nearest_mode", c.opset >= 11 ? "round_prefer_floor" : "floor")) else { throw c.unsupported("nearest_mode \(c.attrs.string("nearest_mode", "")) is not supported") }
+        mode = .nearest(nm)
+    case "linear", "bilinear": mode = .linear
+    default: throw c.unsupported("Resize mode '\(m)' is not supported (nearest and linear are)")
+    }
+    let defaultCT = c.opset >= 11 ? "half_pixel" : "asymmetric"
+    guard let ct = CoordinateTransform(rawValue: c.attrs.string("coordinate_transformation_mode", defaultCT)) else {
+        throw c.unsupported("coordinate_transformation_mode '\(c.attrs.string("coordinate_transformation_mode", ""))' is not supported")
+    }
+    if c.attrs.has("axes") { throw c.unsupported("the axes attribute of Resize is not supported") }
+    if c.attrs.int("antialias", 0) != 0 { throw c.unsupported("antialias is not supported") }
+    if c.attrs.string("keep_aspect_ratio_policy", "stretch") != "stretch" { throw c.unsupported("keep_aspect_ratio_policy is not supported") }
+    var scales: [Double]? = nil, sizes: [Int]? = nil
+    if let si = sizesInput, c.has(si), let v = c.constant(si), v.count > 0 { sizes = v.asInts }
+    else if let si = scalesInput, c.has(si), let v = c.constant(si), v.count > 0 { scales = v.asFloats.map(Double.init) }
+    else if let s = c.attrs.floats("scales") { scales = s.map(Double.init) }
+    else { throw c.unsupported("Resize needs constant scales or sizes") }
+    return Lowering(op: .resize(mode: mode, transform: ct, scales: scales, sizes: sizes), dataInputs: [0])
+}
+
+/// The op table: every ONNX op type Vigil runs, with its opset range and lowering. Anything else fails at load.
+let opTable: [String: OpRule] = [
+    "Conv": OpRule { c in
+        guard let w = c.shape(1) ?? c.constant(1)?.shape else { throw c.unsupported("the weight shape must be known at load") }
+        let kernel = c.attrs.ints("kernel_shape") ?? Array(w.dropFirst(2))
+        return Lowering(op: .conv(window: try window(c, kernel: kernel), groups: c.attrs.int("group", 1), activation: .identity),
+                        dataInputs: c.has(2) ? [0, 1, 2] : [0, 1])
+    },
+    "BatchNormalization": OpRule(7) { c in
+        if c.attrs.int("training_mode", 0) != 0 { throw c.unsupported("training-mode BatchNormalization is not supported") }
+        let eps = c.attrs.float("epsilon", 1e-5)
+        let scale = try c.requireConstant(1, "scale").asFloats, b = try c.requireConstant(2, "bias").asFloats
+        let mean = try c.requireConstant(3, "mean").asFloats, v = try c.requireConstant(4, "var").asFloats
+        guard scale.count == b.count, b.count == mean.count, mean.count == v.count else {
+            throw c.unsupported("scale, bias, mean and var hold \(scale.count), \(b.count), \(mean.count), \(v.count) values; they must agree")
+        }
+        let s = (0..<scale.count).map { scale[$0] / (v[$0] + eps).squareRoot() }
+        let t = (0..<scale.count).map { b[$0] - mean[$0] * s[$0] }
+        return Lowering(op: .channelAffine, dataInputs: [0],
+                        extraConstants: [(c.name + "::scale", Tensor(shape: [s.count], data: s)), (c.name + "::shift", Tensor(shape: [t.count], data: t))])
+    },
+    "Relu": unary(.relu),
+    "LeakyRelu": OpRule { c in Lowering(op: .activation(.leakyRelu(alpha: c.attrs.float("alpha", 0.01))), dataInputs: [0]) },
+    "PRelu": OpRule(7) { _ in Lowering(op: .binary(.prelu), dataInputs: [0, 1]) },
+    "Clip": OpRule { c in
+        if c.opset < 11 {
+            return Lowering(op: .activation(.clip(c.attrs.float("min", -.greatestFiniteMagnitude), c.attrs.float("max", .greatestFiniteMagnitude))), dataInputs: [0])
+        }
+        let lo = c.has(1) ? try c.requireConstant(1, "min").asFloats.first ?? -.greatestFiniteMagnitude : -.greatestFiniteMagnitude
+        let hi = c.has(2) ? try c.requireConstant(2, "max").asFloats.first ?? .greatestFiniteMagnitude : .greatestFiniteMagnitude
+        if lo == 0 && hi == .greatestFiniteMagnitude { return Lowering(op: .activation(.relu), dataInputs: [0]) }
+        return Lowering(op: .activation(.clip(lo, hi)), dataInputs: [0])
+    },
+    "Sigmoid": unary(.sigmoid),
+    "HardSigmoid": OpRule { c in Lowering(op: .activation(.hardSigmoid(alpha: c.attrs.float("alpha", 0.2), beta: c.attrs.float("beta", 0.5))), dataInputs: [0]) },
+    "HardSwish": OpRule(14) { _ in Lowering(op: .activation(.hardSwish), dataInputs: [0]) },
+    "Tanh": unary(.tanh),
+    "Elu": OpRule { c in Lowering(op: .activation(.elu(alpha: c.attrs.float("alpha", 1))), dataInputs: [0]) },
+    "Selu": OpRule { c in Lowering(op: .activation(.selu(alpha: c.attrs.float("alpha", 1.67326319217681884765625), gamma: c.attrs.float("gamma", 1.05070102214813232421875))), dataInputs: [0]) },
+    "Softplus": unary(.softplus),
+    "Add": binaryRule(.add), "Sub": binaryRule(.sub), "Mul": binaryRule(.mul), "Div": binaryRule(.div), "Pow": binaryRule(.pow),
+    "Sum": variadicRule(.add), "Max": variadicRule(.max), "Min": variadicRule(.min), "Mean": variadicRule(.add, mean: true),
+    "MaxPool": poolRule(true),
+    "AveragePool": poolRule(false),
+    "GlobalAveragePool": OpRule { _ in Lowering(op: .globalPool(max: false), dataInputs: [0]) },
+    "GlobalMaxPool": OpRule { _ in Lowering(op: .globalPool(max: true), dataInputs: [0]) },
+    "LRN": OpRule { c in
+        Lowering(op: .lrn(size: c.attrs.int("size", 1), alpha: c.attrs.float("alpha", 1e-4), beta: c.attrs.float("beta", 0.75), bias: c.attrs.float("bias", 1)), dataInputs: [0])
+    },
+    "Gemm": OpRule(7) { c in
+        Lowering(op: .gemm(alpha: c.attrs.float("alpha", 1), beta: c.attrs.float("beta", 1), transA: c.attrs.int("transA", 0) != 0, transB: c.attrs.int("transB", 0) != 0),
+                 dataInputs: c.has(2) ? [0, 1, 2] : [0, 1])
+    },
+    "MatMul": OpRule { _ in Lowering(op: .matmul, dataInputs: [0, 1]) },
+    "Flatten": OpRule { c in Lowering(op: .flatten(axis: c.attrs.int("axis", 1)), dataInputs: [0]) },
+    "Reshape": OpRule(5) { c in
+        Lowering(op: .reshape(shape: try c.requireConstant(1, "shape").asInts, allowZero: c.attrs.int("allowzero", 0) != 0), dataInputs: [0])
+    },
+    "Squeeze": OpRule { c in
+        Lowering(op: .squeeze(axes: c.opset >= 13 ? try c.optionalInts(1, "axes") : c.attrs.ints("axes")), dataInputs: [0])
+    },
+    "Unsqueeze": OpRule { c in
+        guard let axes = c.opset >= 13 ? try c.optionalInts(1, "axes") : c.attrs.ints("axes") else { throw c.unsupported("Unsqueeze needs axes") }
+        return Lowering(op: .unsqueeze(axes: axes), dataInputs: [0])
+    },
+    "Transpose": OpRule { c in Lowering(op: .transpose(perm: c.attrs.ints("perm")), dataInputs: [0]) },
+    "Concat": OpRule(4) { c in Lowering(op: .concat(axis: c.attrs.int("axis", 0)), dataInputs: Array(0..<c.proto.input.count).filter(c.has)) },
+    "Split": OpRule(2) { c in
+        let sizes = c.opset >= 13 ? try c.optionalInts(1, "split") : c.attrs.ints("split")
+        return Lowering(op: .split(axis: c.attrs.int("axis", 0), sizes: sizes, count: c.attrs.int("num_outputs", c.proto.output.count)), dataInputs: [0])
+    },
+    "Slice": OpRule { c in
+        if c.opset < 10 {
+            guard let st = c.attrs.ints("starts"), let en = c.attrs.ints("ends") else { throw c.unsupported("Slice needs starts and ends") }
+            return Lowering(op: .slice(starts: st, ends: en, axes: c.attrs.ints("axes"), steps: nil), dataInputs: [0])
+        }
+        return Lowering(op: .slice(starts: try c.requireConstant(1, "starts").asInts, ends: try c.requireConstant(2, "ends").asInts,
+                                   axes: try c.optionalInts(3, "axes"), steps: try c.optionalInts(4, "steps")), dataInputs: [0])
+    },
+    "Pad": OpRule(2) { c in
+        let modeName = c.attrs.string("mode", "constant")
+        guard let mode = PadMode(rawValue: modeName) else { throw c.unsupported("Pad mode '\(modeName)' is not supported (constant, reflect, edge are)") }
+        if c.opset < 11 {
+            guard let p = c.attrs.ints("pads") ?? c.attrs.ints("paddings") else { throw c.unsupported("Pad needs pads") }
+            return Lowering(op: .pad(mode: mode, pads: p, value: c.attrs.float("value", 0)), dataInputs: [0])
+        }
+        var pads = try c.requireConstant(1, "pads").asInts
+        let value = c.has(2) ? try c.requireConstant(2, "constant_value").asFloats.first ?? 0 : 0
+        if let axes = try c.optionalInts(3, "axes") {
+            guard let r = c.shape(0)?.count else { throw c.unsupported("Pad with axes needs the input rank at load") }
+            var full = [Int](repeating: 0, count: 2 * r)
+            for (j, a0) in axes.enumerated() { let a = a0 < 0 ? a0 + r : a0; full[a] = pads[j]; full[a + r] = pads[j + axes.count] }
+            pads = full
+        }
+        return Lowering(op: .pad(mode: mode, pads: pads, value: value), dataInputs: [0])
+    },
+    "ReduceMean": reduceRule(.mean, axesInputSince: 18),
+    "ReduceMax": reduceRule(.max, axesInputSince: 18),
+    "ReduceMin": reduceRule(.min, axesInputSince: 18),
+    "ReduceSum": reduceRule(.sum, axesInputSince: 13),
+    "Softmax": OpRule { c in Lowering(op: .softmax(axis: c.attrs.int("axis", c.opset >= 13 ? -1 : 1), legacy: c.opset < 13), dataInputs: [0]) },
+    "Dropout": OpRule { c in
+        if c.proto.output.count > 1 && !c.proto.output[1].isEmpty { throw c.unsupported("the mask output of Dropout is not supported at inference") }
+        return Lowering(op: .identity, dataInputs: [0])
+    },
+    "Identity": OpRule { _ in Lowering(op: .identity, dataInputs: [0]) },
+    "Resize": OpRule(10) { c in
+        try resizeLowering(c, mode: c.attrs.string("mode", "nearest"), scalesInput: c.opset >= 11 ? 2 : 1, sizesInput: c.opset >= 11 ? 3 : nil)
+    },
+    "Upsample": OpRule(7, 9) { c in
+        try resizeLowering(c, mode: c.attrs.string("mode", "nearest"), scalesInput: c.opset >= 9 ? 1 : nil, sizesInput: nil)
+    },
+]
+
+/// Op types evaluated only at load time, on constants (shape sub-graphs).
+let foldOnlyOps: Set<String> = ["Shape", "Size", "Gather", "Cast", "ConstantOfShape", "Constant"]
+
+/// The names Vigil supports, for messages and `vigil inspect`.
+public let supportedOpTypes: [String] = (Array(opTable.keys) + Array(foldOnlyOps)).sorted()

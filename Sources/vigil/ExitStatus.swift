@@ -1,0 +1,13 @@
+/// The exit statuses of `vigil`, documented in `--help` and the README.
+enum ExitStatus: Int32 {
+    /// Everything ran and every verdict passed.
+    case success = 0
+    /// A verdict failed: `--fail-under` not met, or a `check` case disagreed.
+    case failed = 1
+    /// The command line was wrong (ArgumentParser's usage error).
+    case usage = 64
+    /// An input (clip, image or model) could not be read or is unsupported.
+    case inputError = 65
+    /// Interrupted by SIGINT or SIGTERM; partial outputs were written.
+    case interrupted = 130
+}
