@@ -22,33 +22,41 @@ extension RGBImage {
             let (i0, i1, f) = Self.gridLerp(x, outSize: w, gridSize: gw)
             x0[x] = Int32(i0); x1[x] = Int32(i1); fx[x] = f
         }
+        // lutA: 256 x 3, colour * alpha + 128 (rounding), so a blend is (pixel * (256 - a) + lutA) >> 8
+        let lutA = colormap.table.map { UInt16($0) * UInt16(a) + 128 }
+        // grid: gh x gw, the heat clamped to 0...1 with NaN as 0, so interpolated values need no checks
+        let grid = heat.map { $0.isNaN ? 0 : min(max($0, 0), 1) }
         // rowHeat: gw values, the grid interpolated vertically at the current output row
         var rowHeat = [Float](repeating: 0, count: gw)
-        let inv = 256 - a
-        colormap.table.withUnsafeBufferPointer { lut in
-            heat.withUnsafeBufferPointer { heat in
-                pixels.withUnsafeMutableBufferPointer { px in
-                    rowHeat.withUnsafeMutableBufferPointer { rowHeat in
-                        for y in 0..<h {
-                            let (j0, j1, fy) = Self.gridLerp(y, outSize: h, gridSize: gh)
-                            for g in 0..<gw {
-                                let top = heat[j0 * gw + g], bottom = heat[j1 * gw + g]
-                                rowHeat[g] = top + (bottom - top) * fy
-                            }
-                            var p = y * w * 3
-                            for x in 0..<w {
-                                let l = rowHeat[Int(x0[x])], r = rowHeat[Int(x1[x])]
-                                let c = Colormap.entry(l + (r - l) * fx[x]) * 3
-                                px[p] = UInt8(truncatingIfNeeded: (Int32(px[p]) * inv + Int32(lut[c]) * a + 128) >> 8)
-                                px[p + 1] = UInt8(truncatingIfNeeded: (Int32(px[p + 1]) * inv + Int32(lut[c + 1]) * a + 128) >> 8)
-                                px[p + 2] = UInt8(truncatingIfNeeded: (Int32(px[p + 2]) * inv + Int32(lut[c + 2]) * a + 128) >> 8)
-                                p += 3
-                            }
-                        }
-                    }
+        // rowColor: w x 3, lutA entries of the current output row
+        var rowColor = [UInt16](repeating: 0, count: w * 3)
+        let inv = UInt32(256 - a)
+        lutA.withUnsafeBufferPointer { lutA in
+        grid.withUnsafeBufferPointer { heat in
+        pixels.withUnsafeMutableBufferPointer { px in
+        rowHeat.withUnsafeMutableBufferPointer { rowHeat in
+        rowColor.withUnsafeMutableBufferPointer { rowColor in
+        x0.withUnsafeBufferPointer { x0 in
+        x1.withUnsafeBufferPointer { x1 in
+        fx.withUnsafeBufferPointer { fx in
+            for y in 0..<h {
+                let (j0, j1, fy) = Self.gridLerp(y, outSize: h, gridSize: gh)
+                for g in 0..<gw {
+                    let top = heat[j0 * gw + g], bottom = heat[j1 * gw + g]
+                    rowHeat[g] = top + (bottom - top) * fy
+                }
+                // Colour look-up for the row (gathers), then a blend over plain bytes (vectorises).
+                for x in 0..<w {
+                    let l = rowHeat[Int(x0[x])], r = rowHeat[Int(x1[x])]
+                    let c = min(Int((l + (r - l) * fx[x]) * 255 + 0.5), 255) * 3   // value in 0...1, see grid
+                    rowColor[x * 3] = lutA[c]; rowColor[x * 3 + 1] = lutA[c + 1]; rowColor[x * 3 + 2] = lutA[c + 2]
+                }
+                let row = UnsafeMutableBufferPointer(rebasing: px[(y * w * 3)..<((y + 1) * w * 3)])
+                for i in 0..<(w * 3) {
+                    row[i] = UInt8(truncatingIfNeeded: (UInt32(row[i]) &* inv &+ UInt32(rowColor[i])) >> 8)
                 }
             }
-        }
+        }}}}}}}}
     }
 
     /// For output index `i` of `outSize`, the two grid cells to interpolate and the weight of the second
