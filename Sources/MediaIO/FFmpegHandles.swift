@@ -133,7 +133,9 @@ extension FFmpegError {
         switch code {
         case FFmpegError.invalidData:
             if lower.hasSuffix(".mp4") || lower.hasSuffix(".mov") || lower.hasSuffix(".m4v") {
-                message = "it is not a readable MP4/MOV file (it is truncated so its index 'moov' is missing, damaged, or not a video at all)"
+                message = startsWithMP4Box(url)
+                    ? "the MP4 index ('moov' box) is missing, so the file is truncated or was not finished"
+                    : "it is not a video file (its bytes are not an MP4 container)"
             } else {
                 message = "FFmpeg recognises no video container in it (it is damaged, truncated or not a video)"
             }
@@ -144,6 +146,16 @@ extension FFmpegError {
         }
         return FFmpegError(code: code, message: message, path: url, while: "open")
     }
+}
+
+/// Whether the local file at `path` begins with an ISO-BMFF box header (`ftyp`, `mdat`, `moov`, ...).
+func startsWithMP4Box(_ path: String) -> Bool {
+    guard let f = fopen(path, "rb") else { return false }
+    defer { fclose(f) }
+    var header = [UInt8](repeating: 0, count: 8)
+    guard fread(&header, 1, 8, f) == 8 else { return false }
+    let type = String(decoding: header[4..<8], as: UTF8.self)
+    return ["ftyp", "mdat", "moov", "free", "wide", "skip", "styp"].contains(type)
 }
 
 func formatSeconds(_ s: Double) -> String {

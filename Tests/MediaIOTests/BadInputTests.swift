@@ -34,7 +34,7 @@ import Glibc
     }
 
     @Test func textFileNamedMP4() {
-        expectError(fixture("bad/text.mp4"), code: FFmpegError.invalidData, cause: "not a readable MP4")
+        expectError(fixture("bad/text.mp4"), code: FFmpegError.invalidData, cause: "not a video file")
     }
 
     @Test func audioOnly() {
@@ -42,7 +42,7 @@ import Glibc
     }
 
     @Test func truncatedMP4WithoutIndex() {
-        expectError(fixture("bad/truncated_moov_at_end.mp4"), code: FFmpegError.invalidData, cause: "'moov' is missing")
+        expectError(fixture("bad/truncated_moov_at_end.mp4"), code: FFmpegError.invalidData, cause: "index ('moov' box) is missing")
     }
 
     @Test func unknownCodec() {
