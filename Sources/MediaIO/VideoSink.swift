@@ -225,6 +225,10 @@ public final class VideoSink: @unchecked Sendable {
             try FFmpegError.check(r, path: path, while: "encode a frame for")
             // Each packet lasts until the next frame; the newest one lasts as long as the last interval.
             pkt.pointee.duration = durations.removeValue(forKey: pkt.pointee.pts) ?? lastInterval
+            // Frames with pts below this packet's dts were already written (pts >= dts, dts increases):
+            // drop their entries so the table stays small when an encoder emits packets at once.
+            let dts = pkt.pointee.dts
+            if durations.count > 32 { durations = durations.filter { $0.key >= dts } }
             av_packet_rescale_ts(pkt, cc.pointee.time_base, stream.pointee.time_base)
             pkt.pointee.stream_index = stream.pointee.index
             let w = av_interleaved_write_frame(output.pointer, pkt)  // takes the packet's reference
