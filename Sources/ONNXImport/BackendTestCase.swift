@@ -50,7 +50,15 @@ public struct BackendTestCase: Sendable {
                 let name = name0.isEmpty && i < probe.count ? probe[i] : name0
                 if v.ints != nil { bindings[name] = v } else { feeds[name] = v.tensor }
             }
-            let model = try ONNXModel.load(path: modelPath, bindings: bindings)
+            // Parameters passed as graph inputs (Clip bounds, BatchNormalization statistics) are bound too.
+            var model: ONNXModel
+            while true {
+                do { model = try ONNXModel.load(path: modelPath, bindings: bindings); break }
+                catch let ModelError.needsConstant(_, _, input, _) where feeds[input] != nil && bindings[input] == nil {
+                    bindings[input] = ConstValue(shape: feeds[input]!.shape, floats: feeds[input]!.data)
+                    feeds[input] = nil
+                }
+            }
             let exec = Executor(graph: model.graph.fused())
             let eval = try exec.run(feeds)
             var r = Result(dataSet: set, passed: true, maxAbsDiff: 0, maxRelDiff: 0, worstOutput: "", worstIndex: -1, expected: 0, actual: 0, message: nil)
@@ -77,6 +85,29 @@ public struct BackendTestCase: Sendable {
             results.append(r)
         }
         return results
+    }
+
+    /// Why the case cannot run (a non-float32 output or input other than an integer shape input), or nil.
+    public func unrunnableReason() throws -> String? {
+        let fm = FileManager.default
+        if let data = fm.contents(atPath: modelPath), let proto = try? Onnx_ModelProto(serializedBytes: data) {
+            for v in proto.graph.input + proto.graph.output {
+                guard case .tensorType? = v.type.value else { return "'\(v.name)' is not a tensor (sequence, map or optional)" }
+            }
+        }
+        for set in (try fm.contentsOfDirectory(atPath: directory)).filter({ $0.hasPrefix("test_data_set_") }) {
+            let dir = (directory as NSString).appendingPathComponent(set)
+            for f in try fm.contentsOfDirectory(atPath: dir) where f.hasSuffix(".pb") {
+                guard let data = fm.contents(atPath: (dir as NSString).appendingPathComponent(f)),
+                      let t = try? Onnx_TensorProto(serializedBytes: data) else { return "\(f) is not a TensorProto" }
+                let isOutput = f.hasPrefix("output_")
+                if t.dataType == 1 { continue }
+                if !isOutput && (t.dataType == 7 || t.dataType == 6) { continue }
+                let type = Onnx_TensorProto.DataType(rawValue: Int(t.dataType)).map { "\($0)" } ?? "\(t.dataType)"
+                return "\(isOutput ? "output" : "input") '\(t.name)' is \(type)"
+            }
+        }
+        return nil
     }
 
     /// Reads `prefix*.pb` files of a data set, in index order, as (tensor name, value).

@@ -9,6 +9,8 @@ public enum ModelError: Error, CustomStringConvertible, Sendable {
     case badTensor(path: String, tensor: String, detail: String)
     case badGraph(path: String, detail: String)
     case externalData(path: String, tensor: String, detail: String)
+    /// An input that Vigil needs at load time (a shape, bounds, statistics) is a run-time graph input.
+    case needsConstant(path: String, node: String, input: String, what: String)
 
     public var description: String {
         switch self {
@@ -28,13 +30,15 @@ public enum ModelError: Error, CustomStringConvertible, Sendable {
             return "model \(path): \(detail)"
         case let .externalData(path, tensor, detail):
             return "model \(path), tensor '\(tensor)': external data \(detail)"
+        case let .needsConstant(path, node, input, what):
+            return "model \(path), node '\(node)': \(what) ('\(input)') must be an initializer or constant; Vigil does not run data-dependent shapes or parameters, re-export with it folded"
         }
     }
 
     /// True when the model is well formed but uses something Vigil does not implement.
     public var isUnsupported: Bool {
         switch self {
-        case .unsupportedOp, .unsupportedFeature, .unsupportedVersion: return true
+        case .unsupportedOp, .unsupportedFeature, .unsupportedVersion, .needsConstant: return true
         default: return false
         }
     }

@@ -59,8 +59,8 @@ public struct ONNXModel: Sendable {
         var opset = 0
         for o in proto.opsetImport where o.domain.isEmpty || o.domain == "ai.onnx" { opset = Int(o.version) }
         guard opset > 0 else { throw ModelError.unsupportedVersion(path: path, detail: "no default-domain opset is declared") }
-        guard (7...18).contains(opset) else {
-            throw ModelError.unsupportedVersion(path: path, detail: "opset \(opset) is not supported (7 to 18 are); re-export with opset_version in that range")
+        guard (6...18).contains(opset) else {
+            throw ModelError.unsupportedVersion(path: path, detail: "opset \(opset) is not supported (6 to 18 are); re-export with opset_version in that range")
         }
         var state = ImportState(path: path, modelDir: (path as NSString).deletingLastPathComponent, opset: opset)
         let graph = try state.lower(proto.graph, bindings: bindings)
@@ -116,7 +116,7 @@ struct ImportState {
                 throw ModelError.unsupportedFeature(path: path, node: "input '\(vi.name)'", detail: "input type \(Onnx_TensorProto.DataType(rawValue: Int(tt.elemType)).map { "\($0)" } ?? "\(tt.elemType)") is not supported; Vigil runs float32 models")
             }
             let dims: [Int?] = tt.shape.dim.map { d in
-                if case let .dimValue(v)? = d.value, v > 0 { return Int(v) }
+                if case let .dimValue(v)? = d.value, v >= 0 { return Int(v) }
                 return nil
             }
             inputs.append(GraphInput(name: vi.name, shape: dims))
@@ -124,7 +124,6 @@ struct ImportState {
                 shapes[vi.name] = dims.enumerated().map { $0.offset == 0 && $0.element == nil ? ImportState.symbolicBatch : $0.element! }
             }
         }
-        guard !inputs.isEmpty else { throw ModelError.badGraph(path: path, detail: "the graph has no run-time input") }
         for n in try orderedNodes(g) { try lowerNode(n) }
         var outputs: [String] = []
         for o in g.output {

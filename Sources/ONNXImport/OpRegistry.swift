@@ -21,7 +21,7 @@ struct NodeContext {
     /// Input i, which must be a constant (Reshape's shape, Slice's starts, ...).
     func requireConstant(_ i: Int, _ what: String) throws -> ConstValue {
         guard let c = constant(i) else {
-            throw unsupported("\(what) (input \(i), '\(proto.input[i])') must be known when the model loads; Vigil does not run data-dependent shapes")
+            throw ModelError.needsConstant(path: path, node: name, input: proto.input[i], what: what)
         }
         return c
     }
@@ -74,7 +74,17 @@ func window(_ c: NodeContext, kernel: [Int]) throws -> Window2D {
 }
 
 func unary(_ a: Activation) -> OpRule { OpRule { _ in Lowering(op: .activation(a), dataInputs: [0]) } }
-func binaryRule(_ b: BinaryOp) -> OpRule { OpRule(7) { _ in Lowering(op: .binary(b), dataInputs: [0, 1]) } }
+func binaryRule(_ b: BinaryOp) -> OpRule {
+    OpRule(6) { c in
+        // Opset 6 broadcasting aligns B at `axis` of A; NumPy rules agree when B is aligned to A's trailing axes.
+        if c.opset < 7 && c.attrs.int("broadcast", 0) != 0 && c.attrs.has("axis") {
+            guard let a = c.shape(0), let bs = c.shape(1), c.attrs.int("axis", 0) == a.count - bs.count || c.attrs.int("axis", 0) == -bs.count else {
+                throw c.unsupported("legacy broadcasting with an axis that is not the trailing one is not supported")
+            }
+        }
+        return Lowering(op: .binary(b), dataInputs: [0, 1])
+    }
+}
 func variadicRule(_ b: BinaryOp, mean: Bool = false) -> OpRule {
     OpRule(6) { c in Lowering(op: .variadic(b, mean: mean), dataInputs: Array(0..<c.proto.input.count)) }
 }
@@ -86,7 +96,7 @@ func reduceRule(_ k: ReduceKind, axesInputSince: Int) -> OpRule {
     }
 }
 func poolRule(_ max: Bool) -> OpRule {
-    OpRule(7) { c in
+    OpRule(1) { c in
         guard let k = c.attrs.ints("kernel_shape") else { throw c.unsupported("kernel_shape is required") }
         if c.proto.output.count > 1 && !c.proto.output[1].isEmpty { throw c.unsupported("the Indices output of MaxPool is not supported") }
         let kind: PoolKind = max ? .max : .average(countIncludePad: c.attrs.int("count_include_pad", 0) != 0)
@@ -127,7 +137,7 @@ let opTable: [String: OpRule] = [
         return Lowering(op: .conv(window: try window(c, kernel: kernel), groups: c.attrs.int("group", 1), activation: .identity),
                         dataInputs: c.has(2) ? [0, 1, 2] : [0, 1])
     },
-    "BatchNormalization": OpRule(7) { c in
+    "BatchNormalization": OpRule(6) { c in
         if c.attrs.int("training_mode", 0) != 0 { throw c.unsupported("training-mode BatchNormalization is not supported") }
         let eps = c.attrs.float("epsilon", 1e-5)
         let scale = try c.requireConstant(1, "scale").asFloats, b = try c.requireConstant(2, "bias").asFloats
@@ -142,7 +152,14 @@ let opTable: [String: OpRule] = [
     },
     "Relu": unary(.relu),
     "LeakyRelu": OpRule { c in Lowering(op: .activation(.leakyRelu(alpha: c.attrs.float("alpha", 0.01))), dataInputs: [0]) },
-    "PRelu": OpRule(7) { _ in Lowering(op: .binary(.prelu), dataInputs: [0, 1]) },
+    "PRelu": OpRule(6) { c in
+        // Opset 6 applies a 1-D slope per channel (axis 1).
+        if c.opset < 7, let slope = c.constant(1), slope.shape.count == 1, let x = c.shape(0), x.count > 2, x[1] == slope.count {
+            let shape = [slope.count] + [Int](repeating: 1, count: x.count - 2)
+            return Lowering(op: .binary(.prelu), dataInputs: [0], extraConstants: [(c.name + "::slope", Tensor(shape: shape, data: slope.asFloats))])
+        }
+        return Lowering(op: .binary(.prelu), dataInputs: [0, 1])
+    },
     "Clip": OpRule { c in
         if c.opset < 11 {
             return Lowering(op: .activation(.clip(c.attrs.float("min", -.greatestFiniteMagnitude), c.attrs.float("max", .greatestFiniteMagnitude))), dataInputs: [0])
@@ -168,8 +185,12 @@ let opTable: [String: OpRule] = [
     "LRN": OpRule { c in
         Lowering(op: .lrn(size: c.attrs.int("size", 1), alpha: c.attrs.float("alpha", 1e-4), beta: c.attrs.float("beta", 0.75), bias: c.attrs.float("bias", 1)), dataInputs: [0])
     },
-    "Gemm": OpRule(7) { c in
-        Lowering(op: .gemm(alpha: c.attrs.float("alpha", 1), beta: c.attrs.float("beta", 1), transA: c.attrs.int("transA", 0) != 0, transB: c.attrs.int("transB", 0) != 0),
+    "Gemm": OpRule(6) { c in
+        if c.opset < 7 && c.has(2) && c.attrs.int("broadcast", 0) == 0, let cs = c.shape(2), let a = c.shape(0), let b = c.shape(1) {
+            let m = c.attrs.int("transA", 0) != 0 ? a[1] : a[0], n = c.attrs.int("transB", 0) != 0 ? b[0] : b[1]
+            guard cs == [m, n] else { throw c.unsupported("Gemm without broadcast needs C of shape [\(m), \(n)], got \(cs)") }
+        }
+        return Lowering(op: .gemm(alpha: c.attrs.float("alpha", 1), beta: c.attrs.float("beta", 1), transA: c.attrs.int("transA", 0) != 0, transB: c.attrs.int("transB", 0) != 0),
                  dataInputs: c.has(2) ? [0, 1, 2] : [0, 1])
     },
     "MatMul": OpRule { _ in Lowering(op: .matmul, dataInputs: [0, 1]) },
@@ -222,6 +243,7 @@ let opTable: [String: OpRule] = [
     "Softmax": OpRule { c in Lowering(op: .softmax(axis: c.attrs.int("axis", c.opset >= 13 ? -1 : 1), legacy: c.opset < 13), dataInputs: [0]) },
     "Dropout": OpRule { c in
         if c.proto.output.count > 1 && !c.proto.output[1].isEmpty { throw c.unsupported("the mask output of Dropout is not supported at inference") }
+        if try c.has(2) && (c.requireConstant(2, "training_mode").asInts.first ?? 0) != 0 { throw c.unsupported("training-mode Dropout is not supported") }
         return Lowering(op: .identity, dataInputs: [0])
     },
     "Identity": OpRule { _ in Lowering(op: .identity, dataInputs: [0]) },

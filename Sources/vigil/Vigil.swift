@@ -7,6 +7,6 @@ struct Vigil: ParsableCommand {
         commandName: "vigil",
         abstract: "Audit how robust an image classifier is on real video.",
         version: "0.1.0",
-        subcommands: [Check.self]
+        subcommands: [Probe.self, Check.self]
     )
 }
