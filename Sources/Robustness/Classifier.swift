@@ -1,0 +1,232 @@
+import Foundation
+import Graph
+import Imaging
+import ONNXImport
+import TensorCore
+
+/// A loaded classifier: the model, its card, labels and the Grad-CAM layer. Shared by all threads;
+/// each thread runs it through its own `ClassifierSession`.
+public final class Classifier: Sendable {
+    public let model: ONNXModel
+    public let card: ModelCard
+    public let cardPath: String?
+    public let labels: [String]
+    public let inputName: String
+    public let outputName: String
+    /// The tensor Grad-CAM explains.
+    public let camLayer: String
+    /// Model input height and width.
+    public let inputHeight: Int, inputWidth: Int
+    /// Number of classes.
+    public let classCount: Int
+    /// SHA-256 of the model file, hex.
+    public let modelSHA256: String
+    /// The executable graph (fused, keeping `camLayer` observable).
+    public let graph: Graph
+
+    /// Loads a model and its card.
+    ///
+    /// - Parameters:
+    ///   - modelPath: the ONNX file.
+    ///   - card: the card to use; nil reads `<model>.card.json` beside the model, or uses defaults.
+    ///   - camLayer: overrides the card's Grad-CAM layer.
+    ///   - labelsPath: overrides the card's label file.
+    /// - Throws: `ModelError` or `RobustnessError` naming the file and what to do.
+    public init(modelPath: String, card cardOverride: ModelCard? = nil, camLayer camOverride: String? = nil, labelsPath: String? = nil) throws {
+        let model = try ONNXModel.load(path: modelPath)
+        self.model = model
+        var card: ModelCard
+        if let cardOverride { card = cardOverride; cardPath = nil } else {
+            let found = try ModelCard.beside(model: modelPath)
+            card = found.card; cardPath = found.path
+        }
+        try card.validate(path: cardPath ?? "(flags)")
+        guard let firstInput = model.graph.inputs.first else { throw RobustnessError.badModel(path: modelPath, detail: "the graph has no input") }
+        let inName = card.input ?? firstInput.name
+        inputName = inName
+        guard let gi = model.graph.inputs.first(where: { $0.name == inName }) else {
+            throw RobustnessError.badModel(path: modelPath, detail: "it has no input named '\(inName)'; its inputs are \(model.graph.inputs.map(\.name))")
+        }
+        outputName = card.output ?? model.graph.outputs[0]
+        guard model.graph.outputs.contains(outputName) else {
+            throw RobustnessError.badModel(path: modelPath, detail: "it has no output named '\(outputName)'; its outputs are \(model.graph.outputs)")
+        }
+        guard gi.shape.count == 4, gi.shape[1] == nil || gi.shape[1] == 3 else {
+            throw RobustnessError.badModel(path: modelPath, detail: "input '\(inputName)' has shape \(gi.shape.map { $0.map(String.init) ?? "?" }); Vigil needs an image classifier with input [N,3,H,W]")
+        }
+        let h = card.inputSize?.first ?? gi.shape[2], w = card.inputSize?.last ?? gi.shape[3]
+        guard let h, let w, h > 0, w > 0 else {
+            throw RobustnessError.badModel(path: modelPath, detail: "input '\(inputName)' has no fixed height and width; give inputSize in the model card or --size")
+        }
+        inputHeight = h; inputWidth = w
+        let layer = camOverride ?? card.camLayer ?? Classifier.suggestCAMLayer(model)
+        guard let layer else {
+            throw RobustnessError.badModel(path: modelPath, detail: "no 4-D layer with spatial size above 1 was found for Grad-CAM; name one with --cam-layer")
+        }
+        guard model.shapes[layer] != nil || model.graph.nodes.contains(where: { $0.outputs.contains(layer) }) else {
+            throw RobustnessError.badModel(path: modelPath, detail: "it has no tensor named '\(layer)' for Grad-CAM; `vigil inspect \(modelPath)` lists the suggested layer")
+        }
+        if let s = model.shapes[layer], s.count != 4 {
+            throw RobustnessError.badModel(path: modelPath, detail: "Grad-CAM layer '\(layer)' has shape \(s); it must be 4-D [N,C,H,W]")
+        }
+        camLayer = layer
+        card.camLayer = layer
+        self.card = card
+        graph = model.graph.fused(preserving: [layer])
+        classCount = model.shapes[outputName]?.last ?? 0
+        // Labels.
+        var labelFile = labelsPath
+        if labelFile == nil, let l = card.labels {
+            let base = ((cardPath ?? modelPath) as NSString).deletingLastPathComponent
+            labelFile = l.hasPrefix("/") ? l : (base as NSString).appendingPathComponent(l)
+        }
+        if let labelFile {
+            guard let text = try? String(contentsOfFile: labelFile, encoding: .utf8) else {
+                throw RobustnessError.badLabels(path: labelFile, detail: "the file cannot be read; check the path in the card or --labels")
+            }
+            var lines = text.components(separatedBy: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            while lines.last == "" { lines.removeLast() }
+            if classCount > 0 && lines.count != classCount {
+                throw RobustnessError.badLabels(path: labelFile, detail: "it has \(lines.count) labels but the model has \(classCount) classes; use the label file made for this model")
+            }
+            labels = lines
+        } else {
+            labels = (0..<classCount).map { "class \($0)" }
+        }
+        modelSHA256 = (try? SHA256.hex(ofFile: modelPath)) ?? ""
+    }
+
+    /// The label of class `i`.
+    public func label(_ i: Int) -> String { i >= 0 && i < labels.count ? labels[i] : "class \(i)" }
+
+    /// The class index for a `--target` value: a label or an index.
+    public func classIndex(for target: String) -> Int? {
+        if let i = Int(target), i >= 0, i < max(classCount, labels.count) { return i }
+        return labels.firstIndex(of: target)
+    }
+
+    /// The last 4-D tensor with spatial size above 1 before the graph collapses space (global pooling,
+    /// flatten, or a reshape to fewer axes).
+    public static func suggestCAMLayer(_ model: ONNXModel) -> String? {
+        var best: String? = nil
+        for n in model.graph.nodes {
+            switch n.op {
+            case .globalPool, .flatten: return best
+            case .reshape, .reduce: if let s = n.outputs.first.flatMap({ model.shapes[$0] }), s.count < 4 || s[2] * s[3] == 1 { return best }
+            default: break
+            }
+            for o in n.outputs {
+                if let s = model.shapes[o], s.count == 4, s[2] * s[3] > 1 { best = o }
+                else if let s = model.shapes[o], s.count == 4, s[2] * s[3] == 1, best != nil { return best }
+            }
+        }
+        return best
+    }
+
+    /// Converts a frame into the model's planar input and says which part of the frame it covers.
+    public func preprocess(_ image: RGBImage) -> (input: [Float], crop: CropRect) {
+        let crop = cropRect(width: image.width, height: image.height)
+        let filter = ResampleFilter(rawValue: card.resize.filter) ?? .bilinear
+        var planar = image.resampledPlanar(cropX: crop.x, cropY: crop.y, cropW: crop.width, cropH: crop.height,
+                                           toWidth: inputWidth, toHeight: inputHeight, filter: filter,
+                                           mean: card.mean, std: card.std, pixelScale: 1)
+        if card.channelOrder == "BGR" {
+            let plane = inputWidth * inputHeight
+            for i in 0..<plane { planar.swapAt(i, 2 * plane + i) }
+        }
+        return (planar, crop)
+    }
+
+    /// The frame region the model sees.
+    public func cropRect(width: Int, height: Int) -> CropRect {
+        if card.resize.policy == "stretch" { return CropRect(x: 0, y: 0, width: Double(width), height: Double(height)) }
+        // A centred window of the model's aspect ratio, `cropFraction` of the largest that fits.
+        let aspect = Double(inputWidth) / Double(inputHeight)
+        var cw = Double(width), ch = cw / aspect
+        if ch > Double(height) { ch = Double(height); cw = ch * aspect }
+        cw = (cw * card.resize.cropFraction).rounded(.down); ch = (ch * card.resize.cropFraction).rounded(.down)
+        let x = ((Double(width) - cw + 1) / 2).rounded(.down), y = ((Double(height) - ch + 1) / 2).rounded(.down)
+        return CropRect(x: x, y: y, width: cw, height: ch)
+    }
+
+    /// A per-thread runner of this classifier.
+    public func makeSession() -> ClassifierSession { ClassifierSession(self) }
+}
+
+/// The window of the frame that becomes the model input, in frame pixels.
+public struct CropRect: Codable, Sendable, Equatable {
+    public var x: Double, y: Double, width: Double, height: Double
+    public init(x: Double, y: Double, width: Double, height: Double) { self.x = x; self.y = y; self.width = width; self.height = height }
+}
+
+/// Runs a classifier on one thread: batched forward passes and Grad-CAM.
+public final class ClassifierSession {
+    public let classifier: Classifier
+    let executor: Executor
+
+    init(_ c: Classifier) { classifier = c; executor = Executor(graph: c.graph) }
+
+    /// Probabilities `[batch, classes]` for a batch of planar inputs laid end to end.
+    public func probabilities(_ inputs: [Float], batch: Int) throws -> [[Float]] {
+        let c = classifier
+        let out = try executor.run([c.inputName: Tensor(shape: [batch, 3, c.inputHeight, c.inputWidth], data: inputs)]).outputs[c.outputName]!
+        return rows(out, batch: batch)
+    }
+
+    func rows(_ out: Tensor, batch: Int) -> [[Float]] {
+        let k = out.count / batch
+        return (0..<batch).map { b in
+            let row = Array(out.data[(b * k)..<((b + 1) * k)])
+            return classifier.card.outputKind == "logits" ? softmaxRow(row) : row
+        }
+    }
+
+    /// Clean forward pass with Grad-CAM for `target` (nil: the top-1 class).
+    ///
+    /// - Returns: the probabilities, the explained class and the CAM grid `[h, w]` at the layer's resolution:
+    ///   ReLU of the sum over channels of activation * (spatial mean of d score / d activation).
+    public func explain(_ input: [Float], target: Int?) throws -> (probs: [Float], target: Int, cam: [Float], camHeight: Int, camWidth: Int) {
+        let c = classifier
+        let eval = try executor.run([c.inputName: Tensor(shape: [1, 3, c.inputHeight, c.inputWidth], data: input)],
+                                    capture: [c.camLayer], retainForGradientOf: c.camLayer)
+        let out = eval.outputs[c.outputName]!
+        let probs = rows(out, batch: 1)[0]
+        let t = target ?? argmax(probs)
+        var seed = Tensor(shape: out.shape)
+        seed.data[min(t, seed.count - 1)] = 1
+        let grad = try executor.gradient(eval, seeds: [c.outputName: seed])
+        let act = eval.captured[c.camLayer]!
+        let ch = act.shape[1], h = act.shape[2], w = act.shape[3], area = h * w
+        var cam = [Float](repeating: 0, count: area)
+        for k in 0..<ch {
+            var alpha: Float = 0
+            for i in 0..<area { alpha += grad.data[k * area + i] }
+            alpha /= Float(area)
+            if alpha == 0 { continue }
+            for i in 0..<area { cam[i] += alpha * act.data[k * area + i] }
+        }
+        for i in 0..<area { cam[i] = max(cam[i], 0) }
+        return (probs, t, cam, h, w)
+    }
+}
+
+/// Numerically stable softmax of one row.
+public func softmaxRow(_ x: [Float]) -> [Float] {
+    let m = x.max() ?? 0
+    var e = x.map { Foundation.exp($0 - m) }
+    let s = e.reduce(0, +)
+    for i in 0..<e.count { e[i] /= s }
+    return e
+}
+
+/// Index of the largest value (the first on ties).
+public func argmax(_ x: [Float]) -> Int {
+    var b = 0
+    for i in 1..<max(x.count, 1) where x[i] > x[b] { b = i }
+    return b
+}
+
+/// Indices of the k largest values, largest first.
+public func topK(_ x: [Float], _ k: Int) -> [Int] {
+    Array(x.indices.sorted { x[$0] > x[$1] || (x[$0] == x[$1] && $0 < $1) }.prefix(k))
+}

@@ -1,0 +1,123 @@
+import Foundation
+
+/// A run of consecutive analysed frames with the same top-1 label.
+public struct LabelSegment: Codable, Sendable, Equatable {
+    public var label: String
+    public var classIndex: Int
+    public var startPTS: Double
+    public var endPTS: Double
+    public var frames: Int
+}
+
+/// A frame singled out as one of the least robust.
+public struct WorstFrame: Codable, Sendable, Equatable {
+    public var frame: Int
+    public var pts: Double
+    public var retention: Double
+    public var meanDrop: Double
+    public var label: String
+    public var flippedTo: [String: Int]
+}
+
+/// Clip-level metrics with their intervals.
+public struct ClipSummary: Codable, Sendable {
+    public var analysedFrames: Int
+    /// Mean per-frame retention and its 95% moving-block bootstrap interval.
+    public var meanRetention: Double
+    public var retentionInterval: Interval
+    public var bootstrapBlockLength: Int
+    /// Pooled retention over all patches of all frames, with a Wilson interval (ignores frame dependence).
+    public var pooledRetention: Double
+    public var pooledRetentionInterval: Interval
+    /// Share of frames where at least one patch flipped the label.
+    public var framesWithFlip: Double
+    public var meanConfidenceDrop: Double
+    public var meanTop1Probability: Double
+    /// Share of consecutive analysed-frame pairs whose clean top-1 differs.
+    public var top1FlipRate: Double
+    /// Mean Pearson correlation of consecutive Grad-CAM maps (nil with fewer than two usable pairs).
+    public var camTemporalStability: Double?
+    /// Mean Pearson correlation of Grad-CAM and occlusion sensitivity per frame.
+    public var camOcclusionAgreement: Double?
+    public var labelTimeline: [LabelSegment]
+    public var worstFrames: [WorstFrame]
+    /// The `--fail-under` threshold, when given, and whether the mean retention met it.
+    public var failUnder: Double?
+    public var passed: Bool?
+}
+
+/// Streams frame analyses into clip metrics with memory that grows only by one number per frame.
+public struct ClipAccumulator: Sendable {
+    var retentions: [Double] = []
+    var kept = 0, trials = 0
+    var framesWithFlip = 0
+    var dropSum = 0.0, probSum = 0.0
+    var previousTop1: Int? = nil
+    var top1Changes = 0
+    var previousCAM: [Float]? = nil
+    var stabilitySum = 0.0, stabilityCount = 0
+    var agreementSum = 0.0, agreementCount = 0
+    var timeline: [LabelSegment] = []
+    var worst: [WorstFrame] = []
+    /// How many worst frames to keep.
+    public let worstCount: Int
+    public let seed: UInt64
+
+    public init(worstCount: Int = 5, seed: UInt64 = 0) { self.worstCount = worstCount; self.seed = seed }
+
+    /// Number of frames added.
+    public var count: Int { retentions.count }
+
+    /// Adds the next analysed frame (in time order).
+    public mutating func add(_ f: FrameAnalysis) {
+        retentions.append(f.retention)
+        kept += f.patches.filter { !$0.flipped }.count
+        trials += f.patches.count
+        if f.anyFlip { framesWithFlip += 1 }
+        dropSum += f.meanDrop
+        probSum += Double(f.top1.probability)
+        if let p = previousTop1, p != f.top1.index { top1Changes += 1 }
+        previousTop1 = f.top1.index
+        if let prev = previousCAM, prev.count == f.cam.count, let r = Statistics.pearson(prev, f.cam) {
+            stabilitySum += r; stabilityCount += 1
+        }
+        previousCAM = f.cam
+        if let a = f.camAgreement { agreementSum += a; agreementCount += 1 }
+        if var last = timeline.last, last.classIndex == f.top1.index {
+            last.endPTS = f.pts; last.frames += 1
+            timeline[timeline.count - 1] = last
+        } else {
+            timeline.append(LabelSegment(label: f.top1.label, classIndex: f.top1.index, startPTS: f.pts, endPTS: f.pts, frames: 1))
+        }
+        let w = WorstFrame(frame: f.frame, pts: f.pts, retention: f.retention, meanDrop: f.meanDrop, label: f.top1.label, flippedTo: f.flippedTo)
+        worst.append(w)
+        worst.sort { ($0.retention, -$0.meanDrop, $0.frame) < ($1.retention, -$1.meanDrop, $1.frame) }
+        if worst.count > worstCount { worst.removeLast() }
+    }
+
+    /// True when `frame` is currently among the worst frames (its thumbnail is worth keeping).
+    public func isWorst(frame: Int) -> Bool { worst.contains { $0.frame == frame } }
+
+    /// Frames currently kept as worst.
+    public var worstFrameIndices: [Int] { worst.map(\.frame) }
+
+    /// The clip metrics so far.
+    public func summary(failUnder: Double?) -> ClipSummary {
+        let n = retentions.count
+        let mean = n > 0 ? retentions.reduce(0, +) / Double(n) : 0
+        let blockLength = max(1, Int(ceil(pow(Double(max(n, 1)), 1.0 / 3.0))))
+        let ci = Statistics.blockBootstrapMean(retentions, blockLength: blockLength, seed: seed)
+        return ClipSummary(
+            analysedFrames: n, meanRetention: mean, retentionInterval: ci, bootstrapBlockLength: blockLength,
+            pooledRetention: trials > 0 ? Double(kept) / Double(trials) : 0,
+            pooledRetentionInterval: Statistics.wilson(successes: kept, trials: trials),
+            framesWithFlip: n > 0 ? Double(framesWithFlip) / Double(n) : 0,
+            meanConfidenceDrop: n > 0 ? dropSum / Double(n) : 0,
+            meanTop1Probability: n > 0 ? probSum / Double(n) : 0,
+            top1FlipRate: n > 1 ? Double(top1Changes) / Double(n - 1) : 0,
+            camTemporalStability: stabilityCount > 0 ? stabilitySum / Double(stabilityCount) : nil,
+            camOcclusionAgreement: agreementCount > 0 ? agreementSum / Double(agreementCount) : nil,
+            labelTimeline: timeline, worstFrames: worst,
+            failUnder: failUnder, passed: failUnder.map { mean >= $0 })
+    }
+}

@@ -1,0 +1,59 @@
+/// One class and its probability.
+public struct ClassScore: Codable, Sendable, Equatable {
+    public var index: Int
+    public var label: String
+    public var probability: Float
+    public init(index: Int, label: String, probability: Float) { self.index = index; self.label = label; self.probability = probability }
+}
+
+/// What one occluded copy of the frame gave.
+public struct PatchOutcome: Codable, Sendable, Equatable {
+    public var patch: Patch
+    /// Top-1 class with the patch applied.
+    public var top1: Int
+    /// Probability of the target class with the patch applied.
+    public var targetProbability: Float
+    /// Relative drop of the target's probability: (clean - occluded) / clean.
+    public var drop: Float
+    /// True when the patch changed the top-1 class.
+    public var flipped: Bool
+}
+
+/// Everything Vigil measured on one analysed frame.
+public struct FrameAnalysis: Codable, Sendable {
+    /// Index of the frame among the clip's decoded frames.
+    public var frame: Int
+    /// Presentation time in seconds.
+    public var pts: Double
+    public var top5: [ClassScore]
+    /// The class Grad-CAM and the probability drops refer to.
+    public var target: ClassScore
+    /// Grad-CAM at the layer's resolution, row-major `[camHeight, camWidth]`, not normalised.
+    public var cam: [Float]
+    public var camWidth: Int
+    public var camHeight: Int
+    public var patches: [PatchOutcome]
+    /// Share of patches that kept the clean top-1.
+    public var retention: Double
+    /// Wilson 95% interval of the retention.
+    public var retentionInterval: Interval
+    /// Mean relative drop of the target's probability over the patches.
+    public var meanDrop: Double
+    /// Index into `patches` of the largest drop.
+    public var worstPatch: Int
+    /// Labels the flipping patches produced, with how many patches gave each.
+    public var flippedTo: [String: Int]
+    /// Occlusion sensitivity at the CAM's resolution (mean drop of the patches covering each cell; nil where
+    /// no patch reached).
+    public var sensitivity: [Float?]
+    /// Pearson correlation of Grad-CAM and occlusion sensitivity over the covered cells (nil when undefined).
+    public var camAgreement: Double?
+    /// The frame region the model saw.
+    public var crop: CropRect
+    /// Wall-clock milliseconds per stage (not deterministic; reported apart).
+    public var timings: [String: Double]
+
+    /// True when any patch changed the top-1 class.
+    public var anyFlip: Bool { patches.contains { $0.flipped } }
+    public var top1: ClassScore { top5[0] }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import Imaging
+
+/// Analysis parameters shared by every frame.
+public struct AnalysisParameters: Codable, Sendable, Equatable {
+    public var patches: Int = 16
+    public var patchSizeLow: Double = 0.25
+    public var patchSizeHigh: Double = 0.25
+    public var fill: PatchFill = .gray
+    public var seed: UInt64 = 0
+    /// nil: each frame's own top-1; else a fixed class index.
+    public var targetClass: Int? = nil
+    /// Occluded copies evaluated per forward pass.
+    public var batchSize: Int = 16
+    public init() {}
+}
+
+/// Analyses one frame: classification, Grad-CAM, and the occlusion probe. One per thread.
+public final class FrameAnalyzer {
+    public let classifier: Classifier
+    public let parameters: AnalysisParameters
+    let session: ClassifierSession
+    let sampler: PatchSampler
+
+    public init(classifier: Classifier, parameters: AnalysisParameters) {
+        self.classifier = classifier
+        self.parameters = parameters
+        session = classifier.makeSession()
+        sampler = PatchSampler(count: parameters.patches, low: parameters.patchSizeLow, high: parameters.patchSizeHigh, seed: parameters.seed)
+    }
+
+    /// Analyses `image`, frame number `frame` of its clip, shown at `pts` seconds.
+    /// - Throws: `GraphError` if the model rejects the input (it should not once loaded).
+    public func analyze(_ image: RGBImage, frame: Int, pts: Double) throws -> FrameAnalysis {
+        let c = classifier
+        var timings: [String: Double] = [:]
+        var t0 = DispatchTime.now().uptimeNanoseconds
+        func lap(_ k: String) { let t = DispatchTime.now().uptimeNanoseconds; timings[k] = Double(t - t0) / 1e6; t0 = t }
+        let (input, crop) = c.preprocess(image)
+        lap("preprocessMs")
+        let clean = try session.explain(input, target: parameters.targetClass)
+        lap("classifyAndCamMs")
+        let top = topK(clean.probs, 5).map { ClassScore(index: $0, label: c.label($0), probability: clean.probs[$0]) }
+        let top1 = top[0].index
+        let target = ClassScore(index: clean.target, label: c.label(clean.target), probability: clean.probs[clean.target])
+        let patches = sampler.patches(frame: frame, width: c.inputWidth, height: c.inputHeight)
+        let outcomes = try occlude(input, patches: patches, frame: frame, cleanTop1: top1, target: clean.target, cleanProb: target.probability)
+        lap("occlusionMs")
+        let kept = outcomes.filter { !$0.flipped }.count
+        var flippedTo: [String: Int] = [:]
+        for o in outcomes where o.flipped { flippedTo[c.label(o.top1), default: 0] += 1 }
+        let meanDrop = outcomes.isEmpty ? 0 : outcomes.reduce(0.0) { $0 + Double($1.drop) } / Double(outcomes.count)
+        let worst = outcomes.indices.max { outcomes[$0].drop < outcomes[$1].drop } ?? 0
+        let sens = sensitivityGrid(outcomes, gridWidth: clean.camWidth, gridHeight: clean.camHeight, inputWidth: c.inputWidth, inputHeight: c.inputHeight)
+        var camCovered: [Float] = [], sensCovered: [Float] = []
+        for (i, s) in sens.enumerated() { if let s { camCovered.append(clean.cam[i]); sensCovered.append(s) } }
+        let agreement = camCovered.count > 2 ? Statistics.pearson(camCovered, sensCovered) : nil
+        return FrameAnalysis(
+            frame: frame, pts: pts, top5: top, target: target, cam: clean.cam, camWidth: clean.camWidth, camHeight: clean.camHeight,
+            patches: outcomes, retention: outcomes.isEmpty ? 1 : Double(kept) / Double(outcomes.count),
+            retentionInterval: Statistics.wilson(successes: kept, trials: outcomes.count),
+            meanDrop: meanDrop, worstPatch: worst, flippedTo: flippedTo, sensitivity: sens, camAgreement: agreement,
+            crop: crop, timings: timings)
+    }
+
+    /// Evaluates the occluded copies in batches.
+    func occlude(_ input: [Float], patches: [Patch], frame: Int, cleanTop1: Int, target: Int, cleanProb: Float) throws -> [PatchOutcome] {
+        let c = classifier
+        let plane = c.inputWidth * c.inputHeight, item = 3 * plane
+        var out: [PatchOutcome] = []
+        out.reserveCapacity(patches.count)
+        let bs = max(1, parameters.batchSize)
+        var start = 0
+        while start < patches.count {
+            let chunk = Array(patches[start..<min(patches.count, start + bs)])
+            var batch = [Float](repeating: 0, count: chunk.count * item)
+            for (b, p) in chunk.enumerated() {
+                batch.withUnsafeMutableBufferPointer { buf in
+                    let dst = buf.baseAddress! + b * item
+                    input.withUnsafeBufferPointer { dst.update(from: $0.baseAddress!, count: item) }
+                    applyFill(dst, patch: p, frame: frame, patchIndex: start + b, clean: input)
+                }
+            }
+            let probs = try session.probabilities(batch, batch: chunk.count)
+            for (b, p) in chunk.enumerated() {
+                let t1 = argmax(probs[b])
+                let tp = probs[b][target]
+                out.append(PatchOutcome(patch: p, top1: t1, targetProbability: tp,
+                                        drop: cleanProb > 0 ? (cleanProb - tp) / cleanProb : 0, flipped: t1 != cleanTop1))
+            }
+            start += chunk.count
+        }
+        return out
+    }
+
+    /// Writes the fill into one planar input `[3, H, W]` under `patch`.
+    func applyFill(_ x: UnsafeMutablePointer<Float>, patch p: Patch, frame: Int, patchIndex: Int, clean: [Float]) {
+        let c = classifier
+        let w = c.inputWidth, plane = w * c.inputHeight
+        let card = c.card
+        switch parameters.fill {
+        case .gray, .black:
+            for ch in 0..<3 {
+                let v: Float = parameters.fill == .gray ? 0 : (0 - card.mean[ch]) / card.std[ch]
+                for yy in p.y..<(p.y + p.side) { (x + ch * plane + yy * w + p.x).update(repeating: v, count: p.side) }
+            }
+        case .noise:
+            var g = SplitMix64(state: parameters.seed ^ (UInt64(truncatingIfNeeded: frame) &* PatchSampler.frameStride) ^ (UInt64(patchIndex) &* 0x9E37_79B9_7F4A_7C15))
+            for yy in p.y..<(p.y + p.side) {
+                for xx in p.x..<(p.x + p.side) {
+                    for ch in 0..<3 {
+                        let pixel = Float(g.next() % 256)
+                        x[ch * plane + yy * w + xx] = (pixel - card.mean[ch]) / card.std[ch]
+                    }
+                }
+            }
+        case .blur:
+            // Box blur of the patch's own pixels, radius a quarter of its side, edges clamped to the patch.
+            let r = max(1, p.side / 4)
+            for ch in 0..<3 {
+                let src = ch * plane
+                var tmp = [Float](repeating: 0, count: p.side * p.side)
+                for yy in 0..<p.side {
+                    for xx in 0..<p.side {
+                        var s: Float = 0, n: Float = 0
+                        for dx in -r...r { let sx = min(max(xx + dx, 0), p.side - 1); s += clean[src + (p.y + yy) * w + p.x + sx]; n += 1 }
+                        tmp[yy * p.side + xx] = s / n
+                    }
+                }
+                for yy in 0..<p.side {
+                    for xx in 0..<p.side {
+                        var s: Float = 0, n: Float = 0
+                        for dy in -r...r { let sy = min(max(yy + dy, 0), p.side - 1); s += tmp[sy * p.side + xx]; n += 1 }
+                        x[src + (p.y + yy) * w + p.x + xx] = s / n
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Occlusion sensitivity on a grid: each patch's drop spread over the cells it covers, weighted by the covered
+/// area, then averaged per cell. Cells no patch touches are nil.
+public func sensitivityGrid(_ outcomes: [PatchOutcome], gridWidth gw: Int, gridHeight gh: Int, inputWidth: Int, inputHeight: Int) -> [Float?] {
+    var sum = [Double](repeating: 0, count: gw * gh), weight = [Double](repeating: 0, count: gw * gh)
+    let cw = Double(inputWidth) / Double(gw), ch = Double(inputHeight) / Double(gh)
+    for o in outcomes {
+        let x0 = Double(o.patch.x), x1 = x0 + Double(o.patch.side), y0 = Double(o.patch.y), y1 = y0 + Double(o.patch.side)
+        for gy in 0..<gh {
+            let oy = min(y1, Double(gy + 1) * ch) - max(y0, Double(gy) * ch)
+            if oy <= 0 { continue }
+            for gx in 0..<gw {
+                let ox = min(x1, Double(gx + 1) * cw) - max(x0, Double(gx) * cw)
+                if ox <= 0 { continue }
+                let a = ox * oy / (cw * ch)
+                sum[gy * gw + gx] += a * Double(o.drop)
+                weight[gy * gw + gx] += a
+            }
+        }
+    }
+    return (0..<(gw * gh)).map { weight[$0] > 0 ? Float(sum[$0] / weight[$0]) : nil }
+}

@@ -1,1 +1,0 @@
-// Robustness module. See the design notes for its responsibilities.
