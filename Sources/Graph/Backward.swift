@@ -50,7 +50,14 @@ extension Op {
             if wanted.count > 1 && (wanted[1] || (wanted.count > 2 && wanted[2])) { throw noGrad() }
             var dpre = dy[0].data
             if act != .identity {
-                for i in 0..<dpre.count { dpre[i] *= act.derivative(x: y[0].data[i], y: y[0].data[i]) }
+                // ReLU and Clip (the epilogues fusion makes) have derivatives that the output alone decides; any other
+                // activation needs the pre-activation, recomputed here.
+                let pre: Tensor
+                switch act {
+                case .relu, .clip: pre = y[0]
+                default: pre = Op.conv(window: wd, groups: groups, activation: .identity).evaluate(x, outShapes: [y[0].shape], ws: ws)[0]
+                }
+                for i in 0..<dpre.count { dpre[i] *= act.derivative(x: pre.data[i], y: y[0].data[i]) }
             }
             let xs = x[0].shape
             let cs = ConvShape(batch: xs[0], inC: xs[1], inH: xs[2], inW: xs[3], outC: x[1].shape[0], groups: groups, window: wd)
