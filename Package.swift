@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "ONNXImportTests", dependencies: ["ONNXImport", "Graph", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "Imaging", "TestSupport"]),
-        .testTarget(name: "RobustnessTests", dependencies: ["Robustness", "Graph", "Imaging", "TestSupport"]),
+        .testTarget(name: "RobustnessTests", dependencies: ["Robustness", "Graph", "ONNXImport", "Imaging", "TestSupport"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Robustness", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
     ]

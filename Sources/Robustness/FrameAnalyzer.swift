@@ -15,8 +15,9 @@ public struct AnalysisParameters: Codable, Sendable, Equatable {
     public init() {}
 }
 
-/// Analyses one frame: classification, Grad-CAM, and the occlusion probe. One per thread.
-public final class FrameAnalyzer {
+/// Analyses one frame: classification, Grad-CAM, and the occlusion probe. One per thread (it may move between
+/// threads, but only one uses it at a time).
+public final class FrameAnalyzer: @unchecked Sendable {
     public let classifier: Classifier
     public let parameters: AnalysisParameters
     let session: ClassifierSession

@@ -1,0 +1,269 @@
+import Foundation
+import Imaging
+import MediaIO
+import Reporting
+import Robustness
+import TensorCore
+
+/// Everything `vigil analyze` was asked to do, apart from the clips.
+public struct AnalyzeOptions: Sendable {
+    /// Root output folder; each clip gets a folder inside it.
+    public var outDirectory: String = "Reports"
+    public var every: Int = 1
+    public var fps: Double? = nil
+    public var maxFrames: Int? = nil
+    public var parameters = AnalysisParameters()
+    /// The `--target` value as given ("top1", a label or an index), for the report.
+    public var targetDescription: String = "top1"
+    /// "clip": one CAM scale for the whole clip (the running maximum, so colours do not flicker);
+    /// "frame": each frame scaled by its own maximum.
+    public var camNorm: String = "clip"
+    public var failUnder: Double? = nil
+    public var writeVideo: Bool = true
+    /// Frames analysed at once (each worker has its own engine workspace).
+    public var workers: Int = 1
+    public var videoCRF: Int = 20
+    public var networkTimeout: Double = 10
+    /// The command line, recorded in the report.
+    public var commandLine: String = "vigil analyze"
+    public var vigilVersion: String = "0.0.0"
+    public init() {}
+}
+
+/// How a clip's analysis ended.
+public struct ClipOutcome: Sendable {
+    public enum Status: String, Sendable { case ok, partial, failed }
+    public var clip: String
+    public var folder: String?
+    public var status: Status
+    public var error: String?
+    public var summary: ClipSummary?
+    public var analysedFrames: Int
+    public var framesWritten: Int
+    public var wallSeconds: Double
+    /// True when the clip could not be opened at all.
+    public var openFailed: Bool
+}
+
+/// Progress of the run, for a terminal or a log.
+public enum ProgressEvent: Sendable {
+    case clipStarted(clip: String, index: Int, of: Int, expectedFrames: Int?)
+    /// `done` source frames of `total` (when the container knows it), analysed-frame rate.
+    case progress(clip: String, done: Int, total: Int?, analysedPerSecond: Double)
+    case clipFinished(ClipOutcome)
+}
+
+/// Runs `vigil analyze` over clips: decode, analysis and encode overlapped on separate threads joined by
+/// bounded queues, so memory stays flat whatever the clip length.
+public final class AnalyzeRunner: @unchecked Sendable {
+    public let classifier: Classifier
+    public let options: AnalyzeOptions
+    public let cancel: CancellationFlag
+    let progress: @Sendable (ProgressEvent) -> Void
+
+    public init(classifier: Classifier, options: AnalyzeOptions, cancel: CancellationFlag, progress: @escaping @Sendable (ProgressEvent) -> Void) {
+        self.classifier = classifier; self.options = options; self.cancel = cancel; self.progress = progress
+    }
+
+    /// Analyses every clip in turn; a clip that fails does not stop the others. Writes an index when there are several.
+    public func run(clips: [String]) -> [ClipOutcome] {
+        setBLASThreads(options.workers > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount)
+        var outcomes: [ClipOutcome] = []
+        var usedNames = Set<String>()
+        for (i, clip) in clips.enumerated() {
+            if cancel.isCancelled { break }
+            var base = Self.folderName(for: clip)
+            var n = 2
+            while usedNames.contains(base) { base = Self.folderName(for: clip) + "-\(n)"; n += 1 }
+            usedNames.insert(base)
+            let folder = (options.outDirectory as NSString).appendingPathComponent(base)
+            progress(.clipStarted(clip: clip, index: i, of: clips.count, expectedFrames: nil))
+            let o = runClip(clip, folder: folder)
+            progress(.clipFinished(o))
+            outcomes.append(o)
+        }
+        if clips.count > 1 {
+            let entries = outcomes.map { o in
+                IndexEntry(clip: o.clip, folder: o.folder.map { ($0 as NSString).lastPathComponent }, status: o.status.rawValue,
+                           error: o.error, meanRetention: o.summary?.meanRetention, passed: o.summary?.passed)
+            }
+            try? IndexWriter.write(directory: options.outDirectory, entries: entries)
+        }
+        return outcomes
+    }
+
+    /// A folder name from a clip path or URL.
+    static func folderName(for clip: String) -> String {
+        var name = (clip as NSString).lastPathComponent
+        if let q = name.firstIndex(of: "?") { name = String(name[..<q]) }
+        name = (name as NSString).deletingPathExtension
+        let allowed = name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }
+        let s = String(allowed)
+        return s.isEmpty ? "clip" : s
+    }
+
+    struct Work: @unchecked Sendable {
+        var seq: Int
+        var frame: VideoFrame
+        var analysis: FrameAnalysis? = nil
+        var error: Error? = nil
+    }
+
+    /// Analyses one clip into `folder`.
+    public func runClip(_ clip: String, folder: String) -> ClipOutcome {
+        let started = Date()
+        let source: VideoSource
+        do {
+            source = try VideoSource(url: clip, options: .init(maxFrames: options.maxFrames, every: options.every, targetFPS: options.fps,
+                                                               timeout: options.networkTimeout, yieldSkipped: options.writeVideo))
+        } catch {
+            return ClipOutcome(clip: clip, folder: nil, status: .failed, error: "\(error)", summary: nil, analysedFrames: 0, framesWritten: 0,
+                               wallSeconds: 0, openFailed: true)
+        }
+        let meta = source.metadata
+        let writer: ReportWriter
+        var sink: VideoSink? = nil
+        do {
+            writer = try ReportWriter(directory: folder, provenance: provenance(meta))
+            if options.writeVideo {
+                sink = try VideoSink(path: (folder as NSString).appendingPathComponent("overlay.mp4"), width: meta.width, height: meta.height,
+                                     frameRate: meta.frameRate, options: .init(crf: options.videoCRF))
+            }
+        } catch {
+            return ClipOutcome(clip: clip, folder: folder, status: .failed, error: "\(error)", summary: nil, analysedFrames: 0, framesWritten: 0,
+                               wallSeconds: 0, openFailed: false)
+        }
+        let workers = max(1, options.workers)
+        let inFlight = DispatchSemaphore(value: 4 * workers + 4)
+        let todo = BoundedQueue<Work>(capacity: 2 * workers + 2)
+        let done = BoundedQueue<Work>(capacity: 1 << 20) // bounded in practice by the in-flight permits
+        let decodeError = Locked<Error?>(nil)
+        let group = DispatchGroup()
+        let cancel = self.cancel
+        // Decode.
+        Thread.detachNewThread { [source] in
+            group.enter()
+            defer { todo.close(); group.leave() }
+            var seq = 0
+            while !cancel.isCancelled {
+                inFlight.wait()
+                do {
+                    guard let f = try source.nextFrame() else { inFlight.signal(); break }
+                    todo.push(Work(seq: seq, frame: f)); seq += 1
+                } catch {
+                    decodeError.set(error)
+                    inFlight.signal()
+                    break
+                }
+            }
+        }
+        // Analyse.
+        let workerGroup = DispatchGroup()
+        for _ in 0..<workers {
+            workerGroup.enter()
+            let analyzer = FrameAnalyzer(classifier: classifier, parameters: options.parameters)
+            Thread.detachNewThread {
+                defer { workerGroup.leave() }
+                while var w = todo.pop() {
+                    if w.frame.isSelected && !cancel.isCancelled {
+                        do { w.analysis = try analyzer.analyze(w.frame.image, frame: w.frame.index, pts: w.frame.pts) } catch { w.error = error }
+                    }
+                    done.push(w)
+                }
+            }
+        }
+        Thread.detachNewThread { workerGroup.wait(); done.close() }
+        // Encode and report, in order, on this thread.
+        var pending: [Int: Work] = [:]
+        var next = 0
+        var acc = ClipAccumulator(worstCount: 5, seed: options.parameters.seed)
+        var last: FrameAnalysis? = nil
+        var camMax: Float = 0
+        var fatal: Error? = nil
+        var written = 0
+        var stageTotals: [String: Double] = [:]
+        let renderer = OverlayRenderer()
+        var lastReport = Date()
+        let total = meta.frameCount
+        func consume(_ w: Work) {
+            defer { inFlight.signal() }
+            if fatal != nil { return }
+            if let e = w.error { fatal = e; cancel.cancel("error"); return }
+            if let a = w.analysis {
+                acc.add(a)
+                for (k, v) in a.timings { stageTotals[k, default: 0] += v }
+                do { try writer.append(a) } catch { fatal = error; cancel.cancel("error"); return }
+                last = a
+                camMax = max(camMax, a.cam.max() ?? 0)
+            }
+            var overlay: RGBImage? = nil
+            if let a = last, sink != nil || (w.analysis != nil && acc.isWorst(frame: a.frame)) {
+                let scale = options.camNorm == "frame" ? (a.cam.max() ?? 1) : camMax
+                overlay = renderer.render(w.frame.image, analysis: a, camScale: scale, inputWidth: classifier.inputWidth, inputHeight: classifier.inputHeight)
+            }
+            if let a = w.analysis, acc.isWorst(frame: a.frame), let overlay {
+                writer.setThumbnail(frame: a.frame, pts: a.pts, original: w.frame.image, overlay: overlay)
+                writer.retainThumbnails(Set(acc.worstFrameIndices))
+            }
+            if let sink {
+                do { try sink.write(overlay ?? w.frame.image, pts: w.frame.pts); written += 1 } catch { fatal = error; cancel.cancel("error") }
+            }
+            if Date().timeIntervalSince(lastReport) > 0.25 {
+                lastReport = Date()
+                let el = Date().timeIntervalSince(started)
+                progress(.progress(clip: clip, done: w.seq + 1, total: total, analysedPerSecond: el > 0 ? Double(acc.count) / el : 0))
+            }
+        }
+        while let w = done.pop() {
+            pending[w.seq] = w
+            while let x = pending.removeValue(forKey: next) { consume(x); next += 1 }
+        }
+        // Anything left after a cancellation arrives out of order; keep the in-order prefix only.
+        let keys = pending.keys.sorted()
+        for k in keys where k == next { consume(pending[k]!); next += 1 }
+        pending.removeAll()
+        group.wait()
+        let decErr = decodeError.get()
+        let interrupted = cancel.isCancelled && cancel.cancelReason != "error"
+        var status: ClipOutcome.Status = (interrupted || fatal != nil || decErr != nil) ? .partial : .ok
+        var errorText: String? = fatal.map { "\($0)" } ?? decErr.map { "\($0)" }
+        if let sink {
+            do { try sink.finish() } catch { status = .partial; errorText = errorText ?? "\(error)" }
+        }
+        let wall = Date().timeIntervalSince(started)
+        let summary = acc.summary(failUnder: options.failUnder)
+        let n = Double(max(acc.count, 1))
+        let timing = TimingSummary(wallSeconds: wall, analysedFramesPerSecond: wall > 0 ? Double(acc.count) / wall : 0,
+                                   meanMsPerStage: stageTotals.mapValues { $0 / n })
+        do {
+            _ = try writer.finish(summary: summary, partial: status != .ok, timing: timing)
+        } catch {
+            return ClipOutcome(clip: clip, folder: folder, status: .failed, error: "\(error)", summary: summary, analysedFrames: acc.count,
+                               framesWritten: written, wallSeconds: wall, openFailed: false)
+        }
+        if status == .ok && source.damagedPackets > 0 {
+            errorText = "\(source.damagedPackets) damaged packet(s) were skipped; the frames around them may be missing"
+        }
+        return ClipOutcome(clip: clip, folder: folder, status: status, error: errorText, summary: summary, analysedFrames: acc.count,
+                           framesWritten: written, wallSeconds: wall, openFailed: false)
+    }
+
+    func provenance(_ m: ClipMetadata) -> Provenance {
+        let c = classifier
+        let card = c.card
+        let info = ClipInfo(url: m.url, container: m.container, codec: m.codec, profile: m.profile, width: m.width, height: m.height,
+                            frameRate: "\(m.frameRate.num)/\(m.frameRate.den)", duration: m.duration, frameCount: m.frameCount,
+                            bitRate: m.bitRate, rotation: m.rotation, pixelFormat: m.pixelFormat)
+        let model = ModelInfo(path: c.model.path, sha256: c.modelSHA256, name: card.name, inputSize: [c.inputHeight, c.inputWidth],
+                              camLayer: c.camLayer, outputKind: card.outputKind, mean: card.mean, std: card.std,
+                              resize: .init(policy: card.resize.policy, cropFraction: card.resize.cropFraction, filter: card.resize.filter),
+                              labels: card.labels)
+        let p = options.parameters
+        let params = ReportParameters(patches: p.patches, patchSizeLow: p.patchSizeLow, patchSizeHigh: p.patchSizeHigh, fill: p.fill.rawValue,
+                                      seed: p.seed, target: options.targetDescription, camNorm: options.camNorm,
+                                      every: options.fps == nil ? options.every : nil, fps: options.fps, maxFrames: options.maxFrames,
+                                      failUnder: options.failUnder)
+        return Provenance(vigilVersion: options.vigilVersion, createdBy: options.commandLine, model: model, parameters: params,
+                          ffmpeg: FFmpegLibrary.versionString, blas: blasConfiguration, clip: info)
+    }
+}

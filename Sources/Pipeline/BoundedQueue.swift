@@ -1,0 +1,61 @@
+import Foundation
+
+/// A blocking first-in first-out queue with a capacity: producers wait when it is full, consumers when empty.
+/// Closing it wakes everyone; `pop` then drains what is left and returns nil.
+final class BoundedQueue<Element>: @unchecked Sendable {
+    private var items: [Element] = []
+    private var head = 0
+    private let capacity: Int
+    private var closed = false
+    private let cond = NSCondition()
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    /// Appends, waiting for room. Returns false when the queue was closed.
+    @discardableResult
+    func push(_ e: Element) -> Bool {
+        cond.lock(); defer { cond.unlock() }
+        while items.count - head >= capacity && !closed { cond.wait() }
+        if closed { return false }
+        items.append(e)
+        cond.broadcast()
+        return true
+    }
+
+    /// Takes the oldest element, waiting for one; nil once closed and empty.
+    func pop() -> Element? {
+        cond.lock(); defer { cond.unlock() }
+        while items.count == head && !closed { cond.wait() }
+        if items.count == head { return nil }
+        let e = items[head]
+        head += 1
+        if head > 64 && head * 2 > items.count { items.removeFirst(head); head = 0 }
+        cond.broadcast()
+        return e
+    }
+
+    /// No more pushes; waiting consumers drain and finish.
+    func close() {
+        cond.lock(); closed = true; cond.broadcast(); cond.unlock()
+    }
+}
+
+/// A flag set from a signal handler or another thread to stop the pipeline cleanly.
+public final class CancellationFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    private var reason: String? = nil
+    public init() {}
+    public var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    public var cancelReason: String? { lock.lock(); defer { lock.unlock() }; return reason }
+    public func cancel(_ why: String) { lock.lock(); if !value { value = true; reason = why }; lock.unlock() }
+}
+
+/// A value shared between threads behind a lock.
+final class Locked<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+    init(_ v: Value) { value = v }
+    func get() -> Value { lock.lock(); defer { lock.unlock() }; return value }
+    func set(_ v: Value) { lock.lock(); value = v; lock.unlock() }
+}

@@ -1,1 +1,0 @@
-// Pipeline module. See the design notes for its responsibilities.

@@ -1,1 +1,0 @@
-// Reporting module. See the design notes for its responsibilities.

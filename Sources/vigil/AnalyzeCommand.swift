@@ -1,0 +1,220 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+import Robustness
+
+/// `vigil analyze`: the main job.
+struct Analyze: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Classify every frame, measure robustness to occlusion, explain with Grad-CAM, and write an overlay video and a report.",
+        discussion: """
+            For each clip, writes OUT/<clip>/overlay.mp4, report.json, report.html and frames.csv (and OUT/index.html \
+            when there are several clips). Interrupting with Ctrl-C (SIGINT) or SIGTERM stops cleanly: the frames \
+            analysed so far are written as a complete report marked partial and a playable video.
+
+            Exit status: 0 success; 1 a clip's mean retention is below --fail-under; 64 usage error; \
+            65 input error (a clip or the model could not be read; other clips are still analysed); 130 interrupted.
+            """)
+
+    @Argument(help: ArgumentHelp("Video files or URLs (file, http(s), rtsp, udp: anything this FFmpeg reads).", valueName: "clip-or-url"))
+    var clips: [String]
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: ArgumentHelp("Output folder; one sub-folder per clip.", valueName: "dir"))
+    var out: String = "Reports"
+
+    @Option(help: ArgumentHelp("Analyse every Nth frame (the overlay still shows every frame, carrying the last analysis).", valueName: "n"))
+    var every: Int?
+
+    @Option(help: ArgumentHelp("Analyse at this many frames per second of clip time instead of --every.", valueName: "f"))
+    var fps: Double?
+
+    @Option(help: ArgumentHelp("Stop after analysing this many frames.", valueName: "n"))
+    var maxFrames: Int?
+
+    @Option(help: ArgumentHelp("Occlusion patches per analysed frame.", valueName: "k"))
+    var patches: Int = 16
+
+    @Option(help: ArgumentHelp("Patch side as a fraction of the model input side; a range like 0.125-0.25 draws sizes uniformly.", valueName: "fraction"))
+    var patchSize: String = "0.25"
+
+    @Option(help: ArgumentHelp("What hides the pixels under a patch: gray (the mean), black, blur or noise.", valueName: "fill"))
+    var fill: PatchFill = .gray
+
+    @Option(help: ArgumentHelp("Seed for patch positions; the patches of frame i depend only on the seed and i.", valueName: "s"))
+    var seed: UInt64 = 0
+
+    @Option(help: ArgumentHelp("Class to explain and measure: top1 (each frame's own top-1), a label, or a class index.", valueName: "target"))
+    var target: String = "top1"
+
+    @Option(help: ArgumentHelp("Tensor Grad-CAM explains (default: the card's, or the last 4-D layer before global pooling).", valueName: "name"))
+    var camLayer: String?
+
+    @Option(help: ArgumentHelp("Grad-CAM colour scale in the overlay: clip (one scale for the clip, no flicker) or frame.", valueName: "mode"))
+    var camNorm: String = "clip"
+
+    @Option(help: ArgumentHelp("Fail (exit 1) when a clip's mean retention is below R (0-1).", valueName: "r"))
+    var failUnder: Double?
+
+    @Flag(help: "Do not write overlay.mp4 (report only).")
+    var noVideo = false
+
+    @Option(help: ArgumentHelp("Frames analysed in parallel (each with its own engine workspace).", valueName: "n"))
+    var threads: Int = 1
+
+    @Option(help: ArgumentHelp("H.264 quality of the overlay (CRF, 0-51, lower is better).", valueName: "crf"))
+    var crf: Int = 20
+
+    @Option(help: ArgumentHelp("Network read timeout in seconds for URLs.", valueName: "seconds"))
+    var timeout: Double = 10
+
+    func validate() throws {
+        guard !clips.isEmpty else { throw ValidationError("Give at least one clip or URL to analyse.") }
+        if every != nil && fps != nil { throw ValidationError("Use either --every or --fps, not both.") }
+        if let every, every < 1 { throw ValidationError("--every must be 1 or more, got \(every).") }
+        if let fps, !(fps > 0) { throw ValidationError("--fps must be positive, got \(fps).") }
+        if let maxFrames, maxFrames < 1 { throw ValidationError("--max-frames must be 1 or more, got \(maxFrames).") }
+        guard (1...4096).contains(patches) else { throw ValidationError("--patches must be between 1 and 4096, got \(patches).") }
+        _ = try Self.parsePatchSize(patchSize)
+        guard ["clip", "frame"].contains(camNorm) else { throw ValidationError("--cam-norm must be clip or frame, got '\(camNorm)'.") }
+        if let failUnder, !(0...1).contains(failUnder) { throw ValidationError("--fail-under takes a retention between 0 and 1, got \(failUnder).") }
+        guard (1...64).contains(threads) else { throw ValidationError("--threads must be between 1 and 64, got \(threads).") }
+        guard (0...51).contains(crf) else { throw ValidationError("--crf must be between 0 and 51, got \(crf).") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive.") }
+    }
+
+    static func parsePatchSize(_ s: String) throws -> (Double, Double) {
+        let parts = s.split(separator: "-").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard (parts.count == 1 || parts.count == 2), let lo = parts.first!, let hi = parts.last!, lo > 0, hi <= 1, lo <= hi else {
+            throw ValidationError("--patch-size takes a fraction in (0, 1] or a range like 0.125-0.25, got '\(s)'.")
+        }
+        return (lo, hi)
+    }
+
+    func run() throws {
+        let classifier: Classifier
+        do { classifier = try modelOptions.loadClassifier(camLayer: camLayer) } catch {
+            printError(error)
+            throw ExitCode(ExitStatus.inputError.rawValue)
+        }
+        for w in classifier.model.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+        var opts = AnalyzeOptions()
+        opts.outDirectory = out
+        opts.every = every ?? 1
+        opts.fps = fps
+        opts.maxFrames = maxFrames
+        var p = AnalysisParameters()
+        p.patches = patches
+        (p.patchSizeLow, p.patchSizeHigh) = try Self.parsePatchSize(patchSize)
+        p.fill = fill
+        p.seed = seed
+        if target != "top1" {
+            guard let t = classifier.classIndex(for: target) else {
+                printError(ValidationError("--target '\(target)' is neither a class index nor a label of the model; `vigil classify` shows the labels."))
+                throw ExitCode(ExitStatus.usage.rawValue)
+            }
+            p.targetClass = t
+        }
+        opts.parameters = p
+        opts.targetDescription = target
+        opts.camNorm = camNorm
+        opts.failUnder = failUnder
+        opts.writeVideo = !noVideo
+        opts.workers = threads
+        opts.videoCRF = crf
+        opts.networkTimeout = timeout
+        opts.vigilVersion = Vigil.configuration.version
+        opts.commandLine = Self.recordedCommandLine()
+        let cancel = CancellationFlag()
+        let signals = SignalTrap(cancel: cancel)
+        let progress = ProgressPrinter()
+        let runner = AnalyzeRunner(classifier: classifier, options: opts, cancel: cancel) { progress.handle($0) }
+        let outcomes = runner.run(clips: clips)
+        signals.restore()
+        if cancel.isCancelled && cancel.cancelReason != "error" { throw ExitCode(ExitStatus.interrupted.rawValue) }
+        if outcomes.contains(where: { $0.status == .failed }) { throw ExitCode(ExitStatus.inputError.rawValue) }
+        if outcomes.contains(where: { $0.summary?.passed == false }) { throw ExitCode(ExitStatus.failed.rawValue) }
+    }
+
+    /// The command line without the output folder, so reports of the same job compare equal wherever they are written.
+    static func recordedCommandLine() -> String {
+        var args = Array(CommandLine.arguments.dropFirst())
+        if let i = args.firstIndex(of: "--out"), i + 1 < args.count { args.removeSubrange(i...(i + 1)) }
+        args = args.filter { !$0.hasPrefix("--out=") }
+        return (["vigil"] + args).joined(separator: " ")
+    }
+}
+
+extension PatchFill: ExpressibleByArgument {}
+
+/// Prints an error as one line on stderr.
+func printError(_ error: Error) {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+}
+
+/// Turns SIGINT and SIGTERM into a cancellation of the running analysis.
+final class SignalTrap {
+    var sources: [DispatchSourceSignal] = []
+    init(cancel: CancellationFlag) {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler {
+                if cancel.isCancelled { exit(ExitStatus.interrupted.rawValue) }
+                cancel.cancel(sig == SIGINT ? "SIGINT" : "SIGTERM")
+                FileHandle.standardError.write(Data("\nvigil: stopping; writing the partial report and video (press Ctrl-C again to quit at once)\n".utf8))
+            }
+            s.resume()
+            sources.append(s)
+        }
+    }
+    func restore() {
+        for s in sources { s.cancel() }
+        signal(SIGINT, SIG_DFL); signal(SIGTERM, SIG_DFL)
+    }
+}
+
+/// Progress on a terminal (updated in place) or one line per clip otherwise.
+final class ProgressPrinter: @unchecked Sendable {
+    let tty = isatty(STDERR_FILENO) != 0
+    let lock = NSLock()
+    var clipStart = Date()
+
+    func handle(_ e: ProgressEvent) {
+        lock.lock(); defer { lock.unlock() }
+        switch e {
+        case let .clipStarted(clip, index, of, _):
+            clipStart = Date()
+            if tty { write("[\(index + 1)/\(of)] \(clip)\n") }
+        case let .progress(clip, done, total, rate):
+            guard tty else { return }
+            var line = "\r  \((clip as NSString).lastPathComponent): \(done)"
+            if let total, total > 0 {
+                line += "/\(total) frames (\(Int(100 * Double(done) / Double(total)))%)"
+                let el = Date().timeIntervalSince(clipStart)
+                if done > 0 { line += ", ETA \(Self.duration(el / Double(done) * Double(max(total - done, 0))))" }
+            } else { line += " frames" }
+            line += String(format: ", %.1f analysed fps   ", rate)
+            write(line)
+        case let .clipFinished(o):
+            if tty { write("\r\u{1B}[K") }
+            var line = "\(o.clip): \(o.status.rawValue)"
+            if let s = o.summary, o.analysedFrames > 0 {
+                line += String(format: ", %d frames analysed in %.1f s, mean retention %.3f [%.3f, %.3f]", o.analysedFrames, o.wallSeconds,
+                               s.meanRetention, s.retentionInterval.low, s.retentionInterval.high)
+                if let p = s.passed { line += p ? ", PASS" : ", FAIL (below --fail-under \(s.failUnder!))" }
+            }
+            if let f = o.folder, o.status != .failed { line += " -> \(f)" }
+            if let err = o.error { line += "\n  \(o.status == .failed ? "error" : "note"): \(err)" }
+            write(line + "\n")
+        }
+    }
+
+    func write(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+
+    static func duration(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        return t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s"
+    }
+}

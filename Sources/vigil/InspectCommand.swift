@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import Graph
+import ONNXImport
+import Robustness
+
+/// `vigil inspect`: what is inside a model and whether Vigil can run it.
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a model's inputs, outputs, opset, op counts, parameters, FLOPs, Grad-CAM layer and unsupported ops.",
+        discussion: "Exit status: 0 the model loads and runs in Vigil; 65 it cannot be read or uses unsupported ops (they are listed).")
+
+    @Argument(help: ArgumentHelp("ONNX model file.", valueName: "model"))
+    var model: String
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    struct Report: Codable {
+        var path: String
+        var loads: Bool
+        var error: String?
+        var irVersion: Int?
+        var opset: Int?
+        var producer: String?
+        var inputs: [String: [String]]
+        var outputs: [String: [Int]]
+        var opCounts: [String: Int]
+        var parameters: Int?
+        var flopsPerItem: Int?
+        var camLayer: String?
+        var camLayerShape: [Int]?
+        var unsupportedOps: [String]
+        var warnings: [String]
+    }
+
+    func run() throws {
+        var r = Report(path: model, loads: false, error: nil, irVersion: nil, opset: nil, producer: nil, inputs: [:], outputs: [:], opCounts: [:],
+                       parameters: nil, flopsPerItem: nil, camLayer: nil, camLayerShape: nil, unsupportedOps: [], warnings: [])
+        do {
+            let m = try ONNXModel.load(path: model)
+            r.loads = true
+            r.irVersion = m.irVersion; r.opset = m.opset; r.producer = m.producer
+            for i in m.graph.inputs { r.inputs[i.name] = i.shape.map { $0.map(String.init) ?? "N" } }
+            for o in m.graph.outputs { r.outputs[o] = m.shapes[o] ?? [] }
+            r.opCounts = m.onnxOpCounts
+            r.parameters = m.graph.parameterCount
+            var macs = 0
+            for n in m.graph.nodes {
+                let ins = n.inputs.map { m.shapes[$0] ?? m.graph.constants[$0]?.shape }
+                let outs = n.outputs.map { m.shapes[$0] }
+                if ins.allSatisfy({ $0 != nil }) && outs.allSatisfy({ $0 != nil }) {
+                    macs += n.op.macs(inputs: ins.map { $0! }, outputs: outs.map { $0! })
+                }
+            }
+            r.flopsPerItem = 2 * macs
+            r.camLayer = Classifier.suggestCAMLayer(m)
+            r.camLayerShape = r.camLayer.flatMap { m.shapes[$0] }
+            r.warnings = m.warnings
+        } catch {
+            r.error = "\(error)"
+            r.unsupportedOps = ((try? ONNXModel.unsupportedOps(path: model)) ?? []).map { "\($0.opType) (node '\($0.node)')" }
+        }
+        if json {
+            let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
+            print(String(decoding: try enc.encode(r), as: UTF8.self))
+        } else {
+            print("model: \(model)")
+            if let e = r.error { print("status: cannot run in Vigil: \(e)") } else { print("status: loads and runs") }
+            if let ir = r.irVersion, let op = r.opset { print("IR version \(ir), opset \(op), producer \(r.producer ?? "?")") }
+            for (k, v) in r.inputs.sorted(by: { $0.key < $1.key }) { print("input  \(k): [\(v.joined(separator: ", "))]") }
+            for (k, v) in r.outputs.sorted(by: { $0.key < $1.key }) { print("output \(k): \(v)") }
+            if !r.opCounts.isEmpty { print("ops: " + r.opCounts.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")) }
+            if let p = r.parameters { print("parameters: \(p)") }
+            if let f = r.flopsPerItem { print(String(format: "FLOPs per item: %.3f G", Double(f) / 1e9)) }
+            if let c = r.camLayer { print("suggested Grad-CAM layer: \(c) \(r.camLayerShape.map { "\($0)" } ?? "")") }
+            if !r.unsupportedOps.isEmpty { print("unsupported ops: " + r.unsupportedOps.joined(separator: ", ")) }
+            for w in r.warnings { print("warning: \(w)") }
+        }
+        if !r.loads { throw ExitCode(ExitStatus.inputError.rawValue) }
+    }
+}
