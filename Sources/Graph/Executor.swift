@@ -1,3 +1,4 @@
+import Foundation
 import TensorCore
 
 /// Runs a graph: a schedule computed once, values freed after their last reader, optional captures.
@@ -88,10 +89,13 @@ public final class Executor {
             for k in d.nodes { keep.formUnion(nodeInputs[k]); keep.formUnion(nodeOutputs[k]) }
         }
         let constIds = Set(graph.constants.keys.compactMap { ids[$0] })
+        let profile = Executor.profiling
         for (k, node) in graph.nodes.enumerated() {
             let x = nodeInputs[k].map { values[$0]! }
             let shapes = try node.op.outputShapes(x.map(\.shape), batch: batch, node: node.name)
+            let t0 = profile ? DispatchTime.now().uptimeNanoseconds : 0
             let y = node.op.evaluate(x, outShapes: shapes, ws: workspace)
+            if profile { Executor.record(node, x.map(\.shape), Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
             for (j, v) in nodeOutputs[k].enumerated() { values[v] = y[j] }
             for v in nodeInputs[k] where lastUse[v] == k && !keep.contains(v) && !constIds.contains(v) { values[v] = nil }
         }
@@ -105,6 +109,25 @@ public final class Executor {
             retained[rootId!] = values[rootId!]
         }
         return Evaluation(outputs: outs, captured: caps, retained: retained, root: rootId, gradientNodes: gradNodes, batch: batch)
+    }
+}
+
+extension Executor {
+    /// Set VIGIL_PROFILE=1 to accumulate time per op kind (printed by `profileReport`).
+    static let profiling = ProcessInfo.processInfo.environment["VIGIL_PROFILE"] != nil
+    nonisolated(unsafe) static var profileTotals: [String: (Double, Int)] = [:]
+    static let profileLock = NSLock()
+    static func record(_ n: Node, _ shapes: [[Int]], _ ms: Double) {
+        var key = n.op.name
+        if case let .conv(wd, groups, _) = n.op {
+            key += groups > 1 ? " depthwise \(wd.kernelH)x\(wd.kernelW)/\(wd.strideH)" : " \(wd.kernelH)x\(wd.kernelW)/\(wd.strideH)"
+        }
+        profileLock.lock(); let v = profileTotals[key] ?? (0, 0); profileTotals[key] = (v.0 + ms, v.1 + 1); profileLock.unlock()
+    }
+    /// Time per op kind so far, largest first.
+    public static func profileReport() -> String {
+        profileLock.lock(); defer { profileLock.unlock() }
+        return profileTotals.sorted { $0.value.0 > $1.value.0 }.map { String(format: "%8.1f ms %6d x  %@", $0.value.0, $0.value.1, $0.key) }.joined(separator: "\n")
     }
 }
 

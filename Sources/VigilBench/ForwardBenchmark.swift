@@ -63,6 +63,7 @@ struct ForwardBenchmark: ParsableCommand {
             vigil[b] = times.sorted()[times.count / 2]
         }
         blackHole(sink)
+        if ProcessInfo.processInfo.environment["VIGIL_PROFILE"] != nil { print(Executor.profileReport()) }
         let py = python ?? PeerPython.locate()
         let ort = try PeerPython.runLines(py, ["scripts/benchmarks/ort_forward.py", "--model", model, "--input", input, "--batches", batches,
                                                "--runs", "\(runs)", "--threads", "\(threads)"])
