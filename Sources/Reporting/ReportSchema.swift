@@ -1,0 +1,262 @@
+/// The JSON Schema of `report.json`, schema version 1.0.
+///
+/// The same text is committed as `scripts/schema/report-v1.schema.json`; a test keeps the two identical.
+public enum ReportSchema {
+    /// JSON Schema (draft 2020-12) of `report.json` version 1.0.
+    public static let v1 = #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "vigil:report-v1.schema.json",
+  "title": "Vigil report.json, schema version 1.0",
+  "description": "What `vigil analyze` measured on one clip: provenance, one record per analysed frame, clip metrics, and the run's wall-clock timing. Everything except `timing` is byte-identical for identical inputs, seed and parameters. Probabilities, retentions and drops are fractions (0.5 means 50%). Times are seconds of presentation time.",
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["schemaVersion", "partial", "provenance", "frames", "summary", "timing"],
+  "properties": {
+    "schemaVersion": {"const": "1.0", "description": "Version of this schema; a reader should refuse a major version it does not know."},
+    "partial": {"type": "boolean", "description": "True when the analysis stopped early (SIGINT/SIGTERM): the report covers only the frames analysed before it stopped."},
+    "provenance": {"$ref": "#/$defs/provenance"},
+    "frames": {
+      "type": "array",
+      "description": "One record per analysed frame, in time order.",
+      "items": {"$ref": "#/$defs/frame"}
+    },
+    "summary": {"$ref": "#/$defs/summary"},
+    "timing": {"$ref": "#/$defs/timing"}
+  },
+  "$defs": {
+    "interval": {
+      "type": "object",
+      "description": "A 95% interval.",
+      "additionalProperties": false,
+      "required": ["low", "high"],
+      "properties": {
+        "low": {"type": "number", "description": "Lower bound."},
+        "high": {"type": "number", "description": "Upper bound."}
+      }
+    },
+    "flips": {
+      "type": "object",
+      "description": "Labels that flipping patches produced, each with how many patches gave it.",
+      "additionalProperties": {"type": "integer", "minimum": 1}
+    },
+    "classScore": {
+      "type": "object",
+      "description": "One class and its probability on the clean frame.",
+      "additionalProperties": false,
+      "required": ["index", "label", "probability"],
+      "properties": {
+        "index": {"type": "integer", "minimum": 0, "description": "Class index in the model's output."},
+        "label": {"type": "string", "description": "Class label from the model's label file (or the index as text)."},
+        "probability": {"type": "number", "description": "Softmax probability."}
+      }
+    },
+    "patch": {
+      "type": "object",
+      "description": "A square occlusion patch in model-input pixel coordinates.",
+      "additionalProperties": false,
+      "required": ["x", "y", "side"],
+      "properties": {
+        "x": {"type": "integer", "minimum": 0, "description": "Left edge."},
+        "y": {"type": "integer", "minimum": 0, "description": "Top edge."},
+        "side": {"type": "integer", "minimum": 1, "description": "Side length."}
+      }
+    },
+    "patchOutcome": {
+      "type": "object",
+      "description": "What one occluded copy of the frame gave.",
+      "additionalProperties": false,
+      "required": ["patch", "top1", "targetProbability", "drop", "flipped"],
+      "properties": {
+        "patch": {"$ref": "#/$defs/patch"},
+        "top1": {"type": "integer", "minimum": 0, "description": "Top-1 class index with the patch applied."},
+        "targetProbability": {"type": "number", "description": "Probability of the target class with the patch applied."},
+        "drop": {"type": "number", "description": "Relative drop of the target's probability: (clean - occluded) / clean; negative when the patch raised it."},
+        "flipped": {"type": "boolean", "description": "True when the patch changed the top-1 class."}
+      }
+    },
+    "cropRect": {
+      "type": "object",
+      "description": "The region of the decoded frame the model saw, in frame pixels.",
+      "additionalProperties": false,
+      "required": ["x", "y", "width", "height"],
+      "properties": {
+        "x": {"type": "number", "description": "Left edge."},
+        "y": {"type": "number", "description": "Top edge."},
+        "width": {"type": "number", "description": "Width."},
+        "height": {"type": "number", "description": "Height."}
+      }
+    },
+    "frame": {
+      "type": "object",
+      "description": "Everything measured on one analysed frame (wall-clock timings are left out for determinism).",
+      "additionalProperties": false,
+      "required": ["frame", "pts", "top5", "target", "cam", "camWidth", "camHeight", "patches", "retention", "retentionInterval", "meanDrop", "worstPatch", "flippedTo", "sensitivity", "crop"],
+      "properties": {
+        "frame": {"type": "integer", "minimum": 0, "description": "Index of the frame among the clip's decoded frames (0-based)."},
+        "pts": {"type": "number", "description": "Presentation time in seconds."},
+        "top5": {"type": "array", "minItems": 1, "maxItems": 5, "items": {"$ref": "#/$defs/classScore"}, "description": "The five most probable classes on the clean frame, most probable first (fewer when the model has fewer classes)."},
+        "target": {"$ref": "#/$defs/classScore", "description": "The class Grad-CAM and the probability drops refer to (the top-1 unless --target fixes one)."},
+        "cam": {"type": "array", "items": {"type": "number"}, "description": "Grad-CAM at the CAM layer's resolution, row-major [camHeight, camWidth], ReLU applied, not normalised."},
+        "camWidth": {"type": "integer", "minimum": 0, "description": "Width of the CAM grid."},
+        "camHeight": {"type": "integer", "minimum": 0, "description": "Height of the CAM grid."},
+        "patches": {"type": "array", "items": {"$ref": "#/$defs/patchOutcome"}, "description": "One outcome per occlusion patch, in the seeded sampling order."},
+        "retention": {"type": "number", "minimum": 0, "maximum": 1, "description": "Share of patches that kept the clean top-1."},
+        "retentionInterval": {"$ref": "#/$defs/interval", "description": "Wilson 95% interval of the retention."},
+        "meanDrop": {"type": "number", "description": "Mean relative drop of the target's probability over the patches."},
+        "worstPatch": {"type": "integer", "minimum": 0, "description": "Index into `patches` of the largest drop."},
+        "flippedTo": {"$ref": "#/$defs/flips"},
+        "sensitivity": {"type": "array", "items": {"type": ["number", "null"]}, "description": "Occlusion sensitivity at the CAM's resolution, row-major [camHeight, camWidth]: mean drop of the patches covering each cell; null where no patch reached."},
+        "camAgreement": {"type": "number", "minimum": -1, "maximum": 1, "description": "Pearson correlation of Grad-CAM and occlusion sensitivity over the covered cells; absent when undefined."},
+        "crop": {"$ref": "#/$defs/cropRect"}
+      }
+    },
+    "labelSegment": {
+      "type": "object",
+      "description": "A run of consecutive analysed frames with the same clean top-1.",
+      "additionalProperties": false,
+      "required": ["label", "classIndex", "startPTS", "endPTS", "frames"],
+      "properties": {
+        "label": {"type": "string", "description": "Top-1 label of the run."},
+        "classIndex": {"type": "integer", "minimum": 0, "description": "Top-1 class index of the run."},
+        "startPTS": {"type": "number", "description": "Time of the run's first analysed frame."},
+        "endPTS": {"type": "number", "description": "Time of the run's last analysed frame."},
+        "frames": {"type": "integer", "minimum": 1, "description": "Analysed frames in the run."}
+      }
+    },
+    "worstFrame": {
+      "type": "object",
+      "description": "One of the least robust frames (lowest retention, then largest mean drop).",
+      "additionalProperties": false,
+      "required": ["frame", "pts", "retention", "meanDrop", "label", "flippedTo"],
+      "properties": {
+        "frame": {"type": "integer", "minimum": 0, "description": "Frame index."},
+        "pts": {"type": "number", "description": "Presentation time in seconds."},
+        "retention": {"type": "number", "minimum": 0, "maximum": 1, "description": "The frame's retention."},
+        "meanDrop": {"type": "number", "description": "The frame's mean relative drop of the target's probability."},
+        "label": {"type": "string", "description": "The frame's clean top-1 label."},
+        "flippedTo": {"$ref": "#/$defs/flips"}
+      }
+    },
+    "summary": {
+      "type": "object",
+      "description": "Clip-level metrics with their intervals.",
+      "additionalProperties": false,
+      "required": ["analysedFrames", "meanRetention", "retentionInterval", "bootstrapBlockLength", "pooledRetention", "pooledRetentionInterval", "framesWithFlip", "meanConfidenceDrop", "meanTop1Probability", "top1FlipRate", "labelTimeline", "worstFrames"],
+      "properties": {
+        "analysedFrames": {"type": "integer", "minimum": 0, "description": "Number of analysed frames."},
+        "meanRetention": {"type": "number", "minimum": 0, "maximum": 1, "description": "Mean of the per-frame retentions."},
+        "retentionInterval": {"$ref": "#/$defs/interval", "description": "95% moving-block bootstrap interval of the mean retention (neighbouring frames are not independent)."},
+        "bootstrapBlockLength": {"type": "integer", "minimum": 1, "description": "Block length, in analysed frames, of the bootstrap."},
+        "pooledRetention": {"type": "number", "minimum": 0, "maximum": 1, "description": "Share of all patches of all frames that kept their frame's top-1."},
+        "pooledRetentionInterval": {"$ref": "#/$defs/interval", "description": "Wilson 95% interval of the pooled retention (treats patches as independent)."},
+        "framesWithFlip": {"type": "number", "minimum": 0, "maximum": 1, "description": "Share of frames where at least one patch flipped the top-1."},
+        "meanConfidenceDrop": {"type": "number", "description": "Mean over frames of the per-frame mean relative drop."},
+        "meanTop1Probability": {"type": "number", "description": "Mean clean top-1 probability."},
+        "top1FlipRate": {"type": "number", "minimum": 0, "maximum": 1, "description": "Share of consecutive analysed-frame pairs whose clean top-1 differs."},
+        "camTemporalStability": {"type": "number", "minimum": -1, "maximum": 1, "description": "Mean Pearson correlation of consecutive Grad-CAM maps; absent with fewer than two usable pairs."},
+        "camOcclusionAgreement": {"type": "number", "minimum": -1, "maximum": 1, "description": "Mean per-frame Pearson correlation of Grad-CAM and occlusion sensitivity; absent when no frame had one."},
+        "labelTimeline": {"type": "array", "items": {"$ref": "#/$defs/labelSegment"}, "description": "Runs of the clean top-1 label, in time order."},
+        "worstFrames": {"type": "array", "items": {"$ref": "#/$defs/worstFrame"}, "description": "The least robust frames, least robust first."},
+        "failUnder": {"type": "number", "description": "The --fail-under threshold on the mean retention; absent when not given."},
+        "passed": {"type": "boolean", "description": "Whether the mean retention met failUnder; absent when no threshold was given."}
+      }
+    },
+    "clip": {
+      "type": "object",
+      "description": "What the container and decoder said about the clip.",
+      "additionalProperties": false,
+      "required": ["url", "container", "codec", "width", "height", "frameRate", "rotation", "pixelFormat"],
+      "properties": {
+        "url": {"type": "string", "description": "The path or URL as given."},
+        "container": {"type": "string", "description": "FFmpeg's container format name."},
+        "codec": {"type": "string", "description": "Codec of the analysed video stream."},
+        "profile": {"type": "string", "description": "Codec profile; absent when unknown."},
+        "width": {"type": "integer", "minimum": 0, "description": "Display width in pixels (after rotation and sample aspect ratio)."},
+        "height": {"type": "integer", "minimum": 0, "description": "Display height in pixels."},
+        "frameRate": {"type": "string", "pattern": "^[0-9]+/[0-9]+$", "description": "Average frame rate as an exact fraction num/den."},
+        "duration": {"type": "number", "description": "Duration in seconds; absent when unknown."},
+        "frameCount": {"type": "integer", "minimum": 0, "description": "Frames in the stream; absent when unknown."},
+        "bitRate": {"type": "integer", "minimum": 0, "description": "Bit rate in bits per second; absent when unknown."},
+        "rotation": {"type": "integer", "description": "Display rotation in degrees."},
+        "pixelFormat": {"type": "string", "description": "Decoder pixel format name."}
+      }
+    },
+    "resize": {
+      "type": "object",
+      "description": "How frames become the model's input.",
+      "additionalProperties": false,
+      "required": ["policy", "cropFraction", "filter"],
+      "properties": {
+        "policy": {"type": "string", "description": "center-crop or stretch."},
+        "cropFraction": {"type": "number", "description": "Share of the short side a centre crop keeps."},
+        "filter": {"type": "string", "description": "bilinear, bicubic, area or nearest."}
+      }
+    },
+    "model": {
+      "type": "object",
+      "description": "The model as it was used.",
+      "additionalProperties": false,
+      "required": ["path", "sha256", "inputSize", "camLayer", "outputKind", "mean", "std", "resize"],
+      "properties": {
+        "path": {"type": "string", "description": "Path of the ONNX file."},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "SHA-256 of the ONNX file, lower-case hex."},
+        "name": {"type": "string", "description": "Model name from its card."},
+        "inputSize": {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2, "maxItems": 2, "description": "[height, width] of the model input."},
+        "camLayer": {"type": "string", "description": "Tensor whose activations Grad-CAM explains."},
+        "outputKind": {"type": "string", "description": "logits (Vigil applies softmax) or probabilities."},
+        "mean": {"type": "array", "items": {"type": "number"}, "description": "Per-channel mean in 0...255 pixel units."},
+        "std": {"type": "array", "items": {"type": "number"}, "description": "Per-channel standard deviation in 0...255 pixel units."},
+        "resize": {"$ref": "#/$defs/resize"},
+        "labels": {"type": "string", "description": "Label file named by the model card; absent when there is none."}
+      }
+    },
+    "parameters": {
+      "type": "object",
+      "description": "Every analysis parameter that changes the numbers.",
+      "additionalProperties": false,
+      "required": ["patches", "patchSizeLow", "patchSizeHigh", "fill", "seed", "target", "camNorm"],
+      "properties": {
+        "patches": {"type": "integer", "minimum": 1, "description": "Occlusion patches per frame (--patches)."},
+        "patchSizeLow": {"type": "number", "description": "Smallest patch side as a fraction of the input's short side (--patch-size)."},
+        "patchSizeHigh": {"type": "number", "description": "Largest patch side; equal to patchSizeLow for a fixed size."},
+        "fill": {"enum": ["gray", "black", "blur", "noise"], "description": "What hides the pixels under a patch (--fill)."},
+        "seed": {"type": "integer", "minimum": 0, "description": "Seed of the patch placement and of the bootstrap (--seed)."},
+        "target": {"type": "string", "description": "top1, or the fixed target class as given (--target)."},
+        "camNorm": {"enum": ["clip", "frame"], "description": "Grad-CAM normalisation of the overlay (--cam-norm)."},
+        "every": {"type": "integer", "minimum": 1, "description": "Analyse every Nth frame (--every); absent when not given."},
+        "fps": {"type": "number", "exclusiveMinimum": 0, "description": "Analysis rate in frames per second (--fps); absent when not given."},
+        "maxFrames": {"type": "integer", "minimum": 1, "description": "Most frames analysed (--max-frames); absent when not given."},
+        "failUnder": {"type": "number", "description": "Verdict threshold on the mean retention (--fail-under); absent when not given."}
+      }
+    },
+    "provenance": {
+      "type": "object",
+      "description": "Where the report came from: enough to reproduce it.",
+      "additionalProperties": false,
+      "required": ["vigilVersion", "createdBy", "model", "parameters", "ffmpeg", "blas", "clip"],
+      "properties": {
+        "vigilVersion": {"type": "string", "description": "Version of the Vigil that wrote the report."},
+        "createdBy": {"type": "string", "description": "The command line that produced the report."},
+        "model": {"$ref": "#/$defs/model"},
+        "parameters": {"$ref": "#/$defs/parameters"},
+        "ffmpeg": {"type": "string", "description": "FFmpeg library versions."},
+        "blas": {"type": "string", "description": "BLAS library and version."},
+        "clip": {"$ref": "#/$defs/clip"}
+      }
+    },
+    "timing": {
+      "type": "object",
+      "description": "Wall-clock figures of the run: the only part of the report that differs between identical runs.",
+      "additionalProperties": false,
+      "required": ["wallSeconds", "analysedFramesPerSecond", "meanMsPerStage"],
+      "properties": {
+        "wallSeconds": {"type": "number", "minimum": 0, "description": "Seconds from opening the clip to writing the report."},
+        "analysedFramesPerSecond": {"type": "number", "minimum": 0, "description": "Analysed frames per wall-clock second."},
+        "meanMsPerStage": {"type": "object", "additionalProperties": {"type": "number"}, "description": "Mean milliseconds per analysis stage, keyed by stage name."}
+      }
+    }
+  }
+}
+"""#
+}

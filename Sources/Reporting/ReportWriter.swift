@@ -1,0 +1,160 @@
+import Foundation
+import Imaging
+import Robustness
+
+/// Writes one clip's `frames.csv`, `report.json` and `report.html`, streaming the frames to disk as they come.
+///
+/// Memory stays flat whatever the clip length: `append` writes a CSV row and a JSON line to a fragment file
+/// (`.frames.jsonl.partial`) and keeps nothing per frame but the candidate worst-frame thumbnails. `finish`
+/// copies the fragment into `report.json` (written to a temporary file, then renamed), reads it again for the
+/// HTML charts, and removes it.
+///
+/// `report.json` is byte-identical for identical inputs except its last key, `timing`.
+/// The writer is safe to call from several threads; frames must be appended in time order.
+public final class ReportWriter: @unchecked Sendable {
+    /// Name of the per-frame fragment file inside the report directory while the clip is analysed.
+    public static let fragmentName = ".frames.jsonl.partial"
+    /// The `schemaVersion` written to `report.json`.
+    public static let schemaVersion = "1.0"
+    /// Widest thumbnail kept, in pixels.
+    public static let thumbnailWidth = 320
+
+    public let directory: String
+    public let provenance: Provenance
+    public let paths: ReportPaths
+    let fragmentPath: String
+
+    private let lock = NSLock()
+    private var csv: BufferedFile
+    private var fragment: BufferedFile
+    private let encoder = ReportJSON.encoder()
+    private var frameCount = 0
+    private var thumbnails: [Int: Thumbnail] = [:]
+    private var finished = false
+
+    /// Creates `directory` (and its parents) and starts `frames.csv` and the fragment file in it.
+    /// - Throws: `ReportingError` when the directory or a file cannot be created.
+    public init(directory: String, provenance: Provenance) throws {
+        self.directory = directory
+        self.provenance = provenance
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw ReportingError(.createDirectory, path: directory, reason: "\(error)")
+        }
+        let dir = URL(fileURLWithPath: directory)
+        paths = ReportPaths(json: dir.appendingPathComponent("report.json").path,
+                            html: dir.appendingPathComponent("report.html").path,
+                            csv: dir.appendingPathComponent("frames.csv").path)
+        fragmentPath = dir.appendingPathComponent(Self.fragmentName).path
+        csv = try BufferedFile(creating: paths.csv)
+        try csv.write(FrameCSV.header)
+        fragment = try BufferedFile(creating: fragmentPath)
+    }
+
+    /// Number of frames appended so far.
+    public var count: Int { lock.withLock { frameCount } }
+
+    /// Appends one analysed frame: a CSV row and a JSON record (without `timings`) on its own line.
+    /// - Throws: `ReportingError` when a file cannot be written or the writer has finished.
+    public func append(_ frame: FrameAnalysis) throws {
+        let record: Data
+        do { record = try encoder.encode(FrameRecord(frame)) } catch {
+            throw ReportingError(.encode, path: fragmentPath, reason: "frame \(frame.frame): \(error)")
+        }
+        let row = FrameCSV.row(frame)
+        try lock.withLock {
+            guard !finished else { throw ReportingError(.finished, path: directory, reason: "append after finish") }
+            try fragment.write(bytes: record)
+            try fragment.write("\n")
+            try csv.write(row)
+            frameCount += 1
+        }
+    }
+
+    /// Keeps a thumbnail pair for `frame`, a candidate worst frame: both pictures are shrunk to at most
+    /// `thumbnailWidth` pixels wide and PNG-encoded now. A picture that fails to encode is dropped quietly
+    /// (the report shows the frame without it).
+    public func setThumbnail(frame: Int, pts: Double, original: RGBImage, overlay: RGBImage) {
+        guard let a = Self.pngBase64(original), let b = Self.pngBase64(overlay) else { return }
+        let thumb = Thumbnail(frame: frame, pts: pts, original: a, overlay: b)
+        lock.withLock { thumbnails[frame] = thumb }
+    }
+
+    /// Drops the thumbnails of frames not in `frames` (call with the accumulator's current worst frames).
+    public func retainThumbnails(_ frames: Set<Int>) {
+        lock.withLock { thumbnails = thumbnails.filter { frames.contains($0.key) } }
+    }
+
+    /// Writes `report.json` and `report.html`, closes `frames.csv` and removes the fragment file.
+    ///
+    /// - Parameters:
+    ///   - summary: the clip metrics; only thumbnails of its `worstFrames` appear in the HTML.
+    ///   - partial: true when the analysis stopped early (interrupted); marked in both reports.
+    ///   - timing: wall-clock figures, written apart as the last key of `report.json`.
+    /// - Throws: `ReportingError`; a failed finish leaves the fragment file in place.
+    public func finish(summary: ClipSummary, partial: Bool, timing: TimingSummary) throws -> ReportPaths {
+        try lock.withLock {
+            guard !finished else { throw ReportingError(.finished, path: directory, reason: "finish called twice") }
+            finished = true
+            try csv.close()
+            try fragment.close()
+            let worst = Set(summary.worstFrames.map(\.frame))
+            thumbnails = thumbnails.filter { worst.contains($0.key) }
+            try writeJSON(summary: summary, partial: partial, timing: timing)
+            try AtomicFile.write(paths.html) { out in
+                try HTMLReport(provenance: provenance, summary: summary, partial: partial, timing: timing,
+                               frameCount: frameCount, fragmentPath: fragmentPath, thumbnails: thumbnails).write(to: out)
+            }
+            do { try FileManager.default.removeItem(atPath: fragmentPath) } catch {
+                throw ReportingError(.remove, path: fragmentPath, reason: "\(error)")
+            }
+            thumbnails = [:]
+            return paths
+        }
+    }
+
+    /// `{"schemaVersion", "partial", "provenance", "frames": [one record per line], "summary", "timing"}`.
+    private func writeJSON(summary: ClipSummary, partial: Bool, timing: TimingSummary) throws {
+        func encode<T: Encodable>(_ v: T, _ what: String) throws -> Data {
+            do { return try encoder.encode(v) } catch { throw ReportingError(.encode, path: paths.json, reason: "\(what): \(error)") }
+        }
+        let provenanceJSON = try encode(provenance, "provenance")
+        let summaryJSON = try encode(summary, "summary")
+        let timingJSON = try encode(timing, "timing")
+        try AtomicFile.write(paths.json) { out in
+            try out.write("{\n\"schemaVersion\": \"\(Self.schemaVersion)\",\n\"partial\": \(partial),\n\"provenance\": ")
+            try out.write(bytes: provenanceJSON)
+            try out.write(",\n\"frames\": [")
+            var reader = try LineReader(path: fragmentPath)
+            var first = true
+            while let line = try reader.next() {
+                try out.write(first ? "\n" : ",\n")
+                try out.write(bytes: line)
+                first = false
+            }
+            try out.write(first ? "],\n\"summary\": " : "\n],\n\"summary\": ")
+            try out.write(bytes: summaryJSON)
+            try out.write(",\n\"timing\": ")
+            try out.write(bytes: timingJSON)
+            try out.write("\n}\n")
+        }
+    }
+
+    static func pngBase64(_ image: RGBImage) -> String? {
+        guard image.width > 0, image.height > 0 else { return nil }
+        var small = image
+        if image.width > thumbnailWidth {
+            let h = max(1, Int((Double(image.height) * Double(thumbnailWidth) / Double(image.width)).rounded()))
+            small = image.resized(width: thumbnailWidth, height: h, filter: .area)
+        }
+        guard let png = try? PNGWriter.encode(small) else { return nil }
+        return Data(png).base64EncodedString()
+    }
+}
+
+/// A worst-frame picture pair, PNG bytes in base64.
+struct Thumbnail: Sendable {
+    var frame: Int
+    var pts: Double
+    var original: String
+    var overlay: String
+}
