@@ -15,6 +15,13 @@ public struct ModelCard: Codable, Sendable, Equatable {
         public init(policy: String = "center-crop", cropFraction: Double = 0.875, filter: String = "bilinear") {
             self.policy = policy; self.cropFraction = cropFraction; self.filter = filter
         }
+        enum CodingKeys: String, CodingKey { case policy, cropFraction, filter }
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            policy = try c.decodeIfPresent(String.self, forKey: .policy) ?? "center-crop"
+            cropFraction = try c.decodeIfPresent(Double.self, forKey: .cropFraction) ?? 0.875
+            filter = try c.decodeIfPresent(String.self, forKey: .filter) ?? "bilinear"
+        }
     }
 
     public var name: String?

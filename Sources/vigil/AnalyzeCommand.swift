@@ -137,11 +137,14 @@ struct Analyze: ParsableCommand {
         if outcomes.contains(where: { $0.summary?.passed == false }) { throw ExitCode(ExitStatus.failed.rawValue) }
     }
 
-    /// The command line without the output folder, so reports of the same job compare equal wherever they are written.
+    /// The command line without where and how fast it ran (--out, --threads), so reports of the same job compare
+    /// equal wherever and however they were computed.
     static func recordedCommandLine() -> String {
         var args = Array(CommandLine.arguments.dropFirst())
-        if let i = args.firstIndex(of: "--out"), i + 1 < args.count { args.removeSubrange(i...(i + 1)) }
-        args = args.filter { !$0.hasPrefix("--out=") }
+        for flag in ["--out", "--threads"] {
+            if let i = args.firstIndex(of: flag), i + 1 < args.count { args.removeSubrange(i...(i + 1)) }
+            args = args.filter { !$0.hasPrefix(flag + "=") }
+        }
         return (["vigil"] + args).joined(separator: " ")
     }
 }
