@@ -23,11 +23,12 @@ extension Op {
         case let .conv(wd, groups, act):
             let xs = x[0].shape
             let cs = ConvShape(batch: xs[0], inC: xs[1], inH: xs[2], inW: xs[3], outC: x[1].shape[0], groups: groups, window: wd)
-            var y = [Float](repeating: 0, count: shapeCount(outShapes[0]))
-            x[0].data.withUnsafeBufferPointer { xp in
-                x[1].data.withUnsafeBufferPointer { wp in
-                    y.withUnsafeMutableBufferPointer { yp in
-                        let yb = yp.baseAddress!
+            // conv2d writes every output element, so the storage starts uninitialised (no zero-fill pass).
+            let count = shapeCount(outShapes[0])
+            let y = [Float](unsafeUninitializedCapacity: count) { yp, initialized in
+                x[0].data.withUnsafeBufferPointer { xp in
+                    x[1].data.withUnsafeBufferPointer { wp in
+                        guard let yb = yp.baseAddress, count > 0 else { return }
                         func run(_ bias: UnsafePointer<Float>?) {
                             ws.withScratch(cs.scratchCount) { sc in
                                 conv2d(xp.baseAddress!, weight: wp.baseAddress!, bias: bias, shape: cs, activation: act,
@@ -37,6 +38,7 @@ extension Op {
                         if x.count > 2 { x[2].data.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
                     }
                 }
+                initialized = count
             }
             return [Tensor(shape: outShapes[0], data: y)]
         case .channelAffine:

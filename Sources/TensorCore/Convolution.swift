@@ -133,91 +133,204 @@ public func col2im(_ col: UnsafePointer<Float>, channels: Int, h: Int, w: Int, w
 ///   - x: `[N, C, H, W]`.
 ///   - weight: `[M, C/groups, kh, kw]`.
 ///   - bias: `[M]` or nil.
-///   - y: `[N, M, outH, outW]`.
+///   - y: `[N, M, outH, outW]`; every element is written (it may start uninitialised).
 ///   - scratch: at least `shape.scratchCount` floats (im2col columns).
-/// - Complexity: `shape.macs` multiply-adds; 1x1 unit-stride runs as one GEMM per image with no im2col,
-///   depthwise runs a direct kernel, everything else im2col + `cblas_sgemm` per image and group.
+/// - Complexity: `shape.macs` multiply-adds; 1x1 unit-stride runs as one GEMM per image and group with no
+///   im2col, depthwise runs `depthwiseConv2d`, everything else im2col + `cblas_sgemm` per image and group.
+///   Work is split over `computeThreads`: whole (image, group) GEMMs per thread when there are enough of
+///   them, else each GEMM is cut into row or column panels. Bias and activation run on each panel right
+///   after its GEMM, while it is still in cache.
 public func conv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                    shape s: ConvShape, activation: Activation, y: UnsafeMutablePointer<Float>,
                    scratch: UnsafeMutablePointer<Float>?) {
-    let inPlane = s.inH * s.inW, outPlane = s.outH * s.outW
     if s.isDepthwise {
         depthwiseConv2d(x, weight: weight, bias: bias, shape: s, activation: activation, y: y)
         return
     }
+    let inPlane = s.inH * s.inW, outPlane = s.outH * s.outW
     let mg = s.outCPerGroup, cg = s.inCPerGroup, kdim = s.colRows
-    for n in 0..<s.batch {
-        for g in 0..<s.groups {
-            let xg = x + (n * s.inC + g * cg) * inPlane
-            let yg = y + (n * s.outC + g * mg) * outPlane
-            let wg = weight + g * mg * kdim
-            if s.window.isPointwise {
-                gemm(m: mg, n: outPlane, k: cg, a: wg, lda: cg, b: xg, ldb: inPlane, c: yg, ldc: outPlane)
-            } else {
-                im2col(xg, channels: cg, h: s.inH, w: s.inW, window: s.window, outH: s.outH, outW: s.outW, col: scratch!)
-                gemm(m: mg, n: outPlane, k: kdim, a: wg, lda: kdim, b: scratch!, ldb: outPlane, c: yg, ldc: outPlane)
+    let pointwise = s.window.isPointwise
+    let tasks = s.batch * s.groups
+    let threads = computeThreads
+    if tasks >= threads || 2 * s.macs < 400_000 {
+        // Whole (image, group) GEMMs per thread; each thread unfolds into its own columns.
+        parallelChunks(tasks) { r in
+            var own: UnsafeMutablePointer<Float>? = nil
+            if !pointwise { own = r.lowerBound == 0 ? scratch! : .allocate(capacity: s.scratchCount) }
+            defer { if let own, own != scratch { own.deallocate() } }
+            for t in r {
+                let n = t / s.groups, g = t % s.groups
+                let xg = x + (n * s.inC + g * cg) * inPlane
+                let yg = y + (n * s.outC + g * mg) * outPlane
+                let wg = weight + g * mg * kdim
+                if pointwise {
+                    gemm(m: mg, n: outPlane, k: cg, a: wg, lda: cg, b: xg, ldb: inPlane, c: yg, ldc: outPlane)
+                } else {
+                    im2col(xg, channels: cg, h: s.inH, w: s.inW, window: s.window, outH: s.outH, outW: s.outW, col: own!)
+                    gemm(m: mg, n: outPlane, k: kdim, a: wg, lda: kdim, b: own!, ldb: outPlane, c: yg, ldc: outPlane)
+                }
+                biasActivation(yg, rows: mg, cols: outPlane, ld: outPlane, bias: bias.map { $0 + g * mg }, activation: activation)
             }
         }
-        let yn = y + n * s.outC * outPlane
-        for m in 0..<s.outC {
-            let p = yn + m * outPlane
-            if let bias { let b = bias[m]; for i in 0..<outPlane { p[i] += b } }
-            activation.apply(p, count: outPlane)
+        return
+    }
+    // Few GEMMs: cut each into panels along its longer side.
+    for t in 0..<tasks {
+        let n = t / s.groups, g = t % s.groups
+        let xg = x + (n * s.inC + g * cg) * inPlane
+        let yg = y + (n * s.outC + g * mg) * outPlane
+        let wg = weight + g * mg * kdim
+        let b: UnsafePointer<Float>, ldb: Int, kk: Int
+        if pointwise {
+            b = xg; ldb = inPlane; kk = cg
+        } else {
+            im2col(xg, channels: cg, h: s.inH, w: s.inW, window: s.window, outH: s.outH, outW: s.outW, col: scratch!)
+            b = UnsafePointer(scratch!); ldb = outPlane; kk = kdim
+        }
+        let gb = bias.map { $0 + g * mg }
+        let splitRows = mg >= outPlane
+        let blocks = ((splitRows ? mg : outPlane) + 15) / 16
+        parallelChunks(blocks) { r in
+            let lo = r.lowerBound * 16, hi = min(splitRows ? mg : outPlane, r.upperBound * 16)
+            if splitRows {
+                gemm(m: hi - lo, n: outPlane, k: kk, a: wg + lo * kk, lda: kk, b: b, ldb: ldb, c: yg + lo * outPlane, ldc: outPlane)
+                biasActivation(yg + lo * outPlane, rows: hi - lo, cols: outPlane, ld: outPlane, bias: gb.map { $0 + lo }, activation: activation)
+            } else {
+                gemm(m: mg, n: hi - lo, k: kk, a: wg, lda: kk, b: b + lo, ldb: ldb, c: yg + lo, ldc: outPlane)
+                biasActivation(yg + lo, rows: mg, cols: hi - lo, ld: outPlane, bias: gb, activation: activation)
+            }
         }
     }
 }
 
-/// Depthwise convolution (groups == C, one input channel per group, M = C * multiplier), direct.
+/// Conv epilogue in place: y[r, c] = act(y[r, c] + bias[r]).
 ///
-/// - Parameters: as `conv2d`; `weight` is `[M, 1, kh, kw]`.
-/// - Complexity: N·M·outH·outW·kh·kw multiply-adds; the inner loop runs over contiguous output columns
-///   with the valid range precomputed so it vectorises.
+/// - Parameters:
+///   - y: `[rows, cols]` with leading dimension `ld`.
+///   - bias: `[rows]` or nil.
+@inlinable
+public func biasActivation(_ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int,
+                           bias: UnsafePointer<Float>?, activation: Activation) {
+    for r in 0..<rows {
+        let p = y + r * ld
+        let b: Float = bias?[r] ?? 0
+        switch activation {
+        case .identity:
+            if b != 0 { for i in 0..<cols { p[i] += b } }
+        case .relu:
+            for i in 0..<cols { p[i] = max(p[i] + b, 0) }
+        case let .clip(lo, hi):
+            for i in 0..<cols { p[i] = min(max(p[i] + b, lo), hi) }
+        default:
+            if b != 0 { for i in 0..<cols { p[i] += b } }
+            activation.apply(p, count: cols)
+        }
+    }
+}
+
+/// Depthwise convolution (groups == C, one input channel per group, M = C * multiplier), direct and
+/// vectorised over output columns.
+///
+/// Each (image, output channel) plane is copied once into a zero-padded buffer whose rows are split into
+/// `strideW` phases (phase p holds padded columns p, p+strideW, ...), so every tap of every stride reads a
+/// contiguous run: the inner loop is `acc += w[tap] * load8(row + ox + shift[tap])` with no bounds tests,
+/// bias as the initial value and relu/clip applied on the vector before the store.
+///
+/// - Parameters: as `conv2d`; `weight` is `[M, 1, kh, kw]`; `y` may start uninitialised.
+/// - Complexity: N·M·outH·outW·kh·kw multiply-adds, planes split over `computeThreads`; scratch of
+///   one padded plane per thread.
 public func depthwiseConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                             shape s: ConvShape, activation: Activation, y: UnsafeMutablePointer<Float>) {
+    typealias V = SIMD8<Float>
+    let vw = V.scalarCount
     let wd = s.window
     let inPlane = s.inH * s.inW, outPlane = s.outH * s.outW
+    if outPlane == 0 { return }
     let mult = s.outC / s.inC
     let kArea = wd.kernelH * wd.kernelW
-    // Valid ox range per kx.
-    var oxLo = [Int](repeating: 0, count: wd.kernelW), oxHi = [Int](repeating: 0, count: wd.kernelW)
-    for kx in 0..<wd.kernelW {
-        let off = kx * wd.dilationW - wd.padLeft
-        var lo = 0, hi = s.outW
-        while lo < s.outW && lo * wd.strideW + off < 0 { lo += 1 }
-        while hi > lo && (hi - 1) * wd.strideW + off >= s.inW { hi -= 1 }
-        oxLo[kx] = lo; oxHi[kx] = max(lo, hi)
+    let sW = wd.strideW
+    let maxShift = ((wd.kernelW - 1) * wd.dilationW) / sW
+    let outWv = (s.outW + vw - 1) / vw * vw
+    let rowLen = outWv + maxShift                                  // L: floats per phase row
+    let padRows = (s.outH - 1) * wd.strideH + (wd.kernelH - 1) * wd.dilationH + 1
+    let bufCount = padRows * sW * rowLen                           // [padRows, sW, L]
+    // Tap t = (ky, kx) reads buf[(oy*sH + ky*dH) * sW*L + phase*L + shift + ox].
+    var tapOff = [Int](repeating: 0, count: kArea)
+    for ky in 0..<wd.kernelH {
+        for kx in 0..<wd.kernelW {
+            let c = kx * wd.dilationW
+            tapOff[ky * wd.kernelW + kx] = (ky * wd.dilationH * sW + c % sW) * rowLen + c / sW
+        }
     }
-    for n in 0..<s.batch {
-        for m in 0..<s.outC {
-            let c = m / mult
-            let xc = x + (n * s.inC + c) * inPlane
-            let yc = y + (n * s.outC + m) * outPlane
-            let wk = weight + m * kArea
-            let b: Float = bias?[m] ?? 0
-            yc.update(repeating: b, count: outPlane)
-            for oy in 0..<s.outH {
-                let yr = yc + oy * s.outW
-                for ky in 0..<wd.kernelH {
-                    let iy = oy * wd.strideH + ky * wd.dilationH - wd.padTop
-                    if iy < 0 || iy >= s.inH { continue }
-                    let xr = xc + iy * s.inW
-                    for kx in 0..<wd.kernelW {
-                        let wv = wk[ky * wd.kernelW + kx]
-                        let off = kx * wd.dilationW - wd.padLeft
-                        let lo = oxLo[kx], hi = oxHi[kx]
-                        if wd.strideW == 1 {
-                            let src = xr + off
-                            for ox in lo..<hi { yr[ox] += wv * src[ox] }
-                        } else if wd.strideW == 2 {
-                            let src = xr + off
-                            for ox in lo..<hi { yr[ox] += wv * src[2 * ox] }
-                        } else {
-                            for ox in lo..<hi { yr[ox] += wv * xr[ox * wd.strideW + off] }
+    let rowStep = wd.strideH * sW * rowLen
+    // Input columns that land inside the buffer: padded column pc = ix + padLeft, kept while pc / sW < L.
+    let ixLo = max(0, -wd.padLeft), ixHi = min(s.inW, rowLen * sW - wd.padLeft)
+    let iyLo = max(0, -wd.padTop), iyHi = min(s.inH, padRows - wd.padTop)
+    let planes = s.batch * s.outC
+    let minPlanes = max(1, 16_384 / max(1, outPlane * kArea))
+    tapOff.withUnsafeBufferPointer { tapBuf in
+        let taps = tapBuf.baseAddress!
+        parallelChunks(planes, minItemsPerChunk: minPlanes) { r in
+            let buf = UnsafeMutablePointer<Float>.allocate(capacity: bufCount + vw)
+            defer { buf.deallocate() }
+            buf.initialize(repeating: 0, count: bufCount + vw)
+            let wv = UnsafeMutablePointer<V>.allocate(capacity: kArea)
+            defer { wv.deallocate() }
+            let tail = UnsafeMutablePointer<Float>.allocate(capacity: vw)
+            defer { tail.deallocate() }
+            for plane in r {
+                let n = plane / s.outC, m = plane % s.outC
+                let xc = x + (n * s.inC + m / mult) * inPlane
+                let yc = y + plane * outPlane
+                let wk = weight + m * kArea
+                for t in 0..<kArea { wv[t] = V(repeating: wk[t]) }
+                // Fill the data positions (the padding positions stay zero from the first fill).
+                for iy in iyLo..<iyHi {
+                    let src = xc + iy * s.inW
+                    let rowBase = buf + (iy + wd.padTop) * sW * rowLen
+                    if sW == 1 {
+                        (rowBase + ixLo + wd.padLeft).update(from: src + ixLo, count: ixHi - ixLo)
+                    } else if sW == 2 {
+                        // Even padded columns to phase 0, odd to phase 1.
+                        for ix in ixLo..<ixHi {
+                            let pc = ix + wd.padLeft
+                            rowBase[(pc & 1) * rowLen + (pc >> 1)] = src[ix]
+                        }
+                    } else {
+                        for ix in ixLo..<ixHi {
+                            let pc = ix + wd.padLeft
+                            rowBase[(pc % sW) * rowLen + pc / sW] = src[ix]
                         }
                     }
                 }
+                let b = V(repeating: bias?[m] ?? 0)
+                for oy in 0..<s.outH {
+                    let rowIn = UnsafeRawPointer(buf + oy * rowStep)
+                    let yr = yc + oy * s.outW
+                    var ox = 0
+                    while ox < s.outW {
+                        var acc = b
+                        let base = rowIn + ox * MemoryLayout<Float>.stride
+                        for t in 0..<kArea {
+                            acc += wv[t] * base.loadUnaligned(fromByteOffset: taps[t] * MemoryLayout<Float>.stride, as: V.self)
+                        }
+                        if ox + vw <= s.outW {
+                            UnsafeMutableRawPointer(yr + ox).storeBytes(of: acc, as: V.self)
+                        } else {
+                            UnsafeMutableRawPointer(tail).storeBytes(of: acc, as: V.self)
+                            (yr + ox).update(from: tail, count: s.outW - ox)
+                        }
+                        ox += vw
+                    }
+                    // Epilogue on the row while it is in L1 (LLVM vectorises these plain loops).
+                    switch activation {
+                    case .identity: break
+                    case .relu: for i in 0..<s.outW { yr[i] = max(yr[i], 0) }
+                    case let .clip(lo, hi): for i in 0..<s.outW { yr[i] = min(max(yr[i], lo), hi) }
+                    default: activation.apply(yr, count: s.outW)
+                    }
+                }
             }
-            activation.apply(yc, count: outPlane)
         }
     }
 }

@@ -1,7 +1,11 @@
 import COpenBLAS
 
-/// Sets how many threads OpenBLAS may use for one GEMM.
-public func setBLASThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+/// Sets how many threads one kernel call may use; kept for callers from before `setComputeThreads`.
+///
+/// OpenBLAS itself always runs single-threaded now: the kernels split GEMMs (and everything else) into
+/// per-thread panels themselves, which removes OpenBLAS's spin/yield storm and composes with several
+/// executors running at once.
+public func setBLASThreads(_ n: Int) { setComputeThreads(n) }
 
 /// OpenBLAS's build configuration string (for report provenance), e.g. "OpenBLAS 0.3.21 ...".
 public var blasConfiguration: String {
@@ -45,6 +49,35 @@ public func gemmNaive(transA: Bool = false, transB: Bool = false, m: Int, n: Int
             }
             let prior = beta == 0 ? 0 : Double(beta) * Double(c[i * ldc + j])
             c[i * ldc + j] = Float(Double(alpha) * acc + prior)
+        }
+    }
+}
+
+/// `gemm` split over `computeThreads`: C's rows (M) or columns (N) are cut into panels, one
+/// single-threaded `cblas_sgemm` each, whichever side is longer (so each thread re-reads the smaller operand).
+///
+/// - Parameters: as `gemm`.
+/// - Complexity: 2·M·N·K flops; panels are multiples of 16 rows or columns.
+public func gemmParallel(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                         b: UnsafePointer<Float>, ldb: Int,
+                         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let flops = 2 * m * n * k
+    if computeThreads == 1 || flops < 200_000 {
+        gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        return
+    }
+    let splitRows = m >= n
+    let blocks = ((splitRows ? m : n) + 15) / 16
+    parallelChunks(blocks) { r in
+        if splitRows {
+            let i0 = r.lowerBound * 16, i1 = min(m, r.upperBound * 16)
+            gemm(transA: transA, transB: transB, m: i1 - i0, n: n, k: k, alpha: alpha, a: a + (transA ? i0 : i0 * lda), lda: lda,
+                 b: b, ldb: ldb, beta: beta, c: c + i0 * ldc, ldc: ldc)
+        } else {
+            let j0 = r.lowerBound * 16, j1 = min(n, r.upperBound * 16)
+            gemm(transA: transA, transB: transB, m: m, n: j1 - j0, k: k, alpha: alpha, a: a, lda: lda,
+                 b: b + (transB ? j0 * ldb : j0), ldb: ldb, beta: beta, c: c + j0, ldc: ldc)
         }
     }
 }

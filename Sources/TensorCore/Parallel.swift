@@ -1,0 +1,51 @@
+import COpenBLAS
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Threads the kernels may use for one call (process-wide). 0 until set: then the active processor count.
+private let computeThreadSetting = Atomic<Int>(0)
+
+/// OpenBLAS is pinned to one thread the first time a kernel asks for the thread count: the kernels split
+/// work themselves, so BLAS threads would only spin and yield against ours (and against a second executor).
+private let blasSingleThreaded: Void = { openblas_set_num_threads(1) }()
+
+/// Sets how many threads one kernel call may use (process-wide; clamped to at least 1).
+///
+/// Several executors may run at once on different threads; each kernel call then splits its work into
+/// at most this many chunks, and Dispatch's pool shares the cores between them. Set 1 when the caller
+/// already runs one executor per core.
+public func setComputeThreads(_ n: Int) {
+    _ = blasSingleThreaded
+    computeThreadSetting.store(max(1, n), ordering: .relaxed)
+}
+
+/// Threads one kernel call may use: the value given to `setComputeThreads`, else the active processor count.
+public var computeThreads: Int {
+    _ = blasSingleThreaded
+    let n = computeThreadSetting.load(ordering: .relaxed)
+    return n > 0 ? n : max(1, ProcessInfo_activeProcessorCount)
+}
+
+private let ProcessInfo_activeProcessorCount = ProcessInfo.processInfo.activeProcessorCount
+
+/// Runs `body` over `0..<count` split into at most `computeThreads` contiguous chunks, in parallel.
+///
+/// - Parameters:
+///   - count: number of work items.
+///   - minItemsPerChunk: do not make chunks smaller than this (small work runs inline).
+///   - body: called once per chunk with its item range; chunks never overlap.
+@inlinable
+public func parallelChunks(_ count: Int, minItemsPerChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+    if count <= 0 { return }
+    let chunks = min(computeThreads, max(1, count / max(1, minItemsPerChunk)))
+    if chunks <= 1 { body(0..<count); return }
+    withoutActuallyEscaping(body) { body in
+        // Chunks touch disjoint ranges; the caller's closure is only shared for the duration of this call.
+        nonisolated(unsafe) let body = body
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let lo = count * c / chunks, hi = count * (c + 1) / chunks
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+}
