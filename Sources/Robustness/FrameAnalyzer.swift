@@ -1,5 +1,7 @@
 import Foundation
+import Graph
 import Imaging
+import TensorCore
 
 /// Analysis parameters shared by every frame.
 public struct AnalysisParameters: Codable, Sendable, Equatable {
@@ -10,9 +12,19 @@ public struct AnalysisParameters: Codable, Sendable, Equatable {
     public var seed: UInt64 = 0
     /// nil: each frame's own top-1; else a fixed class index.
     public var targetClass: Int? = nil
-    /// Occluded copies evaluated per forward pass.
+    /// Occluded copies evaluated per forward pass (full recomputation only).
     public var batchSize: Int = 16
+    /// How the occluded copies are evaluated; both give the same results up to float rounding.
+    public var occlusion: OcclusionMode = .incremental
     public init() {}
+}
+
+/// How occluded copies are evaluated.
+public enum OcclusionMode: String, Codable, Sendable, CaseIterable {
+    /// Recompute only each layer's region that the patch reaches, reusing the clean activations (exact).
+    case incremental
+    /// Run every occluded copy through the whole network, in batches.
+    case full
 }
 
 /// Analyses one frame: classification, Grad-CAM, and the occlusion probe. One per thread (it may move between
@@ -22,11 +34,13 @@ public final class FrameAnalyzer: @unchecked Sendable {
     public let parameters: AnalysisParameters
     let session: ClassifierSession
     let sampler: PatchSampler
+    let incremental: IncrementalOcclusion
 
     public init(classifier: Classifier, parameters: AnalysisParameters) {
         self.classifier = classifier
         self.parameters = parameters
         session = classifier.makeSession()
+        incremental = IncrementalOcclusion(graph: classifier.graph, input: classifier.inputName, output: classifier.outputName)
         sampler = PatchSampler(count: parameters.patches, low: parameters.patchSizeLow, high: parameters.patchSizeHigh, seed: parameters.seed)
     }
 
@@ -70,6 +84,28 @@ public final class FrameAnalyzer: @unchecked Sendable {
         let plane = c.inputWidth * c.inputHeight, item = 3 * plane
         var out: [PatchOutcome] = []
         out.reserveCapacity(patches.count)
+        func outcome(_ p: Patch, _ probs: [Float]) -> PatchOutcome {
+            let t1 = argmax(probs)
+            let tp = probs[target]
+            return PatchOutcome(patch: p, top1: t1, targetProbability: tp, drop: cleanProb > 0 ? (cleanProb - tp) / cleanProb : 0, flipped: t1 != cleanTop1)
+        }
+        if parameters.occlusion == .incremental && !patches.isEmpty {
+            var scratch = input
+            let w = c.inputWidth
+            let tiles = patches.enumerated().map { (i, p) -> OcclusionPatchInput in
+                scratch.withUnsafeMutableBufferPointer { applyFill($0.baseAddress!, patch: p, frame: frame, patchIndex: i, clean: input) }
+                var values = [Float](repeating: 0, count: 3 * p.side * p.side)
+                for ch in 0..<3 { for yy in 0..<p.side { for xx in 0..<p.side {
+                    let at = ch * plane + (p.y + yy) * w + p.x + xx
+                    values[(ch * p.side + yy) * p.side + xx] = scratch[at]
+                    scratch[at] = input[at]
+                } } }
+                return OcclusionPatchInput(y: p.y, x: p.x, height: p.side, width: p.side, values: values)
+            }
+            let logits = try incremental.run(cleanInput: Tensor(shape: [1, 3, c.inputHeight, c.inputWidth], data: input), patches: tiles)
+            let probs = session.rows(logits, batch: patches.count)
+            return zip(patches, probs).map { outcome($0, $1) }
+        }
         let bs = max(1, parameters.batchSize)
         var start = 0
         while start < patches.count {
@@ -83,12 +119,7 @@ public final class FrameAnalyzer: @unchecked Sendable {
                 }
             }
             let probs = try session.probabilities(batch, batch: chunk.count)
-            for (b, p) in chunk.enumerated() {
-                let t1 = argmax(probs[b])
-                let tp = probs[b][target]
-                out.append(PatchOutcome(patch: p, top1: t1, targetProbability: tp,
-                                        drop: cleanProb > 0 ? (cleanProb - tp) / cleanProb : 0, flipped: t1 != cleanTop1))
-            }
+            for (b, p) in chunk.enumerated() { out.append(outcome(p, probs[b])) }
             start += chunk.count
         }
         return out

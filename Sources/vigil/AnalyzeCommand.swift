@@ -42,6 +42,9 @@ struct Analyze: ParsableCommand {
     @Option(help: ArgumentHelp("What hides the pixels under a patch: gray (the mean), black, blur or noise.", valueName: "fill"))
     var fill: PatchFill = .gray
 
+    @Option(help: ArgumentHelp("How occluded copies are evaluated: incremental (recompute only what each patch reaches; exact) or full.", valueName: "mode"))
+    var occlusion: OcclusionMode = .incremental
+
     @Option(help: ArgumentHelp("Seed for patch positions; the patches of frame i depend only on the seed and i.", valueName: "s"))
     var seed: UInt64 = 0
 
@@ -108,6 +111,7 @@ struct Analyze: ParsableCommand {
         p.patches = patches
         (p.patchSizeLow, p.patchSizeHigh) = try Self.parsePatchSize(patchSize)
         p.fill = fill
+        p.occlusion = occlusion
         p.seed = seed
         if target != "top1" {
             guard let t = classifier.classIndex(for: target) else {
@@ -150,6 +154,7 @@ struct Analyze: ParsableCommand {
 }
 
 extension PatchFill: ExpressibleByArgument {}
+extension OcclusionMode: ExpressibleByArgument {}
 
 /// Prints an error as one line on stderr.
 func printError(_ error: Error) {

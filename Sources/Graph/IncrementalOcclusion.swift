@@ -1,0 +1,365 @@
+import Foundation
+import TensorCore
+
+/// One occluded copy of the input: the values inside a rectangle of the input's spatial plane.
+public struct OcclusionPatchInput: Sendable {
+    public var y: Int, x: Int, height: Int, width: Int
+    /// `[channels, height, width]`: the input's values inside the rectangle once occluded.
+    public var values: [Float]
+    public init(y: Int, x: Int, height: Int, width: Int, values: [Float]) {
+        self.y = y; self.x = x; self.height = height; self.width = width; self.values = values
+    }
+}
+
+/// A half-open rectangle of a tensor's spatial plane.
+struct Rect: Equatable {
+    var y0: Int, x0: Int, y1: Int, x1: Int
+    var height: Int { y1 - y0 }
+    var width: Int { x1 - x0 }
+    func union(_ o: Rect) -> Rect { Rect(y0: min(y0, o.y0), x0: min(x0, o.x0), y1: max(y1, o.y1), x1: max(x1, o.x1)) }
+}
+
+/// Exact incremental inference for occlusion (after Krypton, Nakandala et al., SIGMOD 2019).
+///
+/// A patch changes only a window of the input, so each spatially local layer (convolution, pooling, pointwise
+/// ops) is recomputed only over the region that window reaches, its projective field, reading the clean frame's
+/// activations everywhere else. All occluded copies are processed together as equally sized tiles in
+/// `[C, K, h, w]` layout, so a 1x1 convolution over every tile is one GEMM. Once a changed region covers most of
+/// a tensor, or a layer mixes all positions (global pooling, flatten, dense), the copies are materialised as a
+/// batch and the rest of the graph runs normally. Results equal a full recomputation up to float rounding.
+///
+/// One instance per thread.
+public final class IncrementalOcclusion {
+    public let graph: Graph
+    let inputName: String
+    let outputName: String
+    let ws = Workspace()
+    /// Switch to full recomputation when a tile would cover more than this share of its plane.
+    public var fullThreshold: Double = 0.8
+    /// Multiply-accumulates of the last run: incremental part, full part, and what a full batched run would cost.
+    public private(set) var lastMACs: (incremental: Int, full: Int, reference: Int) = (0, 0, 0)
+
+    let ids: [String: Int]
+    let nodeInputs: [[Int]]
+    let nodeOutputs: [[Int]]
+    let lastUse: [Int]
+    let constIds: Set<Int>
+
+    /// - Parameters: the graph (fused is fine), its image input and the output to return.
+    public init(graph: Graph, input: String, output: String) {
+        self.graph = graph; inputName = input; outputName = output
+        var ids: [String: Int] = [:]
+        func id(_ n: String) -> Int { if let i = ids[n] { return i }; let i = ids.count; ids[n] = i; return i }
+        for i in graph.inputs { _ = id(i.name) }
+        for c in graph.constants.keys.sorted() { _ = id(c) }
+        var ins: [[Int]] = [], outs: [[Int]] = []
+        for n in graph.nodes { ins.append(n.inputs.filter { !$0.isEmpty }.map(id)); outs.append(n.outputs.map(id)) }
+        var last = [Int](repeating: -1, count: ids.count)
+        for (k, i) in ins.enumerated() { for v in i { last[v] = k } }
+        for o in graph.outputs { if let i = ids[o] { last[i] = Int.max } }
+        self.ids = ids; nodeInputs = ins; nodeOutputs = outs; lastUse = last
+        constIds = Set(graph.constants.keys.compactMap { ids[$0] })
+    }
+
+    /// A tensor's changed tiles: per copy its true changed region and the window actually stored.
+    struct Patched {
+        var regions: [Rect]
+        var originY: [Int], originX: [Int]
+        var th: Int, tw: Int
+        var channels: Int
+        /// `[channels, K, th, tw]`
+        var data: [Float]
+    }
+
+    /// Runs the clean input and every occluded copy; returns `output` for the copies, `[K, ...]`.
+    /// - Throws: `GraphError` when the graph rejects the input.
+    public func run(cleanInput: Tensor, patches: [OcclusionPatchInput]) throws -> Tensor {
+        let k = patches.count
+        precondition(k > 0, "IncrementalOcclusion.run needs at least one patch")
+        var clean = [Tensor?](repeating: nil, count: ids.count)
+        for (n, t) in graph.constants { clean[ids[n]!] = t }
+        guard let inId = ids[inputName], let outId = ids[outputName] else { throw GraphError.unknownTensor(name: inputName) }
+        guard cleanInput.rank == 4, cleanInput.shape[0] == 1 else {
+            throw GraphError.badInput(name: inputName, detail: "incremental occlusion needs one clean image [1,C,H,W], got \(cleanInput.shape)")
+        }
+        clean[inId] = cleanInput
+        // Clean pass, keeping every activation.
+        var refMACs = 0
+        for (j, node) in graph.nodes.enumerated() {
+            let x = nodeInputs[j].map { clean[$0]! }
+            let shapes = try node.op.outputShapes(x.map(\.shape), batch: 1, node: node.name)
+            refMACs += node.op.macs(inputs: x.map(\.shape), outputs: shapes)
+            let y = node.op.evaluate(x, outShapes: shapes, ws: ws)
+            for (i, v) in nodeOutputs[j].enumerated() { clean[v] = y[i] }
+        }
+        // The input's tiles.
+        let cIn = cleanInput.shape[1], hIn = cleanInput.shape[2], wIn = cleanInput.shape[3]
+        let th = patches.map(\.height).max()!, tw = patches.map(\.width).max()!
+        var inTiles = Patched(regions: patches.map { Rect(y0: $0.y, x0: $0.x, y1: $0.y + $0.height, x1: $0.x + $0.width) },
+                              originY: patches.map { min(max($0.y, 0), hIn - th) }, originX: patches.map { min(max($0.x, 0), wIn - tw) },
+                              th: th, tw: tw, channels: cIn, data: [])
+        inTiles.data = gather(inId, clean: clean, patched: [:], k: k, originY: inTiles.originY, originX: inTiles.originX, h: th, w: tw, pad: 0)
+        for (t, p) in patches.enumerated() {
+            precondition(p.values.count == cIn * p.height * p.width, "patch \(t): \(p.values.count) values for a \(cIn)x\(p.height)x\(p.width) patch")
+            for c in 0..<cIn { for yy in 0..<p.height { for xx in 0..<p.width {
+                let ty = p.y + yy - inTiles.originY[t], tx = p.x + xx - inTiles.originX[t]
+                inTiles.data[((c * k + t) * th + ty) * tw + tx] = p.values[(c * p.height + yy) * p.width + xx]
+            } } }
+        }
+        var patched: [Int: Patched] = [inId: inTiles]
+        var incMACs = 0
+        // Incremental part.
+        var switchAt = graph.nodes.count
+        for (j, node) in graph.nodes.enumerated() {
+            let ins = nodeInputs[j]
+            if !ins.contains(where: { patched[$0] != nil }) { continue }
+            guard let out = try incremental(node, j, clean: clean, patched: patched, k: k) else { switchAt = j; break }
+            incMACs += out.macs
+            patched[nodeOutputs[j][0]] = out.value
+            for v in ins where lastUse[v] <= j && v != outId { patched[v] = nil }
+        }
+        // Materialise what is live and run the rest as a batch of K.
+        var full = [Tensor?](repeating: nil, count: ids.count)
+        var live = Set<Int>()
+        for j in switchAt..<graph.nodes.count { for v in nodeInputs[j] where !constIds.contains(v) { live.insert(v) } }
+        live.insert(outId)
+        let produced = Set((switchAt..<graph.nodes.count).flatMap { nodeOutputs[$0] })
+        for v in live where !produced.contains(v) { full[v] = materialise(v, clean: clean, patched: patched, k: k) }
+        for (n, t) in graph.constants { full[ids[n]!] = t }
+        var fullMACs = 0
+        if switchAt < graph.nodes.count {
+            for j in switchAt..<graph.nodes.count {
+                let node = graph.nodes[j]
+                let x = nodeInputs[j].map { full[$0]! }
+                let shapes = try node.op.outputShapes(x.map(\.shape), batch: k, node: node.name)
+                fullMACs += node.op.macs(inputs: x.map(\.shape), outputs: shapes)
+                let y = node.op.evaluate(x, outShapes: shapes, ws: ws)
+                for (i, v) in nodeOutputs[j].enumerated() { full[v] = y[i] }
+                for v in nodeInputs[j] where lastUse[v] == j && !constIds.contains(v) { full[v] = nil }
+            }
+        }
+        lastMACs = (incMACs, fullMACs, refMACs * k)
+        return full[outId]!
+    }
+
+    /// The K copies of value `v` as a batch `[K, ...]`.
+    func materialise(_ v: Int, clean: [Tensor?], patched: [Int: Patched], k: Int) -> Tensor {
+        let c = clean[v]!
+        var data = [Float](repeating: 0, count: c.count * k)
+        data.withUnsafeMutableBufferPointer { d in
+            c.data.withUnsafeBufferPointer { s in for t in 0..<k { (d.baseAddress! + t * c.count).update(from: s.baseAddress!, count: c.count) } }
+        }
+        if let p = patched[v] {
+            let h = c.shape[2], w = c.shape[3], ch = c.shape[1]
+            for t in 0..<k {
+                for cc in 0..<ch {
+                    for yy in 0..<p.th {
+                        let dst = ((t * ch + cc) * h + p.originY[t] + yy) * w + p.originX[t]
+                        let src = ((cc * k + t) * p.th + yy) * p.tw
+                        for xx in 0..<p.tw { data[dst + xx] = p.data[src + xx] }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [k] + c.shape.dropFirst(), data: data)
+    }
+
+    /// Values of `v` over a window per copy (`[C, K, h, w]`), reading changed tiles where they exist and the clean
+    /// activation elsewhere; outside the plane, `pad`.
+    func gather(_ v: Int, clean: [Tensor?], patched: [Int: Patched], k: Int, originY: [Int], originX: [Int], h: Int, w: Int, pad: Float) -> [Float] {
+        let c = clean[v]!
+        let ch = c.shape[1], H = c.shape[2], W = c.shape[3]
+        var out = [Float](repeating: pad, count: ch * k * h * w)
+        let p = patched[v]
+        out.withUnsafeMutableBufferPointer { ob in
+            c.data.withUnsafeBufferPointer { cb in
+                for cc in 0..<ch {
+                    for t in 0..<k {
+                        let base = ob.baseAddress! + (cc * k + t) * h * w
+                        let x0 = originX[t], y0 = originY[t]
+                        let xa = max(0, x0), xb = min(W, x0 + w)
+                        for yy in 0..<h {
+                            let ay = y0 + yy
+                            if ay < 0 || ay >= H || xb <= xa { continue }
+                            let row = base + yy * w
+                            (row + (xa - x0)).update(from: cb.baseAddress! + (cc * H + ay) * W + xa, count: xb - xa)
+                            if let p {
+                                let py = ay - p.originY[t]
+                                if py >= 0 && py < p.th {
+                                    let pa = max(xa, p.originX[t]), pb = min(xb, p.originX[t] + p.tw)
+                                    if pb > pa {
+                                        p.data.withUnsafeBufferPointer { pd in
+                                            (row + (pa - x0)).update(from: pd.baseAddress! + ((cc * k + t) * p.th + py) * p.tw + (pa - p.originX[t]), count: pb - pa)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Output rows (or columns) a window op changes when input range [a, b) changed.
+    static func projective(_ a: Int, _ b: Int, k: Int, s: Int, d: Int, pad: Int, outLen: Int) -> (Int, Int) {
+        let lo = max(0, Int((Double(a + pad - (k - 1) * d) / Double(s)).rounded(.up)))
+        let hi = min(outLen, (b - 1 + pad) / s + 1)
+        return (lo, max(lo, hi))
+    }
+
+    /// Recomputes one node over its changed tiles; nil means "switch to full recomputation here".
+    func incremental(_ node: Node, _ j: Int, clean: [Tensor?], patched: [Int: Patched], k: Int) throws -> (value: Patched, macs: Int)? {
+        let ins = nodeInputs[j]
+        guard nodeOutputs[j].count == 1, let outShape = clean[nodeOutputs[j][0]]?.shape, outShape.count == 4 else { return nil }
+        let outC = outShape[1], oh = outShape[2], ow = outShape[3]
+        /// Windows for the given changed regions, or nil when they grow too large.
+        func windows(_ regions: [Rect]) -> (th: Int, tw: Int, oy: [Int], ox: [Int])? {
+            let th = regions.map(\.height).max()!, tw = regions.map(\.width).max()!
+            if Double(th * tw) > fullThreshold * Double(oh * ow) { return nil }
+            return (th, tw, regions.map { min(max($0.y0, 0), oh - th) }, regions.map { min(max($0.x0, 0), ow - tw) })
+        }
+        switch node.op {
+        case let .conv(wd, groups, act):
+            guard let px = patched[ins[0]], ins.count >= 2, !ins.dropFirst().contains(where: { patched[$0] != nil }) else { return nil }
+            let inShape = clean[ins[0]]!.shape
+            guard groups == 1 || (groups == inShape[1] && outC % groups == 0) else { return nil }
+            let regions = px.regions.map { r -> Rect in
+                let (y0, y1) = Self.projective(r.y0, r.y1, k: wd.kernelH, s: wd.strideH, d: wd.dilationH, pad: wd.padTop, outLen: oh)
+                let (x0, x1) = Self.projective(r.x0, r.x1, k: wd.kernelW, s: wd.strideW, d: wd.dilationW, pad: wd.padLeft, outLen: ow)
+                return Rect(y0: y0, x0: x0, y1: y1, x1: x1)
+            }
+            guard let win = windows(regions) else { return nil }
+            let ih = (win.th - 1) * wd.strideH + (wd.kernelH - 1) * wd.dilationH + 1
+            let iw = (win.tw - 1) * wd.strideW + (wd.kernelW - 1) * wd.dilationW + 1
+            let iy = win.oy.map { $0 * wd.strideH - wd.padTop }, ix = win.ox.map { $0 * wd.strideW - wd.padLeft }
+            let xin = gather(ins[0], clean: clean, patched: patched, k: k, originY: iy, originX: ix, h: ih, w: iw, pad: 0)
+            let shape = TileConvShape(tiles: k, inC: inShape[1], inH: ih, inW: iw, outC: outC, groups: groups,
+                                      window: Window2D(kernelH: wd.kernelH, kernelW: wd.kernelW, strideH: wd.strideH, strideW: wd.strideW,
+                                                       dilationH: wd.dilationH, dilationW: wd.dilationW))
+            var y = [Float](repeating: 0, count: outC * k * win.th * win.tw)
+            let w = clean[ins[1]]!.data
+            let b = ins.count > 2 ? clean[ins[2]]!.data : nil
+            ws.withScratch(shape.scratchCount) { sc in
+                xin.withUnsafeBufferPointer { xp in
+                    w.withUnsafeBufferPointer { wp in
+                        y.withUnsafeMutableBufferPointer { yp in
+                            if let b { b.withUnsafeBufferPointer { bp in tileConv2d(xp.baseAddress!, weight: wp.baseAddress!, bias: bp.baseAddress!, shape: shape, activation: act, y: yp.baseAddress!, scratch: sc) } }
+                            else { tileConv2d(xp.baseAddress!, weight: wp.baseAddress!, bias: nil, shape: shape, activation: act, y: yp.baseAddress!, scratch: sc) }
+                        }
+                    }
+                }
+            }
+            let macs = outC * k * win.th * win.tw * (inShape[1] / groups) * wd.kernelH * wd.kernelW
+            return (Patched(regions: regions, originY: win.oy, originX: win.ox, th: win.th, tw: win.tw, channels: outC, data: y), macs)
+        case .activation, .identity, .channelAffine:
+            guard let px = patched[ins[0]], !ins.dropFirst().contains(where: { patched[$0] != nil }) else { return nil }
+            var out = px
+            switch node.op {
+            case let .activation(a): out.data.withUnsafeMutableBufferPointer { a.apply($0.baseAddress!, count: $0.count) }
+            case .channelAffine:
+                let sc = clean[ins[1]]!.data, sh = clean[ins[2]]!.data
+                let plane = k * px.th * px.tw
+                for c in 0..<px.channels { for i in 0..<plane { out.data[c * plane + i] = out.data[c * plane + i] * sc[c] + sh[c] } }
+            default: break
+            }
+            return (out, 0)
+        case let .binary(op):
+            guard ins.count == 2 else { return nil }
+            var regions: [Rect]? = nil
+            for v in ins { if let p = patched[v] { regions = regions.map { zip($0, p.regions).map { $0.union($1) } } ?? p.regions } }
+            guard let regions else { return nil }
+            // Each operand is either a full plane (gathered over the window) or constant over space (per channel or scalar).
+            var operands: [(data: [Float], channels: Int, spatial: Bool)] = []
+            guard let win = windows(regions) else { return nil }
+            for v in ins {
+                let s = clean[v]!.shape
+                let r4 = [Int](repeating: 1, count: max(0, 4 - s.count)) + s
+                guard r4.count == 4, r4[0] == 1 else { return nil }
+                if r4[2] == oh && r4[3] == ow {
+                    guard r4[1] == outC || r4[1] == 1 else { return nil }
+                    let t = clean[v]!.reshaped(r4)
+                    var c2 = clean; c2[v] = t
+                    operands.append((gather(v, clean: c2, patched: patched, k: k, originY: win.oy, originX: win.ox, h: win.th, w: win.tw, pad: 0), r4[1], true))
+                } else if r4[2] == 1 && r4[3] == 1 && patched[v] == nil && (r4[1] == outC || r4[1] == 1) {
+                    operands.append((clean[v]!.data, r4[1], false))
+                } else { return nil }
+            }
+            let plane = k * win.th * win.tw
+            var y = [Float](repeating: 0, count: outC * plane)
+            for c in 0..<outC {
+                let a = operands[0], b = operands[1]
+                let ca = a.channels == 1 ? 0 : c, cb = b.channels == 1 ? 0 : c
+                for i in 0..<plane {
+                    let av = a.spatial ? a.data[ca * plane + i] : a.data[ca]
+                    let bv = b.spatial ? b.data[cb * plane + i] : b.data[cb]
+                    y[c * plane + i] = op.apply(av, bv)
+                }
+            }
+            return (Patched(regions: regions, originY: win.oy, originX: win.ox, th: win.th, tw: win.tw, channels: outC, data: y), 0)
+        case let .pool(kind, wd, _):
+            guard let px = patched[ins[0]] else { return nil }
+            let inShape = clean[ins[0]]!.shape
+            let H = inShape[2], W = inShape[3]
+            let regions = px.regions.map { r -> Rect in
+                let (y0, y1) = Self.projective(r.y0, r.y1, k: wd.kernelH, s: wd.strideH, d: wd.dilationH, pad: wd.padTop, outLen: oh)
+                let (x0, x1) = Self.projective(r.x0, r.x1, k: wd.kernelW, s: wd.strideW, d: wd.dilationW, pad: wd.padLeft, outLen: ow)
+                return Rect(y0: y0, x0: x0, y1: y1, x1: x1)
+            }
+            guard let win = windows(regions) else { return nil }
+            let ih = (win.th - 1) * wd.strideH + (wd.kernelH - 1) * wd.dilationH + 1
+            let iw = (win.tw - 1) * wd.strideW + (wd.kernelW - 1) * wd.dilationW + 1
+            let iy = win.oy.map { $0 * wd.strideH - wd.padTop }, ix = win.ox.map { $0 * wd.strideW - wd.padLeft }
+            let xin = gather(ins[0], clean: clean, patched: patched, k: k, originY: iy, originX: ix, h: ih, w: iw, pad: 0)
+            var y = [Float](repeating: 0, count: outC * k * win.th * win.tw)
+            for c in 0..<outC {
+                for t in 0..<k {
+                    let xp = (c * k + t) * ih * iw, yp = (c * k + t) * win.th * win.tw
+                    for oy in 0..<win.th {
+                        for ox in 0..<win.tw {
+                            var best = -Float.infinity, sum: Float = 0, n = 0, seen = false
+                            for ky in 0..<wd.kernelH {
+                                let ly = oy * wd.strideH + ky * wd.dilationH, ay = iy[t] + ly
+                                if ay < 0 || ay >= H { continue }
+                                for kx in 0..<wd.kernelW {
+                                    let lx = ox * wd.strideW + kx * wd.dilationW, ax = ix[t] + lx
+                                    if ax < 0 || ax >= W { continue }
+                                    let v = xin[xp + ly * iw + lx]
+                                    if !seen || v > best { best = v }
+                                    seen = true; sum += v; n += 1
+                                }
+                            }
+                            switch kind {
+                            case .max: y[yp + oy * win.tw + ox] = best
+                            case let .average(includePad):
+                                var div = n
+                                if includePad {
+                                    let ay0 = (win.oy[t] + oy) * wd.strideH - wd.padTop, ax0 = (win.ox[t] + ox) * wd.strideW - wd.padLeft
+                                    let ay1 = min(ay0 + (wd.kernelH - 1) * wd.dilationH + 1, H + wd.padBottom)
+                                    let ax1 = min(ax0 + (wd.kernelW - 1) * wd.dilationW + 1, W + wd.padRight)
+                                    div = ((ay1 - ay0 + wd.dilationH - 1) / wd.dilationH) * ((ax1 - ax0 + wd.dilationW - 1) / wd.dilationW)
+                                }
+                                y[yp + oy * win.tw + ox] = div > 0 ? sum / Float(div) : 0
+                            }
+                        }
+                    }
+                }
+            }
+            return (Patched(regions: regions, originY: win.oy, originX: win.ox, th: win.th, tw: win.tw, channels: outC, data: y), 0)
+        case let .concat(axis):
+            guard axis == 1 || axis == -3 else { return nil }
+            var regions: [Rect]? = nil
+            for v in ins { if let p = patched[v] { regions = regions.map { zip($0, p.regions).map { $0.union($1) } } ?? p.regions } }
+            guard let regions, let win = windows(regions) else { return nil }
+            var y: [Float] = []
+            for v in ins {
+                guard clean[v]!.shape.count == 4, clean[v]!.shape[2] == oh, clean[v]!.shape[3] == ow else { return nil }
+                y += gather(v, clean: clean, patched: patched, k: k, originY: win.oy, originX: win.ox, h: win.th, w: win.tw, pad: 0)
+            }
+            return (Patched(regions: regions, originY: win.oy, originX: win.ox, th: win.th, tw: win.tw, channels: outC, data: y), 0)
+        default:
+            return nil
+        }
+    }
+}

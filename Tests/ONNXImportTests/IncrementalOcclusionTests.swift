@@ -1,0 +1,76 @@
+import Foundation
+import Graph
+import ONNXImport
+import TensorCore
+import Testing
+import TestSupport
+
+/// Incremental occlusion must equal a full recomputation of every occluded copy: max |difference| <= 1e-4 on every
+/// output of every patch, over the real model, the random-weight models and every small op model with an image input.
+@Suite struct IncrementalOcclusionTests {
+    /// Runs both ways and returns the worst absolute difference.
+    static func worstDifference(graph: Graph, input: String, output: String, shape: [Int], patches: Int, side: (Int, Int), seed: UInt64,
+                                fillRandom: Bool) throws -> (Float, IncrementalOcclusion) {
+        var rng = SeededRandom(seed: seed)
+        let clean = rng.tensor(shape)
+        let c = shape[1], h = shape[2], w = shape[3]
+        var inputs: [OcclusionPatchInput] = []
+        var batch: [Float] = []
+        for _ in 0..<patches {
+            let ph = min(h, side.0 + Int(rng.next() % UInt64(side.1 - side.0 + 1))), pw = min(w, side.0 + Int(rng.next() % UInt64(side.1 - side.0 + 1)))
+            let y = Int(rng.next() % UInt64(h - ph + 1)), x = Int(rng.next() % UInt64(w - pw + 1))
+            let values = (0..<(c * ph * pw)).map { _ in fillRandom ? rng.float() : 0 }
+            inputs.append(OcclusionPatchInput(y: y, x: x, height: ph, width: pw, values: values))
+            var copy = clean.data
+            for cc in 0..<c { for yy in 0..<ph { for xx in 0..<pw { copy[(cc * h + y + yy) * w + x + xx] = values[(cc * ph + yy) * pw + xx] } } }
+            batch += copy
+        }
+        let inc = IncrementalOcclusion(graph: graph, input: input, output: output)
+        let got = try inc.run(cleanInput: clean, patches: inputs)
+        let exec = Executor(graph: graph)
+        let want = try exec.run([input: Tensor(shape: [patches] + shape.dropFirst(), data: batch)]).outputs[output]!
+        #expect(got.shape == want.shape)
+        var worst: Float = 0
+        for i in 0..<min(got.count, want.count) { worst = max(worst, abs(got.data[i] - want.data[i])) }
+        return (worst, inc)
+    }
+
+    @Test(arguments: [
+        ("Fixtures/models/efficientnet_lite0.onnx", 28, 56),
+        ("Fixtures/models/random/squeezenet1_1_random.onnx", 28, 56),
+        ("Fixtures/models/random/resnet18_random.onnx", 20, 40),
+    ])
+    func realModels(path: String, lo: Int, hi: Int) throws {
+        let m = try ONNXModel.load(path: FixturePaths.path(path))
+        let g = m.graph.fused()
+        let (worst, inc) = try Self.worstDifference(graph: g, input: m.graph.inputs[0].name, output: m.graph.outputs[0], shape: [1, 3, 224, 224],
+                                                    patches: 6, side: (lo, hi), seed: 9, fillRandom: true)
+        #expect(worst <= 1e-4, "\(path): max |logit difference| \(worst)")
+        #expect(inc.lastMACs.incremental + inc.lastMACs.full < inc.lastMACs.reference, "\(path): no work saved \(inc.lastMACs)")
+    }
+
+    /// Every small op model whose input is an image (rank 4 with a spatial plane of at least 4x4).
+    @Test func opModels() throws {
+        let root = FixturePaths.path("Fixtures/models/cases/ops")
+        var tested = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: root).sorted() {
+            let path = root + "/" + name + "/model.onnx"
+            guard let m = try? ONNXModel.load(path: path), m.graph.inputs.count == 1 else { continue }
+            let gi = m.graph.inputs[0]
+            guard gi.shape.count == 4, let h = gi.shape[2], let w = gi.shape[3], h >= 4, w >= 4, let c = gi.shape[1] else { continue }
+            // Free the batch axis (the cases fix it) so K copies can run as one batch.
+            var free = m.graph
+            free.inputs = free.inputs.map { GraphInput(name: $0.name, shape: [nil] + $0.shape.dropFirst()) }
+            // Skip models that bake the batch size into a reshape or resize target.
+            guard (try? Executor(graph: free).run([gi.name: Tensor(shape: [5, c, h, w])])) != nil else { continue }
+            for fused in [false, true] {
+                let g = fused ? free.fused() : free
+                let (worst, _) = try Self.worstDifference(graph: g, input: gi.name, output: m.graph.outputs[0], shape: [1, c, h, w],
+                                                          patches: 5, side: (1, max(1, min(h, w) / 3)), seed: 3, fillRandom: true)
+                #expect(worst <= 1e-4, "\(name) (fused \(fused)): max |difference| \(worst)")
+            }
+            tested += 1
+        }
+        #expect(tested > 30, "only \(tested) op models had an image input")
+    }
+}
