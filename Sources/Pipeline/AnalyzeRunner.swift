@@ -12,6 +12,9 @@ public struct AnalyzeOptions: Sendable {
     public var every: Int = 1
     public var fps: Double? = nil
     public var maxFrames: Int? = nil
+    /// Seconds into the clip to start, and how many seconds to analyse.
+    public var start: Double? = nil
+    public var duration: Double? = nil
     public var parameters = AnalysisParameters()
     /// The `--target` value as given ("top1", a label or an index), for the report.
     public var targetDescription: String = "top1"
@@ -114,7 +117,7 @@ public final class AnalyzeRunner: @unchecked Sendable {
         let started = Date()
         let source: VideoSource
         do {
-            source = try VideoSource(url: clip, options: .init(maxFrames: options.maxFrames, every: options.every, targetFPS: options.fps,
+            source = try VideoSource(url: clip, options: .init(start: options.start, duration: options.duration, maxFrames: options.maxFrames, every: options.every, targetFPS: options.fps,
                                                                timeout: options.networkTimeout, yieldSkipped: options.writeVideo))
         } catch {
             return ClipOutcome(clip: clip, folder: nil, status: .failed, error: "\(error)", summary: nil, analysedFrames: 0, framesWritten: 0,

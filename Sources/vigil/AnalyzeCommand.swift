@@ -33,6 +33,12 @@ struct Analyze: ParsableCommand {
     @Option(help: ArgumentHelp("Stop after analysing this many frames.", valueName: "n"))
     var maxFrames: Int?
 
+    @Option(help: ArgumentHelp("Start this many seconds into the clip.", valueName: "seconds"))
+    var start: Double?
+
+    @Option(help: ArgumentHelp("Analyse only this many seconds of the clip (from --start).", valueName: "seconds"))
+    var duration: Double?
+
     @Option(help: ArgumentHelp("Occlusion patches per analysed frame.", valueName: "k"))
     var patches: Int = 16
 
@@ -78,6 +84,8 @@ struct Analyze: ParsableCommand {
         if let every, every < 1 { throw ValidationError("--every must be 1 or more, got \(every).") }
         if let fps, !(fps > 0) { throw ValidationError("--fps must be positive, got \(fps).") }
         if let maxFrames, maxFrames < 1 { throw ValidationError("--max-frames must be 1 or more, got \(maxFrames).") }
+        if let start, !(start >= 0) { throw ValidationError("--start must be 0 or more seconds, got \(start).") }
+        if let duration, !(duration > 0) { throw ValidationError("--duration must be positive, got \(duration).") }
         guard (1...4096).contains(patches) else { throw ValidationError("--patches must be between 1 and 4096, got \(patches).") }
         _ = try Self.parsePatchSize(patchSize)
         guard ["clip", "frame"].contains(camNorm) else { throw ValidationError("--cam-norm must be clip or frame, got '\(camNorm)'.") }
@@ -107,6 +115,8 @@ struct Analyze: ParsableCommand {
         opts.every = every ?? 1
         opts.fps = fps
         opts.maxFrames = maxFrames
+        opts.start = start
+        opts.duration = duration
         var p = AnalysisParameters()
         p.patches = patches
         (p.patchSizeLow, p.patchSizeHigh) = try Self.parsePatchSize(patchSize)
