@@ -103,6 +103,8 @@ public final class VideoSource: @unchecked Sendable {
     private let scaler: FrameScaler
     private let streamIndex: Int32
     private let timeBase: Double
+    /// The stream time base as a fraction, so timestamps are computed as ticks * num / den (0.3, not 0.30000000000000004).
+    private let timeBaseNum: Double, timeBaseDen: Double
     private let windowStart: Double?
     private let windowEnd: Double?
 
@@ -188,6 +190,7 @@ public final class VideoSource: @unchecked Sendable {
         // Metadata.
         let tb = stream.pointee.time_base
         timeBase = tb.den != 0 ? Double(tb.num) / Double(tb.den) : 0
+        timeBaseNum = Double(tb.num); timeBaseDen = tb.den != 0 ? Double(tb.den) : 1
         let codedW = Int(par.pointee.width), codedH = Int(par.pointee.height)
         let sarAV = av_guess_sample_aspect_ratio(fmt, stream, nil)
         let sar = sarAV.num > 0 && sarAV.den > 0 ? Rational(sarAV) : Rational(1, 1)
@@ -298,7 +301,7 @@ public final class VideoSource: @unchecked Sendable {
             let ts = f.best_effort_timestamp != vigil_av_nopts_value() ? f.best_effort_timestamp : f.pts
             let pts: Double
             if ts != vigil_av_nopts_value() {
-                pts = Double(ts) * timeBase
+                pts = Double(ts) * timeBaseNum / timeBaseDen
             } else {
                 pts = (lastPTS ?? 0) + (metadata.frameRate.value.map { 1 / $0 } ?? 0)
             }
