@@ -90,6 +90,7 @@ public final class Executor {
         }
         let constIds = Set(graph.constants.keys.compactMap { ids[$0] })
         let profile = Executor.profiling
+        let inputIds = Set(graph.inputs.compactMap { ids[$0.name] })
         for (k, node) in graph.nodes.enumerated() {
             let x = nodeInputs[k].map { values[$0]! }
             let shapes = try node.op.outputShapes(x.map(\.shape), batch: batch, node: node.name)
@@ -97,7 +98,11 @@ public final class Executor {
             let y = node.op.evaluate(x, outShapes: shapes, ws: workspace)
             if profile { Executor.record(node, x.map(\.shape), Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
             for (j, v) in nodeOutputs[k].enumerated() { values[v] = y[j] }
-            for v in nodeInputs[k] where lastUse[v] == k && !keep.contains(v) && !constIds.contains(v) { values[v] = nil }
+            for v in nodeInputs[k] where lastUse[v] == k && !keep.contains(v) && !constIds.contains(v) {
+                // Graph inputs belong to the caller; everything else the executor made can be reused.
+                if !inputIds.contains(v), let t = values[v] { workspace.recycle(t.data) }
+                values[v] = nil
+            }
         }
         var outs: [String: Tensor] = [:]
         for (n, i) in zip(graph.outputs, outputIds) { outs[n] = values[i]! }

@@ -3,7 +3,36 @@ import TensorCore
 /// Reusable scratch memory for one executor (one thread).
 public final class Workspace {
     var scratch: [Float] = []
+    /// Storage of values the executor has freed, handed out again for new outputs: large tensors then
+    /// reuse already-mapped pages instead of costing a fresh mmap, page faults and kernel zeroing on
+    /// every op (about a fifth of the time at batch 16 before). Holds a few arrays at most.
+    var pool: [[Float]] = []
+    static let poolLimit = 6
     public init() {}
+
+    /// An array of exactly `count` floats with unspecified contents (recycled or fresh): for outputs
+    /// the kernel overwrites completely.
+    func takeBuffer(_ count: Int) -> [Float] {
+        var best = -1
+        for (i, a) in pool.enumerated() where a.capacity >= count && (best < 0 || a.capacity < pool[best].capacity) {
+            best = i
+        }
+        // A small request does not take a much larger buffer a later big output could use.
+        if best >= 0 && pool[best].capacity <= 4 * count + 4096 {
+            var a = pool.remove(at: best)
+            if a.count > count { a.removeLast(a.count - count) }
+            else if a.count < count { a.append(contentsOf: repeatElement(0, count: count - a.count)) }
+            return a
+        }
+        return [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
+    }
+
+    /// Gives storage back for reuse (writing into it later copies first if someone else still holds it).
+    func recycle(_ a: [Float]) {
+        if a.capacity < 1024 { return }
+        pool.append(a)
+        if pool.count > Workspace.poolLimit { pool.remove(at: 0) }
+    }
     /// At least `count` floats of scratch.
     func withScratch<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
         if scratch.count < count { scratch = [Float](repeating: 0, count: count) }
@@ -23,11 +52,12 @@ extension Op {
         case let .conv(wd, groups, act):
             let xs = x[0].shape
             let cs = ConvShape(batch: xs[0], inC: xs[1], inH: xs[2], inW: xs[3], outC: x[1].shape[0], groups: groups, window: wd)
-            // conv2d writes every output element, so the storage starts uninitialised (no zero-fill pass).
+            // conv2d writes every output element, so the storage need not be cleared.
             let count = shapeCount(outShapes[0])
-            let y = [Float](unsafeUninitializedCapacity: count) { yp, initialized in
-                x[0].data.withUnsafeBufferPointer { xp in
-                    x[1].data.withUnsafeBufferPointer { wp in
+            var y = ws.takeBuffer(count)
+            x[0].data.withUnsafeBufferPointer { xp in
+                x[1].data.withUnsafeBufferPointer { wp in
+                    y.withUnsafeMutableBufferPointer { yp in
                         guard let yb = yp.baseAddress, count > 0 else { return }
                         func run(_ bias: UnsafePointer<Float>?) {
                             ws.withScratch(cs.scratchCount) { sc in
@@ -38,7 +68,6 @@ extension Op {
                         if x.count > 2 { x[2].data.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
                     }
                 }
-                initialized = count
             }
             return [Tensor(shape: outShapes[0], data: y)]
         case .channelAffine:
@@ -54,7 +83,7 @@ extension Op {
         case .identity:
             return [x[0]]
         case let .binary(op):
-            return [binaryTensor(op, x[0], x[1], outShapes[0])]
+            return [binaryTensor(op, x[0], x[1], outShapes[0], ws: ws)]
         case let .variadic(op, mean):
             var acc = x[0]
             for t in x.dropFirst() { acc = binaryTensor(op, acc, t, (try? broadcastShapes(acc.shape, t.shape)) ?? outShapes[0]) }
@@ -139,8 +168,9 @@ func softmaxSplit(_ shape: [Int], axis ax0: Int, legacy: Bool) -> (Int, Int, Int
     return (shapeCount(Array(shape[..<ax])), shape[ax], shapeCount(Array(shape[(ax + 1)...])))
 }
 
-func binaryTensor(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ o: [Int]) -> Tensor {
-    var y = [Float](repeating: 0, count: shapeCount(o))
+func binaryTensor(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ o: [Int], ws: Workspace? = nil) -> Tensor {
+    // `binary` writes every output element.
+    var y = ws?.takeBuffer(shapeCount(o)) ?? [Float](repeating: 0, count: shapeCount(o))
     binary(op, a: a.data, aShape: a.shape, b: b.data, bShape: b.shape, out: &y, outShape: o)
     return Tensor(shape: o, data: y)
 }

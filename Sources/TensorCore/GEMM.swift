@@ -26,6 +26,7 @@ public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: 
                  b: UnsafePointer<Float>, ldb: Int,
                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
     if m == 0 || n == 0 { return }
+    _ = blasSingleThreaded
     if k == 0 {
         for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
         return

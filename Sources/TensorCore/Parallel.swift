@@ -6,9 +6,16 @@ import Synchronization
 /// Threads the kernels may use for one call (process-wide). 0 until set: then the active processor count.
 private let computeThreadSetting = Atomic<Int>(0)
 
-/// OpenBLAS is pinned to one thread the first time a kernel asks for the thread count: the kernels split
-/// work themselves, so BLAS threads would only spin and yield against ours (and against a second executor).
-private let blasSingleThreaded: Void = { openblas_set_num_threads(1) }()
+/// OpenBLAS is pinned to one thread the first time a kernel runs: the kernels split work themselves, so
+/// BLAS threads would only spin and yield against ours (and against a second executor).
+@usableFromInline let blasSingleThreaded: Void = { openblas_set_num_threads(1) }()
+
+/// The OpenBLAS core in use, e.g. "SkylakeX" (for report provenance).
+public var blasCoreName: String {
+    _ = blasSingleThreaded
+    guard let p = openblas_get_corename() else { return "unknown" }
+    return String(cString: p)
+}
 
 /// Sets how many threads one kernel call may use (process-wide; clamped to at least 1).
 ///
