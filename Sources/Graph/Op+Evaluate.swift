@@ -5,9 +5,11 @@ public final class Workspace {
     var scratch: [Float] = []
     /// Storage of values the executor has freed, handed out again for new outputs: large tensors then
     /// reuse already-mapped pages instead of costing a fresh mmap, page faults and kernel zeroing on
-    /// every op (about a fifth of the time at batch 16 before). Holds a few arrays at most.
+    /// every op (a quarter of the time at batch 16 before). Bounded by `poolLimit` arrays and
+    /// `poolFloatLimit` floats; the oldest go first.
     var pool: [[Float]] = []
-    static let poolLimit = 6
+    static let poolLimit = 16
+    static let poolFloatLimit = 96 << 20
     public init() {}
 
     /// An array of exactly `count` floats with unspecified contents (recycled or fresh): for outputs
@@ -18,7 +20,7 @@ public final class Workspace {
             best = i
         }
         // A small request does not take a much larger buffer a later big output could use.
-        if best >= 0 && pool[best].capacity <= 4 * count + 4096 {
+        if best >= 0 && pool[best].capacity <= 8 * count + 65_536 {
             var a = pool.remove(at: best)
             if a.count > count { a.removeLast(a.count - count) }
             else if a.count < count { a.append(contentsOf: repeatElement(0, count: count - a.count)) }
@@ -31,7 +33,10 @@ public final class Workspace {
     func recycle(_ a: [Float]) {
         if a.capacity < 1024 { return }
         pool.append(a)
-        if pool.count > Workspace.poolLimit { pool.remove(at: 0) }
+        var total = pool.reduce(0) { $0 + $1.capacity }
+        while pool.count > Workspace.poolLimit || (total > Workspace.poolFloatLimit && pool.count > 1) {
+            total -= pool.remove(at: 0).capacity
+        }
     }
     /// At least `count` floats of scratch.
     func withScratch<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
