@@ -241,8 +241,8 @@ public func biasActivation(_ y: UnsafeMutablePointer<Float>, rows: Int, cols: In
 ///   one padded plane per thread.
 public func depthwiseConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                             shape s: ConvShape, activation: Activation, y: UnsafeMutablePointer<Float>) {
-    typealias V = SIMD8<Float>
-    let vw = V.scalarCount
+    typealias Q = SIMD4<Float>
+    let vw = 8                                                     // outputs per row per step: two SIMD4
     let wd = s.window
     let inPlane = s.inH * s.inW, outPlane = s.outH * s.outW
     if outPlane == 0 { return }
@@ -253,7 +253,6 @@ public func depthwiseConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Flo
     let outWv = (s.outW + vw - 1) / vw * vw
     let rowLen = outWv + maxShift                                  // L: floats per phase row
     let padRows = (s.outH - 1) * wd.strideH + (wd.kernelH - 1) * wd.dilationH + 1
-    let bufCount = padRows * sW * rowLen                           // [padRows, sW, L]
     // Tap t = (ky, kx) reads buf[(oy*sH + ky*dH) * sW*L + phase*L + shift + ox].
     var tapOff = [Int](repeating: 0, count: kArea)
     for ky in 0..<wd.kernelH {
@@ -268,22 +267,25 @@ public func depthwiseConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Flo
     let iyLo = max(0, -wd.padTop), iyHi = min(s.inH, padRows - wd.padTop)
     let planes = s.batch * s.outC
     let minPlanes = max(1, 16_384 / max(1, outPlane * kArea))
+    // Two output rows are computed together (the second may be a phantom row past the end, read from
+    // `strideH` extra zero rows and never stored), so each weight load feeds 16 outputs.
+    let allocCount = (padRows + wd.strideH) * sW * rowLen
     tapOff.withUnsafeBufferPointer { tapBuf in
         let taps = tapBuf.baseAddress!
         parallelChunks(planes, minItemsPerChunk: minPlanes) { r in
-            let buf = UnsafeMutablePointer<Float>.allocate(capacity: bufCount + vw)
+            let buf = UnsafeMutablePointer<Float>.allocate(capacity: allocCount)
             defer { buf.deallocate() }
-            buf.initialize(repeating: 0, count: bufCount + vw)
-            let wv = UnsafeMutablePointer<V>.allocate(capacity: kArea)
-            defer { wv.deallocate() }
-            let tail = UnsafeMutablePointer<Float>.allocate(capacity: vw)
+            buf.initialize(repeating: 0, count: allocCount)
+            let wq = UnsafeMutablePointer<Q>.allocate(capacity: kArea)
+            defer { wq.deallocate() }
+            let tail = UnsafeMutablePointer<Float>.allocate(capacity: 8)
             defer { tail.deallocate() }
             for plane in r {
                 let n = plane / s.outC, m = plane % s.outC
                 let xc = x + (n * s.inC + m / mult) * inPlane
                 let yc = y + plane * outPlane
                 let wk = weight + m * kArea
-                for t in 0..<kArea { wv[t] = V(repeating: wk[t]) }
+                for t in 0..<kArea { wq[t] = Q(repeating: wk[t]) }
                 // Fill the data positions (the padding positions stay zero from the first fill).
                 for iy in iyLo..<iyHi {
                     let src = xc + iy * s.inW
@@ -291,10 +293,13 @@ public func depthwiseConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Flo
                     if sW == 1 {
                         (rowBase + ixLo + wd.padLeft).update(from: src + ixLo, count: ixHi - ixLo)
                     } else if sW == 2 {
-                        // Even padded columns to phase 0, odd to phase 1.
-                        for ix in ixLo..<ixHi {
-                            let pc = ix + wd.padLeft
-                            rowBase[(pc & 1) * rowLen + (pc >> 1)] = src[ix]
+                        // Even padded columns to phase 0, odd ones to phase 1, each a contiguous run.
+                        for phase in 0..<2 {
+                            let first = (ixLo + wd.padLeft) & 1 == phase ? ixLo : ixLo + 1
+                            if first >= ixHi { continue }
+                            let dst = rowBase + phase * rowLen + ((first + wd.padLeft) >> 1)
+                            var j = 0, ix = first
+                            while ix < ixHi { dst[j] = src[ix]; j += 1; ix += 2 }
                         }
                     } else {
                         for ix in ixLo..<ixHi {
@@ -303,32 +308,44 @@ public func depthwiseConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Flo
                         }
                     }
                 }
-                let b = V(repeating: bias?[m] ?? 0)
-                for oy in 0..<s.outH {
-                    let rowIn = UnsafeRawPointer(buf + oy * rowStep)
-                    let yr = yc + oy * s.outW
+                let bq = Q(repeating: bias?[m] ?? 0)
+                var oy = 0
+                while oy < s.outH {
+                    let in0 = UnsafeRawPointer(buf + oy * rowStep), in1 = UnsafeRawPointer(buf + (oy + 1) * rowStep)
+                    let y0 = yc + oy * s.outW
                     var ox = 0
                     while ox < s.outW {
-                        var acc = b
-                        let base = rowIn + ox * MemoryLayout<Float>.stride
+                        var a0 = bq, a1 = bq, c0 = bq, c1 = bq
+                        let p0 = in0 + ox * 4, p1 = in1 + ox * 4
                         for t in 0..<kArea {
-                            acc += wv[t] * base.loadUnaligned(fromByteOffset: taps[t] * MemoryLayout<Float>.stride, as: V.self)
+                            let w = wq[t], o = taps[t] * 4
+                            a0 += w * p0.loadUnaligned(fromByteOffset: o, as: Q.self)
+                            a1 += w * p0.loadUnaligned(fromByteOffset: o + 16, as: Q.self)
+                            c0 += w * p1.loadUnaligned(fromByteOffset: o, as: Q.self)
+                            c1 += w * p1.loadUnaligned(fromByteOffset: o + 16, as: Q.self)
                         }
-                        if ox + vw <= s.outW {
-                            UnsafeMutableRawPointer(yr + ox).storeBytes(of: acc, as: V.self)
-                        } else {
-                            UnsafeMutableRawPointer(tail).storeBytes(of: acc, as: V.self)
-                            (yr + ox).update(from: tail, count: s.outW - ox)
+                        @inline(__always) func put(_ yr: UnsafeMutablePointer<Float>, _ lo: Q, _ hi: Q) {
+                            if ox + 8 <= s.outW {
+                                UnsafeMutableRawPointer(yr).storeBytes(of: lo, as: Q.self)
+                                UnsafeMutableRawPointer(yr + 4).storeBytes(of: hi, as: Q.self)
+                            } else {
+                                UnsafeMutableRawPointer(tail).storeBytes(of: lo, as: Q.self)
+                                UnsafeMutableRawPointer(tail + 4).storeBytes(of: hi, as: Q.self)
+                                yr.update(from: tail, count: s.outW - ox)
+                            }
                         }
-                        ox += vw
+                        put(y0 + ox, a0, a1)
+                        if oy + 1 < s.outH { put(y0 + s.outW + ox, c0, c1) }
+                        ox += 8
                     }
-                    // Epilogue on the row while it is in L1 (LLVM vectorises these plain loops).
-                    switch activation {
-                    case .identity: break
-                    case .relu: for i in 0..<s.outW { yr[i] = max(yr[i], 0) }
-                    case let .clip(lo, hi): for i in 0..<s.outW { yr[i] = min(max(yr[i], lo), hi) }
-                    default: activation.apply(yr, count: s.outW)
-                    }
+                    oy += 2
+                }
+                // Epilogue over the plane while it is in L1 (LLVM vectorises these plain loops).
+                switch activation {
+                case .identity: break
+                case .relu: for i in 0..<outPlane { yc[i] = max(yc[i], 0) }
+                case let .clip(lo, hi): for i in 0..<outPlane { yc[i] = min(max(yc[i], lo), hi) }
+                default: activation.apply(yc, count: outPlane)
                 }
             }
         }
