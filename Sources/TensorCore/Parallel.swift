@@ -27,9 +27,27 @@ public func setComputeThreads(_ n: Int) {
     computeThreadSetting.store(max(1, n), ordering: .relaxed)
 }
 
-/// Threads one kernel call may use: the value given to `setComputeThreads`, else the active processor count.
+/// Per-thread override of `computeThreads` (stored as n + 1; 0 = none), set by `withComputeThreads`.
+private let threadOverrideKey: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key, nil)
+    return key
+}()
+
+/// Runs `body` with kernels on this thread limited to `n` threads (for callers that already run one
+/// independent piece of work per core, e.g. one batch item per thread).
+public func withComputeThreads<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
+    let old = pthread_getspecific(threadOverrideKey)
+    pthread_setspecific(threadOverrideKey, UnsafeRawPointer(bitPattern: max(1, n) + 1))
+    defer { pthread_setspecific(threadOverrideKey, old) }
+    return try body()
+}
+
+/// Threads one kernel call may use: a `withComputeThreads` limit on this thread, else the value given to
+/// `setComputeThreads`, else the active processor count.
 public var computeThreads: Int {
     _ = blasSingleThreaded
+    if let p = pthread_getspecific(threadOverrideKey) { return Int(bitPattern: p) - 1 }
     let n = computeThreadSetting.load(ordering: .relaxed)
     return n > 0 ? n : max(1, ProcessInfo_activeProcessorCount)
 }
