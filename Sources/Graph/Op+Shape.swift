@@ -10,6 +10,39 @@ extension Op {
     /// - Throws: `GraphError.shapeMismatch` naming the node, the axis and both shapes.
     public func outputShapes(_ s: [[Int]], batch: Int, node: String) throws -> [[Int]] {
         func fail(_ d: String) -> GraphError { .shapeMismatch(node: node, op: name, detail: d) }
+        // Extents come from files: bound them first so no arithmetic below can overflow.
+        for (i, x) in s.enumerated() where !x.allSatisfy({ $0 >= 0 && $0 <= Op.maxExtent }) {
+            throw fail("input \(i) has shape \(x), with an extent that is negative or above \(Op.maxExtent); the model is damaged, re-export it")
+        }
+        let outs = try uncheckedOutputShapes(s, batch: batch, node: node)
+        for o in outs {
+            // The batch size is the caller's choice, so it is left out: the first extent that is a multiple of it
+            // (the batch axis, or an axis the batch was flattened into) is divided by it.
+            var perItem = o
+            if batch > 1, let i = o.firstIndex(where: { $0 > 0 && $0 % batch == 0 }) { perItem[i] /= batch }
+            guard o.allSatisfy({ $0 >= 0 }), let n = checkedCount(perItem), n <= Op.maxElementsPerItem else {
+                throw fail("output shape \(o) for inputs \(s) is negative or larger than \(Op.maxElementsPerItem) values per batch item; the model's attributes are damaged, re-export it")
+            }
+        }
+        return outs
+    }
+
+    /// Largest extent of one axis Vigil accepts (also bounds pads, steps and split sizes).
+    public static let maxExtent = 1 << 40
+    /// Largest kernel, stride, dilation or pad of a window.
+    public static let maxWindow = Int(Int32.max)
+    /// Largest tensor Vigil plans, in values per batch item (1 GiB of float32).
+    public static let maxElementsPerItem = 1 << 28
+
+    private func uncheckedOutputShapes(_ s: [[Int]], batch: Int, node: String) throws -> [[Int]] {
+        func fail(_ d: String) -> GraphError { .shapeMismatch(node: node, op: name, detail: d) }
+        func checkWindow(_ wd: Window2D) throws {
+            let ones = [wd.kernelH, wd.kernelW, wd.strideH, wd.strideW, wd.dilationH, wd.dilationW]
+            let pads = [wd.padTop, wd.padLeft, wd.padBottom, wd.padRight]
+            guard ones.allSatisfy({ $0 >= 1 && $0 <= Op.maxWindow }), pads.allSatisfy({ $0 >= 0 && $0 <= Op.maxWindow }) else {
+                throw fail("kernel \([wd.kernelH, wd.kernelW]), strides \([wd.strideH, wd.strideW]), dilations \([wd.dilationH, wd.dilationW]) must be at least 1 and pads \(pads) at least 0")
+            }
+        }
         func need(_ n: Int) throws { if s.count < n { throw fail("needs \(n) inputs, got \(s.count)") } }
         func axis(_ a: Int, _ r: Int) throws -> Int {
             let v = a < 0 ? a + r : a
@@ -20,6 +53,7 @@ extension Op {
         case let .conv(wd, groups, _):
             try need(2)
             let x = s[0], w = s[1]
+            try checkWindow(wd)
             guard x.count == 4 else { throw fail("input must be 4-D [N,C,H,W], got \(x)") }
             guard w.count == 4 else { throw fail("weight must be 4-D [M,C/groups,kh,kw], got \(w)") }
             guard groups > 0, x[1] % groups == 0, w[0] % groups == 0 else {
@@ -36,7 +70,7 @@ extension Op {
         case .channelAffine:
             try need(3)
             guard s[0].count >= 2 else { throw fail("input must have a channel axis, got \(s[0])") }
-            guard shapeCount(s[1]) == s[0][1], shapeCount(s[2]) == s[0][1] else {
+            guard checkedCount(s[1]) == s[0][1], checkedCount(s[2]) == s[0][1] else {
                 throw fail("scale \(s[1]) and bias \(s[2]) must hold \(s[0][1]) values for input \(s[0])")
             }
             return [s[0]]
@@ -55,6 +89,7 @@ extension Op {
         case let .pool(_, wd, ceilMode):
             try need(1)
             let x = s[0]
+            try checkWindow(wd)
             guard x.count == 4 else { throw fail("input must be 4-D [N,C,H,W], got \(x)") }
             let oh = wd.outH(x[2], ceil: ceilMode), ow = wd.outW(x[3], ceil: ceilMode)
             guard oh > 0, ow > 0 else { throw fail("input \(x) is smaller than the \(wd.kernelH)x\(wd.kernelW) window") }
@@ -63,8 +98,9 @@ extension Op {
             try need(1)
             guard s[0].count >= 3 else { throw fail("input must be [N,C,spatial...], got \(s[0])") }
             return [Array(s[0][..<2]) + [Int](repeating: 1, count: s[0].count - 2)]
-        case .lrn:
+        case let .lrn(size, _, _, _):
             try need(1)
+            guard size >= 1 && size <= Op.maxWindow else { throw fail("size \(size) must be 1 or more") }
             guard s[0].count >= 3 else { throw fail("input must be [N,C,spatial...], got \(s[0])") }
             return [s[0]]
         case let .gemm(_, _, ta, tb):
@@ -100,7 +136,10 @@ extension Op {
             let r = s[0].count
             let a = ax < 0 ? ax + r : ax
             guard a >= 0 && a <= r else { throw fail("axis \(ax) is out of range for rank \(r)") }
-            return [[shapeCount(Array(s[0][..<a])), shapeCount(Array(s[0][a...]))]]
+            guard let outer = checkedCount(Array(s[0][..<a])), let inner = checkedCount(Array(s[0][a...])) else {
+                throw fail("input \(s[0]) is too large to flatten")
+            }
+            return [[outer, inner]]
         case let .reshape(target, allowZero):
             try need(1)
             let x = s[0]
@@ -114,14 +153,17 @@ extension Op {
                 } else if d == -1 {
                     guard infer < 0 else { throw fail("target \(target) has more than one -1") }
                     infer = i; out.append(1)
-                } else { out.append(d) }
+                } else {
+                    guard d >= 0 && d <= Op.maxExtent else { throw fail("target \(target) has extent \(d) at axis \(i); extents are 0 to \(Op.maxExtent), or -1 to infer") }
+                    out.append(d)
+                }
             }
-            let known = shapeCount(out)
+            guard let known = checkedCount(out), let total = checkedCount(x) else { throw fail("cannot reshape \(x) to \(target): too many values") }
             if infer >= 0 {
-                guard known > 0, shapeCount(x) % known == 0 else { throw fail("cannot reshape \(x) to \(target)") }
-                out[infer] = shapeCount(x) / known
+                guard known > 0, total % known == 0 else { throw fail("cannot reshape \(x) to \(target)") }
+                out[infer] = total / known
             }
-            guard shapeCount(out) == shapeCount(x) else { throw fail("cannot reshape \(x) (\(shapeCount(x)) values) to \(out)") }
+            guard checkedCount(out) == total else { throw fail("cannot reshape \(x) (\(total) values) to \(out)") }
             return [out]
         case let .squeeze(axes):
             try need(1)
@@ -136,6 +178,7 @@ extension Op {
             try need(1)
             let r = s[0].count + axes.count
             let norm = try Set(axes.map { try axis($0, r) })
+            guard norm.count == axes.count else { throw fail("axes \(axes) name the same axis twice") }
             var out: [Int] = []
             var it = s[0].makeIterator()
             for i in 0..<r { out.append(norm.contains(i) ? 1 : it.next()!) }
@@ -161,17 +204,23 @@ extension Op {
         case let .split(ax, sizes0, count):
             try need(1)
             let a = try axis(ax, s[0].count)
+            guard sizes0 != nil || (count >= 1 && count <= max(s[0][a], 1)) else {
+                throw fail("cannot split axis \(a) of \(s[0]) into \(count) parts")
+            }
             let sizes = sizes0 ?? evenSplit(s[0][a], count)
-            guard sizes.reduce(0, +) == s[0][a] else { throw fail("sizes \(sizes) do not sum to axis \(a) extent \(s[0][a]) of \(s[0])") }
+            guard sizes.count <= 1 << 20, sizes.allSatisfy({ $0 >= 0 && $0 <= Op.maxExtent }), sizes.reduce(0, +) == s[0][a] else { throw fail("sizes \(sizes) do not sum to axis \(a) extent \(s[0][a]) of \(s[0])") }
             return sizes.map { var o = s[0]; o[a] = $0; return o }
         case let .slice(starts, ends, axes, steps):
             try need(1)
+            if let steps, steps.count != starts.count { throw fail("steps \(steps) and starts \(starts) differ in length") }
+            if let steps, !steps.allSatisfy({ (-Op.maxExtent...Op.maxExtent).contains($0) }) { throw fail("steps \(steps) are out of range") }
             do { return [try SliceSpec.resolve(shape: s[0], starts: starts, ends: ends, axes: axes, steps: steps).counts] }
             catch let e as ShapeError { throw fail(e.description) }
         case let .pad(_, pads, _):
             try need(1)
             let r = s[0].count
             guard pads.count == 2 * r else { throw fail("pads \(pads) must hold \(2 * r) values for input \(s[0])") }
+            guard pads.allSatisfy({ (-Op.maxExtent...Op.maxExtent).contains($0) }) else { throw fail("pads \(pads) are out of range") }
             let out = (0..<r).map { s[0][$0] + pads[$0] + pads[$0 + r] }
             guard out.allSatisfy({ $0 >= 0 }) else { throw fail("pads \(pads) crop input \(s[0]) below zero") }
             return [out]
@@ -201,7 +250,11 @@ extension Op {
             }
             guard let scales, scales.count == 4 else { throw fail("scales must hold 4 values") }
             guard scales[0] == 1, scales[1] == 1 else { throw fail("only the spatial axes may be resized; scales \(scales)") }
-            return [[x[0], x[1], Int((Double(x[2]) * scales[2]).rounded(.down)), Int((Double(x[3]) * scales[3]).rounded(.down))]]
+            let h = (Double(x[2]) * scales[2]).rounded(.down), w = (Double(x[3]) * scales[3]).rounded(.down)
+            guard h >= 0, w >= 0, h <= Double(Op.maxExtent), w <= Double(Op.maxExtent) else {
+                throw fail("scales \(scales) must be finite and non-negative and give a plausible size for input \(x)")
+            }
+            return [[x[0], x[1], Int(h), Int(w)]]
         }
     }
 
@@ -218,6 +271,18 @@ extension Op {
             return 0
         }
     }
+}
+
+/// Product of the extents, or nil when one is negative or the product overflows.
+public func checkedCount(_ shape: [Int]) -> Int? {
+    var n = 1
+    for d in shape {
+        guard d >= 0 else { return nil }
+        let (p, o) = n.multipliedReportingOverflow(by: d)
+        if o { return nil }
+        n = p
+    }
+    return n
 }
 
 /// Sizes of `count` parts of `n`: ceil(n / count) each, the last one taking the rest.

@@ -14,8 +14,8 @@ public struct ConstValue: Sendable, Equatable {
     public init(shape: [Int], ints: [Int]) { self.shape = shape; self.ints = ints; self.floats = nil }
 
     public var count: Int { floats?.count ?? ints?.count ?? 0 }
-    /// The values as integers (floats truncated).
-    public var asInts: [Int] { ints ?? (floats ?? []).map { Int($0) } }
+    /// The values as integers (floats truncated; NaN reads as 0 and values beyond `Int`'s range saturate).
+    public var asInts: [Int] { ints ?? (floats ?? []).map(saturatingInt) }
     /// The values as floats.
     public var asFloats: [Float] { floats ?? (ints ?? []).map { Float($0) } }
     /// As a float tensor.
@@ -29,8 +29,9 @@ func decodeTensor(_ t: Onnx_TensorProto, modelPath: String, modelDir: String) th
     guard shape.allSatisfy({ $0 >= 0 }) else {
         throw ModelError.badTensor(path: modelPath, tensor: name, detail: "has negative dimensions \(shape)")
     }
-    let count = shapeCount(shape)
-    guard count < 1 << 31 else { throw ModelError.badTensor(path: modelPath, tensor: name, detail: "shape \(shape) is implausibly large") }
+    guard let count = checkedCount(shape), count < 1 << 31 else {
+        throw ModelError.badTensor(path: modelPath, tensor: name, detail: "shape \(shape) is implausibly large")
+    }
     guard let dtype = Onnx_TensorProto.DataType(rawValue: Int(t.dataType)) else {
         throw ModelError.badTensor(path: modelPath, tensor: name, detail: "has unknown data type \(t.dataType)")
     }
@@ -89,6 +90,15 @@ func decodeTensor(_ t: Onnx_TensorProto, modelPath: String, modelDir: String) th
     }
 }
 
+/// A float truncated toward zero as an `Int`: NaN is 0, values beyond the range saturate (never `Int.min`,
+/// which stands for the batch size in shape constants).
+func saturatingInt(_ f: Float) -> Int {
+    guard !f.isNaN else { return 0 }
+    if f >= 9.2e18 { return .max }
+    if f <= -9.2e18 { return .min + 1 }
+    return Int(f)
+}
+
 /// IEEE half to float.
 func halfToFloat(_ h: UInt16) -> Float {
     let sign = UInt32(h >> 15) << 31
@@ -126,7 +136,13 @@ func readExternal(_ t: Onnx_TensorProto, modelPath: String, modelDir: String) th
         throw ModelError.externalData(path: modelPath, tensor: t.name, detail: "file '\(loc)' cannot be opened; keep it beside the model")
     }
     defer { try? h.close() }
-    guard offset >= 0 else { throw ModelError.externalData(path: modelPath, tensor: t.name, detail: "has an invalid offset") }
+    let size = (try? FileManager.default.attributesOfItem(atPath: fileURL.path)[.size] as? Int) ?? 0
+    guard offset >= 0, offset <= size else {
+        throw ModelError.externalData(path: modelPath, tensor: t.name, detail: "offset \(offset) is outside file '\(loc)' of \(size) bytes")
+    }
+    if let length, length < 0 || length > size - offset {
+        throw ModelError.externalData(path: modelPath, tensor: t.name, detail: "file '\(loc)' holds \(size - offset) bytes from offset \(offset), \(length) expected")
+    }
     try h.seek(toOffset: UInt64(offset))
     let data = length.map { h.readData(ofLength: $0) } ?? h.readDataToEndOfFile()
     if let length, data.count != length {

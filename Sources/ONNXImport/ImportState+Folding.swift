@@ -8,6 +8,12 @@ extension ImportState {
         func input(_ i: Int) -> ConstValue? { i < n.input.count && !n.input[i].isEmpty ? consts[n.input[i]] : nil }
         func unsupported(_ d: String) -> ModelError { .unsupportedFeature(path: path, node: n.name, detail: d) }
         func set(_ v: ConstValue) { consts[n.output[0]] = v }
+        guard !n.output.isEmpty, !n.output[0].isEmpty else {
+            throw ModelError.badGraph(path: path, detail: "node '\(n.name)' (\(n.opType)) has no output; the model is damaged, re-export it")
+        }
+        if ["Shape", "Size", "Cast", "ConstantOfShape", "Gather"].contains(n.opType) && (n.input.isEmpty || n.input[0].isEmpty) {
+            throw ModelError.badGraph(path: path, detail: "node '\(n.name)' (\(n.opType)) has no input; the model is damaged, re-export it")
+        }
         switch n.opType {
         case "Constant":
             if let t = attrs.tensor("value") { set(try decodeTensor(t, modelPath: path, modelDir: modelDir)) }
@@ -43,14 +49,16 @@ extension ImportState {
             }
             if isFloat { set(ConstValue(shape: x.shape, floats: x.asFloats)) }
             else if to == 9 { set(ConstValue(shape: x.shape, ints: x.asFloats.map { $0 != 0 ? 1 : 0 })) }
-            else { set(ConstValue(shape: x.shape, ints: x.ints ?? x.asFloats.map { Int($0.rounded(.towardZero)) })) }
+            else { set(ConstValue(shape: x.shape, ints: x.asInts)) }
             return true
         case "ConstantOfShape":
             guard let s = input(0) else { throw unsupported("ConstantOfShape needs a shape known at load time") }
             let dims = s.asInts
             guard !dims.contains(Op.batchExtent) else { throw unsupported("ConstantOfShape over the free batch axis is not supported") }
             let v = try attrs.tensor("value").map { try decodeTensor($0, modelPath: path, modelDir: modelDir) } ?? ConstValue(shape: [1], floats: [0])
-            let count = shapeCount(dims)
+            guard let count = checkedCount(dims), count <= ImportState.maxFoldedCount else {
+                throw ModelError.badGraph(path: path, detail: "node '\(n.name)' (ConstantOfShape) asks for shape \(dims), which is negative or larger than \(ImportState.maxFoldedCount) values; the model is damaged, re-export it")
+            }
             if let f = v.floats { set(ConstValue(shape: dims, floats: [Float](repeating: f.first ?? 0, count: count))) }
             else { set(ConstValue(shape: dims, ints: [Int](repeating: v.ints?.first ?? 0, count: count))) }
             return true
@@ -66,6 +74,9 @@ extension ImportState {
             guard ii.allSatisfy({ $0 >= 0 && $0 < dim }) else { throw unsupported("Gather indices \(idx.asInts) are out of range for axis \(axis) of \(data.shape)") }
             let outer = shapeCount(Array(data.shape[..<axis])), inner = shapeCount(Array(data.shape[(axis + 1)...]))
             let outShape = Array(data.shape[..<axis]) + idx.shape + Array(data.shape[(axis + 1)...])
+            guard let outCount = checkedCount(outShape), outCount <= ImportState.maxFoldedCount else {
+                throw ModelError.badGraph(path: path, detail: "node '\(n.name)' (Gather) would produce shape \(outShape), larger than \(ImportState.maxFoldedCount) values; the model is damaged, re-export it")
+            }
             var order: [Int] = []
             for o in 0..<outer { for i in ii { for k in 0..<inner { order.append((o * dim + i) * inner + k) } } }
             if let f = data.floats { set(ConstValue(shape: outShape, floats: order.map { f[$0] })) }
@@ -118,20 +129,27 @@ extension ImportState {
             }
             let outShape: [Int]
             do { outShape = try broadcastShapes(a.shape, b.shape) } catch { throw ModelError.badGraph(path: path, detail: "node '\(n.name)': \(error)") }
+            guard let outCount = checkedCount(outShape), outCount <= ImportState.maxFoldedCount else {
+                throw ModelError.badGraph(path: path, detail: "node '\(n.name)' would fold to shape \(outShape), larger than \(ImportState.maxFoldedCount) values; the model is damaged, re-export it")
+            }
+            func overflow() -> ModelError { .badGraph(path: path, detail: "node '\(n.name)' (\(n.opType)) overflows in a shape computation; the model is damaged, re-export it") }
             let av = a.asInts, bv = b.asInts
             let aS = broadcastStrides(a.shape, to: outShape), bS = broadcastStrides(b.shape, to: outShape), oS = contiguousStrides(outShape)
-            var out = [Int](repeating: 0, count: shapeCount(outShape))
+            var out = [Int](repeating: 0, count: outCount)
             for o in 0..<out.count {
                 var rem = o, ai = 0, bi = 0
                 for ax in 0..<outShape.count { let i = rem / oS[ax]; rem %= oS[ax]; ai += i * aS[ax]; bi += i * bS[ax] }
                 let x = av[ai], y = bv[bi]
                 switch op {
-                case .add: out[o] = x + y
-                case .sub: out[o] = x - y
-                case .mul: out[o] = x * y
+                case .add, .sub, .mul:
+                    let (r, o1) = op == .add ? x.addingReportingOverflow(y) : op == .sub ? x.subtractingReportingOverflow(y) : x.multipliedReportingOverflow(by: y)
+                    guard !o1 else { throw overflow() }
+                    out[o] = r
                 case .div:
                     guard y != 0 else { throw ModelError.badGraph(path: path, detail: "node '\(n.name)' divides by zero in a shape computation") }
-                    out[o] = Int((Double(x) / Double(y)).rounded(.down))
+                    let q = (Double(x) / Double(y)).rounded(.down)
+                    guard abs(q) < 9.2e18 else { throw overflow() }
+                    out[o] = Int(q)
                 case .max: out[o] = max(x, y)
                 default: out[o] = min(x, y)
                 }

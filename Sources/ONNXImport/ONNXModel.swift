@@ -87,6 +87,8 @@ public struct ONNXModel: Sendable {
 struct ImportState {
     /// Stand-in extent for a free batch axis while shapes are tracked at load.
     static let symbolicBatch = 1_000_003
+    /// Largest constant folded at load (shape sub-graphs are small; more means a damaged file).
+    static let maxFoldedCount = 1 << 26
 
     let path: String
     let modelDir: String

@@ -21,7 +21,7 @@ struct NodeContext {
     /// Input i, which must be a constant (Reshape's shape, Slice's starts, ...).
     func requireConstant(_ i: Int, _ what: String) throws -> ConstValue {
         guard let c = constant(i) else {
-            throw ModelError.needsConstant(path: path, node: name, input: proto.input[i], what: what)
+            throw ModelError.needsConstant(path: path, node: name, input: i < proto.input.count ? proto.input[i] : "input \(i), absent", what: what)
         }
         return c
     }
@@ -53,12 +53,15 @@ func window(_ c: NodeContext, kernel: [Int]) throws -> Window2D {
     let dil = c.attrs.ints("dilations") ?? [1, 1]
     var pads = c.attrs.ints("pads") ?? [0, 0, 0, 0]
     guard strides.count == 2, dil.count == 2, pads.count == 4 else { throw c.unsupported("strides \(strides), dilations \(dil) or pads \(pads) do not describe a 2-D window") }
+    guard (kernel + strides + dil).allSatisfy({ $0 >= 1 && $0 <= Op.maxWindow }), pads.allSatisfy({ $0 >= 0 && $0 <= Op.maxWindow }) else {
+        throw ModelError.badGraph(path: c.path, detail: "node '\(c.name)' (\(c.proto.opType)): kernel_shape \(kernel), strides \(strides), dilations \(dil) must be 1 or more and pads \(pads) 0 or more; the model is damaged, re-export it")
+    }
     let auto = c.attrs.string("auto_pad", "NOTSET")
     switch auto {
     case "NOTSET": break
     case "VALID": pads = [0, 0, 0, 0]
     case "SAME_UPPER", "SAME_LOWER":
-        guard let x = c.shape(0), x.count == 4 else { throw c.unsupported("auto_pad \(auto) needs the input's spatial size at load time") }
+        guard let x = c.shape(0), x.count == 4, x.allSatisfy({ $0 >= 0 && $0 <= Op.maxExtent }) else { throw c.unsupported("auto_pad \(auto) needs the input's spatial size at load time") }
         for a in 0..<2 {
             let inLen = x[2 + a]
             let out = (inLen + strides[a] - 1) / strides[a]
@@ -186,7 +189,7 @@ let opTable: [String: OpRule] = [
         Lowering(op: .lrn(size: c.attrs.int("size", 1), alpha: c.attrs.float("alpha", 1e-4), beta: c.attrs.float("beta", 0.75), bias: c.attrs.float("bias", 1)), dataInputs: [0])
     },
     "Gemm": OpRule(6) { c in
-        if c.opset < 7 && c.has(2) && c.attrs.int("broadcast", 0) == 0, let cs = c.shape(2), let a = c.shape(0), let b = c.shape(1) {
+        if c.opset < 7 && c.has(2) && c.attrs.int("broadcast", 0) == 0, let cs = c.shape(2), let a = c.shape(0), let b = c.shape(1), a.count == 2, b.count == 2 {
             let m = c.attrs.int("transA", 0) != 0 ? a[1] : a[0], n = c.attrs.int("transB", 0) != 0 ? b[0] : b[1]
             guard cs == [m, n] else { throw c.unsupported("Gemm without broadcast needs C of shape [\(m), \(n)], got \(cs)") }
         }
@@ -230,8 +233,13 @@ let opTable: [String: OpRule] = [
         let value = c.has(2) ? try c.requireConstant(2, "constant_value").asFloats.first ?? 0 : 0
         if let axes = try c.optionalInts(3, "axes") {
             guard let r = c.shape(0)?.count else { throw c.unsupported("Pad with axes needs the input rank at load") }
+            guard pads.count == 2 * axes.count else { throw c.unsupported("pads \(pads) must hold 2 values per axis of \(axes)") }
             var full = [Int](repeating: 0, count: 2 * r)
-            for (j, a0) in axes.enumerated() { let a = a0 < 0 ? a0 + r : a0; full[a] = pads[j]; full[a + r] = pads[j + axes.count] }
+            for (j, a0) in axes.enumerated() {
+                let a = a0 < 0 ? a0 + r : a0
+                guard a >= 0 && a < r else { throw c.unsupported("Pad axis \(a0) is out of range for rank \(r)") }
+                full[a] = pads[j]; full[a + r] = pads[j + axes.count]
+            }
             pads = full
         }
         return Lowering(op: .pad(mode: mode, pads: pads, value: value), dataInputs: [0])
