@@ -102,6 +102,10 @@ public final class Executor {
         for (k, node) in graph.nodes.enumerated() {
             let x = nodeInputs[k].map { values[$0]! }
             let shapes = try node.op.outputShapes(x.map(\.shape), batch: batch, node: node.name)
+            guard shapes.count >= nodeOutputs[k].count else {
+                throw GraphError.shapeMismatch(node: node.name, op: node.op.name,
+                                               detail: "the node names \(nodeOutputs[k].count) outputs but the op makes \(shapes.count)")
+            }
             let t0 = profile ? DispatchTime.now().uptimeNanoseconds : 0
             let y = node.op.evaluate(x, outShapes: shapes, ws: workspace)
             if profile { Executor.record(node, x.map(\.shape), Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }

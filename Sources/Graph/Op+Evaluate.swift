@@ -15,15 +15,18 @@ public final class Workspace {
     /// An array of exactly `count` floats with unspecified contents (recycled or fresh): for outputs
     /// the kernel overwrites completely.
     func takeBuffer(_ count: Int) -> [Float] {
+        // Best fit among arrays already holding `count` elements (shrinking is free), else by capacity
+        // (growing writes the new tail).
         var best = -1
-        for (i, a) in pool.enumerated() where a.capacity >= count && (best < 0 || a.capacity < pool[best].capacity) {
-            best = i
+        for (i, a) in pool.enumerated() where a.count >= count && (best < 0 || a.count < pool[best].count) { best = i }
+        if best < 0 {
+            for (i, a) in pool.enumerated() where a.capacity >= count && (best < 0 || a.capacity < pool[best].capacity) { best = i }
         }
         // A small request does not take a much larger buffer a later big output could use.
         if best >= 0 && pool[best].capacity <= 8 * count + 65_536 {
             var a = pool.remove(at: best)
             if a.count > count { a.removeLast(a.count - count) }
-            else if a.count < count { a.append(contentsOf: repeatElement(0, count: count - a.count)) }
+            else if a.count < count { a += [Float](repeating: 0, count: count - a.count) }
             return a
         }
         return [Float](unsafeUninitializedCapacity: count) { _, n in n = count }

@@ -163,13 +163,15 @@ public func conv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias
                 let xg = x + (n * s.inC + g * cg) * inPlane
                 let yg = y + (n * s.outC + g * mg) * outPlane
                 let wg = weight + g * mg * kdim
+                let gb = bias.map { $0 + g * mg }
+                let beta = prefillBias(yg, rows: mg, cols: outPlane, ld: outPlane, bias: gb)
                 if pointwise {
-                    gemm(m: mg, n: outPlane, k: cg, a: wg, lda: cg, b: xg, ldb: inPlane, c: yg, ldc: outPlane)
+                    gemm(m: mg, n: outPlane, k: cg, a: wg, lda: cg, b: xg, ldb: inPlane, beta: beta, c: yg, ldc: outPlane)
                 } else {
                     im2col(xg, channels: cg, h: s.inH, w: s.inW, window: s.window, outH: s.outH, outW: s.outW, col: own!)
-                    gemm(m: mg, n: outPlane, k: kdim, a: wg, lda: kdim, b: own!, ldb: outPlane, c: yg, ldc: outPlane)
+                    gemm(m: mg, n: outPlane, k: kdim, a: wg, lda: kdim, b: own!, ldb: outPlane, beta: beta, c: yg, ldc: outPlane)
                 }
-                biasActivation(yg, rows: mg, cols: outPlane, ld: outPlane, bias: bias.map { $0 + g * mg }, activation: activation)
+                biasActivation(yg, rows: mg, cols: outPlane, ld: outPlane, bias: nil, activation: activation)
             }
         }
         return
@@ -193,14 +195,30 @@ public func conv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias
         parallelChunks(blocks) { r in
             let lo = r.lowerBound * 16, hi = min(splitRows ? mg : outPlane, r.upperBound * 16)
             if splitRows {
-                gemm(m: hi - lo, n: outPlane, k: kk, a: wg + lo * kk, lda: kk, b: b, ldb: ldb, c: yg + lo * outPlane, ldc: outPlane)
-                biasActivation(yg + lo * outPlane, rows: hi - lo, cols: outPlane, ld: outPlane, bias: gb.map { $0 + lo }, activation: activation)
+                let beta = prefillBias(yg + lo * outPlane, rows: hi - lo, cols: outPlane, ld: outPlane, bias: gb.map { $0 + lo })
+                gemm(m: hi - lo, n: outPlane, k: kk, a: wg + lo * kk, lda: kk, b: b, ldb: ldb, beta: beta, c: yg + lo * outPlane, ldc: outPlane)
+                biasActivation(yg + lo * outPlane, rows: hi - lo, cols: outPlane, ld: outPlane, bias: nil, activation: activation)
             } else {
-                gemm(m: mg, n: hi - lo, k: kk, a: wg, lda: kk, b: b + lo, ldb: ldb, c: yg + lo, ldc: outPlane)
-                biasActivation(yg + lo, rows: mg, cols: hi - lo, ld: outPlane, bias: gb, activation: activation)
+                let beta = prefillBias(yg + lo, rows: mg, cols: hi - lo, ld: outPlane, bias: gb)
+                gemm(m: mg, n: hi - lo, k: kk, a: wg, lda: kk, b: b + lo, ldb: ldb, beta: beta, c: yg + lo, ldc: outPlane)
+                biasActivation(yg + lo, rows: mg, cols: hi - lo, ld: outPlane, bias: nil, activation: activation)
             }
         }
     }
+}
+
+/// Writes bias[r] into every y[r, c] and returns the GEMM beta that accumulates onto it (1), or 0 with
+/// nothing written when there is no bias: OpenBLAS then clears C itself, so either way C costs one pass
+/// before the GEMM and the bias needs no pass after it.
+///
+/// - Parameters:
+///   - y: `[rows, cols]` with leading dimension `ld`.
+///   - bias: `[rows]` or nil.
+@inlinable
+public func prefillBias(_ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int, bias: UnsafePointer<Float>?) -> Float {
+    guard let bias else { return 0 }
+    for r in 0..<rows { (y + r * ld).update(repeating: bias[r], count: cols) }
+    return 1
 }
 
 /// Conv epilogue in place: y[r, c] = act(y[r, c] + bias[r]).

@@ -54,23 +54,33 @@ public var computeThreads: Int {
 
 private let ProcessInfo_activeProcessorCount = ProcessInfo.processInfo.activeProcessorCount
 
-/// Runs `body` over `0..<count` split into at most `computeThreads` contiguous chunks, in parallel.
+/// Chunks per thread `parallelChunks` makes: a thread that the OS starts late (other processes on
+/// the cores) then finds most chunks already taken instead of holding the whole op back.
+public let chunksPerThread = 3
+
+/// Runs `body` over `0..<count` cut into contiguous chunks, on up to `computeThreads` threads.
 ///
+/// The calling thread takes part; chunks are handed out dynamically (up to `chunksPerThread` per thread).
 /// - Parameters:
 ///   - count: number of work items.
 ///   - minItemsPerChunk: do not make chunks smaller than this (small work runs inline).
-///   - body: called once per chunk with its item range; chunks never overlap.
-@inlinable
+///   - body: called once per chunk with its item range; chunks never overlap and cover `0..<count`.
 public func parallelChunks(_ count: Int, minItemsPerChunk: Int = 1, _ body: (Range<Int>) -> Void) {
     if count <= 0 { return }
-    let chunks = min(computeThreads, max(1, count / max(1, minItemsPerChunk)))
-    if chunks <= 1 { body(0..<count); return }
+    let threads = computeThreads
+    let chunks = min(threads * chunksPerThread, max(1, count / max(1, minItemsPerChunk)))
+    if chunks <= 1 || threads <= 1 { body(0..<count); return }
+    let next = Atomic<Int>(0)
     withoutActuallyEscaping(body) { body in
         // Chunks touch disjoint ranges; the caller's closure is only shared for the duration of this call.
         nonisolated(unsafe) let body = body
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let lo = count * c / chunks, hi = count * (c + 1) / chunks
-            if lo < hi { body(lo..<hi) }
+        DispatchQueue.concurrentPerform(iterations: min(threads, chunks)) { _ in
+            while true {
+                let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if c >= chunks { break }
+                let lo = count * c / chunks, hi = count * (c + 1) / chunks
+                if lo < hi { body(lo..<hi) }
+            }
         }
     }
 }
