@@ -31,6 +31,8 @@ extension Op {
     public static let maxExtent = 1 << 40
     /// Largest kernel, stride, dilation or pad of a window.
     public static let maxWindow = Int(Int32.max)
+    /// Largest stride or dilation of a window (real models use at most a few tens).
+    public static let maxStride = 1 << 12
     /// Largest tensor Vigil plans, in values per batch item (1 GiB of float32).
     public static let maxElementsPerItem = 1 << 28
 
@@ -41,6 +43,10 @@ extension Op {
             let pads = [wd.padTop, wd.padLeft, wd.padBottom, wd.padRight]
             guard ones.allSatisfy({ $0 >= 1 && $0 <= Op.maxWindow }), pads.allSatisfy({ $0 >= 0 && $0 <= Op.maxWindow }) else {
                 throw fail("kernel \([wd.kernelH, wd.kernelW]), strides \([wd.strideH, wd.strideW]), dilations \([wd.dilationH, wd.dilationW]) must be at least 1 and pads \(pads) at least 0")
+            }
+            // Kernels keep scratch proportional to stride x dilation (depthwise phase buffers): refuse absurd ones.
+            guard [wd.strideH, wd.strideW, wd.dilationH, wd.dilationW].allSatisfy({ $0 <= Op.maxStride }) else {
+                throw fail("strides \([wd.strideH, wd.strideW]) or dilations \([wd.dilationH, wd.dilationW]) above \(Op.maxStride) are not supported")
             }
         }
         func need(_ n: Int) throws { if s.count < n { throw fail("needs \(n) inputs, got \(s.count)") } }
