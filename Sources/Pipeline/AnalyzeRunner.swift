@@ -70,7 +70,8 @@ public final class AnalyzeRunner: @unchecked Sendable {
 
     /// Analyses every clip in turn; a clip that fails does not stop the others. Writes an index when there are several.
     public func run(clips: [String]) -> [ClipOutcome] {
-        setBLASThreads(options.workers > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount)
+        // Kernels split their work over the cores left per worker.
+        setComputeThreads(max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, options.workers)))
         var outcomes: [ClipOutcome] = []
         var usedNames = Set<String>()
         for (i, clip) in clips.enumerated() {

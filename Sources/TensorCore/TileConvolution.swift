@@ -37,7 +37,8 @@ public func tileConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, 
     let outPlane = s.tiles * oh * ow
     if s.isDepthwise {
         let mult = s.outC / s.inC
-        for m in 0..<s.outC {
+        parallelChunks(s.outC, minItemsPerChunk: 8) { range in
+        for m in range {
             let c = m / mult
             let wk = weight + m * kk
             let b = bias?[m] ?? 0
@@ -60,11 +61,12 @@ public func tileConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, 
             }
             activation.apply(y + m * outPlane, count: outPlane)
         }
+        }
         return
     }
     precondition(s.groups == 1, "tileConv2d: grouped convolution other than depthwise is not supported")
     if s.kernelH == 1 && s.kernelW == 1 && s.strideH == 1 && s.strideW == 1 {
-        gemm(m: s.outC, n: outPlane, k: s.inC, a: weight, lda: s.inC, b: x, ldb: outPlane, c: y, ldc: outPlane)
+        gemmParallel(m: s.outC, n: outPlane, k: s.inC, a: weight, lda: s.inC, b: x, ldb: outPlane, c: y, ldc: outPlane)
     } else {
         // im2col over all tiles: col[(c*kh+ky)*kw+kx, t*oh*ow + oy*ow + ox].
         let col = scratch!
@@ -85,12 +87,14 @@ public func tileConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, 
                 }
             }
         }
-        gemm(m: s.outC, n: outPlane, k: s.inC * kk, a: weight, lda: s.inC * kk, b: col, ldb: outPlane, c: y, ldc: outPlane)
+        gemmParallel(m: s.outC, n: outPlane, k: s.inC * kk, a: weight, lda: s.inC * kk, b: col, ldb: outPlane, c: y, ldc: outPlane)
     }
-    for m in 0..<s.outC {
-        let p = y + m * outPlane
-        if let bias { let b = bias[m]; for i in 0..<outPlane { p[i] += b } }
-        activation.apply(p, count: outPlane)
+    parallelChunks(s.outC, minItemsPerChunk: 16) { range in
+        for m in range {
+            let p = y + m * outPlane
+            if let bias { let b = bias[m]; for i in 0..<outPlane { p[i] += b } }
+            activation.apply(p, count: outPlane)
+        }
     }
 }
 

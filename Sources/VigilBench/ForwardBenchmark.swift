@@ -36,7 +36,7 @@ struct ForwardBenchmark: ParsableCommand {
         let m = try ONNXModel.load(path: model)
         let graph = m.graph.fused()
         let exec = Executor(graph: graph)
-        setBLASThreads(threads)
+        setComputeThreads(threads)
         let x1 = try Data(contentsOf: URL(fileURLWithPath: input)).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         let inName = m.graph.inputs[0].name
         // FLOPs per item from the static shapes.

@@ -33,7 +33,7 @@ struct OcclusionBenchmark: ParsableCommand {
     var batch = 16
 
     func run() throws {
-        setBLASThreads(threads)
+        setComputeThreads(threads)
         let m = try ONNXModel.load(path: model)
         let g = m.graph.fused()
         let inName = m.graph.inputs[0].name, outName = m.graph.outputs[0]
