@@ -233,6 +233,8 @@ extension Executor {
 
     /// Set VIGIL_PROFILE=1 to accumulate time per op kind (printed by `profileReport`).
     static let profiling = ProcessInfo.processInfo.environment["VIGIL_PROFILE"] != nil
+    /// VIGIL_PROFILE=shapes also splits the convolutions by input and weight shape.
+    static let profilingShapes = ProcessInfo.processInfo.environment["VIGIL_PROFILE"] == "shapes"
     /// Items per task in `runItemsInParallel` (1 measured best at batch 16: 2 and 4 were no faster).
     static let splitItems = 1
     nonisolated(unsafe) static var profileTotals: [String: (Double, Int)] = [:]
@@ -241,6 +243,7 @@ extension Executor {
         var key = n.op.name
         if case let .conv(wd, groups, _) = n.op {
             key += groups > 1 ? " depthwise \(wd.kernelH)x\(wd.kernelW)/\(wd.strideH)" : " \(wd.kernelH)x\(wd.kernelW)/\(wd.strideH)"
+            if profilingShapes { key += " \(shapes[0]) w\(shapes.count > 1 ? shapes[1] : [])" }
         }
         profileLock.lock(); let v = profileTotals[key] ?? (0, 0); profileTotals[key] = (v.0 + ms, v.1 + 1); profileLock.unlock()
     }

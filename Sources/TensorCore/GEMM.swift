@@ -31,6 +31,18 @@ public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: 
         for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
         return
     }
+    if m == 1 {
+        // One row of C (a classifier head per batch item): sgemv streams B once without sgemm's packing.
+        // c[1,N] = alpha * a[1,K] op(B) + beta * c; a's K values are lda apart when transA. C may start
+        // uninitialised when beta is 0, and some OpenBLAS versions keep NaN through a scaling by 0.
+        if beta == 0 { c.update(repeating: 0, count: n) }
+        if transB {
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, Int32(ldb), a, Int32(transA ? lda : 1), beta, c, 1)
+        } else {
+            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), alpha, b, Int32(ldb), a, Int32(transA ? lda : 1), beta, c, 1)
+        }
+        return
+    }
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
