@@ -86,7 +86,7 @@ import TestSupport
         let c = try Classifier(modelPath: Self.makeModel())
         var p = AnalysisParameters()
         p.patches = 64
-        p.patchSizeLow = 0.25; p.patchSizeHigh = 0.25
+        p.patchSizeLow = 0.375; p.patchSizeHigh = 0.375 // 12 px: a patch can cover the whole 12 x 12 corner
         p.seed = 3
         let a = try FrameAnalyzer(classifier: c, parameters: p).analyze(Self.image(), frame: 0, pts: 0)
         #expect(a.top1.label == "corner lit")
