@@ -1,3 +1,4 @@
+import Dispatch
 import Testing
 import TensorCore
 import TestSupport
@@ -68,5 +69,43 @@ struct ParallelKernelTests {
             }
             #expect(hits.allSatisfy { $0 == 1 }, "count \(count)")
         }
+    }
+
+    @Test("parallelChunks from several threads at once (pool busy -> Dispatch fallback) covers every item once")
+    func concurrentCallers() {
+        let callers = 4, rounds = 300, count = 97
+        var hits = [Int32](repeating: 0, count: callers * count)
+        hits.withUnsafeMutableBufferPointer { h in
+            nonisolated(unsafe) let p = h.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: callers) { caller in
+                for _ in 0..<rounds {
+                    parallelChunks(count) { r in for i in r { p[caller * count + i] += 1 } }
+                }
+            }
+        }
+        #expect(hits.allSatisfy { $0 == Int32(rounds) })
+    }
+
+    @Test("threaded conv2d from two executors' threads at once matches conv2dNaive")
+    func concurrentConvs() {
+        let cases = [parallelConvCases[0], parallelConvCases[6]]
+        let expected = cases.map { c -> [Float] in
+            let (x, w, b) = convOperands(c, seed: 3)
+            return runConv(c, x, w, b, naive: true)
+        }
+        var ok = [Bool](repeating: false, count: 8)
+        ok.withUnsafeMutableBufferPointer { okp in
+        nonisolated(unsafe) let okp = okp
+        DispatchQueue.concurrentPerform(iterations: 8) { i in
+            let c = cases[i % 2]
+            let (x, w, b) = convOperands(c, seed: 3)
+            var good = true
+            for _ in 0..<10 {
+                if compare(runConv(c, x, w, b, naive: false), expected[i % 2], rtol: 1e-4, atol: 1e-5 * Float(c.shape.colRows)) != nil { good = false }
+            }
+            okp[i] = good
+        }
+        }
+        #expect(ok.allSatisfy { $0 })
     }
 }
