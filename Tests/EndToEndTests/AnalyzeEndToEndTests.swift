@@ -46,12 +46,14 @@ import TestSupport
     }
 
     /// Same inputs, seed and parameters: byte-identical report.json apart from its final `timing` section.
+    /// (Across different --threads values the numbers agree only to float rounding: OpenBLAS sums a
+    /// differently split GEMM in another order.)
     @Test func deterministicReports() throws {
         var reports: [Data] = []
         for i in 0..<2 {
             let out = Subprocess.tempDirectory("det\(i)")
             let r = try Subprocess.vigil(["analyze", Self.vtest, "--out", out, "--max-frames", "4", "--patches", "5", "--patch-size", "0.1-0.3",
-                                          "--seed", "11", "--no-video", "--threads", i == 0 ? "1" : "2"])
+                                          "--seed", "11", "--no-video", "--threads", "2"])
             #expect(r.status == 0, "stderr: \(r.stderr)")
             var d = try Data(contentsOf: URL(fileURLWithPath: out + "/vtest/report.json"))
             guard let cut = d.range(of: Data("\n\"timing\"".utf8)) else { Issue.record("no timing section"); return }
