@@ -220,11 +220,10 @@ public final class IncrementalOcclusion {
             if Double(th * tw) > fullThreshold * Double(oh * ow) { return nil }
             return (th, tw, regions.map { min(max($0.y0, 0), oh - th) }, regions.map { min(max($0.x0, 0), ow - tw) })
         }
-        switch node.op {
-        case let .conv(wd, groups, act):
-            guard let px = patched[ins[0]], ins.count >= 2, !ins.dropFirst().contains(where: { patched[$0] != nil }) else { return nil }
-            let inShape = clean[ins[0]]!.shape
-            guard groups == 1 || (groups == inShape[1] && outC % groups == 0) else { return nil }
+        /// For a sliding-window op: the output regions, their windows, and the input tiles those windows read
+        /// (`[C, K, ih, iw]` starting at `iy`, `ix` per copy, zero outside the plane).
+        func windowedInput(_ px: Patched, _ wd: Window2D)
+            -> (regions: [Rect], win: (th: Int, tw: Int, oy: [Int], ox: [Int]), ih: Int, iw: Int, iy: [Int], ix: [Int], xin: [Float])? {
             let regions = px.regions.map { r -> Rect in
                 let (y0, y1) = Self.projective(r.y0, r.y1, k: wd.kernelH, s: wd.strideH, d: wd.dilationH, pad: wd.padTop, outLen: oh)
                 let (x0, x1) = Self.projective(r.x0, r.x1, k: wd.kernelW, s: wd.strideW, d: wd.dilationW, pad: wd.padLeft, outLen: ow)
@@ -235,6 +234,14 @@ public final class IncrementalOcclusion {
             let iw = (win.tw - 1) * wd.strideW + (wd.kernelW - 1) * wd.dilationW + 1
             let iy = win.oy.map { $0 * wd.strideH - wd.padTop }, ix = win.ox.map { $0 * wd.strideW - wd.padLeft }
             let xin = gather(ins[0], clean: clean, patched: patched, k: k, originY: iy, originX: ix, h: ih, w: iw, pad: 0)
+            return (regions, win, ih, iw, iy, ix, xin)
+        }
+        switch node.op {
+        case let .conv(wd, groups, act):
+            guard let px = patched[ins[0]], ins.count >= 2, !ins.dropFirst().contains(where: { patched[$0] != nil }) else { return nil }
+            let inShape = clean[ins[0]]!.shape
+            guard groups == 1 || (groups == inShape[1] && outC % groups == 0) else { return nil }
+            guard let (regions, win, ih, iw, iy, ix, xin) = windowedInput(px, wd) else { return nil }
             let shape = TileConvShape(tiles: k, inC: inShape[1], inH: ih, inW: iw, outC: outC, groups: groups,
                                       window: Window2D(kernelH: wd.kernelH, kernelW: wd.kernelW, strideH: wd.strideH, strideW: wd.strideW,
                                                        dilationH: wd.dilationH, dilationW: wd.dilationW))
@@ -302,16 +309,7 @@ public final class IncrementalOcclusion {
             guard let px = patched[ins[0]] else { return nil }
             let inShape = clean[ins[0]]!.shape
             let H = inShape[2], W = inShape[3]
-            let regions = px.regions.map { r -> Rect in
-                let (y0, y1) = Self.projective(r.y0, r.y1, k: wd.kernelH, s: wd.strideH, d: wd.dilationH, pad: wd.padTop, outLen: oh)
-                let (x0, x1) = Self.projective(r.x0, r.x1, k: wd.kernelW, s: wd.strideW, d: wd.dilationW, pad: wd.padLeft, outLen: ow)
-                return Rect(y0: y0, x0: x0, y1: y1, x1: x1)
-            }
-            guard let win = windows(regions) else { return nil }
-            let ih = (win.th - 1) * wd.strideH + (wd.kernelH - 1) * wd.dilationH + 1
-            let iw = (win.tw - 1) * wd.strideW + (wd.kernelW - 1) * wd.dilationW + 1
-            let iy = win.oy.map { $0 * wd.strideH - wd.padTop }, ix = win.ox.map { $0 * wd.strideW - wd.padLeft }
-            let xin = gather(ins[0], clean: clean, patched: patched, k: k, originY: iy, originX: ix, h: ih, w: iw, pad: 0)
+            guard let (regions, win, ih, iw, iy, ix, xin) = windowedInput(px, wd) else { return nil }
             var y = [Float](repeating: 0, count: outC * k * win.th * win.tw)
             for c in 0..<outC {
                 for t in 0..<k {
