@@ -25,7 +25,7 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         .target(name: "TensorCore", dependencies: ["COpenBLAS"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+                swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"])]),
         .target(name: "Graph", dependencies: ["TensorCore"]),
         .target(name: "ONNXImport", dependencies: ["Graph", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "Imaging", dependencies: ["CPNG"]),

@@ -259,8 +259,8 @@ public func biasActivation(_ y: UnsafeMutablePointer<Float>, rows: Int, cols: In
 ///   one padded plane per thread.
 public func depthwiseConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                             shape s: ConvShape, activation: Activation, y: UnsafeMutablePointer<Float>) {
-    typealias Q = SIMD4<Float>
-    let vw = 8                                                     // outputs per row per step: two SIMD4
+    typealias V = SIMD8<Float>
+    let vw = 8                                                     // outputs per row per step: one SIMD8 (AVX)
     let wd = s.window
     let inPlane = s.inH * s.inW, outPlane = s.outH * s.outW
     if outPlane == 0 { return }
@@ -285,10 +285,10 @@ public func depthwiseConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Flo
     let iyLo = max(0, -wd.padTop), iyHi = min(s.inH, padRows - wd.padTop)
     let planes = s.batch * s.outC
     let minPlanes = max(1, 16_384 / max(1, outPlane * kArea))
-    // Four output rows are computed together (the last ones may be phantom rows past the end, read from
-    // 3 * strideH extra zero rows and never stored): each weight load feeds 32 outputs, and 8 independent
-    // accumulators hide the add latency (with 4 the loop was latency-bound at ~2.6 MAC/cycle).
-    let rowsPerStep = 4
+    // Eight output rows are computed together (the last ones may be phantom rows past the end, read from
+    // 7 * strideH extra zero rows and never stored): each weight broadcast feeds 64 outputs, and 8
+    // independent FMA accumulators cover the FMA latency (TensorCore is compiled for Haswell: AVX2 + FMA).
+    let rowsPerStep = 8
     let allocCount = (padRows + (rowsPerStep - 1) * wd.strideH) * sW * rowLen
     tapOff.withUnsafeBufferPointer { tapBuf in
         let taps = tapBuf.baseAddress!
@@ -296,7 +296,7 @@ public func depthwiseConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Flo
             let buf = UnsafeMutablePointer<Float>.allocate(capacity: allocCount)
             defer { buf.deallocate() }
             buf.initialize(repeating: 0, count: allocCount)
-            let wq = UnsafeMutablePointer<Q>.allocate(capacity: kArea)
+            let wq = UnsafeMutablePointer<V>.allocate(capacity: kArea)
             defer { wq.deallocate() }
             let tail = UnsafeMutablePointer<Float>.allocate(capacity: 8)
             defer { tail.deallocate() }
@@ -305,7 +305,7 @@ public func depthwiseConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Flo
                 let xc = x + (n * s.inC + m / mult) * inPlane
                 let yc = y + plane * outPlane
                 let wk = weight + m * kArea
-                for t in 0..<kArea { wq[t] = Q(repeating: wk[t]) }
+                for t in 0..<kArea { wq[t] = V(repeating: wk[t]) }
                 // Fill the data positions (the padding positions stay zero from the first fill).
                 for iy in iyLo..<iyHi {
                     let src = xc + iy * s.inW
@@ -328,42 +328,47 @@ public func depthwiseConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Flo
                         }
                     }
                 }
-                let bq = Q(repeating: bias?[m] ?? 0)
+                let bq = V(repeating: bias?[m] ?? 0)
                 var oy = 0
                 while oy < s.outH {
                     let in0 = UnsafeRawPointer(buf + oy * rowStep)
-                    let in1 = in0 + rowStep * 4, in2 = in0 + 2 * rowStep * 4, in3 = in0 + 3 * rowStep * 4
+                    let rs = rowStep * 4
                     let y0 = yc + oy * s.outW
+                    let rows = min(rowsPerStep, s.outH - oy)
                     var ox = 0
                     while ox < s.outW {
-                        var a0 = bq, a1 = bq, b0 = bq, b1 = bq, c0 = bq, c1 = bq, d0 = bq, d1 = bq
-                        let p0 = in0 + ox * 4, p1 = in1 + ox * 4, p2 = in2 + ox * 4, p3 = in3 + ox * 4
+                        var a0 = bq, a1 = bq, a2 = bq, a3 = bq, a4 = bq, a5 = bq, a6 = bq, a7 = bq
+                        let p = in0 + ox * 4
                         for t in 0..<kArea {
                             let w = wq[t], o = taps[t] * 4
-                            a0 += w * p0.loadUnaligned(fromByteOffset: o, as: Q.self)
-                            a1 += w * p0.loadUnaligned(fromByteOffset: o + 16, as: Q.self)
-                            b0 += w * p1.loadUnaligned(fromByteOffset: o, as: Q.self)
-                            b1 += w * p1.loadUnaligned(fromByteOffset: o + 16, as: Q.self)
-                            c0 += w * p2.loadUnaligned(fromByteOffset: o, as: Q.self)
-                            c1 += w * p2.loadUnaligned(fromByteOffset: o + 16, as: Q.self)
-                            d0 += w * p3.loadUnaligned(fromByteOffset: o, as: Q.self)
-                            d1 += w * p3.loadUnaligned(fromByteOffset: o + 16, as: Q.self)
+                            a0 = a0.addingProduct(w, p.loadUnaligned(fromByteOffset: o, as: V.self))
+                            a1 = a1.addingProduct(w, p.loadUnaligned(fromByteOffset: o + rs, as: V.self))
+                            a2 = a2.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 2 * rs, as: V.self))
+                            a3 = a3.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 3 * rs, as: V.self))
+                            a4 = a4.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 4 * rs, as: V.self))
+                            a5 = a5.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 5 * rs, as: V.self))
+                            a6 = a6.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 6 * rs, as: V.self))
+                            a7 = a7.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 7 * rs, as: V.self))
                         }
-                        @inline(__always) func put(_ yr: UnsafeMutablePointer<Float>, _ lo: Q, _ hi: Q) {
-                            if ox + 8 <= s.outW {
-                                UnsafeMutableRawPointer(yr).storeBytes(of: lo, as: Q.self)
-                                UnsafeMutableRawPointer(yr + 4).storeBytes(of: hi, as: Q.self)
+                        let full = ox + vw <= s.outW
+                        @inline(__always) func put(_ yr: UnsafeMutablePointer<Float>, _ v: V) {
+                            if full {
+                                UnsafeMutableRawPointer(yr).storeBytes(of: v, as: V.self)
                             } else {
-                                UnsafeMutableRawPointer(tail).storeBytes(of: lo, as: Q.self)
-                                UnsafeMutableRawPointer(tail + 4).storeBytes(of: hi, as: Q.self)
+                                UnsafeMutableRawPointer(tail).storeBytes(of: v, as: V.self)
                                 yr.update(from: tail, count: s.outW - ox)
                             }
                         }
-                        put(y0 + ox, a0, a1)
-                        if oy + 1 < s.outH { put(y0 + s.outW + ox, b0, b1) }
-                        if oy + 2 < s.outH { put(y0 + 2 * s.outW + ox, c0, c1) }
-                        if oy + 3 < s.outH { put(y0 + 3 * s.outW + ox, d0, d1) }
-                        ox += 8
+                        let yr = y0 + ox
+                        put(yr, a0)
+                        if rows > 1 { put(yr + s.outW, a1) }
+                        if rows > 2 { put(yr + 2 * s.outW, a2) }
+                        if rows > 3 { put(yr + 3 * s.outW, a3) }
+                        if rows > 4 { put(yr + 4 * s.outW, a4) }
+                        if rows > 5 { put(yr + 5 * s.outW, a5) }
+                        if rows > 6 { put(yr + 6 * s.outW, a6) }
+                        if rows > 7 { put(yr + 7 * s.outW, a7) }
+                        ox += vw
                     }
                     oy += rowsPerStep
                 }
