@@ -136,15 +136,15 @@ public func col2im(_ col: UnsafePointer<Float>, channels: Int, h: Int, w: Int, w
 ///   - y: `[N, M, outH, outW]`; every element is written (it may start uninitialised).
 ///   - scratch: at least `shape.scratchCount` floats (im2col columns).
 /// - Complexity: `shape.macs` multiply-adds; 1x1 unit-stride runs as one GEMM per image and group with no
-///   im2col, depthwise runs `depthwiseConv2d`, everything else im2col + `cblas_sgemm` per image and group.
+///   im2col, depthwise and few-channel convs (`prefersDirectConv`) run `directConv2d`, everything else im2col + `cblas_sgemm` per image and group.
 ///   Work is split over `computeThreads`: whole (image, group) GEMMs per thread when there are enough of
 ///   them, else each GEMM is cut into row or column panels. Bias and activation run on each panel right
 ///   after its GEMM, while it is still in cache.
 public func conv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                    shape s: ConvShape, activation: Activation, y: UnsafeMutablePointer<Float>,
                    scratch: UnsafeMutablePointer<Float>?) {
-    if s.isDepthwise {
-        depthwiseConv2d(x, weight: weight, bias: bias, shape: s, activation: activation, y: y)
+    if prefersDirectConv(s) {
+        directConv2d(x, weight: weight, bias: bias, shape: s, activation: activation, y: y)
         return
     }
     let inPlane = s.inH * s.inW, outPlane = s.outH * s.outW
@@ -247,36 +247,64 @@ public func biasActivation(_ y: UnsafeMutablePointer<Float>, rows: Int, cols: In
 }
 
 /// Depthwise convolution (groups == C, one input channel per group, M = C * multiplier), direct and
-/// vectorised over output columns.
-///
-/// Each (image, output channel) plane is copied once into a zero-padded buffer whose rows are split into
-/// `strideW` phases (phase p holds padded columns p, p+strideW, ...), so every tap of every stride reads a
-/// contiguous run: the inner loop is `acc += w[tap] * load8(row + ox + shift[tap])` with no bounds tests,
-/// bias as the initial value and relu/clip applied on the vector before the store.
+/// vectorised over output columns: `directConv2d` with one input channel per group.
 ///
 /// - Parameters: as `conv2d`; `weight` is `[M, 1, kh, kw]`; `y` may start uninitialised.
-/// - Complexity: N·M·outH·outW·kh·kw multiply-adds, planes split over `computeThreads`; scratch of
-///   one padded plane per thread.
+/// - Complexity: N·M·outH·outW·kh·kw multiply-adds, planes split over `computeThreads`.
 public func depthwiseConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                             shape s: ConvShape, activation: Activation, y: UnsafeMutablePointer<Float>) {
+    directConv2d(x, weight: weight, bias: bias, shape: s, activation: activation, y: y)
+}
+
+/// True when `conv2d` runs `shape` as a direct convolution: depthwise, or few input channels per group
+/// with a spatial kernel (e.g. the 3-channel stem), where im2col + a GEMM with K <= 36 wastes most of
+/// the GEMM's packing and the im2col pass costs as much as the multiply.
+@inlinable
+public func prefersDirectConv(_ s: ConvShape) -> Bool {
+    s.isDepthwise || (!s.window.isPointwise && s.colRows <= 36 && s.inCPerGroup <= 4)
+}
+
+/// Direct grouped convolution for few input channels per group (depthwise, the RGB stem), vectorised
+/// over output columns.
+///
+/// Each group's input channels are copied once into zero-padded buffers whose rows are split into
+/// `strideW` phases (phase p holds padded columns p, p+strideW, ...), so every tap of every stride reads a
+/// contiguous run: the inner loop is `acc = fma(w[tap], load8(row + ox + shift[tap]), acc)` with no bounds
+/// tests, bias as the initial value and relu/clip applied over the plane while it is in L1. Consecutive
+/// output channels of one group reuse the filled buffers.
+///
+/// - Parameters: as `conv2d`; `weight` is `[M, C/groups, kh, kw]`; `y` may start uninitialised.
+/// - Complexity: N·M·outH·outW·(C/groups)·kh·kw multiply-adds, output planes split over
+///   `computeThreads`; scratch of one group's padded planes per thread.
+public func directConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                         shape s: ConvShape, activation: Activation, y: UnsafeMutablePointer<Float>) {
     typealias V = SIMD8<Float>
     let vw = 8                                                     // outputs per row per step: one SIMD8 (AVX)
     let wd = s.window
     let inPlane = s.inH * s.inW, outPlane = s.outH * s.outW
     if outPlane == 0 { return }
-    let mult = s.outC / s.inC
+    let cg = s.inCPerGroup, mg = s.outCPerGroup
     let kArea = wd.kernelH * wd.kernelW
+    let nTaps = cg * kArea
     let sW = wd.strideW
     let maxShift = ((wd.kernelW - 1) * wd.dilationW) / sW
     let outWv = (s.outW + vw - 1) / vw * vw
     let rowLen = outWv + maxShift                                  // L: floats per phase row
     let padRows = (s.outH - 1) * wd.strideH + (wd.kernelH - 1) * wd.dilationH + 1
-    // Tap t = (ky, kx) reads buf[(oy*sH + ky*dH) * sW*L + phase*L + shift + ox].
-    var tapOff = [Int](repeating: 0, count: kArea)
-    for ky in 0..<wd.kernelH {
-        for kx in 0..<wd.kernelW {
-            let c = kx * wd.dilationW
-            tapOff[ky * wd.kernelW + kx] = (ky * wd.dilationH * sW + c % sW) * rowLen + c / sW
+    // Eight output rows are computed together (the last ones may be phantom rows past the end, read from
+    // 7 * strideH extra zero rows and never stored): each weight broadcast feeds 64 outputs, and 8
+    // independent FMA accumulators cover the FMA latency (TensorCore is compiled for Haswell: AVX2 + FMA).
+    let rowsPerStep = 8
+    let chanLen = (padRows + (rowsPerStep - 1) * wd.strideH) * sW * rowLen   // floats per channel buffer
+    let allocCount = cg * chanLen
+    // Tap (c, ky, kx) reads buf[c*chanLen + (oy*sH + ky*dH) * sW*L + phase*L + shift + ox].
+    var tapOff = [Int](repeating: 0, count: nTaps)
+    for c in 0..<cg {
+        for ky in 0..<wd.kernelH {
+            for kx in 0..<wd.kernelW {
+                let d = kx * wd.dilationW
+                tapOff[(c * wd.kernelH + ky) * wd.kernelW + kx] = c * chanLen + (ky * wd.dilationH * sW + d % sW) * rowLen + d / sW
+            }
         }
     }
     let rowStep = wd.strideH * sW * rowLen
@@ -284,47 +312,33 @@ public func depthwiseConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Flo
     let ixLo = max(0, -wd.padLeft), ixHi = min(s.inW, rowLen * sW - wd.padLeft)
     let iyLo = max(0, -wd.padTop), iyHi = min(s.inH, padRows - wd.padTop)
     let planes = s.batch * s.outC
-    let minPlanes = max(1, 16_384 / max(1, outPlane * kArea))
-    // Eight output rows are computed together (the last ones may be phantom rows past the end, read from
-    // 7 * strideH extra zero rows and never stored): each weight broadcast feeds 64 outputs, and 8
-    // independent FMA accumulators cover the FMA latency (TensorCore is compiled for Haswell: AVX2 + FMA).
-    let rowsPerStep = 8
-    let allocCount = (padRows + (rowsPerStep - 1) * wd.strideH) * sW * rowLen
+    let minPlanes = max(1, 16_384 / max(1, outPlane * nTaps))
     tapOff.withUnsafeBufferPointer { tapBuf in
         let taps = tapBuf.baseAddress!
         parallelChunks(planes, minItemsPerChunk: minPlanes) { r in
             let buf = UnsafeMutablePointer<Float>.allocate(capacity: allocCount)
             defer { buf.deallocate() }
             buf.initialize(repeating: 0, count: allocCount)
-            let wq = UnsafeMutablePointer<V>.allocate(capacity: kArea)
+            let wq = UnsafeMutablePointer<V>.allocate(capacity: nTaps)
             defer { wq.deallocate() }
-            let tail = UnsafeMutablePointer<Float>.allocate(capacity: 8)
+            let tail = UnsafeMutablePointer<Float>.allocate(capacity: vw)
             defer { tail.deallocate() }
+            var filled = -1                                        // (image, group) whose input is in buf
             for plane in r {
                 let n = plane / s.outC, m = plane % s.outC
-                let xc = x + (n * s.inC + m / mult) * inPlane
+                let g = m / mg
                 let yc = y + plane * outPlane
-                let wk = weight + m * kArea
-                for t in 0..<kArea { wq[t] = V(repeating: wk[t]) }
-                // Fill the data positions (the padding positions stay zero from the first fill).
-                for iy in iyLo..<iyHi {
-                    let src = xc + iy * s.inW
-                    let rowBase = buf + (iy + wd.padTop) * sW * rowLen
-                    if sW == 1 {
-                        (rowBase + ixLo + wd.padLeft).update(from: src + ixLo, count: ixHi - ixLo)
-                    } else if sW == 2 {
-                        // Even padded columns to phase 0, odd ones to phase 1, each a contiguous run.
-                        for phase in 0..<2 {
-                            let first = (ixLo + wd.padLeft) & 1 == phase ? ixLo : ixLo + 1
-                            if first >= ixHi { continue }
-                            let dst = rowBase + phase * rowLen + ((first + wd.padLeft) >> 1)
-                            var j = 0, ix = first
-                            while ix < ixHi { dst[j] = src[ix]; j += 1; ix += 2 }
-                        }
-                    } else {
-                        for ix in ixLo..<ixHi {
-                            let pc = ix + wd.padLeft
-                            rowBase[(pc % sW) * rowLen + pc / sW] = src[ix]
+                let wk = weight + m * nTaps
+                for t in 0..<nTaps { wq[t] = V(repeating: wk[t]) }
+                if filled != n * s.groups + g {
+                    filled = n * s.groups + g
+                    // Fill the data positions (the padding positions stay zero from the first fill).
+                    for c in 0..<cg {
+                        let xc = x + (n * s.inC + g * cg + c) * inPlane
+                        let bc = buf + c * chanLen
+                        for iy in iyLo..<iyHi {
+                            fillPhaseRow(xc + iy * s.inW, ixLo: ixLo, ixHi: ixHi, padLeft: wd.padLeft, strideW: sW,
+                                         rowLen: rowLen, dst: bc + (iy + wd.padTop) * sW * rowLen)
                         }
                     }
                 }
@@ -339,7 +353,7 @@ public func depthwiseConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Flo
                     while ox < s.outW {
                         var a0 = bq, a1 = bq, a2 = bq, a3 = bq, a4 = bq, a5 = bq, a6 = bq, a7 = bq
                         let p = in0 + ox * 4
-                        for t in 0..<kArea {
+                        for t in 0..<nTaps {
                             let w = wq[t], o = taps[t] * 4
                             a0 = a0.addingProduct(w, p.loadUnaligned(fromByteOffset: o, as: V.self))
                             a1 = a1.addingProduct(w, p.loadUnaligned(fromByteOffset: o + rs, as: V.self))
@@ -380,6 +394,42 @@ public func depthwiseConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Flo
                 default: activation.apply(yc, count: outPlane)
                 }
             }
+        }
+    }
+}
+
+/// Scatters one input row into its `strideW` phase rows: padded column pc = ix + padLeft goes to
+/// dst[(pc % strideW) * rowLen + pc / strideW].
+///
+/// - Parameters:
+///   - src: `[W]`, read over `ixLo..<ixHi`.
+///   - dst: `[strideW, rowLen]`.
+@inline(__always)
+func fillPhaseRow(_ src: UnsafePointer<Float>, ixLo: Int, ixHi: Int, padLeft: Int, strideW sW: Int, rowLen: Int,
+                  dst: UnsafeMutablePointer<Float>) {
+    if ixHi <= ixLo { return }
+    if sW == 1 {
+        (dst + ixLo + padLeft).update(from: src + ixLo, count: ixHi - ixLo)
+    } else if sW == 2 {
+        var ix = ixLo
+        if (ix + padLeft) & 1 == 1 {                               // odd padded column: phase 1
+            dst[rowLen + ((ix + padLeft) >> 1)] = src[ix]; ix += 1
+        }
+        // Now ix + padLeft is even: pairs (even, odd) go to phase 0 and phase 1 at the same index.
+        let d0 = dst + ((ix + padLeft) >> 1), d1 = dst + rowLen + ((ix + padLeft) >> 1)
+        var j = 0
+        while ix + 16 <= ixHi {
+            let v = UnsafeRawPointer(src + ix).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(d0 + j).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(d1 + j).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+            ix += 16; j += 8
+        }
+        while ix + 2 <= ixHi { d0[j] = src[ix]; d1[j] = src[ix + 1]; ix += 2; j += 1 }
+        if ix < ixHi { d0[j] = src[ix] }
+    } else {
+        for ix in ixLo..<ixHi {
+            let pc = ix + padLeft
+            dst[(pc % sW) * rowLen + pc / sW] = src[ix]
         }
     }
 }

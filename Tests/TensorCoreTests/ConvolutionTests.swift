@@ -52,6 +52,14 @@ let convCases: [ConvCase] = [
     ConvCase(label: "fused relu depthwise multiplier 2", inC: 3, h: 6, w: 6, outC: 6, groups: 3,
              window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), activation: .relu),
     ConvCase(label: "kernel as large as input", inC: 2, h: 4, w: 5, outC: 3, window: Window2D(kernelH: 4, kernelW: 5)),
+    ConvCase(label: "RGB stem 3x3 stride 2 pads 0/0/1/1 clip (direct path)", inC: 3, h: 21, w: 37, outC: 8,
+             window: Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padBottom: 1, padRight: 1), activation: .clip(0, 6)),
+    ConvCase(label: "groups 2 of 4 channels 3x3 stride 2 pad 1 wide (direct path)", batch: 2, inC: 8, h: 9, w: 41, outC: 6, groups: 2,
+             window: Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)),
+    ConvCase(label: "depthwise 3x3 stride 2 pad 1 wide rows", inC: 3, h: 11, w: 45, outC: 3, groups: 3,
+             window: Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), activation: .relu),
+    ConvCase(label: "depthwise 5x5 stride 2 pad 2 wide rows", inC: 2, h: 19, w: 50, outC: 2, groups: 2,
+             window: Window2D(kernelH: 5, kernelW: 5, strideH: 2, strideW: 2, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2)),
 ]
 
 /// Random input, weight and bias for a case; weights scaled so fused clip(0,6) saturates sometimes.
