@@ -69,8 +69,8 @@ struct Analyze: ParsableCommand {
     @Flag(help: "Do not write overlay.mp4 (report only).")
     var noVideo = false
 
-    @Option(help: ArgumentHelp("Frames analysed in parallel (each with its own engine workspace).", valueName: "n"))
-    var threads: Int = 1
+    @Option(help: ArgumentHelp("Frames analysed in parallel, each with its own engine workspace; the cores are shared between them (default: the number of cores, which measured fastest).", valueName: "n"))
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: ArgumentHelp("H.264 quality of the overlay (CRF, 0-51, lower is better).", valueName: "crf"))
     var crf: Int = 20
