@@ -70,7 +70,7 @@ struct Analyze: ParsableCommand {
     var noVideo = false
 
     @Option(help: ArgumentHelp("Frames analysed in parallel, each with its own engine workspace; the cores are shared between them (default: the number of cores, which measured fastest).", valueName: "n"))
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    var threads: Int?
 
     @Option(help: ArgumentHelp("H.264 quality of the overlay (CRF, 0-51, lower is better).", valueName: "crf"))
     var crf: Int = 20
@@ -90,7 +90,7 @@ struct Analyze: ParsableCommand {
         _ = try Self.parsePatchSize(patchSize)
         guard ["clip", "frame"].contains(camNorm) else { throw ValidationError("--cam-norm must be clip or frame, got '\(camNorm)'.") }
         if let failUnder, !(0...1).contains(failUnder) { throw ValidationError("--fail-under takes a retention between 0 and 1, got \(failUnder).") }
-        guard (1...64).contains(threads) else { throw ValidationError("--threads must be between 1 and 64, got \(threads).") }
+        if let threads, !(1...64).contains(threads) { throw ValidationError("--threads must be between 1 and 64, got \(threads).") }
         guard (0...51).contains(crf) else { throw ValidationError("--crf must be between 0 and 51, got \(crf).") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive.") }
     }
@@ -135,7 +135,7 @@ struct Analyze: ParsableCommand {
         opts.camNorm = camNorm
         opts.failUnder = failUnder
         opts.writeVideo = !noVideo
-        opts.workers = threads
+        opts.workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
         opts.videoCRF = crf
         opts.networkTimeout = timeout
         opts.vigilVersion = Vigil.configuration.version
