@@ -1,35 +1,9 @@
 import Foundation
 import Robustness
 
-/// One analysed frame as `report.json` stores it: `FrameAnalysis` without its wall-clock `timings`, so the
-/// frames of two identical runs encode to identical bytes.
-public struct FrameRecord: Codable, Sendable {
-    public var frame: Int
-    public var pts: Double
-    public var top5: [ClassScore]
-    public var target: ClassScore
-    /// Grad-CAM at the layer's resolution, row-major `[camHeight, camWidth]`, not normalised.
-    public var cam: [Float]
-    public var camWidth: Int
-    public var camHeight: Int
-    public var patches: [PatchOutcome]
-    public var retention: Double
-    public var retentionInterval: Interval
-    public var meanDrop: Double
-    public var worstPatch: Int
-    public var flippedTo: [String: Int]
-    /// Occlusion sensitivity, row-major `[camHeight, camWidth]`; null where no patch reached.
-    public var sensitivity: [Float?]
-    public var camAgreement: Double?
-    public var crop: CropRect
-
-    public init(_ f: FrameAnalysis) {
-        frame = f.frame; pts = f.pts; top5 = f.top5; target = f.target; cam = f.cam
-        camWidth = f.camWidth; camHeight = f.camHeight; patches = f.patches; retention = f.retention
-        retentionInterval = f.retentionInterval; meanDrop = f.meanDrop; worstPatch = f.worstPatch
-        flippedTo = f.flippedTo; sensitivity = f.sensitivity; camAgreement = f.camAgreement; crop = f.crop
-    }
-}
+/// One analysed frame as `report.json` stores it: `FrameAnalysis`, whose encoding leaves out the wall-clock
+/// `timings`, so the frames of two identical runs encode to identical bytes.
+public typealias FrameRecord = FrameAnalysis
 
 /// The encoder settings every Vigil JSON file uses: sorted keys, no escaped slashes, shortest round-trip
 /// numbers; non-finite numbers become the strings `NaN`, `Infinity`, `-Infinity` (which the schema rejects,

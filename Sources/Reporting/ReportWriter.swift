@@ -57,7 +57,7 @@ public final class ReportWriter: @unchecked Sendable {
     /// - Throws: `ReportingError` when a file cannot be written or the writer has finished.
     public func append(_ frame: FrameAnalysis) throws {
         let record: Data
-        do { record = try encoder.encode(FrameRecord(frame)) } catch {
+        do { record = try encoder.encode(frame) } catch {
             throw ReportingError(.encode, path: fragmentPath, reason: "frame \(frame.frame): \(error)")
         }
         let row = FrameCSV.row(frame)

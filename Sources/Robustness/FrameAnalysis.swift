@@ -50,8 +50,14 @@ public struct FrameAnalysis: Codable, Sendable {
     public var camAgreement: Double?
     /// The frame region the model saw.
     public var crop: CropRect
-    /// Wall-clock milliseconds per stage (not deterministic; reported apart).
-    public var timings: [String: Double]
+    /// Wall-clock milliseconds per stage. Not deterministic, so not part of the encoded record (the report
+    /// keeps timing in a section of its own).
+    public var timings: [String: Double] = [:]
+
+    enum CodingKeys: String, CodingKey {
+        case frame, pts, top5, target, cam, camWidth, camHeight, patches, retention, retentionInterval, meanDrop, worstPatch
+        case flippedTo, sensitivity, camAgreement, crop
+    }
 
     /// True when any patch changed the top-1 class.
     public var anyFlip: Bool { patches.contains { $0.flipped } }
