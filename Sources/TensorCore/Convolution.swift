@@ -313,19 +313,6 @@ public func directConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>
     let iyLo = max(0, -wd.padTop), iyHi = min(s.inH, padRows - wd.padTop)
     let planes = s.batch * s.outC
     let minPlanes = max(1, 16_384 / max(1, outPlane * nTaps))
-    // Kernel heights 3 and 5 with strides 1 and 2 (no vertical dilation) run an unrolled step that loads
-    // each input row of the 8-row band once per (channel, kx) and feeds it to every (output row, ky) that
-    // reads it, with the kh weights in registers: 12 loads for 40 FMAs at 5x5/1 instead of 40 + 40.
-    let band: DirectBand
-    switch (wd.kernelH, wd.strideH, wd.dilationH) {
-    case (3, 1, 1): band = .rows3Stride1
-    case (3, 2, 1): band = .rows3Stride2
-    case (5, 1, 1): band = .rows5Stride1
-    case (5, 2, 1): band = .rows5Stride2
-    default: band = .generic
-    }
-    let kw = wd.kernelW
-    let prs = sW * rowLen * 4                                      // bytes between padded input rows
     tapOff.withUnsafeBufferPointer { tapBuf in
         let taps = tapBuf.baseAddress!
         parallelChunks(planes, minItemsPerChunk: minPlanes) { r in
@@ -366,237 +353,16 @@ public func directConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>
                     while ox < s.outW {
                         var a0 = bq, a1 = bq, a2 = bq, a3 = bq, a4 = bq, a5 = bq, a6 = bq, a7 = bq
                         let p = in0 + ox * 4
-                        switch band {
-                        case .rows3Stride1:
-                            for c in 0..<cg {
-                                for kx in 0..<kw {
-                                    let t0 = c * kArea + kx, o = taps[t0] * 4
-                                    let w0 = wq[t0 + 0 * kw]; let w1 = wq[t0 + 1 * kw]; let w2 = wq[t0 + 2 * kw]
-                                    var v: V
-                                    v = p.loadUnaligned(fromByteOffset: o + 0 * prs, as: V.self)
-                                    a0 = a0.addingProduct(w0, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 1 * prs, as: V.self)
-                                    a1 = a1.addingProduct(w0, v)
-                                    a0 = a0.addingProduct(w1, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 2 * prs, as: V.self)
-                                    a2 = a2.addingProduct(w0, v)
-                                    a1 = a1.addingProduct(w1, v)
-                                    a0 = a0.addingProduct(w2, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 3 * prs, as: V.self)
-                                    a3 = a3.addingProduct(w0, v)
-                                    a2 = a2.addingProduct(w1, v)
-                                    a1 = a1.addingProduct(w2, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 4 * prs, as: V.self)
-                                    a4 = a4.addingProduct(w0, v)
-                                    a3 = a3.addingProduct(w1, v)
-                                    a2 = a2.addingProduct(w2, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 5 * prs, as: V.self)
-                                    a5 = a5.addingProduct(w0, v)
-                                    a4 = a4.addingProduct(w1, v)
-                                    a3 = a3.addingProduct(w2, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 6 * prs, as: V.self)
-                                    a6 = a6.addingProduct(w0, v)
-                                    a5 = a5.addingProduct(w1, v)
-                                    a4 = a4.addingProduct(w2, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 7 * prs, as: V.self)
-                                    a7 = a7.addingProduct(w0, v)
-                                    a6 = a6.addingProduct(w1, v)
-                                    a5 = a5.addingProduct(w2, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 8 * prs, as: V.self)
-                                    a7 = a7.addingProduct(w1, v)
-                                    a6 = a6.addingProduct(w2, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 9 * prs, as: V.self)
-                                    a7 = a7.addingProduct(w2, v)
-                                }
-                            }
-                        case .rows3Stride2:
-                            for c in 0..<cg {
-                                for kx in 0..<kw {
-                                    let t0 = c * kArea + kx, o = taps[t0] * 4
-                                    let w0 = wq[t0 + 0 * kw]; let w1 = wq[t0 + 1 * kw]; let w2 = wq[t0 + 2 * kw]
-                                    var v: V
-                                    v = p.loadUnaligned(fromByteOffset: o + 0 * prs, as: V.self)
-                                    a0 = a0.addingProduct(w0, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 1 * prs, as: V.self)
-                                    a0 = a0.addingProduct(w1, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 2 * prs, as: V.self)
-                                    a1 = a1.addingProduct(w0, v)
-                                    a0 = a0.addingProduct(w2, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 3 * prs, as: V.self)
-                                    a1 = a1.addingProduct(w1, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 4 * prs, as: V.self)
-                                    a2 = a2.addingProduct(w0, v)
-                                    a1 = a1.addingProduct(w2, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 5 * prs, as: V.self)
-                                    a2 = a2.addingProduct(w1, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 6 * prs, as: V.self)
-                                    a3 = a3.addingProduct(w0, v)
-                                    a2 = a2.addingProduct(w2, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 7 * prs, as: V.self)
-                                    a3 = a3.addingProduct(w1, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 8 * prs, as: V.self)
-                                    a4 = a4.addingProduct(w0, v)
-                                    a3 = a3.addingProduct(w2, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 9 * prs, as: V.self)
-                                    a4 = a4.addingProduct(w1, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 10 * prs, as: V.self)
-                                    a5 = a5.addingProduct(w0, v)
-                                    a4 = a4.addingProduct(w2, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 11 * prs, as: V.self)
-                                    a5 = a5.addingProduct(w1, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 12 * prs, as: V.self)
-                                    a6 = a6.addingProduct(w0, v)
-                                    a5 = a5.addingProduct(w2, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 13 * prs, as: V.self)
-                                    a6 = a6.addingProduct(w1, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 14 * prs, as: V.self)
-                                    a7 = a7.addingProduct(w0, v)
-                                    a6 = a6.addingProduct(w2, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 15 * prs, as: V.self)
-                                    a7 = a7.addingProduct(w1, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 16 * prs, as: V.self)
-                                    a7 = a7.addingProduct(w2, v)
-                                }
-                            }
-                        case .rows5Stride1:
-                            for c in 0..<cg {
-                                for kx in 0..<kw {
-                                    let t0 = c * kArea + kx, o = taps[t0] * 4
-                                    let w0 = wq[t0 + 0 * kw]; let w1 = wq[t0 + 1 * kw]; let w2 = wq[t0 + 2 * kw]; let w3 = wq[t0 + 3 * kw]; let w4 = wq[t0 + 4 * kw]
-                                    var v: V
-                                    v = p.loadUnaligned(fromByteOffset: o + 0 * prs, as: V.self)
-                                    a0 = a0.addingProduct(w0, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 1 * prs, as: V.self)
-                                    a1 = a1.addingProduct(w0, v)
-                                    a0 = a0.addingProduct(w1, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 2 * prs, as: V.self)
-                                    a2 = a2.addingProduct(w0, v)
-                                    a1 = a1.addingProduct(w1, v)
-                                    a0 = a0.addingProduct(w2, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 3 * prs, as: V.self)
-                                    a3 = a3.addingProduct(w0, v)
-                                    a2 = a2.addingProduct(w1, v)
-                                    a1 = a1.addingProduct(w2, v)
-                                    a0 = a0.addingProduct(w3, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 4 * prs, as: V.self)
-                                    a4 = a4.addingProduct(w0, v)
-                                    a3 = a3.addingProduct(w1, v)
-                                    a2 = a2.addingProduct(w2, v)
-                                    a1 = a1.addingProduct(w3, v)
-                                    a0 = a0.addingProduct(w4, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 5 * prs, as: V.self)
-                                    a5 = a5.addingProduct(w0, v)
-                                    a4 = a4.addingProduct(w1, v)
-                                    a3 = a3.addingProduct(w2, v)
-                                    a2 = a2.addingProduct(w3, v)
-                                    a1 = a1.addingProduct(w4, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 6 * prs, as: V.self)
-                                    a6 = a6.addingProduct(w0, v)
-                                    a5 = a5.addingProduct(w1, v)
-                                    a4 = a4.addingProduct(w2, v)
-                                    a3 = a3.addingProduct(w3, v)
-                                    a2 = a2.addingProduct(w4, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 7 * prs, as: V.self)
-                                    a7 = a7.addingProduct(w0, v)
-                                    a6 = a6.addingProduct(w1, v)
-                                    a5 = a5.addingProduct(w2, v)
-                                    a4 = a4.addingProduct(w3, v)
-                                    a3 = a3.addingProduct(w4, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 8 * prs, as: V.self)
-                                    a7 = a7.addingProduct(w1, v)
-                                    a6 = a6.addingProduct(w2, v)
-                                    a5 = a5.addingProduct(w3, v)
-                                    a4 = a4.addingProduct(w4, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 9 * prs, as: V.self)
-                                    a7 = a7.addingProduct(w2, v)
-                                    a6 = a6.addingProduct(w3, v)
-                                    a5 = a5.addingProduct(w4, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 10 * prs, as: V.self)
-                                    a7 = a7.addingProduct(w3, v)
-                                    a6 = a6.addingProduct(w4, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 11 * prs, as: V.self)
-                                    a7 = a7.addingProduct(w4, v)
-                                }
-                            }
-                        case .rows5Stride2:
-                            for c in 0..<cg {
-                                for kx in 0..<kw {
-                                    let t0 = c * kArea + kx, o = taps[t0] * 4
-                                    let w0 = wq[t0 + 0 * kw]; let w1 = wq[t0 + 1 * kw]; let w2 = wq[t0 + 2 * kw]; let w3 = wq[t0 + 3 * kw]; let w4 = wq[t0 + 4 * kw]
-                                    var v: V
-                                    v = p.loadUnaligned(fromByteOffset: o + 0 * prs, as: V.self)
-                                    a0 = a0.addingProduct(w0, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 1 * prs, as: V.self)
-                                    a0 = a0.addingProduct(w1, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 2 * prs, as: V.self)
-                                    a1 = a1.addingProduct(w0, v)
-                                    a0 = a0.addingProduct(w2, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 3 * prs, as: V.self)
-                                    a1 = a1.addingProduct(w1, v)
-                                    a0 = a0.addingProduct(w3, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 4 * prs, as: V.self)
-                                    a2 = a2.addingProduct(w0, v)
-                                    a1 = a1.addingProduct(w2, v)
-                                    a0 = a0.addingProduct(w4, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 5 * prs, as: V.self)
-                                    a2 = a2.addingProduct(w1, v)
-                                    a1 = a1.addingProduct(w3, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 6 * prs, as: V.self)
-                                    a3 = a3.addingProduct(w0, v)
-                                    a2 = a2.addingProduct(w2, v)
-                                    a1 = a1.addingProduct(w4, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 7 * prs, as: V.self)
-                                    a3 = a3.addingProduct(w1, v)
-                                    a2 = a2.addingProduct(w3, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 8 * prs, as: V.self)
-                                    a4 = a4.addingProduct(w0, v)
-                                    a3 = a3.addingProduct(w2, v)
-                                    a2 = a2.addingProduct(w4, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 9 * prs, as: V.self)
-                                    a4 = a4.addingProduct(w1, v)
-                                    a3 = a3.addingProduct(w3, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 10 * prs, as: V.self)
-                                    a5 = a5.addingProduct(w0, v)
-                                    a4 = a4.addingProduct(w2, v)
-                                    a3 = a3.addingProduct(w4, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 11 * prs, as: V.self)
-                                    a5 = a5.addingProduct(w1, v)
-                                    a4 = a4.addingProduct(w3, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 12 * prs, as: V.self)
-                                    a6 = a6.addingProduct(w0, v)
-                                    a5 = a5.addingProduct(w2, v)
-                                    a4 = a4.addingProduct(w4, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 13 * prs, as: V.self)
-                                    a6 = a6.addingProduct(w1, v)
-                                    a5 = a5.addingProduct(w3, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 14 * prs, as: V.self)
-                                    a7 = a7.addingProduct(w0, v)
-                                    a6 = a6.addingProduct(w2, v)
-                                    a5 = a5.addingProduct(w4, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 15 * prs, as: V.self)
-                                    a7 = a7.addingProduct(w1, v)
-                                    a6 = a6.addingProduct(w3, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 16 * prs, as: V.self)
-                                    a7 = a7.addingProduct(w2, v)
-                                    a6 = a6.addingProduct(w4, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 17 * prs, as: V.self)
-                                    a7 = a7.addingProduct(w3, v)
-                                    v = p.loadUnaligned(fromByteOffset: o + 18 * prs, as: V.self)
-                                    a7 = a7.addingProduct(w4, v)
-                                }
-                            }
-                        case .generic:
-                            for t in 0..<nTaps {
-                                let w = wq[t], o = taps[t] * 4
-                                a0 = a0.addingProduct(w, p.loadUnaligned(fromByteOffset: o, as: V.self))
-                                a1 = a1.addingProduct(w, p.loadUnaligned(fromByteOffset: o + rs, as: V.self))
-                                a2 = a2.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 2 * rs, as: V.self))
-                                a3 = a3.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 3 * rs, as: V.self))
-                                a4 = a4.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 4 * rs, as: V.self))
-                                a5 = a5.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 5 * rs, as: V.self))
-                                a6 = a6.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 6 * rs, as: V.self))
-                                a7 = a7.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 7 * rs, as: V.self))
-                            }
+                        for t in 0..<nTaps {
+                            let w = wq[t], o = taps[t] * 4
+                            a0 = a0.addingProduct(w, p.loadUnaligned(fromByteOffset: o, as: V.self))
+                            a1 = a1.addingProduct(w, p.loadUnaligned(fromByteOffset: o + rs, as: V.self))
+                            a2 = a2.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 2 * rs, as: V.self))
+                            a3 = a3.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 3 * rs, as: V.self))
+                            a4 = a4.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 4 * rs, as: V.self))
+                            a5 = a5.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 5 * rs, as: V.self))
+                            a6 = a6.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 6 * rs, as: V.self))
+                            a7 = a7.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 7 * rs, as: V.self))
                         }
                         let full = ox + vw <= s.outW
                         @inline(__always) func put(_ yr: UnsafeMutablePointer<Float>, _ v: V) {
@@ -631,9 +397,6 @@ public func directConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>
         }
     }
 }
-
-/// Inner step `directConv2d` runs for a kernel height and vertical stride.
-enum DirectBand { case generic, rows3Stride1, rows3Stride2, rows5Stride1, rows5Stride2 }
 
 /// Scatters one input row into its `strideW` phase rows: padded column pc = ix + padLeft goes to
 /// dst[(pc % strideW) * rowLen + pc / strideW].
