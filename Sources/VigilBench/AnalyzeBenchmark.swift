@@ -22,8 +22,8 @@ struct AnalyzeBenchmark: ParsableCommand {
     @Option(help: "The vigil binary to time (build it with `swift build -c release --product vigil`).")
     var vigil = ".build/release/vigil"
 
-    @Option(help: "Extra arguments for vigil analyze, e.g. \"--threads 2\".")
-    var vigilArgs = "--threads 2"
+    @Option(help: "Extra arguments for vigil analyze, e.g. \"--threads 1\" (default: none, vigil's own defaults).")
+    var vigilArgs = ""
 
     @Option(help: "Which peers to run: torch, ort, or both (comma-separated).")
     var peers = "torch,ort"
@@ -49,7 +49,7 @@ struct AnalyzeBenchmark: ParsableCommand {
         let frames = (report["frames"] as? [Any])?.count ?? 0
         let timing = report["timing"] as? [String: Any] ?? [:]
         let wall = timing["wallSeconds"] as? Double ?? wallProcess
-        var rows: [(String, Double, Int)] = [("vigil analyze (\(vigilArgs))", Double(frames) / wall, frames)]
+        var rows: [(String, Double, Int)] = [("vigil analyze" + (vigilArgs.isEmpty ? "" : " \(vigilArgs)"), Double(frames) / wall, frames)]
         // (b), (c) the peers.
         let py = python ?? PeerPython.locate()
         for peer in peers.split(separator: ",").map(String.init) {
