@@ -50,6 +50,6 @@ let package = Package(
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "Imaging", "TestSupport"]),
         .testTarget(name: "RobustnessTests", dependencies: ["Robustness", "Graph", "ONNXImport", "Imaging", "TestSupport"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Robustness", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Imaging"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Imaging"], exclude: ["Snapshots"]),
     ]
 )

@@ -283,7 +283,7 @@ public final class IncrementalOcclusion {
             guard let px = patched[ins[0]], ins.count >= 2, !ins.dropFirst().contains(where: { patched[$0] != nil }) else { return nil }
             let inShape = clean[ins[0]]!.shape
             guard groups == 1 || (groups == inShape[1] && outC % groups == 0) else { return nil }
-            guard let (regions, win, ih, iw, iy, ix, xin) = windowedInput(px, wd) else { return nil }
+            guard let (regions, win, ih, iw, _, _, xin) = windowedInput(px, wd) else { return nil }
             let shape = TileConvShape(tiles: k, inC: inShape[1], inH: ih, inW: iw, outC: outC, groups: groups,
                                       window: Window2D(kernelH: wd.kernelH, kernelW: wd.kernelW, strideH: wd.strideH, strideW: wd.strideW,
                                                        dilationH: wd.dilationH, dilationW: wd.dilationW))
