@@ -55,6 +55,9 @@ public final class IncrementalOcclusion {
     /// Executors of the graph's tails, by the node where full recomputation starts.
     var tails: [Int: Tail] = [:]
 
+    /// Names of every node output, to capture in a clean pass whose values `run(cleanValues:)` reuses.
+    public var nodeOutputNames: [String] { graph.nodes.flatMap(\.outputs) }
+
     /// - Parameters: the graph (fused is fine), its image input and the output to return.
     public init(graph: Graph, input: String, output: String) {
         self.graph = graph; inputName = input; outputName = output
@@ -87,8 +90,12 @@ public final class IncrementalOcclusion {
     }
 
     /// Runs the clean input and every occluded copy; returns `output` for the copies, `[K, ...]`.
+    ///
+    /// - Parameters:
+    ///   - cleanValues: every node output of a clean forward pass of the same graph on `cleanInput` (as captured by
+    ///     `Executor.run(capture: nodeOutputNames)`), to skip repeating it; nil runs the clean pass here.
     /// - Throws: `GraphError` when the graph rejects the input.
-    public func run(cleanInput: Tensor, patches: [OcclusionPatchInput]) throws -> Tensor {
+    public func run(cleanInput: Tensor, patches: [OcclusionPatchInput], cleanValues: [String: Tensor]? = nil) throws -> Tensor {
         let k = patches.count
         precondition(k > 0, "IncrementalOcclusion.run needs at least one patch")
         var clean = [Tensor?](repeating: nil, count: ids.count)
@@ -103,10 +110,16 @@ public final class IncrementalOcclusion {
         nodeMACs = []
         for (j, node) in graph.nodes.enumerated() {
             let x = nodeInputs[j].map { clean[$0]! }
-            let shapes = try node.op.outputShapes(x.map(\.shape), batch: 1, node: node.name)
-            nodeMACs.append(node.op.macs(inputs: x.map(\.shape), outputs: shapes))
+            let given = cleanValues.map { cv in nodeOutputs[j].compactMap { cv[names[$0]] } }
+            let y: [Tensor]
+            if let given, given.count == nodeOutputs[j].count {
+                y = given
+            } else {
+                let shapes = try node.op.outputShapes(x.map(\.shape), batch: 1, node: node.name)
+                y = node.op.evaluate(x, outShapes: shapes, ws: ws)
+            }
+            nodeMACs.append(node.op.macs(inputs: x.map(\.shape), outputs: y.map(\.shape)))
             refMACs += nodeMACs[j]
-            let y = node.op.evaluate(x, outShapes: shapes, ws: ws)
             for (i, v) in nodeOutputs[j].enumerated() { clean[v] = y[i]; valueShapes[v] = y[i].shape }
         }
         // The input's tiles.

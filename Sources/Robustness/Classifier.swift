@@ -185,10 +185,12 @@ public final class ClassifierSession {
     ///
     /// - Returns: the probabilities, the explained class and the CAM grid `[h, w]` at the layer's resolution:
     ///   ReLU of the sum over channels of activation * (spatial mean of d score / d activation).
-    public func explain(_ input: [Float], target: Int?) throws -> (probs: [Float], target: Int, cam: [Float], camHeight: Int, camWidth: Int) {
+    ///   `keep` names further tensors to return in `captured` (e.g. every activation, for incremental occlusion).
+    public func explain(_ input: [Float], target: Int?, keep: [String] = []) throws
+        -> (probs: [Float], target: Int, cam: [Float], camHeight: Int, camWidth: Int, captured: [String: Tensor]) {
         let c = classifier
         let eval = try executor.run([c.inputName: Tensor(shape: [1, 3, c.inputHeight, c.inputWidth], data: input)],
-                                    capture: [c.camLayer], retainForGradientOf: c.camLayer)
+                                    capture: [c.camLayer] + keep, retainForGradientOf: c.camLayer)
         let out = eval.outputs[c.outputName]!
         let probs = rows(out, batch: 1)[0]
         let t = target ?? argmax(probs)
@@ -206,7 +208,7 @@ public final class ClassifierSession {
             for i in 0..<area { cam[i] += alpha * act.data[k * area + i] }
         }
         for i in 0..<area { cam[i] = max(cam[i], 0) }
-        return (probs, t, cam, h, w)
+        return (probs, t, cam, h, w, eval.captured)
     }
 }
 

@@ -53,13 +53,16 @@ public final class FrameAnalyzer: @unchecked Sendable {
         func lap(_ k: String) { let t = DispatchTime.now().uptimeNanoseconds; timings[k] = Double(t - t0) / 1e6; t0 = t }
         let (input, crop) = c.preprocess(image)
         lap("preprocessMs")
-        let clean = try session.explain(input, target: parameters.targetClass)
+        // The clean pass keeps every activation when the occlusion probe can reuse them.
+        let keep = parameters.occlusion == .incremental ? incremental.nodeOutputNames : []
+        let clean = try session.explain(input, target: parameters.targetClass, keep: keep)
         lap("classifyAndCamMs")
         let top = topK(clean.probs, 5).map { ClassScore(index: $0, label: c.label($0), probability: clean.probs[$0]) }
         let top1 = top[0].index
         let target = ClassScore(index: clean.target, label: c.label(clean.target), probability: clean.probs[clean.target])
         let patches = sampler.patches(frame: frame, width: c.inputWidth, height: c.inputHeight)
-        let outcomes = try occlude(input, patches: patches, frame: frame, cleanTop1: top1, target: clean.target, cleanProb: target.probability)
+        let outcomes = try occlude(input, patches: patches, frame: frame, cleanTop1: top1, target: clean.target, cleanProb: target.probability,
+                                   cleanValues: clean.captured)
         lap("occlusionMs")
         let kept = outcomes.filter { !$0.flipped }.count
         var flippedTo: [String: Int] = [:]
@@ -79,7 +82,8 @@ public final class FrameAnalyzer: @unchecked Sendable {
     }
 
     /// Evaluates the occluded copies in batches.
-    func occlude(_ input: [Float], patches: [Patch], frame: Int, cleanTop1: Int, target: Int, cleanProb: Float) throws -> [PatchOutcome] {
+    func occlude(_ input: [Float], patches: [Patch], frame: Int, cleanTop1: Int, target: Int, cleanProb: Float,
+                 cleanValues: [String: Tensor] = [:]) throws -> [PatchOutcome] {
         let c = classifier
         let plane = c.inputWidth * c.inputHeight, item = 3 * plane
         var out: [PatchOutcome] = []
@@ -102,7 +106,8 @@ public final class FrameAnalyzer: @unchecked Sendable {
                 } } }
                 return OcclusionPatchInput(y: p.y, x: p.x, height: p.side, width: p.side, values: values)
             }
-            let logits = try incremental.run(cleanInput: Tensor(shape: [1, 3, c.inputHeight, c.inputWidth], data: input), patches: tiles)
+            let logits = try incremental.run(cleanInput: Tensor(shape: [1, 3, c.inputHeight, c.inputWidth], data: input), patches: tiles,
+                                             cleanValues: cleanValues.isEmpty ? nil : cleanValues)
             let probs = session.rows(logits, batch: patches.count)
             return zip(patches, probs).map { outcome($0, $1) }
         }

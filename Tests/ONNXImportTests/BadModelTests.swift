@@ -141,7 +141,7 @@ import TestSupport
     @Test func emptyFile() throws {
         let dir = try TempDir()
         let p = dir.path + "/empty.onnx"
-        FileManager.default.createFile(atPath: p, contents: Data())
+        _ = FileManager.default.createFile(atPath: p, contents: Data())
         #expect(throws: ModelError.self) { try ONNXModel.load(path: p) }
         do { _ = try ONNXModel.load(path: p) } catch { #expect("\(error)".contains("empty.onnx is not a readable ONNX model (the file is empty)"), "\(error)") }
     }
