@@ -13,6 +13,8 @@ public final class Executor {
     let nodeOutputs: [[Int]]
     /// Index of the last node reading each value (-1: never read).
     let lastUse: [Int]
+    /// Ids of the constants (never freed).
+    let constIds: Set<Int>
     let outputIds: [Int]
     let workspace = Workspace()
     /// True when the items of a batch never interact (see `checkBatchSeparable`); computed on first use.
@@ -23,19 +25,10 @@ public final class Executor {
     /// Plans the schedule of `graph`.
     public init(graph: Graph) {
         self.graph = graph
-        var ids: [String: Int] = [:]
-        func id(_ n: String) -> Int { if let i = ids[n] { return i }; let i = ids.count; ids[n] = i; return i }
-        for i in graph.inputs { _ = id(i.name) }
-        for c in graph.constants.keys.sorted() { _ = id(c) }
-        var ins: [[Int]] = [], outs: [[Int]] = []
-        for n in graph.nodes {
-            ins.append(n.inputs.filter { !$0.isEmpty }.map(id))
-            outs.append(n.outputs.map(id))
-        }
-        var last = [Int](repeating: -1, count: ids.count)
-        for (k, i) in ins.enumerated() { for v in i { last[v] = k } }
-        self.ids = ids; nodeInputs = ins; nodeOutputs = outs; lastUse = last
-        outputIds = graph.outputs.map { ids[$0]! }
+        let schedule = Graph.Schedule(graph)
+        ids = schedule.ids; nodeInputs = schedule.nodeInputs; nodeOutputs = schedule.nodeOutputs; lastUse = schedule.lastUse
+        constIds = schedule.constIds
+        outputIds = graph.outputs.map { schedule.ids[$0]! }
     }
 
     /// True when a tensor of this name exists in the graph.
@@ -96,7 +89,6 @@ public final class Executor {
             keep.insert(r)
             for k in d.nodes { keep.formUnion(nodeInputs[k]); keep.formUnion(nodeOutputs[k]) }
         }
-        let constIds = Set(graph.constants.keys.compactMap { ids[$0] })
         let profile = Executor.profiling
         let inputIds = Set(graph.inputs.compactMap { ids[$0.name] })
         for (k, node) in graph.nodes.enumerated() {

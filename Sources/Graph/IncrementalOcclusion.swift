@@ -61,20 +61,11 @@ public final class IncrementalOcclusion {
     /// - Parameters: the graph (fused is fine), its image input and the output to return.
     public init(graph: Graph, input: String, output: String) {
         self.graph = graph; inputName = input; outputName = output
-        var ids: [String: Int] = [:]
-        func id(_ n: String) -> Int { if let i = ids[n] { return i }; let i = ids.count; ids[n] = i; return i }
-        for i in graph.inputs { _ = id(i.name) }
-        for c in graph.constants.keys.sorted() { _ = id(c) }
-        var ins: [[Int]] = [], outs: [[Int]] = []
-        for n in graph.nodes { ins.append(n.inputs.filter { !$0.isEmpty }.map(id)); outs.append(n.outputs.map(id)) }
-        var last = [Int](repeating: -1, count: ids.count)
-        for (k, i) in ins.enumerated() { for v in i { last[v] = k } }
-        for o in graph.outputs { if let i = ids[o] { last[i] = Int.max } }
-        self.ids = ids; nodeInputs = ins; nodeOutputs = outs; lastUse = last
-        constIds = Set(graph.constants.keys.compactMap { ids[$0] })
-        var names = [String](repeating: "", count: ids.count)
-        for (n, i) in ids { names[i] = n }
-        self.names = names
+        let schedule = Graph.Schedule(graph)
+        var last = schedule.lastUse
+        for o in graph.outputs { if let i = schedule.ids[o] { last[i] = Int.max } }
+        ids = schedule.ids; nodeInputs = schedule.nodeInputs; nodeOutputs = schedule.nodeOutputs; lastUse = last
+        constIds = schedule.constIds; names = schedule.names
         valueShapes = [[Int]](repeating: [], count: ids.count)
         for (n, t) in graph.constants { valueShapes[ids[n]!] = t.shape }
     }
