@@ -233,3 +233,18 @@ struct ImportState {
                            shape: { i in i < n.input.count ? (s[n.input[i]] ?? c[n.input[i]]?.shape) : nil })
     }
 }
+
+extension ONNXModel {
+    /// Multiply-accumulates of one item's forward pass, summed over the nodes whose shapes are known at load.
+    public var multiplyAddsPerItem: Int {
+        var macs = 0
+        for n in graph.nodes {
+            let ins = n.inputs.map { shapes[$0] ?? graph.constants[$0]?.shape }
+            let outs = n.outputs.map { shapes[$0] }
+            if ins.allSatisfy({ $0 != nil }) && outs.allSatisfy({ $0 != nil }) {
+                macs += n.op.macs(inputs: ins.map { $0! }, outputs: outs.map { $0! })
+            }
+        }
+        return macs
+    }
+}

@@ -39,14 +39,7 @@ struct ForwardBenchmark: ParsableCommand {
         setComputeThreads(threads)
         let x1 = try Data(contentsOf: URL(fileURLWithPath: input)).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         let inName = m.graph.inputs[0].name
-        // FLOPs per item from the static shapes.
-        var macs = 0
-        for n in m.graph.nodes {
-            let ins = n.inputs.map { m.shapes[$0] ?? m.graph.constants[$0]?.shape }
-            let outs = n.outputs.map { m.shapes[$0] }
-            if ins.allSatisfy({ $0 != nil }) && outs.allSatisfy({ $0 != nil }) { macs += n.op.macs(inputs: ins.map { $0! }, outputs: outs.map { $0! }) }
-        }
-        let gflopPerItem = 2 * Double(macs) / 1e9
+        let gflopPerItem = 2 * Double(m.multiplyAddsPerItem) / 1e9
         var vigil: [Int: Double] = [:]
         var sink: Float = 0
         for b in bs {

@@ -45,15 +45,7 @@ struct Inspect: ParsableCommand {
             for o in m.graph.outputs { r.outputs[o] = m.shapes[o] ?? [] }
             r.opCounts = m.onnxOpCounts
             r.parameters = m.graph.parameterCount
-            var macs = 0
-            for n in m.graph.nodes {
-                let ins = n.inputs.map { m.shapes[$0] ?? m.graph.constants[$0]?.shape }
-                let outs = n.outputs.map { m.shapes[$0] }
-                if ins.allSatisfy({ $0 != nil }) && outs.allSatisfy({ $0 != nil }) {
-                    macs += n.op.macs(inputs: ins.map { $0! }, outputs: outs.map { $0! })
-                }
-            }
-            r.flopsPerItem = 2 * macs
+            r.flopsPerItem = 2 * m.multiplyAddsPerItem
             r.camLayer = Classifier.suggestCAMLayer(m)
             r.camLayerShape = r.camLayer.flatMap { m.shapes[$0] }
             r.warnings = m.warnings
