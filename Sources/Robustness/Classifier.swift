@@ -29,14 +29,16 @@ public final class Classifier: Sendable {
     /// - Parameters:
     ///   - modelPath: the ONNX file.
     ///   - card: the card to use; nil reads `<model>.card.json` beside the model, or uses defaults.
+    ///   - cardPath: where `card` came from, if from a file: its label file is relative to it.
     ///   - camLayer: overrides the card's Grad-CAM layer.
     ///   - labelsPath: overrides the card's label file.
     /// - Throws: `ModelError` or `RobustnessError` naming the file and what to do.
-    public init(modelPath: String, card cardOverride: ModelCard? = nil, camLayer camOverride: String? = nil, labelsPath: String? = nil) throws {
+    public init(modelPath: String, card cardOverride: ModelCard? = nil, cardPath cardOverridePath: String? = nil,
+                camLayer camOverride: String? = nil, labelsPath: String? = nil) throws {
         let model = try ONNXModel.load(path: modelPath)
         self.model = model
         var card: ModelCard
-        if let cardOverride { card = cardOverride; cardPath = nil } else {
+        if let cardOverride { card = cardOverride; cardPath = cardOverridePath } else {
             let found = try ModelCard.beside(model: modelPath)
             card = found.card; cardPath = found.path
         }
@@ -71,15 +73,16 @@ public final class Classifier: Sendable {
         }
         camLayer = layer
         card.camLayer = layer
-        self.card = card
         graph = model.graph.fused(preserving: [layer])
         classCount = model.shapes[outputName]?.last ?? 0
-        // Labels.
+        // Labels: the flag, else the card's file relative to the card (or the model when the card is not a file).
         var labelFile = labelsPath
         if labelFile == nil, let l = card.labels {
             let base = ((cardPath ?? modelPath) as NSString).deletingLastPathComponent
             labelFile = l.hasPrefix("/") ? l : (base as NSString).appendingPathComponent(l)
         }
+        card.labels = labelFile ?? card.labels
+        self.card = card
         if let labelFile {
             guard let text = try? String(contentsOfFile: labelFile, encoding: .utf8) else {
                 throw RobustnessError.badLabels(path: labelFile, detail: "the file cannot be read; check the path in the card or --labels")

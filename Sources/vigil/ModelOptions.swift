@@ -89,11 +89,6 @@ struct ModelOptions: ParsableArguments {
         if let std { card.std = try Self.triple(std, "--std") }
         if let size { card.inputSize = try Self.parseSize(size) }
         if let resize { card.resize = try Self.parseResize(resize) }
-        var labelsPath = labels
-        if labelsPath == nil, let l = card.labels, let cp = cardPath {
-            labelsPath = l.hasPrefix("/") ? l : ((cp as NSString).deletingLastPathComponent as NSString).appendingPathComponent(l)
-        }
-        card.labels = labelsPath ?? card.labels
-        return try Classifier(modelPath: model, card: card, camLayer: camLayer, labelsPath: labelsPath)
+        return try Classifier(modelPath: model, card: card, cardPath: cardPath, camLayer: camLayer, labelsPath: labels)
     }
 }
