@@ -222,10 +222,6 @@ public final class AnalyzeRunner: @unchecked Sendable {
             pending[w.seq] = w
             while let x = pending.removeValue(forKey: next) { consume(x); next += 1 }
         }
-        // Anything left after a cancellation arrives out of order; keep the in-order prefix only.
-        let keys = pending.keys.sorted()
-        for k in keys where k == next { consume(pending[k]!); next += 1 }
-        pending.removeAll()
         group.wait()
         let decErr = decodeError.get()
         let interrupted = cancel.isCancelled && cancel.cancelReason != "error"
@@ -260,7 +256,7 @@ public final class AnalyzeRunner: @unchecked Sendable {
                             bitRate: m.bitRate, rotation: m.rotation, pixelFormat: m.pixelFormat)
         let model = ModelInfo(path: c.model.path, sha256: c.modelSHA256, name: card.name, inputSize: [c.inputHeight, c.inputWidth],
                               camLayer: c.camLayer, outputKind: card.outputKind, mean: card.mean, std: card.std,
-                              resize: .init(policy: card.resize.policy, cropFraction: card.resize.cropFraction, filter: card.resize.filter),
+                              resize: card.resize,
                               labels: card.labels)
         let p = options.parameters
         let params = ReportParameters(patches: p.patches, patchSizeLow: p.patchSizeLow, patchSizeHigh: p.patchSizeHigh, fill: p.fill.rawValue,
