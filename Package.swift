@@ -24,7 +24,11 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
-        .target(name: "TensorCore", dependencies: ["COpenBLAS"],
+        .target(name: "CCPUFeatures"),
+        // Compiled for AVX-512 and called only after CCPUFeatures has found it on the CPU.
+        .target(name: "TensorKernelsAVX512",
+                swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", "skylake-avx512"])]),
+        .target(name: "TensorCore", dependencies: ["COpenBLAS", "CCPUFeatures", "TensorKernelsAVX512"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"])]),
         .target(name: "Graph", dependencies: ["TensorCore"]),
         .target(name: "ONNXImport", dependencies: ["Graph", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),

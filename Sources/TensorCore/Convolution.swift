@@ -1,3 +1,5 @@
+import TensorKernelsAVX512
+
 /// Geometry of a 2-D convolution or pooling window.
 public struct Window2D: Sendable, Equatable, Hashable {
     public var kernelH: Int, kernelW: Int
@@ -150,6 +152,7 @@ public func conv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias
     let inPlane = s.inH * s.inW, outPlane = s.outH * s.outW
     let mg = s.outCPerGroup, cg = s.inCPerGroup, kdim = s.colRows
     let pointwise = s.window.isPointwise
+    let isa = kernelISA
     let tasks = s.batch * s.groups
     let threads = computeThreads
     if tasks >= threads || 2 * s.macs < 400_000 {
@@ -164,14 +167,14 @@ public func conv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias
                 let yg = y + (n * s.outC + g * mg) * outPlane
                 let wg = weight + g * mg * kdim
                 let gb = bias.map { $0 + g * mg }
-                let beta = prefillBias(yg, rows: mg, cols: outPlane, ld: outPlane, bias: gb)
                 if pointwise {
-                    gemm(m: mg, n: outPlane, k: cg, a: wg, lda: cg, b: xg, ldb: inPlane, beta: beta, c: yg, ldc: outPlane)
+                    gemmBiasActivation(m: mg, n: outPlane, k: cg, a: wg, lda: cg, b: xg, ldb: inPlane, c: yg, ldc: outPlane,
+                                       bias: gb, activation: activation, isa: isa)
                 } else {
                     im2col(xg, channels: cg, h: s.inH, w: s.inW, window: s.window, outH: s.outH, outW: s.outW, col: own!)
-                    gemm(m: mg, n: outPlane, k: kdim, a: wg, lda: kdim, b: own!, ldb: outPlane, beta: beta, c: yg, ldc: outPlane)
+                    gemmBiasActivation(m: mg, n: outPlane, k: kdim, a: wg, lda: kdim, b: own!, ldb: outPlane, c: yg, ldc: outPlane,
+                                       bias: gb, activation: activation, isa: isa)
                 }
-                biasActivation(yg, rows: mg, cols: outPlane, ld: outPlane, bias: nil, activation: activation)
             }
         }
         return
@@ -195,13 +198,11 @@ public func conv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias
         parallelChunks(blocks) { r in
             let lo = r.lowerBound * 16, hi = min(splitRows ? mg : outPlane, r.upperBound * 16)
             if splitRows {
-                let beta = prefillBias(yg + lo * outPlane, rows: hi - lo, cols: outPlane, ld: outPlane, bias: gb.map { $0 + lo })
-                gemm(m: hi - lo, n: outPlane, k: kk, a: wg + lo * kk, lda: kk, b: b, ldb: ldb, beta: beta, c: yg + lo * outPlane, ldc: outPlane)
-                biasActivation(yg + lo * outPlane, rows: hi - lo, cols: outPlane, ld: outPlane, bias: nil, activation: activation)
+                gemmBiasActivation(m: hi - lo, n: outPlane, k: kk, a: wg + lo * kk, lda: kk, b: b, ldb: ldb,
+                                   c: yg + lo * outPlane, ldc: outPlane, bias: gb.map { $0 + lo }, activation: activation, isa: isa)
             } else {
-                let beta = prefillBias(yg + lo, rows: mg, cols: hi - lo, ld: outPlane, bias: gb)
-                gemm(m: mg, n: hi - lo, k: kk, a: wg, lda: kk, b: b + lo, ldb: ldb, beta: beta, c: yg + lo, ldc: outPlane)
-                biasActivation(yg + lo, rows: mg, cols: hi - lo, ld: outPlane, bias: nil, activation: activation)
+                gemmBiasActivation(m: mg, n: hi - lo, k: kk, a: wg, lda: kk, b: b + lo, ldb: ldb,
+                                   c: yg + lo, ldc: outPlane, bias: gb, activation: activation, isa: isa)
             }
         }
     }
@@ -279,7 +280,10 @@ public func prefersDirectConv(_ s: ConvShape) -> Bool {
 public func directConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                          shape s: ConvShape, activation: Activation, y: UnsafeMutablePointer<Float>) {
     typealias V = SIMD8<Float>
-    let vw = 8                                                     // outputs per row per step: one SIMD8 (AVX)
+    // Outputs per row per step: one SIMD8 (AVX2), or 16 through `directConvPlaneAVX512` on AVX-512 CPUs
+    // when the rows are wide enough to fill it (a 7-wide plane would leave most of 16 lanes idle).
+    let wide = kernelISA == .avx512 && s.outW >= 12
+    let vw = wide ? 16 : 8
     let wd = s.window
     let inPlane = s.inH * s.inW, outPlane = s.outH * s.outW
     if outPlane == 0 { return }
@@ -329,7 +333,7 @@ public func directConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>
                 let g = m / mg
                 let yc = y + plane * outPlane
                 let wk = weight + m * nTaps
-                for t in 0..<nTaps { wq[t] = V(repeating: wk[t]) }
+                if !wide { for t in 0..<nTaps { wq[t] = V(repeating: wk[t]) } }
                 if filled != n * s.groups + g {
                     filled = n * s.groups + g
                     // Fill the data positions (the padding positions stay zero from the first fill).
@@ -342,8 +346,12 @@ public func directConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>
                         }
                     }
                 }
+                if wide {
+                    directConvPlaneAVX512(buf: buf, tapOffsets: taps, weights: wk, taps: nTaps, rowStep: rowStep,
+                                          outH: s.outH, outW: s.outW, bias: bias?[m] ?? 0, y: yc)
+                }
                 let bq = V(repeating: bias?[m] ?? 0)
-                var oy = 0
+                var oy = wide ? s.outH : 0
                 while oy < s.outH {
                     let in0 = UnsafeRawPointer(buf + oy * rowStep)
                     let rs = rowStep * 4

@@ -1,4 +1,5 @@
 import COpenBLAS
+import TensorKernelsAVX512
 
 /// Sets how many threads one kernel call may use; kept for callers from before `setComputeThreads`.
 ///
@@ -91,6 +92,78 @@ public func gemmParallel(transA: Bool = false, transB: Bool = false, m: Int, n: 
             let j0 = r.lowerBound * 16, j1 = min(n, r.upperBound * 16)
             gemm(transA: transA, transB: transB, m: m, n: j1 - j0, k: k, alpha: alpha, a: a, lda: lda,
                  b: b + (transB ? j0 * ldb : j0), ldb: ldb, beta: beta, c: c + j0, ldc: ldc)
+        }
+    }
+}
+
+/// C[M,N] = act(A[M,K] · B[K,N] + bias[M]), row-major: a convolution's GEMM with its epilogue.
+///
+/// With `kernelISA == .avx512` this is one pass of `gemmEpilogueAVX512` (bias and ReLU/clip applied to each
+/// tile in registers before it is stored); other activations run over the tile's rows afterwards. Otherwise
+/// the bias is written first, `cblas_sgemm` accumulates onto it and the activation runs after. Callers that
+/// split the work over threads read `kernelISA` once and pass it as `isa`.
+///
+/// - Parameters:
+///   - a: `[M, K]`, leading dimension `lda`.
+///   - b: `[K, N]`, leading dimension `ldb`.
+///   - c: `[M, N]`, leading dimension `ldc`; may start uninitialised.
+///   - bias: `[M]` or nil.
+/// - Complexity: 2·M·N·K flops.
+public func gemmBiasActivation(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                               b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                               bias: UnsafePointer<Float>?, activation: Activation, isa: KernelISA = kernelISA) {
+    if m == 0 || n == 0 { return }
+    if isa == .avx512 {
+        var lo = -Float.infinity, hi = Float.infinity, rest = false
+        switch activation {
+        case .identity: break
+        case .relu: lo = 0
+        case let .clip(l, h): lo = l; hi = h
+        default: rest = true
+        }
+        gemmEpilogueAVX512(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+                           bias: bias, lo: lo, hi: hi, accumulate: false)
+        if rest { for r in 0..<m { activation.apply(c + r * ldc, count: n) } }
+        return
+    }
+    let beta = prefillBias(c, rows: m, cols: n, ld: ldc, bias: bias)
+    gemm(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    biasActivation(c, rows: m, cols: n, ld: ldc, bias: nil, activation: activation)
+}
+
+/// Naive twin of `gemmBiasActivation` (double accumulation, then bias and activation per element).
+public func gemmBiasActivationNaive(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                                    b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                    bias: UnsafePointer<Float>?, activation: Activation) {
+    gemmNaive(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
+    for i in 0..<m {
+        for j in 0..<n { c[i * ldc + j] = activation.apply(c[i * ldc + j] + (bias?[i] ?? 0)) }
+    }
+}
+
+/// `gemmBiasActivation` split over `computeThreads`: C's rows or columns (the longer side) are cut into
+/// panels of multiples of 16, each with its own epilogue.
+///
+/// - Parameters: as `gemmBiasActivation`.
+/// - Complexity: 2·M·N·K flops.
+public func gemmBiasActivationParallel(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                                       b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                       bias: UnsafePointer<Float>?, activation: Activation) {
+    let isa = kernelISA
+    if computeThreads == 1 || 2 * m * n * k < 200_000 {
+        gemmBiasActivation(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, bias: bias, activation: activation, isa: isa)
+        return
+    }
+    let splitRows = m >= n
+    let blocks = ((splitRows ? m : n) + 15) / 16
+    parallelChunks(blocks) { r in
+        let lo = r.lowerBound * 16, hi = min(splitRows ? m : n, r.upperBound * 16)
+        if splitRows {
+            gemmBiasActivation(m: hi - lo, n: n, k: k, a: a + lo * lda, lda: lda, b: b, ldb: ldb, c: c + lo * ldc, ldc: ldc,
+                               bias: bias.map { $0 + lo }, activation: activation, isa: isa)
+        } else {
+            gemmBiasActivation(m: m, n: hi - lo, k: k, a: a, lda: lda, b: b + lo, ldb: ldb, c: c + lo, ldc: ldc,
+                               bias: bias, activation: activation, isa: isa)
         }
     }
 }

@@ -66,7 +66,8 @@ public func tileConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, 
     }
     precondition(s.groups == 1, "tileConv2d: grouped convolution other than depthwise is not supported")
     if s.kernelH == 1 && s.kernelW == 1 && s.strideH == 1 && s.strideW == 1 {
-        gemmParallel(m: s.outC, n: outPlane, k: s.inC, a: weight, lda: s.inC, b: x, ldb: outPlane, c: y, ldc: outPlane)
+        gemmBiasActivationParallel(m: s.outC, n: outPlane, k: s.inC, a: weight, lda: s.inC, b: x, ldb: outPlane, c: y, ldc: outPlane,
+                                   bias: bias, activation: activation)
     } else {
         // im2col over all tiles: col[(c*kh+ky)*kw+kx, t*oh*ow + oy*ow + ox].
         let col = scratch!
@@ -87,14 +88,8 @@ public func tileConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, 
                 }
             }
         }
-        gemmParallel(m: s.outC, n: outPlane, k: s.inC * kk, a: weight, lda: s.inC * kk, b: col, ldb: outPlane, c: y, ldc: outPlane)
-    }
-    parallelChunks(s.outC, minItemsPerChunk: 16) { range in
-        for m in range {
-            let p = y + m * outPlane
-            if let bias { let b = bias[m]; for i in 0..<outPlane { p[i] += b } }
-            activation.apply(p, count: outPlane)
-        }
+        gemmBiasActivationParallel(m: s.outC, n: outPlane, k: s.inC * kk, a: weight, lda: s.inC * kk, b: col, ldb: outPlane,
+                                   c: y, ldc: outPlane, bias: bias, activation: activation)
     }
 }
 

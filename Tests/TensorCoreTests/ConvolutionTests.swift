@@ -60,7 +60,22 @@ let convCases: [ConvCase] = [
              window: Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), activation: .relu),
     ConvCase(label: "depthwise 5x5 stride 2 pad 2 wide rows", inC: 2, h: 19, w: 50, outC: 2, groups: 2,
              window: Window2D(kernelH: 5, kernelW: 5, strideH: 2, strideW: 2, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2)),
+    ConvCase(label: "depthwise 5x5 pad 2 rows of 16 and 33", batch: 2, inC: 3, h: 17, w: 33, outC: 3, groups: 3,
+             window: Window2D(kernelH: 5, kernelW: 5, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2), activation: .clip(0, 6)),
+    ConvCase(label: "depthwise 3x3 pad 1 exactly 16 wide, 9 rows", inC: 2, h: 9, w: 16, outC: 2, groups: 2,
+             window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)),
+    ConvCase(label: "1x1 7x7 plane (49 columns), 19 outputs (row tail), relu", inC: 37, h: 7, w: 7, outC: 19,
+             window: Window2D(kernelH: 1, kernelW: 1), activation: .relu),
+    ConvCase(label: "1x1 10x10 plane, 40 outputs, clip", batch: 2, inC: 24, h: 10, w: 10, outC: 40,
+             window: Window2D(kernelH: 1, kernelW: 1), activation: .clip(0, 6)),
+    ConvCase(label: "1x1 sigmoid epilogue after the GEMM", inC: 16, h: 6, w: 11, outC: 12,
+             window: Window2D(kernelH: 1, kernelW: 1), activation: .sigmoid),
+    ConvCase(label: "3x3 im2col GEMM 33 outputs", inC: 6, h: 9, w: 9, outC: 33,
+             window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), activation: .relu),
 ]
+
+/// Every case on each kernel path (on a CPU without AVX-512 both run the portable kernels).
+let convISACases: [(ConvCase, KernelISA)] = convCases.flatMap { c in [(c, KernelISA.avx2), (c, .avx512)] }
 
 /// Random input, weight and bias for a case; weights scaled so fused clip(0,6) saturates sometimes.
 func convOperands(_ c: ConvCase, seed: UInt64) -> (x: [Float], w: [Float], b: [Float]?) {
@@ -89,10 +104,10 @@ func runConv(_ c: ConvCase, _ x: [Float], _ w: [Float], _ b: [Float]?, naive: Bo
 
 @Suite("Convolution")
 struct ConvolutionTests {
-    @Test("conv2d matches conv2dNaive", arguments: convCases)
-    func matchesNaive(_ c: ConvCase) {
+    @Test("conv2d matches conv2dNaive", arguments: convISACases)
+    func matchesNaive(_ c: ConvCase, _ isa: KernelISA) {
         let (x, w, b) = convOperands(c, seed: UInt64(c.label.utf8.count * 7919 + c.inC))
-        let fast = runConv(c, x, w, b, naive: false)
+        let fast = withKernelISA(isa) { runConv(c, x, w, b, naive: false) }
         let naive = runConv(c, x, w, b, naive: true)
         let m = compare(fast, naive, rtol: 1e-4, atol: 1e-5 * Float(c.shape.colRows))
         #expect(m == nil, "\(describe(m))")

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TensorCore
 import TestSupport
@@ -48,5 +49,63 @@ struct GEMMTests {
         #expect(mismatch == nil, "\(describe(mismatch))")
         // The padding columns of C are untouched.
         for i in 0..<c.m { for j in c.n..<max(ldc, 1) { #expect(fast[i * ldc + j] == c0[i * ldc + j]) } }
+    }
+}
+
+struct EpilogueCase: CustomTestStringConvertible, Sendable {
+    var m: Int, n: Int, k: Int, activation: Activation, bias: Bool
+    var testDescription: String { "\(m)x\(n)x\(k) \(activation)\(bias ? " bias" : "")" }
+}
+
+/// Shapes around the AVX-512 tiles (8 rows; 32 and 16 columns) and their zero-padded edges.
+let epilogueCases: [EpilogueCase] = {
+    let sizes = [(1, 1, 1), (8, 32, 16), (7, 15, 3), (9, 17, 5), (16, 49, 192), (19, 33, 37), (24, 48, 0), (40, 100, 24), (3, 64, 130)]
+    let acts: [Activation] = [.identity, .relu, .clip(0, 6), .clip(-0.5, 0.25), .sigmoid]
+    return sizes.enumerated().map { i, s in
+        EpilogueCase(m: s.0, n: s.1, k: s.2, activation: acts[i % acts.count], bias: i % 3 != 2)
+    }
+}()
+
+@Suite("GEMM with bias and activation")
+struct GEMMEpilogueTests {
+    @Test("gemmBiasActivation matches gemmBiasActivationNaive on both kernel paths",
+          arguments: epilogueCases, [KernelISA.avx2, .avx512])
+    func matchesNaive(_ c: EpilogueCase, _ isa: KernelISA) {
+        var rng = SeededRandom(seed: UInt64(c.m * 131 + c.n * 7 + c.k))
+        let lda = c.k + 3, ldb = c.n + 5, ldc = c.n + 2
+        let a = rng.tensor([c.m, lda]).data                  // [M, lda]
+        let b = rng.tensor([max(c.k, 1), ldb]).data          // [K, ldb]
+        let bias = rng.tensor([c.m]).data                    // [M]
+        let sentinel: Float = -12345
+        var fast = [Float](repeating: sentinel, count: c.m * ldc), naive = fast   // [M, ldc]
+        func run(_ bp: UnsafePointer<Float>?) {
+            withKernelISA(isa) {
+                gemmBiasActivation(m: c.m, n: c.n, k: c.k, a: a, lda: lda, b: b, ldb: ldb, c: &fast, ldc: ldc,
+                                   bias: bp, activation: c.activation)
+            }
+            gemmBiasActivationNaive(m: c.m, n: c.n, k: c.k, a: a, lda: lda, b: b, ldb: ldb, c: &naive, ldc: ldc,
+                                    bias: bp, activation: c.activation)
+        }
+        if c.bias { bias.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
+        let mismatch = compare(fast, naive, rtol: 1e-4, atol: 1e-5 * Float(max(c.k, 1)))
+        #expect(mismatch == nil, "\(describe(mismatch))")
+        // Columns past N (inside the leading dimension) are never written.
+        for i in 0..<c.m { for j in c.n..<ldc { #expect(fast[i * ldc + j] == sentinel) } }
+    }
+}
+
+@Suite("Kernel ISA")
+struct KernelISATests {
+    @Test("AVX-512 kernels are chosen exactly when /proc/cpuinfo lists avx512f, bw, dq and vl")
+    func detectionAgreesWithProcCPUInfo() throws {
+        let info = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        guard let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return }
+        let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        let expected = ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains)
+        if ProcessInfo.processInfo.environment["VIGIL_KERNELS"]?.lowercased() == "avx2" {
+            #expect(detectedKernelISA == .avx2)
+        } else {
+            #expect((detectedKernelISA == .avx512) == expected)
+        }
     }
 }

@@ -1,0 +1,8 @@
+#ifndef VIGIL_CCPUFEATURES_H
+#define VIGIL_CCPUFEATURES_H
+
+/// 1 when this CPU and OS run AVX-512 code (AVX512F, BW, DQ and VL, with the zmm state enabled by the OS),
+/// else 0. Non-x86 builds always return 0.
+int vigil_cpu_has_avx512(void);
+
+#endif

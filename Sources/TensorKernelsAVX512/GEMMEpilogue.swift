@@ -1,0 +1,184 @@
+// Kernels compiled for AVX-512 (`-target-cpu skylake-avx512`: AVX512F/CD/BW/DQ/VL, as on Skylake-X, Ice Lake,
+// Zen 4 and Zen 5). Only call them after `TensorCore` has checked the CPU (`kernelISA == .avx512`): on any
+// other CPU they stop the process with an illegal instruction. The portable path is OpenBLAS.
+
+typealias F16 = SIMD16<Float>
+
+@inline(__always) func load16(_ p: UnsafePointer<Float>) -> F16 {
+    UnsafeRawPointer(p).loadUnaligned(as: F16.self)
+}
+
+@inline(__always) func store16(_ v: F16, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: F16.self)
+}
+
+/// What happens to an accumulated tile before it is stored: v = clamp(v + bias[row] (+ C), lo, hi).
+struct Epilogue {
+    let bias: UnsafePointer<Float>?
+    let lo: Float, hi: Float
+    let clamps: Bool
+    let accumulate: Bool
+
+    @inline(__always) func put(_ v: F16, row: Int, _ p: UnsafeMutablePointer<Float>) {
+        var v = v
+        if accumulate { v += load16(p) }
+        if let bias { v += F16(repeating: bias[row]) }
+        if clamps {
+            // Compare-and-blend (NaN stays NaN); pointwiseMin/Max's NaN rules compile to scalar code.
+            let l = F16(repeating: lo), h = F16(repeating: hi)
+            v.replace(with: l, where: v .< l)
+            v.replace(with: h, where: v .> h)
+        }
+        store16(v, p)
+    }
+
+    /// Stores a tile of accumulators, `vectorsPerRow` vectors per row, through the epilogue (one loop, so
+    /// the epilogue is inlined once rather than once per accumulator).
+    @inline(__always) func store(_ t: UnsafePointer<F16>, rows: Int, vectorsPerRow: Int, row: Int,
+                                 _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+        for r in 0..<rows {
+            for h in 0..<vectorsPerRow { put(t[r * vectorsPerRow + h], row: row + r, c + r * ldc + 16 * h) }
+        }
+    }
+
+    @inline(__always) func put(_ v: Float, row: Int, _ p: UnsafeMutablePointer<Float>) {
+        var v = v
+        if accumulate { v += p.pointee }
+        if let bias { v += bias[row] }
+        if clamps { v = min(max(v, lo), hi) }
+        p.pointee = v
+    }
+}
+
+/// C[M,N] = clamp(A[M,K] · B[K,N] + bias[M] (+ C when `accumulate`), lo, hi), row-major, AVX-512.
+///
+/// The tile is 8 rows by 32 columns (16 zmm accumulators; each step broadcasts 8 values of A against two
+/// vectors of B), with an 8x16 tile for a 16-column remainder. Edges (rows past a multiple of 8, columns
+/// past a multiple of 16) run the 8x16 tile on zero-padded copies into a scratch tile and store only what
+/// is inside C. B is read in place, row `p` of a tile at `b + p * ldb`: a 1x1 convolution's input plane
+/// needs no packing or im2col.
+///
+/// - Parameters:
+///   - a: `[M, K]`, leading dimension `lda` (weights).
+///   - b: `[K, N]`, leading dimension `ldb` (input channels by pixels).
+///   - c: `[M, N]`, leading dimension `ldc`; may start uninitialised unless `accumulate`.
+///   - bias: `[M]` or nil.
+///   - lo, hi: clamp bounds (ReLU is 0...inf, ReLU6 0...6); pass -inf...inf for none.
+/// - Complexity: 2·M·N·K flops.
+public func gemmEpilogueAVX512(m: Int, n: Int, k: Int,
+                               a: UnsafePointer<Float>, lda: Int,
+                               b: UnsafePointer<Float>, ldb: Int,
+                               c: UnsafeMutablePointer<Float>, ldc: Int,
+                               bias: UnsafePointer<Float>?, lo: Float, hi: Float, accumulate: Bool) {
+    if m <= 0 || n <= 0 { return }
+    let e = Epilogue(bias: bias, lo: lo, hi: hi, clamps: lo > -.infinity || hi < .infinity, accumulate: accumulate)
+    let mFull = m / 8 * 8
+    let n32 = n / 32 * 32
+    let n16 = n / 16 * 16
+    // Zero-padded copies for the edges: A's last m % 8 rows as 8 rows, B's last n % 16 columns as 16.
+    let rowTail = m - mFull, colTail = n - n16
+    let padA: UnsafeMutablePointer<Float>? = rowTail > 0 ? .allocate(capacity: 8 * k) : nil
+    let padB: UnsafeMutablePointer<Float>? = colTail > 0 ? .allocate(capacity: 16 * k) : nil
+    defer { padA?.deallocate(); padB?.deallocate() }
+    if let padA {
+        padA.initialize(repeating: 0, count: 8 * k)
+        for r in 0..<rowTail { (padA + r * k).update(from: a + (mFull + r) * lda, count: k) }
+    }
+    if let padB {
+        padB.initialize(repeating: 0, count: 16 * k)
+        for p in 0..<k { (padB + p * 16).update(from: b + p * ldb + n16, count: colTail) }
+    }
+    var j = 0
+    while j < n32 {
+        var i = 0
+        while i < mFull {
+            tile8x32(k, a + i * lda, lda, b + j, ldb, c + i * ldc + j, ldc, row: i, e)
+            i += 8
+        }
+        if let padA {
+            edge(k, padA, k, rows: rowTail, b + j, ldb, cols: 16, c + mFull * ldc + j, ldc, row: mFull, e)
+            edge(k, padA, k, rows: rowTail, b + j + 16, ldb, cols: 16, c + mFull * ldc + j + 16, ldc, row: mFull, e)
+        }
+        j += 32
+    }
+    if n16 > n32 {
+        var i = 0
+        while i < mFull {
+            tile8x16(k, a + i * lda, lda, b + j, ldb, c + i * ldc + j, ldc, row: i, e)
+            i += 8
+        }
+        if let padA { edge(k, padA, k, rows: rowTail, b + j, ldb, cols: 16, c + mFull * ldc + j, ldc, row: mFull, e) }
+        j += 16
+    }
+    if let padB {
+        var i = 0
+        while i < mFull {
+            edge(k, a + i * lda, lda, rows: 8, padB, 16, cols: colTail, c + i * ldc + n16, ldc, row: i, e)
+            i += 8
+        }
+        if let padA { edge(k, padA, k, rows: rowTail, padB, 16, cols: colTail, c + mFull * ldc + n16, ldc, row: mFull, e) }
+    }
+}
+
+/// An 8x16 tile into a scratch tile, then the epilogue on its first `rows` x `cols` only.
+@inline(never)
+func edge(_ k: Int, _ a: UnsafePointer<Float>, _ lda: Int, rows: Int, _ b: UnsafePointer<Float>, _ ldb: Int, cols: Int,
+          _ c: UnsafeMutablePointer<Float>, _ ldc: Int, row: Int, _ e: Epilogue) {
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * 16) { t in
+        let tile = t.baseAddress!
+        tile8x16(k, a, lda, b, ldb, tile, 16, row: 0, Epilogue(bias: nil, lo: 0, hi: 0, clamps: false, accumulate: false))
+        for r in 0..<rows {
+            for q in 0..<cols { e.put(tile[r * 16 + q], row: row + r, c + r * ldc + q) }
+        }
+    }
+}
+
+/// C[8, 32] tile: 16 accumulators, two B vectors and eight broadcasts of A per step of k.
+@inline(never)
+func tile8x32(_ k: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+              _ c: UnsafeMutablePointer<Float>, _ ldc: Int, row: Int, _ e: Epilogue) {
+    var c00 = F16(), c01 = F16(), c10 = F16(), c11 = F16(), c20 = F16(), c21 = F16(), c30 = F16(), c31 = F16()
+    var c40 = F16(), c41 = F16(), c50 = F16(), c51 = F16(), c60 = F16(), c61 = F16(), c70 = F16(), c71 = F16()
+    let a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda
+    let a4 = a + 4 * lda, a5 = a + 5 * lda, a6 = a + 6 * lda, a7 = a + 7 * lda
+    var bp = b
+    for p in 0..<k {
+        let b0 = load16(bp), b1 = load16(bp + 16)
+        var s = F16(repeating: a0[p]); c00.addProduct(s, b0); c01.addProduct(s, b1)
+        s = F16(repeating: a1[p]); c10.addProduct(s, b0); c11.addProduct(s, b1)
+        s = F16(repeating: a2[p]); c20.addProduct(s, b0); c21.addProduct(s, b1)
+        s = F16(repeating: a3[p]); c30.addProduct(s, b0); c31.addProduct(s, b1)
+        s = F16(repeating: a4[p]); c40.addProduct(s, b0); c41.addProduct(s, b1)
+        s = F16(repeating: a5[p]); c50.addProduct(s, b0); c51.addProduct(s, b1)
+        s = F16(repeating: a6[p]); c60.addProduct(s, b0); c61.addProduct(s, b1)
+        s = F16(repeating: a7[p]); c70.addProduct(s, b0); c71.addProduct(s, b1)
+        bp += ldb
+    }
+    withUnsafeTemporaryAllocation(of: F16.self, capacity: 16) { t in
+        t[0] = c00; t[1] = c01; t[2] = c10; t[3] = c11; t[4] = c20; t[5] = c21; t[6] = c30; t[7] = c31
+        t[8] = c40; t[9] = c41; t[10] = c50; t[11] = c51; t[12] = c60; t[13] = c61; t[14] = c70; t[15] = c71
+        e.store(t.baseAddress!, rows: 8, vectorsPerRow: 2, row: row, c, ldc)
+    }
+}
+
+/// C[8, 16] tile: 8 accumulators (enough to cover the FMA latency on two pipes).
+@inline(never)
+func tile8x16(_ k: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+              _ c: UnsafeMutablePointer<Float>, _ ldc: Int, row: Int, _ e: Epilogue) {
+    var c0 = F16(), c1 = F16(), c2 = F16(), c3 = F16(), c4 = F16(), c5 = F16(), c6 = F16(), c7 = F16()
+    let a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda
+    let a4 = a + 4 * lda, a5 = a + 5 * lda, a6 = a + 6 * lda, a7 = a + 7 * lda
+    var bp = b
+    for p in 0..<k {
+        let b0 = load16(bp)
+        c0.addProduct(F16(repeating: a0[p]), b0); c1.addProduct(F16(repeating: a1[p]), b0)
+        c2.addProduct(F16(repeating: a2[p]), b0); c3.addProduct(F16(repeating: a3[p]), b0)
+        c4.addProduct(F16(repeating: a4[p]), b0); c5.addProduct(F16(repeating: a5[p]), b0)
+        c6.addProduct(F16(repeating: a6[p]), b0); c7.addProduct(F16(repeating: a7[p]), b0)
+        bp += ldb
+    }
+    withUnsafeTemporaryAllocation(of: F16.self, capacity: 8) { t in
+        t[0] = c0; t[1] = c1; t[2] = c2; t[3] = c3; t[4] = c4; t[5] = c5; t[6] = c6; t[7] = c7
+        e.store(t.baseAddress!, rows: 8, vectorsPerRow: 1, row: row, c, ldc)
+    }
+}
