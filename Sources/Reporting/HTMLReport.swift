@@ -243,9 +243,10 @@ struct HTMLReport {
         h += "<div class=\"thumbs\">\n"
         for w in summary.worstFrames {
             h += "<div class=\"thumb\">"
-            if let t = thumbnails[w.frame] {
-                h += "<div class=\"pair\"><figure><img alt=\"frame \(w.frame)\" src=\"data:image/png;base64,\(t.original)\"><figcaption>frame</figcaption></figure>"
-                h += "<figure><img alt=\"frame \(w.frame) with Grad-CAM overlay\" src=\"data:image/png;base64,\(t.overlay)\"><figcaption>overlay</figcaption></figure></div>"
+            if let t = thumbnails[w.frame], let original = ReportWriter.pngBase64(t.original),
+               let overlay = ReportWriter.pngBase64(t.overlay) {
+                h += "<div class=\"pair\"><figure><img alt=\"frame \(w.frame)\" src=\"data:image/png;base64,\(original)\"><figcaption>frame</figcaption></figure>"
+                h += "<figure><img alt=\"frame \(w.frame) with Grad-CAM overlay\" src=\"data:image/png;base64,\(overlay)\"><figcaption>overlay</figcaption></figure></div>"
             } else {
                 h += "<div class=\"missing\">no thumbnail captured</div>"
             }

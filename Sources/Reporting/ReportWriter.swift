@@ -71,11 +71,11 @@ public final class ReportWriter: @unchecked Sendable {
     }
 
     /// Keeps a thumbnail pair for `frame`, a candidate worst frame: both pictures are shrunk to at most
-    /// `thumbnailWidth` pixels wide and PNG-encoded now. A picture that fails to encode is dropped quietly
-    /// (the report shows the frame without it).
+    /// `thumbnailWidth` pixels wide now and PNG-encoded by `finish`, only for the frames that end up worst
+    /// (most candidates are dropped again, and encoding every one cost a tenth of the run).
     public func setThumbnail(frame: Int, pts: Double, original: RGBImage, overlay: RGBImage) {
-        guard let a = Self.pngBase64(original), let b = Self.pngBase64(overlay) else { return }
-        let thumb = Thumbnail(frame: frame, pts: pts, original: a, overlay: b)
+        guard original.width > 0, original.height > 0, overlay.width > 0, overlay.height > 0 else { return }
+        let thumb = Thumbnail(frame: frame, pts: pts, original: Self.shrunk(original), overlay: Self.shrunk(overlay))
         lock.withLock { thumbnails[frame] = thumb }
     }
 
@@ -139,22 +139,25 @@ public final class ReportWriter: @unchecked Sendable {
         }
     }
 
+    /// `image` shrunk to at most `thumbnailWidth` pixels wide (area filter), or as it is.
+    static func shrunk(_ image: RGBImage) -> RGBImage {
+        guard image.width > thumbnailWidth else { return image }
+        let h = max(1, Int((Double(image.height) * Double(thumbnailWidth) / Double(image.width)).rounded()))
+        return image.resized(width: thumbnailWidth, height: h, filter: .area)
+    }
+
+    /// PNG bytes of `image` in base64, or nil when it cannot be encoded (the report then shows the frame
+    /// without its picture).
     static func pngBase64(_ image: RGBImage) -> String? {
-        guard image.width > 0, image.height > 0 else { return nil }
-        var small = image
-        if image.width > thumbnailWidth {
-            let h = max(1, Int((Double(image.height) * Double(thumbnailWidth) / Double(image.width)).rounded()))
-            small = image.resized(width: thumbnailWidth, height: h, filter: .area)
-        }
-        guard let png = try? PNGWriter.encode(small) else { return nil }
+        guard image.width > 0, image.height > 0, let png = try? PNGWriter.encode(image) else { return nil }
         return Data(png).base64EncodedString()
     }
 }
 
-/// A worst-frame picture pair, PNG bytes in base64.
+/// A worst-frame picture pair, shrunk to the report's thumbnail width.
 struct Thumbnail: Sendable {
     var frame: Int
     var pts: Double
-    var original: String
-    var overlay: String
+    var original: RGBImage
+    var overlay: RGBImage
 }

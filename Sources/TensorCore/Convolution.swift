@@ -268,141 +268,188 @@ public func prefersDirectConv(_ s: ConvShape) -> Bool {
 /// Direct grouped convolution for few input channels per group (depthwise, the RGB stem), vectorised
 /// over output columns.
 ///
-/// Each group's input channels are copied once into zero-padded buffers whose rows are split into
-/// `strideW` phases (phase p holds padded columns p, p+strideW, ...), so every tap of every stride reads a
-/// contiguous run: the inner loop is `acc = fma(w[tap], load8(row + ox + shift[tap]), acc)` with no bounds
-/// tests, bias as the initial value and relu/clip applied over the plane while it is in L1. Consecutive
-/// output channels of one group reuse the filled buffers.
+/// A group's input channels are copied into zero-padded buffers whose rows are split into `strideW`
+/// phases (phase p holds padded columns p, p+strideW, ...), so every tap of every stride reads a
+/// contiguous run. Eight output rows are computed per step (each weight broadcast feeds eight vectors, and
+/// eight independent accumulators cover the FMA latency); bias is the initial value and ReLU/clip are applied
+/// in registers before the store. Work is split over `computeThreads` in one of two ways:
+/// - one output channel (plane) per task when each group has one output channel (depthwise): the task
+///   fills its channel's buffer and computes the plane;
+/// - bands of output rows when a group has several output channels (the stem): the task fills only the
+///   input rows of its band and computes every channel of the group one 8-row step at a time, so all of
+///   them read the step's input rows from L1.
 ///
 /// - Parameters: as `conv2d`; `weight` is `[M, C/groups, kh, kw]`; `y` may start uninitialised.
-/// - Complexity: N·M·outH·outW·(C/groups)·kh·kw multiply-adds, output planes split over
-///   `computeThreads`; scratch of one group's padded planes per thread.
+/// - Complexity: N·M·outH·outW·(C/groups)·kh·kw multiply-adds; scratch of one task's padded rows per thread.
 public func directConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                          shape s: ConvShape, activation: Activation, y: UnsafeMutablePointer<Float>) {
-    typealias V = SIMD8<Float>
-    // Outputs per row per step: one SIMD8 (AVX2), or 16 through `directConvPlaneAVX512` on AVX-512 CPUs
-    // when the rows are wide enough to fill it (a 7-wide plane would leave most of 16 lanes idle).
-    let wide = kernelISA == .avx512 && s.outW >= 12
-    let vw = wide ? 16 : 8
     let wd = s.window
     let inPlane = s.inH * s.inW, outPlane = s.outH * s.outW
-    if outPlane == 0 { return }
+    if outPlane == 0 || s.batch == 0 { return }
+    // Outputs per vector: 16 through the AVX-512 step kernel when rows are wide enough to fill it (a 7-wide
+    // plane would leave most of 16 lanes idle), else 8.
+    let wide = kernelISA == .avx512 && s.outW >= 12
+    let vw = wide ? 16 : 8
     let cg = s.inCPerGroup, mg = s.outCPerGroup
-    let kArea = wd.kernelH * wd.kernelW
-    let nTaps = cg * kArea
-    let sW = wd.strideW
+    let nTaps = cg * wd.kernelH * wd.kernelW
+    let sW = wd.strideW, sH = wd.strideH
     let maxShift = ((wd.kernelW - 1) * wd.dilationW) / sW
-    let outWv = (s.outW + vw - 1) / vw * vw
-    let rowLen = outWv + maxShift                                  // L: floats per phase row
-    let padRows = (s.outH - 1) * wd.strideH + (wd.kernelH - 1) * wd.dilationH + 1
-    // Eight output rows are computed together (the last ones may be phantom rows past the end, read from
-    // 7 * strideH extra zero rows and never stored): each weight broadcast feeds 64 outputs, and 8
-    // independent FMA accumulators cover the FMA latency (TensorCore is compiled for Haswell: AVX2 + FMA).
-    let rowsPerStep = 8
-    let chanLen = (padRows + (rowsPerStep - 1) * wd.strideH) * sW * rowLen   // floats per channel buffer
-    let allocCount = cg * chanLen
+    let rowLen = (s.outW + vw - 1) / vw * vw + maxShift            // L: floats per phase row
+    let rowStep = sH * sW * rowLen                                 // floats between consecutive output rows
     // Tap (c, ky, kx) reads buf[c*chanLen + (oy*sH + ky*dH) * sW*L + phase*L + shift + ox].
-    var tapOff = [Int](repeating: 0, count: nTaps)
-    for c in 0..<cg {
-        for ky in 0..<wd.kernelH {
-            for kx in 0..<wd.kernelW {
-                let d = kx * wd.dilationW
-                tapOff[(c * wd.kernelH + ky) * wd.kernelW + kx] = c * chanLen + (ky * wd.dilationH * sW + d % sW) * rowLen + d / sW
+    func tapOffsets(chanLen: Int) -> [Int] {
+        var t = [Int](repeating: 0, count: nTaps)
+        for c in 0..<cg {
+            for ky in 0..<wd.kernelH {
+                for kx in 0..<wd.kernelW {
+                    let d = kx * wd.dilationW
+                    t[(c * wd.kernelH + ky) * wd.kernelW + kx] = c * chanLen + (ky * wd.dilationH * sW + d % sW) * rowLen + d / sW
+                }
+            }
+        }
+        return t
+    }
+    // Buffer rows (padded input rows) a band of output rows reads, with the phantom rows of a partial last step.
+    func bufferRows(outRows: Int) -> Int { (outRows - 1) * sH + (wd.kernelH - 1) * wd.dilationH + 1 + 7 * sH }
+    // Input columns that land inside a phase row: padded column pc = ix + padLeft, kept while pc / sW < L.
+    let ixLo = max(0, -wd.padLeft), ixHi = min(s.inW, rowLen * sW - wd.padLeft)
+    var lo = -Float.infinity, hi = Float.infinity, after = false
+    switch activation {
+    case .identity: break
+    case .relu: lo = 0
+    case let .clip(l, h): lo = l; hi = h
+    default: after = true
+    }
+    // Fills buffer rows [0, rows) of channel `c` of image n / group g with padded input rows from
+    // pr0 = band's first output row * sH on (rows that are padding are zeroed; pad columns stay zero).
+    @inline(__always) func fill(_ bc: UnsafeMutablePointer<Float>, _ xc: UnsafePointer<Float>, pr0: Int, rows: Int) {
+        for b in 0..<rows {
+            let iy = pr0 + b - wd.padTop
+            let dst = bc + b * sW * rowLen
+            if iy >= 0 && iy < s.inH {
+                fillPhaseRow(xc + iy * s.inW, ixLo: ixLo, ixHi: ixHi, padLeft: wd.padLeft, strideW: sW, rowLen: rowLen, dst: dst)
+            } else {
+                dst.update(repeating: 0, count: sW * rowLen)
             }
         }
     }
-    let rowStep = wd.strideH * sW * rowLen
-    // Input columns that land inside the buffer: padded column pc = ix + padLeft, kept while pc / sW < L.
-    let ixLo = max(0, -wd.padLeft), ixHi = min(s.inW, rowLen * sW - wd.padLeft)
-    let iyLo = max(0, -wd.padTop), iyHi = min(s.inH, padRows - wd.padTop)
-    let planes = s.batch * s.outC
-    let minPlanes = max(1, 16_384 / max(1, outPlane * nTaps))
-    tapOff.withUnsafeBufferPointer { tapBuf in
-        let taps = tapBuf.baseAddress!
-        parallelChunks(planes, minItemsPerChunk: minPlanes) { r in
-            let buf = UnsafeMutablePointer<Float>.allocate(capacity: allocCount)
-            defer { buf.deallocate() }
-            buf.initialize(repeating: 0, count: allocCount)
-            let wq = UnsafeMutablePointer<V>.allocate(capacity: nTaps)
-            defer { wq.deallocate() }
-            let tail = UnsafeMutablePointer<Float>.allocate(capacity: vw)
-            defer { tail.deallocate() }
-            var filled = -1                                        // (image, group) whose input is in buf
-            for plane in r {
-                let n = plane / s.outC, m = plane % s.outC
-                let g = m / mg
-                let yc = y + plane * outPlane
-                let wk = weight + m * nTaps
-                if !wide { for t in 0..<nTaps { wq[t] = V(repeating: wk[t]) } }
-                if filled != n * s.groups + g {
-                    filled = n * s.groups + g
-                    // Fill the data positions (the padding positions stay zero from the first fill).
-                    for c in 0..<cg {
-                        let xc = x + (n * s.inC + g * cg + c) * inPlane
-                        let bc = buf + c * chanLen
-                        for iy in iyLo..<iyHi {
-                            fillPhaseRow(xc + iy * s.inW, ixLo: ixLo, ixHi: ixHi, padLeft: wd.padLeft, strideW: sW,
-                                         rowLen: rowLen, dst: bc + (iy + wd.padTop) * sW * rowLen)
-                        }
+    // Output rows [oy, oy + rows) (rows <= 8) of one output channel from a filled buffer.
+    @inline(__always) func step(_ in0: UnsafePointer<Float>, _ taps: UnsafePointer<Int>, _ m: Int, rows: Int,
+                                _ y0: UnsafeMutablePointer<Float>) {
+        let wk = weight + m * nTaps, b = bias?[m] ?? 0
+        if wide {
+            directConvRowsAVX512(buf: in0, tapOffsets: taps, weights: wk, taps: nTaps, rowStep: rowStep, rows: rows,
+                                 outW: s.outW, bias: b, lo: lo, hi: hi, y: y0)
+        } else {
+            directConvRowsAVX2(buf: in0, tapOffsets: taps, weights: wk, taps: nTaps, rowStep: rowStep, rows: rows,
+                               outW: s.outW, bias: b, lo: lo, hi: hi, y: y0)
+        }
+        if after { activation.apply(y0, count: rows * s.outW) }
+    }
+    if mg == 1 {
+        // One task per output plane; the plane's whole input channel is in the buffer.
+        let rows = bufferRows(outRows: s.outH)
+        let chanLen = rows * sW * rowLen
+        let taps = tapOffsets(chanLen: chanLen)
+        let planes = s.batch * s.outC
+        let minPlanes = max(1, 16_384 / max(1, outPlane * nTaps))
+        taps.withUnsafeBufferPointer { tp in
+            parallelChunks(planes, minItemsPerChunk: minPlanes) { r in
+                let buf = UnsafeMutablePointer<Float>.allocate(capacity: cg * chanLen)
+                defer { buf.deallocate() }
+                buf.initialize(repeating: 0, count: cg * chanLen)
+                for plane in r {
+                    let n = plane / s.outC, m = plane % s.outC
+                    let g = m / mg
+                    for c in 0..<cg { fill(buf + c * chanLen, x + (n * s.inC + g * cg + c) * inPlane, pr0: 0, rows: rows) }
+                    let yc = y + plane * outPlane
+                    var oy = 0
+                    while oy < s.outH {
+                        step(buf + oy * rowStep, tp.baseAddress!, m, rows: min(8, s.outH - oy), yc + oy * s.outW)
+                        oy += 8
                     }
-                }
-                if wide {
-                    directConvPlaneAVX512(buf: buf, tapOffsets: taps, weights: wk, taps: nTaps, rowStep: rowStep,
-                                          outH: s.outH, outW: s.outW, bias: bias?[m] ?? 0, y: yc)
-                }
-                let bq = V(repeating: bias?[m] ?? 0)
-                var oy = wide ? s.outH : 0
-                while oy < s.outH {
-                    let in0 = UnsafeRawPointer(buf + oy * rowStep)
-                    let rs = rowStep * 4
-                    let y0 = yc + oy * s.outW
-                    let rows = min(rowsPerStep, s.outH - oy)
-                    var ox = 0
-                    while ox < s.outW {
-                        var a0 = bq, a1 = bq, a2 = bq, a3 = bq, a4 = bq, a5 = bq, a6 = bq, a7 = bq
-                        let p = in0 + ox * 4
-                        for t in 0..<nTaps {
-                            let w = wq[t], o = taps[t] * 4
-                            a0 = a0.addingProduct(w, p.loadUnaligned(fromByteOffset: o, as: V.self))
-                            a1 = a1.addingProduct(w, p.loadUnaligned(fromByteOffset: o + rs, as: V.self))
-                            a2 = a2.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 2 * rs, as: V.self))
-                            a3 = a3.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 3 * rs, as: V.self))
-                            a4 = a4.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 4 * rs, as: V.self))
-                            a5 = a5.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 5 * rs, as: V.self))
-                            a6 = a6.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 6 * rs, as: V.self))
-                            a7 = a7.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 7 * rs, as: V.self))
-                        }
-                        let full = ox + vw <= s.outW
-                        @inline(__always) func put(_ yr: UnsafeMutablePointer<Float>, _ v: V) {
-                            if full {
-                                UnsafeMutableRawPointer(yr).storeBytes(of: v, as: V.self)
-                            } else {
-                                UnsafeMutableRawPointer(tail).storeBytes(of: v, as: V.self)
-                                yr.update(from: tail, count: s.outW - ox)
-                            }
-                        }
-                        let yr = y0 + ox
-                        put(yr, a0)
-                        if rows > 1 { put(yr + s.outW, a1) }
-                        if rows > 2 { put(yr + 2 * s.outW, a2) }
-                        if rows > 3 { put(yr + 3 * s.outW, a3) }
-                        if rows > 4 { put(yr + 4 * s.outW, a4) }
-                        if rows > 5 { put(yr + 5 * s.outW, a5) }
-                        if rows > 6 { put(yr + 6 * s.outW, a6) }
-                        if rows > 7 { put(yr + 7 * s.outW, a7) }
-                        ox += vw
-                    }
-                    oy += rowsPerStep
-                }
-                // Epilogue over the plane while it is in L1 (LLVM vectorises these plain loops).
-                switch activation {
-                case .identity: break
-                case .relu: for i in 0..<outPlane { yc[i] = max(yc[i], 0) }
-                case let .clip(lo, hi): for i in 0..<outPlane { yc[i] = min(max(yc[i], lo), hi) }
-                default: activation.apply(yc, count: outPlane)
                 }
             }
         }
+        return
+    }
+    // Bands of output rows (multiples of 8), every channel of the group per band.
+    let steps = (s.outH + 7) / 8
+    let bandsPerGroup = max(1, min(steps, computeThreads * chunksPerThread / max(1, s.batch * s.groups)))
+    let stepsPerBand = (steps + bandsPerGroup - 1) / bandsPerGroup
+    let bands = (steps + stepsPerBand - 1) / stepsPerBand
+    let rows = bufferRows(outRows: stepsPerBand * 8)
+    let chanLen = rows * sW * rowLen
+    let taps = tapOffsets(chanLen: chanLen)
+    taps.withUnsafeBufferPointer { tp in
+        parallelChunks(s.batch * s.groups * bands) { r in
+            let buf = UnsafeMutablePointer<Float>.allocate(capacity: cg * chanLen)
+            defer { buf.deallocate() }
+            buf.initialize(repeating: 0, count: cg * chanLen)
+            for task in r {
+                let band = task % bands, ng = task / bands
+                let n = ng / s.groups, g = ng % s.groups
+                let oy0 = band * stepsPerBand * 8, oy1 = min(s.outH, oy0 + stepsPerBand * 8)
+                let need = min(rows, bufferRows(outRows: oy1 - oy0))
+                for c in 0..<cg { fill(buf + c * chanLen, x + (n * s.inC + g * cg + c) * inPlane, pr0: oy0 * sH, rows: need) }
+                var oy = oy0
+                while oy < oy1 {
+                    let in0 = buf + (oy - oy0) * rowStep
+                    for m in (g * mg)..<((g + 1) * mg) {
+                        step(in0, tp.baseAddress!, m, rows: min(8, oy1 - oy), y + (n * s.outC + m) * outPlane + oy * s.outW)
+                    }
+                    oy += 8
+                }
+            }
+        }
+    }
+}
+
+/// Output rows [0, rows) (rows <= 8) of one channel of `directConv2d`, eight SIMD8 accumulators per
+/// 8-column step; the portable twin of `directConvRowsAVX512` (same buffer layout and arguments).
+///
+/// - Parameters:
+///   - buf: padded, phase-split input at the first output row's origin.
+///   - tapOffsets: `[taps]` float offsets of each tap; weights: `[taps]`.
+///   - rowStep: floats between consecutive output rows' origins; the buffer holds 8 rows' worth.
+///   - y: `[rows, outW]` output rows, clamped to lo...hi.
+@inline(__always)
+func directConvRowsAVX2(buf: UnsafePointer<Float>, tapOffsets: UnsafePointer<Int>, weights: UnsafePointer<Float>,
+                        taps: Int, rowStep rs: Int, rows: Int, outW: Int, bias: Float, lo: Float, hi: Float,
+                        y: UnsafeMutablePointer<Float>) {
+    typealias V = SIMD8<Float>
+    let bq = V(repeating: bias), lq = V(repeating: lo), hq = V(repeating: hi)
+    let clamps = lo > -.infinity || hi < .infinity
+    var ox = 0
+    while ox < outW {
+        var a0 = bq, a1 = bq, a2 = bq, a3 = bq, a4 = bq, a5 = bq, a6 = bq, a7 = bq
+        let p = UnsafeRawPointer(buf + ox)
+        for t in 0..<taps {
+            let w = V(repeating: weights[t]), o = tapOffsets[t] * 4, r4 = rs * 4
+            a0 = a0.addingProduct(w, p.loadUnaligned(fromByteOffset: o, as: V.self))
+            a1 = a1.addingProduct(w, p.loadUnaligned(fromByteOffset: o + r4, as: V.self))
+            a2 = a2.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 2 * r4, as: V.self))
+            a3 = a3.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 3 * r4, as: V.self))
+            a4 = a4.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 4 * r4, as: V.self))
+            a5 = a5.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 5 * r4, as: V.self))
+            a6 = a6.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 6 * r4, as: V.self))
+            a7 = a7.addingProduct(w, p.loadUnaligned(fromByteOffset: o + 7 * r4, as: V.self))
+        }
+        let cols = min(8, outW - ox)
+        withUnsafeTemporaryAllocation(of: V.self, capacity: 8) { t in
+            t[0] = a0; t[1] = a1; t[2] = a2; t[3] = a3; t[4] = a4; t[5] = a5; t[6] = a6; t[7] = a7
+            for r in 0..<rows {
+                var v = t[r]
+                if clamps { v.replace(with: lq, where: v .< lq); v.replace(with: hq, where: v .> hq) }
+                let yr = y + r * outW + ox
+                if cols == 8 {
+                    UnsafeMutableRawPointer(yr).storeBytes(of: v, as: V.self)
+                } else {
+                    for q in 0..<cols { yr[q] = v[q] }
+                }
+            }
+        }
+        ox += 8
     }
 }
 

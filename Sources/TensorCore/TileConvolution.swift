@@ -35,6 +35,27 @@ public func tileConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, 
                        activation: Activation, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>?) {
     let oh = s.outH, ow = s.outW, kk = s.kernelH * s.kernelW
     let outPlane = s.tiles * oh * ow
+    if s.isDepthwise && s.outC == s.inC {
+        // Every (channel, tile) plane is its own unpadded depthwise plane: run them through `directConv2d`
+        // as one image of C*K channels with each channel's filter repeated K times.
+        let taps = s.kernelH * s.kernelW
+        var wRep = [Float](repeating: 0, count: s.outC * s.tiles * taps)      // [C*K, 1, kh, kw]
+        var bRep = [Float](repeating: 0, count: s.outC * s.tiles)             // [C*K]
+        for c in 0..<s.outC {
+            for t in 0..<s.tiles {
+                for q in 0..<taps { wRep[(c * s.tiles + t) * taps + q] = weight[c * taps + q] }
+                bRep[c * s.tiles + t] = bias?[c] ?? 0
+            }
+        }
+        let planes = s.outC * s.tiles
+        let shape = ConvShape(batch: 1, inC: planes, inH: s.inH, inW: s.inW, outC: planes, groups: planes,
+                              window: Window2D(kernelH: s.kernelH, kernelW: s.kernelW, strideH: s.strideH, strideW: s.strideW,
+                                               dilationH: s.dilationH, dilationW: s.dilationW))
+        bRep.withUnsafeBufferPointer { bp in
+            directConv2d(x, weight: wRep, bias: bias == nil ? nil : bp.baseAddress, shape: shape, activation: activation, y: y)
+        }
+        return
+    }
     if s.isDepthwise {
         let mult = s.outC / s.inC
         parallelChunks(s.outC, minItemsPerChunk: 8) { range in

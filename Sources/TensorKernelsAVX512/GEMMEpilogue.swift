@@ -41,6 +41,28 @@ struct Epilogue {
         }
     }
 
+    /// `put` of the first `count` (1...16) lanes only: a 16-, 8- and 4-wide store and single floats.
+    @inline(__always) func putPartial(_ v: F16, count: Int, _ p: UnsafeMutablePointer<Float>) {
+        if count == 16 { put(v, row: 0, p); return }
+        var v = v
+        if clamps {
+            let l = F16(repeating: lo), h = F16(repeating: hi)
+            v.replace(with: l, where: v .< l)
+            v.replace(with: h, where: v .> h)
+        }
+        var i = 0
+        if count >= 8 {
+            UnsafeMutableRawPointer(p).storeBytes(of: v.lowHalf, as: SIMD8<Float>.self)
+            i = 8
+        }
+        if count - i >= 4 {
+            let q = i == 0 ? v.lowHalf.lowHalf : v.highHalf.lowHalf
+            UnsafeMutableRawPointer(p + i).storeBytes(of: q, as: SIMD4<Float>.self)
+            i += 4
+        }
+        while i < count { p[i] = v[i]; i += 1 }
+    }
+
     @inline(__always) func put(_ v: Float, row: Int, _ p: UnsafeMutablePointer<Float>) {
         var v = v
         if accumulate { v += p.pointee }

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import TensorCore
+
+/// Times single convolutions (EfficientNet-Lite0's shapes by default) on both kernel paths, hot in cache.
+struct KernelBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kernels",
+        abstract: "Time single convolutions of EfficientNet-Lite0's shapes on the AVX-512 and the portable (AVX2/OpenBLAS) kernels, and print GFLOP/s and the ratio."
+    )
+
+    @Option(help: "Threads per kernel call.")
+    var threads = 1
+
+    @Option(help: "Timed runs per shape (the median is reported).")
+    var runs = 50
+
+    @Option(help: "Only the shapes whose name contains this text.")
+    var only: String?
+
+    @Option(help: "Only this kernel path (avx512 or avx2); default both.")
+    var isa: String?
+
+    func run() throws {
+        setComputeThreads(threads)
+        let pw = Window2D(kernelH: 1, kernelW: 1)
+        func dw(_ k: Int, _ st: Int) -> Window2D {
+            let p = k / 2
+            return Window2D(kernelH: k, kernelW: k, strideH: st, strideW: st, padTop: st == 2 ? p - 1 + (k == 3 ? 1 : 0) : p, padLeft: st == 2 ? p - 1 + (k == 3 ? 1 : 0) : p, padBottom: p, padRight: p)
+        }
+        let shapes: [(String, ConvShape)] = [
+            ("stem 3x3/2 3->32 224", ConvShape(batch: 1, inC: 3, inH: 224, inW: 224, outC: 32, groups: 1,
+                                              window: Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padBottom: 1, padRight: 1))),
+            ("dw 3x3 32 112", ConvShape(batch: 1, inC: 32, inH: 112, inW: 112, outC: 32, groups: 32, window: dw(3, 1))),
+            ("dw 3x3/2 96 112", ConvShape(batch: 1, inC: 96, inH: 112, inW: 112, outC: 96, groups: 96, window: dw(3, 2))),
+            ("dw 3x3 144 56", ConvShape(batch: 1, inC: 144, inH: 56, inW: 56, outC: 144, groups: 144, window: dw(3, 1))),
+            ("dw 5x5 240 28", ConvShape(batch: 1, inC: 240, inH: 28, inW: 28, outC: 240, groups: 240, window: dw(5, 1))),
+            ("dw 5x5 672 14", ConvShape(batch: 1, inC: 672, inH: 14, inW: 14, outC: 672, groups: 672, window: dw(5, 1))),
+            ("dw 5x5 1152 7", ConvShape(batch: 1, inC: 1152, inH: 7, inW: 7, outC: 1152, groups: 1152, window: dw(5, 1))),
+            ("1x1 16->96 112", ConvShape(batch: 1, inC: 16, inH: 112, inW: 112, outC: 96, groups: 1, window: pw)),
+            ("1x1 24->144 56", ConvShape(batch: 1, inC: 24, inH: 56, inW: 56, outC: 144, groups: 1, window: pw)),
+            ("1x1 112->672 14", ConvShape(batch: 1, inC: 112, inH: 14, inW: 14, outC: 672, groups: 1, window: pw)),
+            ("1x1 192->1152 7", ConvShape(batch: 1, inC: 192, inH: 7, inW: 7, outC: 1152, groups: 1, window: pw)),
+            ("1x1 1152->192 7", ConvShape(batch: 1, inC: 1152, inH: 7, inW: 7, outC: 192, groups: 1, window: pw)),
+        ]
+        print(String(format: "%d thread(s), median of %d runs; detected kernels: %@", threads, runs, detectedKernelISA.rawValue))
+        print("| convolution | MMAC | avx512 us | avx2 us | avx512 GFLOP/s | avx2 GFLOP/s | speed-up |")
+        print("|---|---|---|---|---|---|---|")
+        var rng = SystemRandomNumberGenerator()
+        for (name, s) in shapes where only.map({ name.contains($0) }) ?? true {
+            let x = (0..<(s.batch * s.inC * s.inH * s.inW)).map { _ in Float.random(in: -1...1, using: &rng) }
+            let w = (0..<(s.outC * s.inCPerGroup * s.window.kernelH * s.window.kernelW)).map { _ in Float.random(in: -1...1, using: &rng) }
+            let b = (0..<s.outC).map { _ in Float.random(in: -1...1, using: &rng) }
+            var y = [Float](repeating: 0, count: s.batch * s.outC * s.outH * s.outW)
+            var scratch = [Float](repeating: 0, count: max(1, s.scratchCount))
+            func time(_ isa: KernelISA) -> Double {
+                withKernelISA(isa) {
+                    var t: [Double] = []
+                    for i in 0..<(runs + 5) {
+                        let t0 = DispatchTime.now().uptimeNanoseconds
+                        conv2d(x, weight: w, bias: b, shape: s, activation: .clip(0, 6), y: &y, scratch: &scratch)
+                        if i >= 5 { t.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e3) }
+                    }
+                    return t.sorted()[t.count / 2]
+                }
+            }
+            let fast = isa == "avx2" ? .nan : time(.avx512), port = isa == "avx512" ? .nan : time(.avx2)
+            let macs = Double(s.macs)
+            print(String(format: "| %@ | %.2f | %.1f | %.1f | %.1f | %.1f | %.2fx |", name, macs / 1e6, fast, port,
+                         2 * macs / fast / 1e3, 2 * macs / port / 1e3, port / fast))
+        }
+    }
+}
