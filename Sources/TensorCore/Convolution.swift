@@ -155,6 +155,16 @@ public func conv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias
     let isa = kernelISA
     let tasks = s.batch * s.groups
     let threads = computeThreads
+    if pointwise && s.groups == 1 && isa == .avx512 && (s.batch >= threads || 2 * s.macs < 400_000) {
+        // Whole images per thread, each thread's images in one call: their remainder columns share panels.
+        parallelChunks(s.batch) { r in
+            gemmBiasActivation(items: r.count, m: s.outC, n: outPlane, k: s.inC, a: weight, lda: s.inC,
+                               b: x + r.lowerBound * s.inC * inPlane, bItemStride: s.inC * inPlane, ldb: inPlane,
+                               c: y + r.lowerBound * s.outC * outPlane, cItemStride: s.outC * outPlane, ldc: outPlane,
+                               bias: bias, activation: activation, isa: isa)
+        }
+        return
+    }
     if tasks >= threads || 2 * s.macs < 400_000 {
         // Whole (image, group) GEMMs per thread; each thread unfolds into its own columns.
         parallelChunks(tasks) { r in

@@ -96,7 +96,8 @@ public func gemmParallel(transA: Bool = false, transB: Bool = false, m: Int, n: 
     }
 }
 
-/// C[M,N] = act(A[M,K] · B[K,N] + bias[M]), row-major: a convolution's GEMM with its epilogue.
+/// C[M,N] = act(A[M,K] · B[K,N] + bias[M]), row-major, for `items` pairs (B, C) sharing A: a convolution's
+/// GEMM with its epilogue, over a batch of images.
 ///
 /// With `kernelISA == .avx512` this is one pass of `gemmEpilogueAVX512` (bias and ReLU/clip applied to each
 /// tile in registers before it is stored); other activations run over the tile's rows afterwards. Otherwise
@@ -104,15 +105,17 @@ public func gemmParallel(transA: Bool = false, transB: Bool = false, m: Int, n: 
 /// split the work over threads read `kernelISA` once and pass it as `isa`.
 ///
 /// - Parameters:
+///   - items: (B, C) pairs; item i reads `b + i * bItemStride` and writes `c + i * cItemStride`.
 ///   - a: `[M, K]`, leading dimension `lda`.
-///   - b: `[K, N]`, leading dimension `ldb`.
-///   - c: `[M, N]`, leading dimension `ldc`; may start uninitialised.
+///   - b: `[K, N]` per item, leading dimension `ldb`.
+///   - c: `[M, N]` per item, leading dimension `ldc`; may start uninitialised.
 ///   - bias: `[M]` or nil.
-/// - Complexity: 2·M·N·K flops.
-public func gemmBiasActivation(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                               b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+/// - Complexity: 2·items·M·N·K flops.
+public func gemmBiasActivation(items: Int = 1, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                               b: UnsafePointer<Float>, bItemStride: Int = 0, ldb: Int,
+                               c: UnsafeMutablePointer<Float>, cItemStride: Int = 0, ldc: Int,
                                bias: UnsafePointer<Float>?, activation: Activation, isa: KernelISA = kernelISA) {
-    if m == 0 || n == 0 { return }
+    if m == 0 || n == 0 || items == 0 { return }
     if isa == .avx512 {
         var lo = -Float.infinity, hi = Float.infinity, rest = false
         switch activation {
@@ -121,14 +124,19 @@ public func gemmBiasActivation(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, 
         case let .clip(l, h): lo = l; hi = h
         default: rest = true
         }
-        gemmEpilogueAVX512(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
-                           bias: bias, lo: lo, hi: hi, accumulate: false)
-        if rest { for r in 0..<m { activation.apply(c + r * ldc, count: n) } }
+        gemmEpilogueAVX512(items: items, m: m, n: n, k: k, a: a, lda: lda, b: b, bItemStride: bItemStride, ldb: ldb,
+                           c: c, cItemStride: cItemStride, ldc: ldc, bias: bias, lo: lo, hi: hi, accumulate: false)
+        if rest {
+            for i in 0..<items { for r in 0..<m { activation.apply(c + i * cItemStride + r * ldc, count: n) } }
+        }
         return
     }
-    let beta = prefillBias(c, rows: m, cols: n, ld: ldc, bias: bias)
-    gemm(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-    biasActivation(c, rows: m, cols: n, ld: ldc, bias: nil, activation: activation)
+    for i in 0..<items {
+        let ci = c + i * cItemStride
+        let beta = prefillBias(ci, rows: m, cols: n, ld: ldc, bias: bias)
+        gemm(m: m, n: n, k: k, a: a, lda: lda, b: b + i * bItemStride, ldb: ldb, beta: beta, c: ci, ldc: ldc)
+        biasActivation(ci, rows: m, cols: n, ld: ldc, bias: nil, activation: activation)
+    }
 }
 
 /// Naive twin of `gemmBiasActivation` (double accumulation, then bias and activation per element).

@@ -72,73 +72,109 @@ struct Epilogue {
     }
 }
 
-/// C[M,N] = clamp(A[M,K] · B[K,N] + bias[M] (+ C when `accumulate`), lo, hi), row-major, AVX-512.
+/// C[M,N] = clamp(A[M,K] · B[K,N] + bias[M] (+ C when `accumulate`), lo, hi), row-major, AVX-512, for each of
+/// `items` pairs (B, C) that share A (one 1x1 convolution over a batch of images).
 ///
 /// The tile is 8 rows by 32 columns (16 zmm accumulators; each step broadcasts 8 values of A against two
-/// vectors of B), with an 8x16 tile for a 16-column remainder. Edges (rows past a multiple of 8, columns
-/// past a multiple of 16) run the 8x16 tile on zero-padded copies into a scratch tile and store only what
-/// is inside C. B is read in place, row `p` of a tile at `b + p * ldb`: a 1x1 convolution's input plane
-/// needs no packing or im2col.
+/// vectors of B), with an 8x16 tile for a 16-column remainder. B is read in place, row `p` of a tile at
+/// `b + p * ldb`: a 1x1 convolution's input plane needs no packing or im2col. The columns past each item's
+/// last multiple of 16 are gathered from all items into zero-padded 16-column panels, so a 7x7 plane (49
+/// columns) costs 49 columns of work rather than 64; rows past a multiple of 8 run on a zero-padded copy
+/// of A. Edge tiles go through a scratch tile and store only what is inside C.
 ///
 /// - Parameters:
+///   - items: number of (B, C) pairs; item i uses `b + i * bItemStride` and `c + i * cItemStride`.
 ///   - a: `[M, K]`, leading dimension `lda` (weights).
-///   - b: `[K, N]`, leading dimension `ldb` (input channels by pixels).
-///   - c: `[M, N]`, leading dimension `ldc`; may start uninitialised unless `accumulate`.
+///   - b: `[K, N]` per item, leading dimension `ldb` (input channels by pixels).
+///   - c: `[M, N]` per item, leading dimension `ldc`; may start uninitialised unless `accumulate`.
 ///   - bias: `[M]` or nil.
 ///   - lo, hi: clamp bounds (ReLU is 0...inf, ReLU6 0...6); pass -inf...inf for none.
-/// - Complexity: 2·M·N·K flops.
-public func gemmEpilogueAVX512(m: Int, n: Int, k: Int,
+/// - Complexity: 2·items·M·N·K flops.
+public func gemmEpilogueAVX512(items: Int = 1, m: Int, n: Int, k: Int,
                                a: UnsafePointer<Float>, lda: Int,
-                               b: UnsafePointer<Float>, ldb: Int,
-                               c: UnsafeMutablePointer<Float>, ldc: Int,
+                               b: UnsafePointer<Float>, bItemStride: Int = 0, ldb: Int,
+                               c: UnsafeMutablePointer<Float>, cItemStride: Int = 0, ldc: Int,
                                bias: UnsafePointer<Float>?, lo: Float, hi: Float, accumulate: Bool) {
-    if m <= 0 || n <= 0 { return }
+    if m <= 0 || n <= 0 || items <= 0 { return }
     let e = Epilogue(bias: bias, lo: lo, hi: hi, clamps: lo > -.infinity || hi < .infinity, accumulate: accumulate)
     let mFull = m / 8 * 8
     let n32 = n / 32 * 32
     let n16 = n / 16 * 16
-    // Zero-padded copies for the edges: A's last m % 8 rows as 8 rows, B's last n % 16 columns as 16.
+    // A's last m % 8 rows as 8 zero-padded rows.
     let rowTail = m - mFull, colTail = n - n16
     let padA: UnsafeMutablePointer<Float>? = rowTail > 0 ? .allocate(capacity: 8 * k) : nil
-    let padB: UnsafeMutablePointer<Float>? = colTail > 0 ? .allocate(capacity: 16 * k) : nil
-    defer { padA?.deallocate(); padB?.deallocate() }
+    defer { padA?.deallocate() }
     if let padA {
         padA.initialize(repeating: 0, count: 8 * k)
         for r in 0..<rowTail { (padA + r * k).update(from: a + (mFull + r) * lda, count: k) }
     }
-    if let padB {
-        padB.initialize(repeating: 0, count: 16 * k)
-        for p in 0..<k { (padB + p * 16).update(from: b + p * ldb + n16, count: colTail) }
+    for item in 0..<items {
+        let b = b + item * bItemStride, c = c + item * cItemStride
+        var j = 0
+        while j < n32 {
+            var i = 0
+            while i < mFull {
+                tile8x32(k, a + i * lda, lda, b + j, ldb, c + i * ldc + j, ldc, row: i, e)
+                i += 8
+            }
+            if let padA {
+                edge(k, padA, k, rows: rowTail, b + j, ldb, cols: 16, c + mFull * ldc + j, ldc, row: mFull, e)
+                edge(k, padA, k, rows: rowTail, b + j + 16, ldb, cols: 16, c + mFull * ldc + j + 16, ldc, row: mFull, e)
+            }
+            j += 32
+        }
+        if n16 > n32 {
+            var i = 0
+            while i < mFull {
+                tile8x16(k, a + i * lda, lda, b + j, ldb, c + i * ldc + j, ldc, row: i, e)
+                i += 8
+            }
+            if let padA { edge(k, padA, k, rows: rowTail, b + j, ldb, cols: 16, c + mFull * ldc + j, ldc, row: mFull, e) }
+        }
     }
-    var j = 0
-    while j < n32 {
-        var i = 0
-        while i < mFull {
-            tile8x32(k, a + i * lda, lda, b + j, ldb, c + i * ldc + j, ldc, row: i, e)
-            i += 8
+    if colTail == 0 { return }
+    // Remainder columns of every item, 16 at a time: panel[p, q] = B_item(q)[p, n16 + j(q)].
+    let panel = UnsafeMutablePointer<Float>.allocate(capacity: 16 * k)
+    defer { panel.deallocate() }
+    let total = items * colTail
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: 32) { offsets in
+        let bOff = offsets.baseAddress!, cOff = offsets.baseAddress! + 16
+        var g0 = 0
+        while g0 < total {
+            let cols = min(16, total - g0)
+            for q in 0..<cols {
+                let item = (g0 + q) / colTail, j = n16 + (g0 + q) % colTail
+                bOff[q] = item * bItemStride + j
+                cOff[q] = item * cItemStride + j
+            }
+            if cols < 16 { panel.initialize(repeating: 0, count: 16 * k) }
+            for p in 0..<k {
+                let src = b + p * ldb, dst = panel + p * 16
+                for q in 0..<cols { dst[q] = src[bOff[q]] }
+            }
+            var i = 0
+            while i < m {
+                let rows = min(8, m - i)
+                let ai = rows == 8 ? a + i * lda : UnsafePointer(padA!)
+                edgeScatter(k, ai, rows == 8 ? lda : k, rows: rows, panel, cols: cols, cOff, c + i * ldc, ldc, row: i, e)
+                i += 8
+            }
+            g0 += 16
         }
-        if let padA {
-            edge(k, padA, k, rows: rowTail, b + j, ldb, cols: 16, c + mFull * ldc + j, ldc, row: mFull, e)
-            edge(k, padA, k, rows: rowTail, b + j + 16, ldb, cols: 16, c + mFull * ldc + j + 16, ldc, row: mFull, e)
-        }
-        j += 32
     }
-    if n16 > n32 {
-        var i = 0
-        while i < mFull {
-            tile8x16(k, a + i * lda, lda, b + j, ldb, c + i * ldc + j, ldc, row: i, e)
-            i += 8
+}
+
+/// An 8x16 tile of A times a packed 16-column panel into a scratch tile, then the epilogue on its first
+/// `rows` x `cols`, column q stored at `c[r * ldc + cOffsets[q]]`.
+@inline(never)
+func edgeScatter(_ k: Int, _ a: UnsafePointer<Float>, _ lda: Int, rows: Int, _ panel: UnsafePointer<Float>, cols: Int,
+                 _ cOffsets: UnsafePointer<Int>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, row: Int, _ e: Epilogue) {
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * 16) { t in
+        let tile = t.baseAddress!
+        tile8x16(k, a, lda, panel, 16, tile, 16, row: 0, Epilogue(bias: nil, lo: 0, hi: 0, clamps: false, accumulate: false))
+        for r in 0..<rows {
+            for q in 0..<cols { e.put(tile[r * 16 + q], row: row + r, c + r * ldc + cOffsets[q]) }
         }
-        if let padA { edge(k, padA, k, rows: rowTail, b + j, ldb, cols: 16, c + mFull * ldc + j, ldc, row: mFull, e) }
-        j += 16
-    }
-    if let padB {
-        var i = 0
-        while i < mFull {
-            edge(k, a + i * lda, lda, rows: 8, padB, 16, cols: colTail, c + i * ldc + n16, ldc, row: i, e)
-            i += 8
-        }
-        if let padA { edge(k, padA, k, rows: rowTail, padB, 16, cols: colTail, c + mFull * ldc + n16, ldc, row: mFull, e) }
     }
 }
 

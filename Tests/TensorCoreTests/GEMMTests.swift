@@ -53,16 +53,21 @@ struct GEMMTests {
 }
 
 struct EpilogueCase: CustomTestStringConvertible, Sendable {
-    var m: Int, n: Int, k: Int, activation: Activation, bias: Bool
-    var testDescription: String { "\(m)x\(n)x\(k) \(activation)\(bias ? " bias" : "")" }
+    var items: Int
+    var m: Int, n: Int, k: Int
+    var activation: Activation
+    var bias: Bool
+    var testDescription: String { "\(items) x \(m)x\(n)x\(k) \(activation)\(bias ? " bias" : "")" }
 }
 
-/// Shapes around the AVX-512 tiles (8 rows; 32 and 16 columns) and their zero-padded edges.
+/// Shapes around the AVX-512 tiles (8 rows; 32 and 16 columns), their zero-padded edges, and batches whose
+/// remainder columns share packed panels across items.
 let epilogueCases: [EpilogueCase] = {
-    let sizes = [(1, 1, 1), (8, 32, 16), (7, 15, 3), (9, 17, 5), (16, 49, 192), (19, 33, 37), (24, 48, 0), (40, 100, 24), (3, 64, 130)]
+    let sizes = [(1, 1, 1, 1), (1, 8, 32, 16), (1, 7, 15, 3), (1, 9, 17, 5), (1, 16, 49, 192), (1, 19, 33, 37), (1, 24, 48, 0),
+                 (1, 40, 100, 24), (1, 3, 64, 130), (16, 24, 49, 40), (3, 13, 20, 7), (5, 8, 7, 9), (2, 16, 64, 8)]
     let acts: [Activation] = [.identity, .relu, .clip(0, 6), .clip(-0.5, 0.25), .sigmoid]
     return sizes.enumerated().map { i, s in
-        EpilogueCase(m: s.0, n: s.1, k: s.2, activation: acts[i % acts.count], bias: i % 3 != 2)
+        EpilogueCase(items: s.0, m: s.1, n: s.2, k: s.3, activation: acts[i % acts.count], bias: i % 3 != 2)
     }
 }()
 
@@ -71,26 +76,37 @@ struct GEMMEpilogueTests {
     @Test("gemmBiasActivation matches gemmBiasActivationNaive on both kernel paths",
           arguments: epilogueCases, [KernelISA.avx2, .avx512])
     func matchesNaive(_ c: EpilogueCase, _ isa: KernelISA) {
-        var rng = SeededRandom(seed: UInt64(c.m * 131 + c.n * 7 + c.k))
+        var rng = SeededRandom(seed: UInt64(c.m * 131 + c.n * 7 + c.k + c.items))
         let lda = c.k + 3, ldb = c.n + 5, ldc = c.n + 2
-        let a = rng.tensor([c.m, lda]).data                  // [M, lda]
-        let b = rng.tensor([max(c.k, 1), ldb]).data          // [K, ldb]
-        let bias = rng.tensor([c.m]).data                    // [M]
+        let bStride = max(c.k, 1) * ldb + 11, cStride = c.m * ldc + 6     // items apart, with gaps
+        let a = rng.tensor([c.m, lda]).data                                // [M, lda]
+        let b = rng.tensor([c.items * bStride]).data                       // items x [K, ldb], gaps
+        let bias = rng.tensor([c.m]).data                                  // [M]
         let sentinel: Float = -12345
-        var fast = [Float](repeating: sentinel, count: c.m * ldc), naive = fast   // [M, ldc]
+        var fast = [Float](repeating: sentinel, count: c.items * cStride)  // items x [M, ldc], gaps
+        var naive = fast
         func run(_ bp: UnsafePointer<Float>?) {
             withKernelISA(isa) {
-                gemmBiasActivation(m: c.m, n: c.n, k: c.k, a: a, lda: lda, b: b, ldb: ldb, c: &fast, ldc: ldc,
-                                   bias: bp, activation: c.activation)
+                gemmBiasActivation(items: c.items, m: c.m, n: c.n, k: c.k, a: a, lda: lda, b: b, bItemStride: bStride, ldb: ldb,
+                                   c: &fast, cItemStride: cStride, ldc: ldc, bias: bp, activation: c.activation)
             }
-            gemmBiasActivationNaive(m: c.m, n: c.n, k: c.k, a: a, lda: lda, b: b, ldb: ldb, c: &naive, ldc: ldc,
-                                    bias: bp, activation: c.activation)
+            b.withUnsafeBufferPointer { bb in
+                naive.withUnsafeMutableBufferPointer { nb in
+                    for i in 0..<c.items {
+                        gemmBiasActivationNaive(m: c.m, n: c.n, k: c.k, a: a, lda: lda, b: bb.baseAddress! + i * bStride, ldb: ldb,
+                                                c: nb.baseAddress! + i * cStride, ldc: ldc, bias: bp, activation: c.activation)
+                    }
+                }
+            }
         }
         if c.bias { bias.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
         let mismatch = compare(fast, naive, rtol: 1e-4, atol: 1e-5 * Float(max(c.k, 1)))
         #expect(mismatch == nil, "\(describe(mismatch))")
-        // Columns past N (inside the leading dimension) are never written.
-        for i in 0..<c.m { for j in c.n..<ldc { #expect(fast[i * ldc + j] == sentinel) } }
+        // Nothing outside each item's [M, N] block is written.
+        for i in 0..<c.items {
+            for r in 0..<c.m { for j in c.n..<ldc { #expect(fast[i * cStride + r * ldc + j] == sentinel) } }
+            for j in (c.m * ldc)..<cStride { #expect(fast[i * cStride + j] == sentinel) }
+        }
     }
 }
 
