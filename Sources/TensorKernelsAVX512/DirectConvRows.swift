@@ -42,3 +42,51 @@ public func directConvRowsAVX512(buf: UnsafePointer<Float>, tapOffsets: UnsafePo
         ox += 16
     }
 }
+
+/// Four output rows of four output channels at once (16 accumulators), for convolutions whose groups have
+/// several output channels reading the same input (the RGB stem): each input vector loaded feeds four
+/// channels, so the kernel is bound by multiply-adds rather than by loads. Same buffer layout as
+/// `directConvRowsAVX512`; the buffer must hold four rows' worth past `buf`.
+///
+/// - Parameters:
+///   - weights: `[4, taps]`, the four channels' filters in tap order.
+///   - bias: `[4]` values; lo, hi: clamp bounds.
+///   - y: the four channels' first output rows, `yChannelStride` floats apart; rows `outW` apart.
+///   - rows: output rows stored (1...4).
+/// - Complexity: 4·4·outW·taps multiply-adds (rounded up to 16 columns).
+public func directConvRows4x4AVX512(buf: UnsafePointer<Float>, tapOffsets: UnsafePointer<Int>,
+                                    weights: UnsafePointer<Float>, taps: Int, rowStep rs: Int, rows: Int,
+                                    outW: Int, bias: UnsafePointer<Float>, lo: Float, hi: Float,
+                                    y: UnsafeMutablePointer<Float>, yChannelStride: Int) {
+    let e = Epilogue(bias: nil, lo: lo, hi: hi, clamps: lo > -.infinity || hi < .infinity, accumulate: false)
+    let w0 = weights, w1 = weights + taps, w2 = weights + 2 * taps, w3 = weights + 3 * taps
+    let q0 = F16(repeating: bias[0]), q1 = F16(repeating: bias[1]), q2 = F16(repeating: bias[2]), q3 = F16(repeating: bias[3])
+    var ox = 0
+    while ox < outW {
+        // a<channel><row>
+        var a00 = q0, a01 = q0, a02 = q0, a03 = q0, a10 = q1, a11 = q1, a12 = q1, a13 = q1
+        var a20 = q2, a21 = q2, a22 = q2, a23 = q2, a30 = q3, a31 = q3, a32 = q3, a33 = q3
+        let p = buf + ox
+        for t in 0..<taps {
+            let q = p + tapOffsets[t]
+            let r0 = load16(q), r1 = load16(q + rs), r2 = load16(q + 2 * rs), r3 = load16(q + 3 * rs)
+            var w = F16(repeating: w0[t])
+            a00.addProduct(w, r0); a01.addProduct(w, r1); a02.addProduct(w, r2); a03.addProduct(w, r3)
+            w = F16(repeating: w1[t])
+            a10.addProduct(w, r0); a11.addProduct(w, r1); a12.addProduct(w, r2); a13.addProduct(w, r3)
+            w = F16(repeating: w2[t])
+            a20.addProduct(w, r0); a21.addProduct(w, r1); a22.addProduct(w, r2); a23.addProduct(w, r3)
+            w = F16(repeating: w3[t])
+            a30.addProduct(w, r0); a31.addProduct(w, r1); a32.addProduct(w, r2); a33.addProduct(w, r3)
+        }
+        let cols = min(16, outW - ox)
+        withUnsafeTemporaryAllocation(of: F16.self, capacity: 16) { t in
+            t[0] = a00; t[1] = a01; t[2] = a02; t[3] = a03; t[4] = a10; t[5] = a11; t[6] = a12; t[7] = a13
+            t[8] = a20; t[9] = a21; t[10] = a22; t[11] = a23; t[12] = a30; t[13] = a31; t[14] = a32; t[15] = a33
+            for ch in 0..<4 {
+                for r in 0..<rows { e.putPartial(t[ch * 4 + r], count: cols, y + ch * yChannelStride + r * outW + ox) }
+            }
+        }
+        ox += 16
+    }
+}

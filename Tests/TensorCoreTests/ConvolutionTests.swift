@@ -72,6 +72,16 @@ let convCases: [ConvCase] = [
              window: Window2D(kernelH: 1, kernelW: 1), activation: .sigmoid),
     ConvCase(label: "3x3 im2col GEMM 33 outputs", inC: 6, h: 9, w: 9, outC: 33,
              window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), activation: .relu),
+    ConvCase(label: "stem-like 3->6 channels 3x3 stride 2, 4+2 channels, 18 rows, no bias, sigmoid", inC: 3, h: 36, w: 40, outC: 6,
+             window: Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padBottom: 1, padRight: 1), activation: .sigmoid, bias: false),
+    ConvCase(label: "stem-like 3->8 channels 3x3 pad 1 relu, 13 rows", batch: 2, inC: 3, h: 13, w: 30, outC: 8,
+             window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), activation: .relu),
+    ConvCase(label: "depthwise 5x5 pad 2 on 14x14, 20 channels (16 + 4), clip", batch: 2, inC: 20, h: 14, w: 14, outC: 20, groups: 20,
+             window: Window2D(kernelH: 5, kernelW: 5, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2), activation: .clip(0, 6)),
+    ConvCase(label: "depthwise 5x5 stride 2 on 9x7, 17 channels, asymmetric pads", inC: 17, h: 9, w: 7, outC: 17, groups: 17,
+             window: Window2D(kernelH: 5, kernelW: 5, strideH: 2, strideW: 2, padTop: 1, padLeft: 2, padBottom: 2, padRight: 1)),
+    ConvCase(label: "depthwise 3x3 dilation 2 on 7x7, 33 channels, sigmoid", inC: 33, h: 7, w: 7, outC: 33, groups: 33,
+             window: Window2D(kernelH: 3, kernelW: 3, dilationH: 2, dilationW: 2, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2), activation: .sigmoid),
 ]
 
 /// Every case on each kernel path (on a CPU without AVX-512 both run the portable kernels).

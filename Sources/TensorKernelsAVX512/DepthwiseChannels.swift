@@ -1,0 +1,134 @@
+/// Transposes a 16x16 block in place: four rounds of "unzip" (even lanes of a pair of rows, then odd
+/// lanes) rotate the 8-bit (row, column) index by one bit each, so four of them swap row and column.
+@inline(__always)
+func transpose16(_ r: UnsafeMutablePointer<F16>, _ t: UnsafeMutablePointer<F16>) {
+    @inline(__always) func round(_ src: UnsafeMutablePointer<F16>, _ dst: UnsafeMutablePointer<F16>) {
+        for i in 0..<8 {
+            let a = src[2 * i], b = src[2 * i + 1]
+            dst[i] = F16(lowHalf: a.evenHalf, highHalf: b.evenHalf)
+            dst[i + 8] = F16(lowHalf: a.oddHalf, highHalf: b.oddHalf)
+        }
+    }
+    round(r, t); round(t, r); round(r, t); round(t, r)
+}
+
+/// Loads `count` (0...16) floats from `p` into the low lanes of a vector, zeros above.
+@inline(__always)
+func loadPartial16(_ p: UnsafePointer<Float>, _ count: Int) -> F16 {
+    if count >= 16 { return load16(p) }
+    var v = F16()
+    for i in 0..<count { v[i] = p[i] }
+    return v
+}
+
+/// Depthwise convolution (one input channel per output channel) of up to 16 channels at once, vectorised
+/// across the channels: for planes too narrow to fill a vector along a row (7x7 maps, occlusion tiles).
+///
+/// The channels' planes are transposed 16 pixels at a time into a zero-padded pixel-major buffer
+/// (`[padH, padW, 16]`: every pixel is one aligned vector holding the 16 channels), each output pixel is
+/// then `sum over taps of w[tap] * buf[pixel + tap]` with eight pixels' accumulators in flight, ReLU/clip
+/// are applied in registers, and the results are transposed back into the channels' output planes.
+///
+/// - Parameters:
+///   - count: channels (1...16); channel j reads `x + j * xChannelStride` and writes `y + j * yChannelStride`.
+///   - x: each channel `[inH, inW]`.
+///   - weights: `[count, kernelH * kernelW]`; bias: `[count]` or nil.
+///   - y: each channel `[outH, outW]`.
+/// - Complexity: outH·outW·kernelH·kernelW vector multiply-adds, plus two 16x16 transposes per 16 pixels.
+public func depthwiseChannelsAVX512(count: Int, x: UnsafePointer<Float>, xChannelStride: Int, inH: Int, inW: Int,
+                                    kernelH: Int, kernelW: Int, strideH: Int, strideW: Int,
+                                    dilationH: Int, dilationW: Int, padTop: Int, padLeft: Int,
+                                    weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, lo: Float, hi: Float,
+                                    y: UnsafeMutablePointer<Float>, yChannelStride: Int, outH: Int, outW: Int) {
+    if count <= 0 || outH <= 0 || outW <= 0 { return }
+    let taps = kernelH * kernelW
+    // The padded region the outputs read, in input coordinates shifted by the pads.
+    let padH = (outH - 1) * strideH + (kernelH - 1) * dilationH + 1
+    let padW = (outW - 1) * strideW + (kernelW - 1) * dilationW + 1
+    let outPixels = outH * outW, inPixels = inH * inW
+    let total = padH * padW + outPixels + taps + 32
+    let mem = UnsafeMutableRawPointer.allocate(byteCount: total * 64, alignment: 64)
+    defer { mem.deallocate() }
+    let buf = mem.bindMemory(to: F16.self, capacity: total)
+    let outBuf = buf + padH * padW
+    let wq = outBuf + outPixels
+    let blockA = wq + taps, blockB = blockA + 16
+    buf.initialize(repeating: F16(), count: padH * padW)
+    // Weights by tap, channels across lanes; bias likewise.
+    for t in 0..<taps {
+        var v = F16()
+        for j in 0..<count { v[j] = weights[j * taps + t] }
+        wq[t] = v
+    }
+    var bq = F16()
+    if let bias { for j in 0..<count { bq[j] = bias[j] } }
+    // Transpose in: 16 consecutive input pixels of all channels at a time; (iy, ix) follows pixel p0 + q.
+    var p0 = 0, iy = 0, ix = 0
+    while p0 < inPixels {
+        let n = min(16, inPixels - p0)
+        for j in 0..<16 { blockA[j] = j < count ? loadPartial16(x + j * xChannelStride + p0, n) : F16() }
+        transpose16(blockA, blockB)
+        for q in 0..<n {
+            let py = iy + padTop, px = ix + padLeft
+            if py >= 0 && py < padH && px >= 0 && px < padW { buf[py * padW + px] = blockA[q] }
+            ix += 1
+            if ix == inW { ix = 0; iy += 1 }
+        }
+        p0 += 16
+    }
+    // Output pixels, eight at a time (a partial last group repeats its last pixel).
+    let lq = F16(repeating: lo), hq = F16(repeating: hi)
+    let clamps = lo > -.infinity || hi < .infinity
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: taps + 8) { scratch in
+        let tapOff = scratch.baseAddress!, base = scratch.baseAddress! + taps
+        for ky in 0..<kernelH { for kx in 0..<kernelW { tapOff[ky * kernelW + kx] = ky * dilationH * padW + kx * dilationW } }
+        var p = 0, oy = 0, ox = 0                              // (oy, ox) is output pixel p
+        while p < outPixels {
+            let n = min(8, outPixels - p)
+            for i in 0..<n {
+                base[i] = oy * strideH * padW + ox * strideW
+                ox += 1
+                if ox == outW { ox = 0; oy += 1 }
+            }
+            for i in n..<8 { base[i] = base[n - 1] }
+            let b0 = buf + base[0], b1 = buf + base[1], b2 = buf + base[2], b3 = buf + base[3]
+            let b4 = buf + base[4], b5 = buf + base[5], b6 = buf + base[6], b7 = buf + base[7]
+            var a0 = bq, a1 = bq, a2 = bq, a3 = bq, a4 = bq, a5 = bq, a6 = bq, a7 = bq
+            for t in 0..<taps {
+                let w = wq[t], o = tapOff[t]
+                a0.addProduct(w, b0[o]); a1.addProduct(w, b1[o]); a2.addProduct(w, b2[o]); a3.addProduct(w, b3[o])
+                a4.addProduct(w, b4[o]); a5.addProduct(w, b5[o]); a6.addProduct(w, b6[o]); a7.addProduct(w, b7[o])
+            }
+            let o = outBuf + p
+            o[0] = a0
+            if n > 1 { o[1] = a1 }
+            if n > 2 { o[2] = a2 }
+            if n > 3 { o[3] = a3 }
+            if n > 4 { o[4] = a4 }
+            if n > 5 { o[5] = a5 }
+            if n > 6 { o[6] = a6 }
+            if n > 7 { o[7] = a7 }
+            if clamps {
+                for i in 0..<n {
+                    var v = o[i]
+                    v.replace(with: lq, where: v .< lq)
+                    v.replace(with: hq, where: v .> hq)
+                    o[i] = v
+                }
+            }
+            p += 8
+        }
+    }
+    // Transpose out: 16 output pixels of all channels at a time.
+    p0 = 0
+    while p0 < outPixels {
+        let n = min(16, outPixels - p0)
+        for q in 0..<16 { blockA[q] = q < n ? outBuf[p0 + q] : F16() }
+        transpose16(blockA, blockB)
+        for j in 0..<count {
+            let dst = y + j * yChannelStride + p0
+            if n == 16 { store16(blockA[j], dst) } else { for q in 0..<n { dst[q] = blockA[j][q] } }
+        }
+        p0 += 16
+    }
+}
