@@ -133,10 +133,23 @@ public func gemmEpilogueAVX512(items: Int = 1, m: Int, n: Int, k: Int,
         }
     }
     if colTail == 0 { return }
+    let total = items * colTail
+    if total <= 4 && k >= 32 {
+        // A few remainder columns in all: one dot product per element costs K/16 vector steps, where a
+        // 16-column panel tile costs K for any number of columns.
+        let col = UnsafeMutablePointer<Float>.allocate(capacity: k)
+        defer { col.deallocate() }
+        for q in 0..<total {
+            let item = q / colTail, j = n16 + q % colTail
+            let src = b + item * bItemStride + j
+            for p in 0..<k { col[p] = src[p * ldb] }
+            gemvColumn(m: m, k: k, a: a, lda: lda, x: col, c: c + item * cItemStride + j, ldc: ldc, e)
+        }
+        return
+    }
     // Remainder columns of every item, 16 at a time: panel[p, q] = B_item(q)[p, n16 + j(q)].
     let panel = UnsafeMutablePointer<Float>.allocate(capacity: 16 * k)
     defer { panel.deallocate() }
-    let total = items * colTail
     withUnsafeTemporaryAllocation(of: Int.self, capacity: 32) { offsets in
         let bOff = offsets.baseAddress!, cOff = offsets.baseAddress! + 16
         var g0 = 0
@@ -161,6 +174,38 @@ public func gemmEpilogueAVX512(items: Int = 1, m: Int, n: Int, k: Int,
             }
             g0 += 16
         }
+    }
+}
+
+/// One column of C: c[i * ldc] = epilogue(dot(A[i, :], x)), four rows at a time with the dot products
+/// vectorised along K (a scalar loop for the last K % 16).
+@inline(never)
+func gemvColumn(m: Int, k: Int, a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>,
+                c: UnsafeMutablePointer<Float>, ldc: Int, _ e: Epilogue) {
+    let k16 = k / 16 * 16
+    var i = 0
+    while i < m {
+        let rows = min(4, m - i)
+        let a0 = a + i * lda, a1 = a + (i + min(1, rows - 1)) * lda
+        let a2 = a + (i + min(2, rows - 1)) * lda, a3 = a + (i + min(3, rows - 1)) * lda
+        var s0 = F16(), s1 = F16(), s2 = F16(), s3 = F16()
+        var p = 0
+        while p < k16 {
+            let xv = load16(x + p)
+            s0.addProduct(load16(a0 + p), xv); s1.addProduct(load16(a1 + p), xv)
+            s2.addProduct(load16(a2 + p), xv); s3.addProduct(load16(a3 + p), xv)
+            p += 16
+        }
+        var d0 = s0.sum(), d1 = s1.sum(), d2 = s2.sum(), d3 = s3.sum()
+        while p < k {
+            d0 += a0[p] * x[p]; d1 += a1[p] * x[p]; d2 += a2[p] * x[p]; d3 += a3[p] * x[p]
+            p += 1
+        }
+        e.put(d0, row: i, c + i * ldc)
+        if rows > 1 { e.put(d1, row: i + 1, c + (i + 1) * ldc) }
+        if rows > 2 { e.put(d2, row: i + 2, c + (i + 2) * ldc) }
+        if rows > 3 { e.put(d3, row: i + 3, c + (i + 3) * ldc) }
+        i += 4
     }
 }
 
