@@ -17,10 +17,11 @@ public final class Workspace {
     func takeBuffer(_ count: Int) -> [Float] {
         // Best fit among arrays already holding `count` elements (shrinking is free), else by capacity
         // (growing writes the new tail).
+        // Ties go to the most recently freed array, whose lines are the likeliest still in cache.
         var best = -1
-        for (i, a) in pool.enumerated() where a.count >= count && (best < 0 || a.count < pool[best].count) { best = i }
+        for (i, a) in pool.enumerated() where a.count >= count && (best < 0 || a.count <= pool[best].count) { best = i }
         if best < 0 {
-            for (i, a) in pool.enumerated() where a.capacity >= count && (best < 0 || a.capacity < pool[best].capacity) { best = i }
+            for (i, a) in pool.enumerated() where a.capacity >= count && (best < 0 || a.capacity <= pool[best].capacity) { best = i }
         }
         // A small request does not take a much larger buffer a later big output could use.
         if best >= 0 && pool[best].capacity <= 8 * count + 65_536 {

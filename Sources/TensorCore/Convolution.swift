@@ -189,7 +189,9 @@ public func conv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias
         }
         return
     }
-    // Few GEMMs: cut each into panels along its longer side.
+    // Few GEMMs: cut each into panels along its longer side, except that 1x1 convolutions with 64 or more
+    // output channels always split by channels (rows), so each thread writes whole planes, as the
+    // depthwise convolution that usually follows reads them.
     for t in 0..<tasks {
         let n = t / s.groups, g = t % s.groups
         let xg = x + (n * s.inC + g * cg) * inPlane
@@ -203,7 +205,7 @@ public func conv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias
             b = UnsafePointer(scratch!); ldb = outPlane; kk = kdim
         }
         let gb = bias.map { $0 + g * mg }
-        let splitRows = mg >= outPlane
+        let splitRows = mg >= outPlane || (pointwise && mg >= 64)
         let blocks = ((splitRows ? mg : outPlane) + 15) / 16
         parallelChunks(blocks) { r in
             let lo = r.lowerBound * 16, hi = min(splitRows ? mg : outPlane, r.upperBound * 16)
