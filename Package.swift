@@ -42,7 +42,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "VigilBench", dependencies: [
-            "Pipeline", "MediaIO", "Robustness", "ONNXImport", "Graph", "TensorCore",
+            "Pipeline", "MediaIO", "Robustness", "ONNXImport", "Graph", "TensorCore", "TensorKernelsAVX512",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import Graph
 import ONNXImport
+import Synchronization
 import TensorCore
+import TensorKernelsAVX512
 
 /// `vigil-bench forward`: model forward passes, Vigil vs onnxruntime in the same run.
 struct ForwardBenchmark: ParsableCommand {
@@ -28,8 +30,8 @@ struct ForwardBenchmark: ParsableCommand {
     @Option(help: "Python with onnxruntime (default: scripts/benchmarks/setup-peers creates .venv-peers).")
     var python: String?
 
-    @Option(help: "CPU fp32 peak in GFLOP/s, to print the share achieved (default: 2 cores x 2 FMA x 16 lanes x 2 x 2.3 GHz).")
-    var peakGflops = 294.4
+    @Option(help: "CPU fp32 peak in GFLOP/s, to print the share achieved (default: measured with a register-only multiply-add loop on --threads threads; needs AVX-512).")
+    var peakGflops: Double?
 
     func run() throws {
         let bs = batches.split(separator: ",").compactMap { Int($0) }
@@ -65,15 +67,37 @@ struct ForwardBenchmark: ParsableCommand {
             let f = PeerPython.fields(line)
             if let b = f["batch"].flatMap(Int.init), let ms = f["median_ms"].flatMap(Double.init) { ortMs[b] = ms }
         }
-        print(String(format: "model %@: %.3f GFLOP per item, %d threads, median of %d runs", model, gflopPerItem, threads, runs))
+        let peak = peakGflops ?? measuredPeakGFLOPS(threads: threads)
+        print(String(format: "model %@: %.3f GFLOP per item, %d threads, median of %d runs; peak %.0f GFLOP/s%@", model, gflopPerItem, threads, runs,
+                     peak, peakGflops == nil ? " (measured: multiply-add loop)" : ""))
         print("| batch | Vigil ms | onnxruntime ms | Vigil / ort time | Vigil GFLOP/s | share of peak |")
         print("|---|---|---|---|---|---|")
         for b in bs {
             let v = vigil[b]!, o = ortMs[b] ?? .nan
             let gf = gflopPerItem * Double(b) / (v / 1000)
-            print(String(format: "| %d | %.1f | %.1f | %.2fx | %.1f | %.0f%% |", b, v, o, v / o, gf, 100 * gf / peakGflops))
+            print(String(format: "| %d | %.1f | %.1f | %.2fx | %.1f | %.0f%% |", b, v, o, v / o, gf, 100 * gf / peak))
         }
     }
+}
+
+/// fp32 GFLOP/s of `threads` threads each running a register-only multiply-add loop for about 0.3 s: the
+/// most this machine's cores do at the clock they hold under load (NaN without AVX-512).
+func measuredPeakGFLOPS(threads: Int) -> Double {
+    guard detectedKernelISA == .avx512 else { return .nan }
+    let iterations = 2_000_000
+    var best = 0.0
+    for _ in 0..<3 {
+        let sinks = Mutex<Float>(0)
+        let start = DispatchTime.now().uptimeNanoseconds
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            let v = fmaPeakLoopAVX512(iterations: iterations)
+            sinks.withLock { $0 += v }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        blackHole(sinks.withLock { $0 })
+        best = max(best, 768 * Double(iterations) * Double(threads) / seconds / 1e9)
+    }
+    return best
 }
 
 /// Keeps a value alive so the optimiser cannot drop the work that made it.
