@@ -264,6 +264,8 @@ public final class AnalyzeRunner: @unchecked Sendable {
                                       every: options.fps == nil ? options.every : nil, fps: options.fps, maxFrames: options.maxFrames,
                                       failUnder: options.failUnder)
         return Provenance(vigilVersion: options.vigilVersion, createdBy: options.commandLine, model: model, parameters: params,
-                          ffmpeg: FFmpegLibrary.versionString, blas: blasConfiguration, clip: info)
+                          ffmpeg: FFmpegLibrary.versionString,
+                          blas: blasConfiguration + (kernelISA == .avx512 ? "; convolutions on Vigil's AVX-512 kernels" : ""),
+                          clip: info)
     }
 }
