@@ -345,11 +345,15 @@ public func directConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>
             }
         }
     }
+    // One input channel, 3x3, stride 1, no dilation: the row-blocked kernel applies.
+    let plain3x3 = cg == 1 && wd.kernelH == 3 && wd.kernelW == 3 && sH == 1 && sW == 1 && wd.dilationH == 1 && wd.dilationW == 1
     // Output rows [oy, oy + rows) (rows <= 8) of one output channel from a filled buffer.
     @inline(__always) func step(_ in0: UnsafePointer<Float>, _ taps: UnsafePointer<Int>, _ m: Int, rows: Int,
                                 _ y0: UnsafeMutablePointer<Float>) {
         let wk = weight + m * nTaps, b = bias?[m] ?? 0
-        if wide {
+        if wide && plain3x3 {
+            directConv3x3RowsAVX512(buf: in0, weights: wk, rowStep: rowStep, rows: rows, outW: s.outW, bias: b, lo: lo, hi: hi, y: y0)
+        } else if wide {
             directConvRowsAVX512(buf: in0, tapOffsets: taps, weights: wk, taps: nTaps, rowStep: rowStep, rows: rows,
                                  outW: s.outW, bias: b, lo: lo, hi: hi, y: y0)
         } else {

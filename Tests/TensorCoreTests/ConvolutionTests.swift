@@ -82,6 +82,10 @@ let convCases: [ConvCase] = [
              window: Window2D(kernelH: 5, kernelW: 5, strideH: 2, strideW: 2, padTop: 1, padLeft: 2, padBottom: 2, padRight: 1)),
     ConvCase(label: "depthwise 3x3 dilation 2 on 7x7, 33 channels, sigmoid", inC: 33, h: 7, w: 7, outC: 33, groups: 33,
              window: Window2D(kernelH: 3, kernelW: 3, dilationH: 2, dilationW: 2, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2), activation: .sigmoid),
+    ConvCase(label: "depthwise 3x3 pad 1 on 13x40 (row-blocked 3x3 kernel, partial rows and vector), relu", batch: 2, inC: 3, h: 13, w: 40,
+             outC: 3, groups: 3, window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), activation: .relu),
+    ConvCase(label: "depthwise 3x3 valid on 11x30, no bias", inC: 2, h: 11, w: 30, outC: 2, groups: 2,
+             window: Window2D(kernelH: 3, kernelW: 3), bias: false),
 ]
 
 /// Every case on each kernel path (on a CPU without AVX-512 both run the portable kernels).
