@@ -51,6 +51,17 @@ public enum Activation: Sendable, Equatable, Hashable {
         }
     }
 
+    /// The activation as the clamp lo...hi a kernel applies in registers before its store (identity is
+    /// -inf...inf, ReLU 0...inf), or nil when it is not a clamp.
+    public var clampBounds: (lo: Float, hi: Float)? {
+        switch self {
+        case .identity: return (-.infinity, .infinity)
+        case .relu: return (0, .infinity)
+        case let .clip(lo, hi): return (lo, hi)
+        default: return nil
+        }
+    }
+
     /// Applies in place over `count` values.
     @inlinable public func apply(_ p: UnsafeMutablePointer<Float>, count: Int) {
         switch self {

@@ -325,13 +325,9 @@ public func directConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>
     func bufferRows(outRows: Int) -> Int { (outRows - 1) * sH + (wd.kernelH - 1) * wd.dilationH + 1 + 7 * sH }
     // Input columns that land inside a phase row: padded column pc = ix + padLeft, kept while pc / sW < L.
     let ixLo = max(0, -wd.padLeft), ixHi = min(s.inW, rowLen * sW - wd.padLeft)
-    var lo = -Float.infinity, hi = Float.infinity, after = false
-    switch activation {
-    case .identity: break
-    case .relu: lo = 0
-    case let .clip(l, h): lo = l; hi = h
-    default: after = true
-    }
+    // ReLU/clip in the kernels' registers; any other activation in a pass after.
+    let bounds = activation.clampBounds
+    let lo = bounds?.lo ?? -.infinity, hi = bounds?.hi ?? .infinity, after = bounds == nil
     // Fills buffer rows [0, rows) of channel `c` of image n / group g with padded input rows from
     // pr0 = band's first output row * sH on (rows that are padding are zeroed; pad columns stay zero).
     @inline(__always) func fill(_ bc: UnsafeMutablePointer<Float>, _ xc: UnsafePointer<Float>, pr0: Int, rows: Int) {

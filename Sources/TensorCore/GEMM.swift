@@ -117,13 +117,8 @@ public func gemmBiasActivation(items: Int = 1, m: Int, n: Int, k: Int, a: Unsafe
                                bias: UnsafePointer<Float>?, activation: Activation, isa: KernelISA = kernelISA) {
     if m == 0 || n == 0 || items == 0 { return }
     if isa == .avx512 {
-        var lo = -Float.infinity, hi = Float.infinity, rest = false
-        switch activation {
-        case .identity: break
-        case .relu: lo = 0
-        case let .clip(l, h): lo = l; hi = h
-        default: rest = true
-        }
+        let bounds = activation.clampBounds
+        let lo = bounds?.lo ?? -.infinity, hi = bounds?.hi ?? .infinity, rest = bounds == nil
         gemmEpilogueAVX512(items: items, m: m, n: n, k: k, a: a, lda: lda, b: b, bItemStride: bItemStride, ldb: ldb,
                            c: c, cItemStride: cItemStride, ldc: ldc, bias: bias, lo: lo, hi: hi, accumulate: false)
         if rest {

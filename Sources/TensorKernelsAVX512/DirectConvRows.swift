@@ -100,77 +100,32 @@ public func directConv3x3RowsAVX512(buf: UnsafePointer<Float>, weights w: Unsafe
                                     outW: Int, bias: Float, lo: Float, hi: Float, y: UnsafeMutablePointer<Float>) {
     let bq = F16(repeating: bias)
     let e = Epilogue(bias: nil, lo: lo, hi: hi, clamps: lo > -.infinity || hi < .infinity, accumulate: false)
-    let w00 = F16(repeating: w[0]), w01 = F16(repeating: w[1]), w02 = F16(repeating: w[2])
-    let w10 = F16(repeating: w[3]), w11 = F16(repeating: w[4]), w12 = F16(repeating: w[5])
-    let w20 = F16(repeating: w[6]), w21 = F16(repeating: w[7]), w22 = F16(repeating: w[8])
+    // Filter rows 0, 1, 2 as broadcast vectors.
+    let k0 = (F16(repeating: w[0]), F16(repeating: w[1]), F16(repeating: w[2]))
+    let k1 = (F16(repeating: w[3]), F16(repeating: w[4]), F16(repeating: w[5]))
+    let k2 = (F16(repeating: w[6]), F16(repeating: w[7]), F16(repeating: w[8]))
     var ox = 0
     while ox < outW {
         var a0 = bq, a1 = bq, a2 = bq, a3 = bq, a4 = bq, a5 = bq, a6 = bq, a7 = bq
         let p = buf + ox
-            do {
-                let q = p + 0 * rs
-                let v0 = load16(q), v1 = load16(q + 1), v2 = load16(q + 2)
-                a0.addProduct(w00, v0); a0.addProduct(w01, v1); a0.addProduct(w02, v2)
-            }
-            do {
-                let q = p + 1 * rs
-                let v0 = load16(q), v1 = load16(q + 1), v2 = load16(q + 2)
-                a1.addProduct(w00, v0); a1.addProduct(w01, v1); a1.addProduct(w02, v2)
-                a0.addProduct(w10, v0); a0.addProduct(w11, v1); a0.addProduct(w12, v2)
-            }
-            do {
-                let q = p + 2 * rs
-                let v0 = load16(q), v1 = load16(q + 1), v2 = load16(q + 2)
-                a2.addProduct(w00, v0); a2.addProduct(w01, v1); a2.addProduct(w02, v2)
-                a1.addProduct(w10, v0); a1.addProduct(w11, v1); a1.addProduct(w12, v2)
-                a0.addProduct(w20, v0); a0.addProduct(w21, v1); a0.addProduct(w22, v2)
-            }
-            do {
-                let q = p + 3 * rs
-                let v0 = load16(q), v1 = load16(q + 1), v2 = load16(q + 2)
-                a3.addProduct(w00, v0); a3.addProduct(w01, v1); a3.addProduct(w02, v2)
-                a2.addProduct(w10, v0); a2.addProduct(w11, v1); a2.addProduct(w12, v2)
-                a1.addProduct(w20, v0); a1.addProduct(w21, v1); a1.addProduct(w22, v2)
-            }
-            do {
-                let q = p + 4 * rs
-                let v0 = load16(q), v1 = load16(q + 1), v2 = load16(q + 2)
-                a4.addProduct(w00, v0); a4.addProduct(w01, v1); a4.addProduct(w02, v2)
-                a3.addProduct(w10, v0); a3.addProduct(w11, v1); a3.addProduct(w12, v2)
-                a2.addProduct(w20, v0); a2.addProduct(w21, v1); a2.addProduct(w22, v2)
-            }
-            do {
-                let q = p + 5 * rs
-                let v0 = load16(q), v1 = load16(q + 1), v2 = load16(q + 2)
-                a5.addProduct(w00, v0); a5.addProduct(w01, v1); a5.addProduct(w02, v2)
-                a4.addProduct(w10, v0); a4.addProduct(w11, v1); a4.addProduct(w12, v2)
-                a3.addProduct(w20, v0); a3.addProduct(w21, v1); a3.addProduct(w22, v2)
-            }
-            do {
-                let q = p + 6 * rs
-                let v0 = load16(q), v1 = load16(q + 1), v2 = load16(q + 2)
-                a6.addProduct(w00, v0); a6.addProduct(w01, v1); a6.addProduct(w02, v2)
-                a5.addProduct(w10, v0); a5.addProduct(w11, v1); a5.addProduct(w12, v2)
-                a4.addProduct(w20, v0); a4.addProduct(w21, v1); a4.addProduct(w22, v2)
-            }
-            do {
-                let q = p + 7 * rs
-                let v0 = load16(q), v1 = load16(q + 1), v2 = load16(q + 2)
-                a7.addProduct(w00, v0); a7.addProduct(w01, v1); a7.addProduct(w02, v2)
-                a6.addProduct(w10, v0); a6.addProduct(w11, v1); a6.addProduct(w12, v2)
-                a5.addProduct(w20, v0); a5.addProduct(w21, v1); a5.addProduct(w22, v2)
-            }
-            do {
-                let q = p + 8 * rs
-                let v0 = load16(q), v1 = load16(q + 1), v2 = load16(q + 2)
-                a7.addProduct(w10, v0); a7.addProduct(w11, v1); a7.addProduct(w12, v2)
-                a6.addProduct(w20, v0); a6.addProduct(w21, v1); a6.addProduct(w22, v2)
-            }
-            do {
-                let q = p + 9 * rs
-                let v0 = load16(q), v1 = load16(q + 1), v2 = load16(q + 2)
-                a7.addProduct(w20, v0); a7.addProduct(w21, v1); a7.addProduct(w22, v2)
-            }
+        // Input row i feeds output rows i, i-1 and i-2 through filter rows 0, 1 and 2.
+        @inline(__always) func row(_ i: Int) -> (F16, F16, F16) {
+            let q = p + i * rs
+            return (load16(q), load16(q + 1), load16(q + 2))
+        }
+        @inline(__always) func fma3(_ a: inout F16, _ v: (F16, F16, F16), _ k: (F16, F16, F16)) {
+            a.addProduct(k.0, v.0); a.addProduct(k.1, v.1); a.addProduct(k.2, v.2)
+        }
+        var v = row(0); fma3(&a0, v, k0)
+        v = row(1); fma3(&a1, v, k0); fma3(&a0, v, k1)
+        v = row(2); fma3(&a2, v, k0); fma3(&a1, v, k1); fma3(&a0, v, k2)
+        v = row(3); fma3(&a3, v, k0); fma3(&a2, v, k1); fma3(&a1, v, k2)
+        v = row(4); fma3(&a4, v, k0); fma3(&a3, v, k1); fma3(&a2, v, k2)
+        v = row(5); fma3(&a5, v, k0); fma3(&a4, v, k1); fma3(&a3, v, k2)
+        v = row(6); fma3(&a6, v, k0); fma3(&a5, v, k1); fma3(&a4, v, k2)
+        v = row(7); fma3(&a7, v, k0); fma3(&a6, v, k1); fma3(&a5, v, k2)
+        v = row(8); fma3(&a7, v, k1); fma3(&a6, v, k2)
+        v = row(9); fma3(&a7, v, k2)
         let cols = min(16, outW - ox)
         withUnsafeTemporaryAllocation(of: F16.self, capacity: 8) { t in
             t[0] = a0; t[1] = a1; t[2] = a2; t[3] = a3; t[4] = a4; t[5] = a5; t[6] = a6; t[7] = a7
