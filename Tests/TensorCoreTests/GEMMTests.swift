@@ -65,7 +65,7 @@ struct EpilogueCase: CustomTestStringConvertible, Sendable {
 let epilogueCases: [EpilogueCase] = {
     let sizes = [(1, 1, 1, 1), (1, 8, 32, 16), (1, 7, 15, 3), (1, 9, 17, 5), (1, 16, 49, 192), (1, 19, 33, 37), (1, 24, 48, 0),
                  (1, 40, 100, 24), (1, 3, 64, 130), (16, 24, 49, 40), (3, 13, 20, 7), (5, 8, 7, 9), (2, 16, 64, 8),
-                 (1, 21, 49, 70), (2, 9, 34, 33), (1, 8, 3, 40)]
+                 (1, 21, 49, 70), (2, 9, 34, 33), (1, 8, 3, 40), (2, 11, 20, 0)]
     let acts: [Activation] = [.identity, .relu, .clip(0, 6), .clip(-0.5, 0.25), .sigmoid]
     return sizes.enumerated().map { i, s in
         EpilogueCase(items: s.0, m: s.1, n: s.2, k: s.3, activation: acts[i % acts.count], bias: i % 3 != 2)
