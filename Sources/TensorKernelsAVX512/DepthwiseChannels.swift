@@ -16,9 +16,11 @@ func transpose16(_ r: UnsafeMutablePointer<F16>, _ t: UnsafeMutablePointer<F16>)
 @inline(__always)
 func loadPartial16(_ p: UnsafePointer<Float>, _ count: Int) -> F16 {
     if count >= 16 { return load16(p) }
-    var v = F16()
-    for i in 0..<count { v[i] = p[i] }
-    return v
+    return withUnsafeTemporaryAllocation(of: F16.self, capacity: 1) { t in
+        t[0] = F16()
+        UnsafeMutableRawPointer(t.baseAddress!).copyMemory(from: p, byteCount: 4 * count)
+        return t[0]
+    }
 }
 
 /// Depthwise convolution (one input channel per output channel) of up to 16 channels at once, vectorised
@@ -46,22 +48,21 @@ public func depthwiseChannelsAVX512(count: Int, x: UnsafePointer<Float>, xChanne
     let padH = (outH - 1) * strideH + (kernelH - 1) * dilationH + 1
     let padW = (outW - 1) * strideW + (kernelW - 1) * dilationW + 1
     let outPixels = outH * outW, inPixels = inH * inW
-    let total = padH * padW + outPixels + taps + 32
+    let total = padH * padW + outPixels + taps + 1 + 32
     let mem = UnsafeMutableRawPointer.allocate(byteCount: total * 64, alignment: 64)
     defer { mem.deallocate() }
     let buf = mem.bindMemory(to: F16.self, capacity: total)
     let outBuf = buf + padH * padW
     let wq = outBuf + outPixels
-    let blockA = wq + taps, blockB = blockA + 16
+    let blockA = wq + taps + 1, blockB = blockA + 16
     buf.initialize(repeating: F16(), count: padH * padW)
-    // Weights by tap, channels across lanes; bias likewise.
-    for t in 0..<taps {
-        var v = F16()
-        for j in 0..<count { v[j] = weights[j * taps + t] }
-        wq[t] = v
-    }
-    var bq = F16()
-    if let bias { for j in 0..<count { bq[j] = bias[j] } }
+    // Weights by tap, channels across lanes; bias likewise (scalar stores into memory: inserting lanes one
+    // at a time into a vector register is a long dependency chain).
+    wq.initialize(repeating: F16(), count: taps + 1)
+    let wf = UnsafeMutableRawPointer(wq).assumingMemoryBound(to: Float.self)
+    for j in 0..<count { for t in 0..<taps { wf[t * 16 + j] = weights[j * taps + t] } }
+    if let bias { for j in 0..<count { wf[taps * 16 + j] = bias[j] } }
+    let bq = wq[taps]
     // Transpose in: 16 consecutive input pixels of all channels at a time; (iy, ix) follows pixel p0 + q.
     var p0 = 0, iy = 0, ix = 0
     while p0 < inPixels {
