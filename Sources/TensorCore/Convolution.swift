@@ -358,7 +358,7 @@ public func directConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>
         }
         if after { activation.apply(y0, count: rows * s.outW) }
     }
-    if cg == 1 && mg == 1 && kernelISA == .avx512 && prefersChannelVectorised(outW: s.outW, taps: nTaps) {
+    if cg == 1 && mg == 1 && kernelISA == .avx512 && prefersChannelVectorised(outW: s.outW, taps: nTaps, strideW: sW) {
         // Narrow planes, or large filters on mid-sized ones: 16 channels per task, vectorised across channels.
         let blocks = (s.outC + 15) / 16
         parallelChunks(s.batch * blocks) { r in
@@ -508,11 +508,12 @@ nonisolated(unsafe) private let zeroBias4: UnsafePointer<Float> = {
 }()
 
 /// True when a depthwise convolution runs vectorised across channels on AVX-512 CPUs (`depthwiseChannelsAVX512`)
-/// rather than along rows: planes narrower than a vector, and 5x5 or larger filters on planes up to 28 wide,
-/// where the two transposes cost less than the split loads of the row kernel (measured with
-/// `vigil-bench kernels`: 7x7 1.5x, 14x14 1.1x faster; 3x3 filters on 56-wide planes 1.6x slower).
-func prefersChannelVectorised(outW: Int, taps: Int) -> Bool {
-    outW < 12 || (taps >= 25 && outW <= 28)
+/// rather than along rows: planes up to 14 wide, and 5x5 or larger filters at stride 1 on planes up to 28 wide,
+/// where the two transposes cost less than the lanes a row kernel leaves idle or its split loads (measured
+/// with `vigil-bench kernels`: 5x5 on 7x7 1.6x, 5x5 on 14x14 1.3x, 3x3 on 14x14 1.1x faster; 3x3 on 56x56 and
+/// 5x5 at stride 2 onto 28x28 slower).
+func prefersChannelVectorised(outW: Int, taps: Int, strideW: Int) -> Bool {
+    outW <= 14 || (taps >= 25 && outW <= 28 && strideW == 1)
 }
 
 /// Scatters one input row into its `strideW` phase rows: padded column pc = ix + padLeft goes to

@@ -1,15 +1,19 @@
 /// Transposes a 16x16 block in place: four rounds of "unzip" (even lanes of a pair of rows, then odd
-/// lanes) rotate the 8-bit (row, column) index by one bit each, so four of them swap row and column.
+/// lanes) rotate the 8-bit (row, column) index by one bit each, so four of them swap row and column. The
+/// rounds run on sixteen values held in registers.
 @inline(__always)
-func transpose16(_ r: UnsafeMutablePointer<F16>, _ t: UnsafeMutablePointer<F16>) {
-    @inline(__always) func round(_ src: UnsafeMutablePointer<F16>, _ dst: UnsafeMutablePointer<F16>) {
-        for i in 0..<8 {
-            let a = src[2 * i], b = src[2 * i + 1]
-            dst[i] = F16(lowHalf: a.evenHalf, highHalf: b.evenHalf)
-            dst[i + 8] = F16(lowHalf: a.oddHalf, highHalf: b.oddHalf)
-        }
+func transpose16(_ r: UnsafeMutablePointer<F16>) {
+    @inline(__always) func unzip(_ a: F16, _ b: F16) -> (F16, F16) {
+        (F16(lowHalf: a.evenHalf, highHalf: b.evenHalf), F16(lowHalf: a.oddHalf, highHalf: b.oddHalf))
     }
-    round(r, t); round(t, r); round(r, t); round(t, r)
+    var v = (r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15])
+    for _ in 0..<4 {
+        let (o0, o8) = unzip(v.0, v.1), (o1, o9) = unzip(v.2, v.3), (o2, o10) = unzip(v.4, v.5), (o3, o11) = unzip(v.6, v.7)
+        let (o4, o12) = unzip(v.8, v.9), (o5, o13) = unzip(v.10, v.11), (o6, o14) = unzip(v.12, v.13), (o7, o15) = unzip(v.14, v.15)
+        v = (o0, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, o11, o12, o13, o14, o15)
+    }
+    r[0] = v.0; r[1] = v.1; r[2] = v.2; r[3] = v.3; r[4] = v.4; r[5] = v.5; r[6] = v.6; r[7] = v.7
+    r[8] = v.8; r[9] = v.9; r[10] = v.10; r[11] = v.11; r[12] = v.12; r[13] = v.13; r[14] = v.14; r[15] = v.15
 }
 
 /// Loads `count` (0...16) floats from `p` into the low lanes of a vector, zeros above.
@@ -48,13 +52,13 @@ public func depthwiseChannelsAVX512(count: Int, x: UnsafePointer<Float>, xChanne
     let padH = (outH - 1) * strideH + (kernelH - 1) * dilationH + 1
     let padW = (outW - 1) * strideW + (kernelW - 1) * dilationW + 1
     let outPixels = outH * outW, inPixels = inH * inW
-    let total = padH * padW + outPixels + taps + 1 + 32
+    let total = padH * padW + outPixels + taps + 1 + 16
     let mem = UnsafeMutableRawPointer.allocate(byteCount: total * 64, alignment: 64)
     defer { mem.deallocate() }
     let buf = mem.bindMemory(to: F16.self, capacity: total)
     let outBuf = buf + padH * padW
     let wq = outBuf + outPixels
-    let blockA = wq + taps + 1, blockB = blockA + 16
+    let blockA = wq + taps + 1
     buf.initialize(repeating: F16(), count: padH * padW)
     // Weights by tap, channels across lanes; bias likewise (scalar stores into memory: inserting lanes one
     // at a time into a vector register is a long dependency chain).
@@ -68,7 +72,7 @@ public func depthwiseChannelsAVX512(count: Int, x: UnsafePointer<Float>, xChanne
     while p0 < inPixels {
         let n = min(16, inPixels - p0)
         for j in 0..<16 { blockA[j] = j < count ? loadPartial16(x + j * xChannelStride + p0, n) : F16() }
-        transpose16(blockA, blockB)
+        transpose16(blockA)
         for q in 0..<n {
             let py = iy + padTop, px = ix + padLeft
             if py >= 0 && py < padH && px >= 0 && px < padW { buf[py * padW + px] = blockA[q] }
@@ -125,7 +129,7 @@ public func depthwiseChannelsAVX512(count: Int, x: UnsafePointer<Float>, xChanne
     while p0 < outPixels {
         let n = min(16, outPixels - p0)
         for q in 0..<16 { blockA[q] = q < n ? outBuf[p0 + q] : F16() }
-        transpose16(blockA, blockB)
+        transpose16(blockA)
         for j in 0..<count {
             let dst = y + j * yChannelStride + p0
             if n == 16 { store16(blockA[j], dst) } else { for q in 0..<n { dst[q] = blockA[j][q] } }
