@@ -204,19 +204,9 @@ public func conv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias
             im2col(xg, channels: cg, h: s.inH, w: s.inW, window: s.window, outH: s.outH, outW: s.outW, col: scratch!)
             b = UnsafePointer(scratch!); ldb = outPlane; kk = kdim
         }
-        let gb = bias.map { $0 + g * mg }
-        let splitRows = mg >= outPlane || (pointwise && mg >= 64)
-        let blocks = ((splitRows ? mg : outPlane) + 15) / 16
-        parallelChunks(blocks) { r in
-            let lo = r.lowerBound * 16, hi = min(splitRows ? mg : outPlane, r.upperBound * 16)
-            if splitRows {
-                gemmBiasActivation(m: hi - lo, n: outPlane, k: kk, a: wg + lo * kk, lda: kk, b: b, ldb: ldb,
-                                   c: yg + lo * outPlane, ldc: outPlane, bias: gb.map { $0 + lo }, activation: activation, isa: isa)
-            } else {
-                gemmBiasActivation(m: mg, n: hi - lo, k: kk, a: wg, lda: kk, b: b + lo, ldb: ldb,
-                                   c: yg + lo, ldc: outPlane, bias: gb, activation: activation, isa: isa)
-            }
-        }
+        gemmBiasActivationParallel(m: mg, n: outPlane, k: kk, a: wg, lda: kk, b: b, ldb: ldb, c: yg, ldc: outPlane,
+                                   bias: bias.map { $0 + g * mg }, activation: activation,
+                                   splitRows: mg >= outPlane || (pointwise && mg >= 64))
     }
 }
 
@@ -403,14 +393,12 @@ public func directConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>
         }
         return
     }
-    // Bands of eight output rows, every channel of the group per band (many small tasks balance two
-    // threads; the rows shared by neighbouring bands are filled twice).
-    let stepsPerBand = 1
+    // Bands of eight output rows (one step), every channel of the group per band (many small tasks balance
+    // two threads; the rows shared by neighbouring bands are filled twice).
     let bands = (s.outH + 7) / 8
-    let rows = bufferRows(outRows: stepsPerBand * 8)
+    let rows = bufferRows(outRows: 8)
     let chanLen = rows * sW * rowLen
     let taps = tapOffsets(chanLen: chanLen)
-    let zeros4: UnsafePointer<Float> = zeroBias4
     taps.withUnsafeBufferPointer { tp in
         parallelChunks(s.batch * s.groups * bands) { r in
             let buf = UnsafeMutablePointer<Float>.allocate(capacity: cg * chanLen)
@@ -419,7 +407,7 @@ public func directConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>
             for task in r {
                 let band = task % bands, ng = task / bands
                 let n = ng / s.groups, g = ng % s.groups
-                let oy0 = band * stepsPerBand * 8, oy1 = min(s.outH, oy0 + stepsPerBand * 8)
+                let oy0 = band * 8, oy1 = min(s.outH, oy0 + 8)
                 let need = min(rows, bufferRows(outRows: oy1 - oy0))
                 for c in 0..<cg { fill(buf + c * chanLen, x + (n * s.inC + g * cg + c) * inPlane, pr0: oy0 * sH, rows: need) }
                 var oy = oy0
@@ -434,7 +422,7 @@ public func directConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>
                                 let yr = y + (n * s.outC + m) * outPlane + (oy + r) * s.outW
                                 directConvRows4x4AVX512(buf: in0 + r * rowStep, tapOffsets: tp.baseAddress!, weights: weight + m * nTaps,
                                                         taps: nTaps, rowStep: rowStep, rows: min(4, oy1 - oy - r), outW: s.outW,
-                                                        bias: bias.map { $0 + m } ?? zeros4, lo: lo, hi: hi, y: yr, yChannelStride: outPlane)
+                                                        bias: bias.map { $0 + m }, lo: lo, hi: hi, y: yr, yChannelStride: outPlane)
                                 r += 4
                             }
                             if after { for c in m..<(m + 4) { activation.apply(y + (n * s.outC + c) * outPlane + oy * s.outW, count: min(8, oy1 - oy) * s.outW) } }
@@ -499,13 +487,6 @@ func directConvRowsAVX2(buf: UnsafePointer<Float>, tapOffsets: UnsafePointer<Int
         ox += 8
     }
 }
-
-/// Four zero biases for `directConvRows4x4AVX512` when a convolution has none.
-nonisolated(unsafe) private let zeroBias4: UnsafePointer<Float> = {
-    let p = UnsafeMutablePointer<Float>.allocate(capacity: 4)
-    p.initialize(repeating: 0, count: 4)
-    return UnsafePointer(p)
-}()
 
 /// True when a depthwise convolution runs vectorised across channels on AVX-512 CPUs (`depthwiseChannelsAVX512`)
 /// rather than along rows: planes up to 14 wide, and 5x5 or larger filters at stride 1 on planes up to 28 wide,

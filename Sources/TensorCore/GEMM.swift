@@ -120,7 +120,7 @@ public func gemmBiasActivation(items: Int = 1, m: Int, n: Int, k: Int, a: Unsafe
         let bounds = activation.clampBounds
         let lo = bounds?.lo ?? -.infinity, hi = bounds?.hi ?? .infinity, rest = bounds == nil
         gemmEpilogueAVX512(items: items, m: m, n: n, k: k, a: a, lda: lda, b: b, bItemStride: bItemStride, ldb: ldb,
-                           c: c, cItemStride: cItemStride, ldc: ldc, bias: bias, lo: lo, hi: hi, accumulate: false)
+                           c: c, cItemStride: cItemStride, ldc: ldc, bias: bias, lo: lo, hi: hi)
         if rest {
             for i in 0..<items { for r in 0..<m { activation.apply(c + i * cItemStride + r * ldc, count: n) } }
         }
@@ -144,20 +144,20 @@ public func gemmBiasActivationNaive(m: Int, n: Int, k: Int, a: UnsafePointer<Flo
     }
 }
 
-/// `gemmBiasActivation` split over `computeThreads`: C's rows or columns (the longer side) are cut into
-/// panels of multiples of 16, each with its own epilogue.
+/// `gemmBiasActivation` split over `computeThreads`: C's rows or columns are cut into panels of multiples
+/// of 16, each with its own epilogue.
 ///
-/// - Parameters: as `gemmBiasActivation`.
+/// - Parameters: as `gemmBiasActivation`; `splitRows` chooses the side to cut (nil: the longer one).
 /// - Complexity: 2·M·N·K flops.
 public func gemmBiasActivationParallel(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                                        b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-                                       bias: UnsafePointer<Float>?, activation: Activation) {
+                                       bias: UnsafePointer<Float>?, activation: Activation, splitRows: Bool? = nil) {
     let isa = kernelISA
     if computeThreads == 1 || 2 * m * n * k < 200_000 {
         gemmBiasActivation(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, bias: bias, activation: activation, isa: isa)
         return
     }
-    let splitRows = m >= n
+    let splitRows = splitRows ?? (m >= n)
     let blocks = ((splitRows ? m : n) + 15) / 16
     parallelChunks(blocks) { r in
         let lo = r.lowerBound * 16, hi = min(splitRows ? m : n, r.upperBound * 16)

@@ -1,6 +1,5 @@
 import CCPUFeatures
 import Foundation
-import Synchronization
 
 /// The instruction set the hand-written kernels use on this machine.
 public enum KernelISA: String, Sendable {
@@ -16,9 +15,6 @@ public let detectedKernelISA: KernelISA = {
     if ProcessInfo.processInfo.environment["VIGIL_KERNELS"]?.lowercased() == "avx2" { return .avx2 }
     return vigil_cpu_has_avx512() != 0 ? .avx512 : .avx2
 }()
-
-/// Process-wide kernel choice (starts as `detectedKernelISA`; tests switch it to compare both paths).
-private let kernelISASetting = Atomic<Int>(-1)
 
 /// Per-thread override set by `withKernelISA` (stored as raw value + 1; 0 = none).
 private let kernelISAOverrideKey: pthread_key_t = {
@@ -37,18 +33,8 @@ public func withKernelISA<R>(_ isa: KernelISA, _ body: () throws -> R) rethrows 
     return try body()
 }
 
-/// The kernels in use on this thread: a `withKernelISA` choice, else `setKernelISA`'s, else `detectedKernelISA`.
+/// The kernels in use on this thread: a `withKernelISA` choice, else `detectedKernelISA`.
 public var kernelISA: KernelISA {
     if let p = pthread_getspecific(kernelISAOverrideKey) { return Int(bitPattern: p) == 2 ? .avx512 : .avx2 }
-    switch kernelISASetting.load(ordering: .relaxed) {
-    case 0: return .avx2
-    case 1: return .avx512
-    default: return detectedKernelISA
-    }
-}
-
-/// Chooses the kernels for the whole process; an ISA the CPU lacks falls back to `.avx2`.
-public func setKernelISA(_ isa: KernelISA) {
-    let usable = isa == .avx512 && detectedKernelISA == .avx512
-    kernelISASetting.store(usable ? 1 : 0, ordering: .relaxed)
+    return detectedKernelISA
 }

@@ -17,7 +17,7 @@ public func directConvRowsAVX512(buf: UnsafePointer<Float>, tapOffsets: UnsafePo
                                  weights: UnsafePointer<Float>, taps: Int, rowStep rs: Int, rows: Int,
                                  outW: Int, bias: Float, lo: Float, hi: Float, y: UnsafeMutablePointer<Float>) {
     let bq = F16(repeating: bias)
-    let e = Epilogue(bias: nil, lo: lo, hi: hi, clamps: lo > -.infinity || hi < .infinity, accumulate: false)
+    let e = Epilogue(bias: nil, lo: lo, hi: hi)
     var ox = 0
     while ox < outW {
         var a0 = bq, a1 = bq, a2 = bq, a3 = bq, a4 = bq, a5 = bq, a6 = bq, a7 = bq
@@ -34,11 +34,7 @@ public func directConvRowsAVX512(buf: UnsafePointer<Float>, tapOffsets: UnsafePo
             a6.addProduct(w, load16(q + 6 * rs))
             a7.addProduct(w, load16(q + 7 * rs))
         }
-        let cols = min(16, outW - ox)
-        withUnsafeTemporaryAllocation(of: F16.self, capacity: 8) { t in
-            t[0] = a0; t[1] = a1; t[2] = a2; t[3] = a3; t[4] = a4; t[5] = a5; t[6] = a6; t[7] = a7
-            for r in 0..<rows { e.putPartial(t[r], count: cols, y + r * outW + ox) }
-        }
+        e.storeRows(a0, a1, a2, a3, a4, a5, a6, a7, rows: rows, cols: min(16, outW - ox), y + ox, outW)
         ox += 16
     }
 }
@@ -50,17 +46,18 @@ public func directConvRowsAVX512(buf: UnsafePointer<Float>, tapOffsets: UnsafePo
 ///
 /// - Parameters:
 ///   - weights: `[4, taps]`, the four channels' filters in tap order.
-///   - bias: `[4]` values; lo, hi: clamp bounds.
+///   - bias: `[4]` values or nil; lo, hi: clamp bounds.
 ///   - y: the four channels' first output rows, `yChannelStride` floats apart; rows `outW` apart.
 ///   - rows: output rows stored (1...4).
 /// - Complexity: 4·4·outW·taps multiply-adds (rounded up to 16 columns).
 public func directConvRows4x4AVX512(buf: UnsafePointer<Float>, tapOffsets: UnsafePointer<Int>,
                                     weights: UnsafePointer<Float>, taps: Int, rowStep rs: Int, rows: Int,
-                                    outW: Int, bias: UnsafePointer<Float>, lo: Float, hi: Float,
+                                    outW: Int, bias: UnsafePointer<Float>?, lo: Float, hi: Float,
                                     y: UnsafeMutablePointer<Float>, yChannelStride: Int) {
-    let e = Epilogue(bias: nil, lo: lo, hi: hi, clamps: lo > -.infinity || hi < .infinity, accumulate: false)
+    let e = Epilogue(bias: nil, lo: lo, hi: hi)
     let w0 = weights, w1 = weights + taps, w2 = weights + 2 * taps, w3 = weights + 3 * taps
-    let q0 = F16(repeating: bias[0]), q1 = F16(repeating: bias[1]), q2 = F16(repeating: bias[2]), q3 = F16(repeating: bias[3])
+    let q0 = F16(repeating: bias?[0] ?? 0), q1 = F16(repeating: bias?[1] ?? 0)
+    let q2 = F16(repeating: bias?[2] ?? 0), q3 = F16(repeating: bias?[3] ?? 0)
     var ox = 0
     while ox < outW {
         // a<channel><row>
@@ -99,7 +96,7 @@ public func directConvRows4x4AVX512(buf: UnsafePointer<Float>, tapOffsets: Unsaf
 public func directConv3x3RowsAVX512(buf: UnsafePointer<Float>, weights w: UnsafePointer<Float>, rowStep rs: Int, rows: Int,
                                     outW: Int, bias: Float, lo: Float, hi: Float, y: UnsafeMutablePointer<Float>) {
     let bq = F16(repeating: bias)
-    let e = Epilogue(bias: nil, lo: lo, hi: hi, clamps: lo > -.infinity || hi < .infinity, accumulate: false)
+    let e = Epilogue(bias: nil, lo: lo, hi: hi)
     // Filter rows 0, 1, 2 as broadcast vectors.
     let k0 = (F16(repeating: w[0]), F16(repeating: w[1]), F16(repeating: w[2]))
     let k1 = (F16(repeating: w[3]), F16(repeating: w[4]), F16(repeating: w[5]))
@@ -126,11 +123,7 @@ public func directConv3x3RowsAVX512(buf: UnsafePointer<Float>, weights w: Unsafe
         v = row(7); fma3(&a7, v, k0); fma3(&a6, v, k1); fma3(&a5, v, k2)
         v = row(8); fma3(&a7, v, k1); fma3(&a6, v, k2)
         v = row(9); fma3(&a7, v, k2)
-        let cols = min(16, outW - ox)
-        withUnsafeTemporaryAllocation(of: F16.self, capacity: 8) { t in
-            t[0] = a0; t[1] = a1; t[2] = a2; t[3] = a3; t[4] = a4; t[5] = a5; t[6] = a6; t[7] = a7
-            for r in 0..<rows { e.putPartial(t[r], count: cols, y + r * outW + ox) }
-        }
+        e.storeRows(a0, a1, a2, a3, a4, a5, a6, a7, rows: rows, cols: min(16, outW - ox), y + ox, outW)
         ox += 16
     }
 }

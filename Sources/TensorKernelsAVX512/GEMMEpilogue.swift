@@ -12,16 +12,23 @@ typealias F16 = SIMD16<Float>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: F16.self)
 }
 
-/// What happens to an accumulated tile before it is stored: v = clamp(v + bias[row] (+ C), lo, hi).
+/// What happens to an accumulated tile before it is stored: v = clamp(v + bias[row], lo, hi).
 struct Epilogue {
     let bias: UnsafePointer<Float>?
     let lo: Float, hi: Float
+    /// False when lo...hi is -inf...inf (no clamp to apply).
     let clamps: Bool
-    let accumulate: Bool
+
+    init(bias: UnsafePointer<Float>?, lo: Float, hi: Float) {
+        self.bias = bias; self.lo = lo; self.hi = hi
+        clamps = lo > -.infinity || hi < .infinity
+    }
+
+    /// Stores the accumulators as they are.
+    static var raw: Epilogue { Epilogue(bias: nil, lo: -.infinity, hi: .infinity) }
 
     @inline(__always) func put(_ v: F16, row: Int, _ p: UnsafeMutablePointer<Float>) {
         var v = v
-        if accumulate { v += load16(p) }
         if let bias { v += F16(repeating: bias[row]) }
         if clamps {
             // Compare-and-blend (NaN stays NaN); pointwiseMin/Max's NaN rules compile to scalar code.
@@ -38,6 +45,16 @@ struct Epilogue {
                                  _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
         for r in 0..<rows {
             for h in 0..<vectorsPerRow { put(t[r * vectorsPerRow + h], row: row + r, c + r * ldc + 16 * h) }
+        }
+    }
+
+    /// The first `rows` of eight accumulated output rows (`ld` floats apart), `cols` (1...16) columns each,
+    /// through the epilogue (one loop over a scratch tile, so `putPartial` is inlined once).
+    @inline(__always) func storeRows(_ a0: F16, _ a1: F16, _ a2: F16, _ a3: F16, _ a4: F16, _ a5: F16, _ a6: F16, _ a7: F16,
+                                     rows: Int, cols: Int, _ y: UnsafeMutablePointer<Float>, _ ld: Int) {
+        withUnsafeTemporaryAllocation(of: F16.self, capacity: 8) { t in
+            t[0] = a0; t[1] = a1; t[2] = a2; t[3] = a3; t[4] = a4; t[5] = a5; t[6] = a6; t[7] = a7
+            for r in 0..<rows { putPartial(t[r], count: cols, y + r * ld) }
         }
     }
 
@@ -65,14 +82,13 @@ struct Epilogue {
 
     @inline(__always) func put(_ v: Float, row: Int, _ p: UnsafeMutablePointer<Float>) {
         var v = v
-        if accumulate { v += p.pointee }
         if let bias { v += bias[row] }
         if clamps { v = min(max(v, lo), hi) }
         p.pointee = v
     }
 }
 
-/// C[M,N] = clamp(A[M,K] · B[K,N] + bias[M] (+ C when `accumulate`), lo, hi), row-major, AVX-512, for each of
+/// C[M,N] = clamp(A[M,K] · B[K,N] + bias[M], lo, hi), row-major, AVX-512, for each of
 /// `items` pairs (B, C) that share A (one 1x1 convolution over a batch of images).
 ///
 /// The tile is 8 rows by 32 columns (16 zmm accumulators; each step broadcasts 8 values of A against two
@@ -86,7 +102,7 @@ struct Epilogue {
 ///   - items: number of (B, C) pairs; item i uses `b + i * bItemStride` and `c + i * cItemStride`.
 ///   - a: `[M, K]`, leading dimension `lda` (weights).
 ///   - b: `[K, N]` per item, leading dimension `ldb` (input channels by pixels).
-///   - c: `[M, N]` per item, leading dimension `ldc`; may start uninitialised unless `accumulate`.
+///   - c: `[M, N]` per item, leading dimension `ldc`; may start uninitialised.
 ///   - bias: `[M]` or nil.
 ///   - lo, hi: clamp bounds (ReLU is 0...inf, ReLU6 0...6); pass -inf...inf for none.
 /// - Complexity: 2·items·M·N·K flops.
@@ -94,9 +110,9 @@ public func gemmEpilogueAVX512(items: Int = 1, m: Int, n: Int, k: Int,
                                a: UnsafePointer<Float>, lda: Int,
                                b: UnsafePointer<Float>, bItemStride: Int = 0, ldb: Int,
                                c: UnsafeMutablePointer<Float>, cItemStride: Int = 0, ldc: Int,
-                               bias: UnsafePointer<Float>?, lo: Float, hi: Float, accumulate: Bool) {
+                               bias: UnsafePointer<Float>?, lo: Float, hi: Float) {
     if m <= 0 || n <= 0 || items <= 0 { return }
-    let e = Epilogue(bias: bias, lo: lo, hi: hi, clamps: lo > -.infinity || hi < .infinity, accumulate: accumulate)
+    let e = Epilogue(bias: bias, lo: lo, hi: hi)
     let mFull = m / 8 * 8
     let n32 = n / 32 * 32
     let n16 = n / 16 * 16
@@ -216,7 +232,7 @@ func edgeScatter(_ k: Int, _ a: UnsafePointer<Float>, _ lda: Int, rows: Int, _ p
                  _ cOffsets: UnsafePointer<Int>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, row: Int, _ e: Epilogue) {
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * 16) { t in
         let tile = t.baseAddress!
-        tile8x16(k, a, lda, panel, 16, tile, 16, row: 0, Epilogue(bias: nil, lo: 0, hi: 0, clamps: false, accumulate: false))
+        tile8x16(k, a, lda, panel, 16, tile, 16, row: 0, .raw)
         for r in 0..<rows {
             for q in 0..<cols { e.put(tile[r * 16 + q], row: row + r, c + r * ldc + cOffsets[q]) }
         }
@@ -229,7 +245,7 @@ func edge(_ k: Int, _ a: UnsafePointer<Float>, _ lda: Int, rows: Int, _ b: Unsaf
           _ c: UnsafeMutablePointer<Float>, _ ldc: Int, row: Int, _ e: Epilogue) {
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * 16) { t in
         let tile = t.baseAddress!
-        tile8x16(k, a, lda, b, ldb, tile, 16, row: 0, Epilogue(bias: nil, lo: 0, hi: 0, clamps: false, accumulate: false))
+        tile8x16(k, a, lda, b, ldb, tile, 16, row: 0, .raw)
         for r in 0..<rows {
             for q in 0..<cols { e.put(tile[r * 16 + q], row: row + r, c + r * ldc + q) }
         }
