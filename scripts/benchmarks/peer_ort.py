@@ -12,7 +12,6 @@ Usage: peer_ort.py --clip vtest.avi --seconds 20 --patches 16 --patch-size 0.25 
 Needs the venv made by scripts/benchmarks/setup-peers (re-executes itself in it when imports fail).
 """
 import os
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -23,11 +22,8 @@ try:
     sys.path.insert(0, HERE)
     import peer_common as pc
 except ImportError:
-    if os.environ.get("VIGIL_PEER_REEXEC"):
-        raise
-    py = subprocess.check_output([os.path.join(HERE, "setup-peers")]).decode().strip().splitlines()[-1]
-    os.environ["VIGIL_PEER_REEXEC"] = "1"
-    os.execv(py, [py, os.path.abspath(__file__)] + sys.argv[1:])
+    from peer_venv import reexec_in_venv
+    reexec_in_venv(__file__)
 
 
 def check_head(model, cam, logits):
