@@ -192,6 +192,9 @@ extension Op {
             var dx = [Float](repeating: 0, count: x[0].count)
             resize2dBackward(dy[0].data, planes: s[0] * s[1], inH: s[2], inW: s[3], ty: ty, tx: tx, dx: &dx)
             out[0] = Tensor(shape: s, data: dx)
+        case .blocked:
+            // Gradients run on the original graph; blocked graphs serve plain forward passes only.
+            throw noGrad()
         }
         return out
     }

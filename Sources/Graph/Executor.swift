@@ -21,6 +21,9 @@ public final class Executor {
     lazy var batchSeparable: Bool = checkBatchSeparable()
     /// Per-thread executors for `runItemsInParallel`, made on first use.
     var itemExecutors: [Executor] = []
+    /// Runs plain forward passes (no captures, no gradient) on AVX-512: the graph in the channel-blocked
+    /// layout (`Graph.channelBlocked`), nil when no op converts; made on first use.
+    lazy var blockedExecutor: Executor? = graph.channelBlocked().map { Executor(graph: $0) }
 
     /// Plans the schedule of `graph`.
     public init(graph: Graph) {
@@ -68,6 +71,9 @@ public final class Executor {
             }
             if let b = t.shape.first { batch = b }
             values[ids[gi.name]!] = t
+        }
+        if capture.isEmpty && root == nil && kernelISA == .avx512 && Executor.blockedLayout, let blocked = blockedExecutor {
+            return try blocked.run(inputs)
         }
         for (name, t) in graph.constants { values[ids[name]!] = t }
         if capture.isEmpty && root == nil && batch > 1 && batchSeparable {
@@ -228,6 +234,8 @@ extension Executor {
     static let profiling = ProcessInfo.processInfo.environment["VIGIL_PROFILE"] != nil
     /// VIGIL_PROFILE=shapes also splits the convolutions by input and weight shape.
     static let profilingShapes = ProcessInfo.processInfo.environment["VIGIL_PROFILE"] == "shapes"
+    /// VIGIL_LAYOUT=nchw keeps plain forward passes in NCHW (to compare the layouts).
+    static let blockedLayout = ProcessInfo.processInfo.environment["VIGIL_LAYOUT"]?.lowercased() != "nchw"
     /// Items per task in `runItemsInParallel` (1 measured best at batch 16: 2 and 4 were no faster).
     static let splitItems = 1
     nonisolated(unsafe) static var profileTotals: [String: (Double, Int)] = [:]
@@ -237,6 +245,10 @@ extension Executor {
         if case let .conv(wd, groups, _) = n.op {
             key += groups > 1 ? " depthwise \(wd.kernelH)x\(wd.kernelW)/\(wd.strideH)" : " \(wd.kernelH)x\(wd.kernelW)/\(wd.strideH)"
             if profilingShapes { key += " \(shapes[0]) w\(shapes.count > 1 ? shapes[1] : [])" }
+        }
+        if case let .blocked(.conv(_, wd, m, _)) = n.op {
+            key += " \(wd.kernelH)x\(wd.kernelW)/\(wd.strideH)"
+            if profilingShapes { key += " \(shapes[0]) -> \(m)" }
         }
         profileLock.lock(); let v = profileTotals[key] ?? (0, 0); profileTotals[key] = (v.0 + ms, v.1 + 1); profileLock.unlock()
     }

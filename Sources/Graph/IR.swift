@@ -39,6 +39,8 @@ public enum Op: Sendable, Equatable {
     case identity
     /// Resize of the last two axes. Either `scales` (4 values) or `sizes` (4 values) is set.
     case resize(mode: ResizeMode, transform: CoordinateTransform, scales: [Double]?, sizes: [Int]?)
+    /// An op on the channel-blocked layout, made by `Graph.channelBlocked` (never imported).
+    case blocked(BlockedOp)
 
     /// Stand-in for the batch size inside a reshape target.
     public static let batchExtent = Int.min
@@ -82,8 +84,28 @@ public enum Op: Sendable, Equatable {
         case .softmax: return "Softmax"
         case .identity: return "Identity"
         case .resize: return "Resize"
+        case let .blocked(b):
+            switch b {
+            case .toBlocked: return "ToBlocked"
+            case .fromBlocked: return "FromBlocked"
+            case let .conv(kind, _, _, _): return "BlockedConv " + kind.rawValue
+            case .globalAveragePool: return "BlockedGlobalAveragePool"
+            }
         }
     }
+}
+
+/// Ops on channel-blocked tensors (`[N, ceil(C/16), H, W, 16]`, see `ChannelBlocks`).
+public enum BlockedOp: Sendable, Equatable {
+    /// NCHW `[N, C, H, W]` to blocked.
+    case toBlocked
+    /// Blocked back to NCHW `[N, channels, H, W]`.
+    case fromBlocked(channels: Int)
+    /// A convolution with a fused clamp; inputs: x (blocked, or NCHW for `.planarInput`), the weights packed by
+    /// `kind.packWeights`, the bias packed by `packBlockedBias`. `outChannels` is M.
+    case conv(kind: BlockedConvKind, window: Window2D, outChannels: Int, activation: Activation)
+    /// Global average pooling of a blocked tensor into NCHW `[N, channels, 1, 1]`.
+    case globalAveragePool(channels: Int)
 }
 
 /// One node: an op, the names of the tensors it reads and the names it writes.

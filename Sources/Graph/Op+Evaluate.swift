@@ -109,6 +109,8 @@ extension Op {
             var y = [Float](repeating: 0, count: s[0] * s[1])
             TensorCore.globalPool(max: useMax, x: x[0].data, planes: s[0] * s[1], area: shapeCount(Array(s[2...])), y: &y)
             return [Tensor(shape: outShapes[0], data: y)]
+        case let .blocked(b):
+            return [evaluateBlocked(b, x, outShapes[0], ws: ws)]
         case let .lrn(size, alpha, beta, bias):
             return [TensorCore.lrn(x[0], size: size, alpha: alpha, beta: beta, bias: bias)]
         case let .gemm(alpha, beta, ta, tb):

@@ -73,6 +73,26 @@ extension Op {
             let oh = wd.outH(x[2]), ow = wd.outW(x[3])
             guard oh > 0, ow > 0 else { throw fail("input \(x) is smaller than the \(wd.kernelH)x\(wd.kernelW) window") }
             return [[x[0], w[0], oh, ow]]
+        case let .blocked(b):
+            try need(1)
+            let x = s[0]
+            switch b {
+            case .toBlocked:
+                guard x.count == 4 else { throw fail("input must be 4-D [N,C,H,W], got \(x)") }
+                return [[x[0], ChannelBlocks.count(x[1]), x[2], x[3], 16]]
+            case let .fromBlocked(c):
+                guard x.count == 5, x[4] == 16, x[1] == ChannelBlocks.count(c) else { throw fail("input \(x) is not \(c) channels blocked by 16") }
+                return [[x[0], c, x[2], x[3]]]
+            case let .conv(kind, wd, m, _):
+                try checkWindow(wd)
+                guard x.count == (kind == .planarInput ? 4 : 5) else { throw fail("input \(x) has the wrong rank for a \(kind) convolution") }
+                let oh = wd.outH(x[2]), ow = wd.outW(x[3])
+                guard oh > 0, ow > 0 else { throw fail("input \(x) is smaller than the \(wd.kernelH)x\(wd.kernelW) window") }
+                return [[x[0], ChannelBlocks.count(m), oh, ow, 16]]
+            case let .globalAveragePool(c):
+                guard x.count == 5, x[4] == 16, x[1] == ChannelBlocks.count(c) else { throw fail("input \(x) is not \(c) channels blocked by 16") }
+                return [[x[0], c, 1, 1]]
+            }
         case .channelAffine:
             try need(3)
             guard s[0].count >= 2 else { throw fail("input must have a channel axis, got \(s[0])") }
@@ -269,6 +289,13 @@ extension Op {
         switch self {
         case .conv:
             return shapeCount(o[0]) * s[1][1] * s[1][2] * s[1][3]
+        case let .blocked(.conv(kind, wd, m, _)):
+            let pixels = o[0][2] * o[0][3], taps = wd.kernelH * wd.kernelW
+            switch kind {
+            case .pointwise: return o[0][0] * pixels * m * s[0][1] * 16
+            case .depthwise: return o[0][0] * pixels * m * taps
+            case .planarInput: return o[0][0] * pixels * m * s[0][1] * taps
+            }
         case let .gemm(_, _, ta, _):
             return shapeCount(o[0]) * (ta ? s[0][0] : s[0][1])
         case .matmul:

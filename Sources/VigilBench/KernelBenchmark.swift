@@ -47,8 +47,8 @@ struct KernelBenchmark: ParsableCommand {
             ("1x1 1152->192 7", ConvShape(batch: 1, inC: 1152, inH: 7, inW: 7, outC: 192, groups: 1, window: pw)),
         ]
         print(String(format: "%d thread(s), median of %d runs; detected kernels: %@", threads, runs, detectedKernelISA.rawValue))
-        print("| convolution | MMAC | avx512 us | avx2 us | avx512 GFLOP/s | avx2 GFLOP/s | speed-up |")
-        print("|---|---|---|---|---|---|---|")
+        print("| convolution | MMAC | blocked avx512 us | NCHW avx512 us | NCHW avx2 us | blocked GFLOP/s | NCHW avx512 GFLOP/s | NCHW avx2 GFLOP/s | blocked vs NCHW avx512 | NCHW avx512 vs avx2 |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         var rng = SystemRandomNumberGenerator()
         for (name, s) in shapes where only.map({ name.contains($0) }) ?? true {
             let x = (0..<(s.batch * s.inC * s.inH * s.inW)).map { _ in Float.random(in: -1...1, using: &rng) }
@@ -67,10 +67,30 @@ struct KernelBenchmark: ParsableCommand {
                     return t.sorted()[t.count / 2]
                 }
             }
+            // The channel-blocked kernel on the same values (blocked input, packed weights).
+            func timeBlocked() -> Double {
+                guard let kind = BlockedConvKind.choose(s, blockedInput: s.inC > 4) else { return .nan }
+                let pixels = s.inH * s.inW
+                var xb = [Float](repeating: 0, count: kind == .planarInput ? x.count : ChannelBlocks.count(s.inC) * 16 * pixels)
+                if kind == .planarInput { xb = x } else { toChannelBlocked(x, batch: 1, channels: s.inC, pixels: pixels, y: &xb) }
+                let pw = w.withUnsafeBufferPointer { kind.packWeights($0.baseAddress!, shape: s) }
+                let pb = packBlockedBias(b, channels: s.outC)
+                var yb = [Float](repeating: 0, count: ChannelBlocks.count(s.outC) * 16 * s.outH * s.outW)
+                return withKernelISA(.avx512) {
+                    var t: [Double] = []
+                    for i in 0..<(runs + 5) {
+                        let t0 = DispatchTime.now().uptimeNanoseconds
+                        blockedConv2d(kind, xb, packedWeights: pw, bias: pb, shape: s, activation: .clip(0, 6), y: &yb)
+                        if i >= 5 { t.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e3) }
+                    }
+                    return t.sorted()[t.count / 2]
+                }
+            }
+            let blocked = isa == "avx2" ? .nan : timeBlocked()
             let fast = isa == "avx2" ? .nan : time(.avx512), port = isa == "avx512" ? .nan : time(.avx2)
             let macs = Double(s.macs)
-            print(String(format: "| %@ | %.2f | %.1f | %.1f | %.1f | %.1f | %.2fx |", name, macs / 1e6, fast, port,
-                         2 * macs / fast / 1e3, 2 * macs / port / 1e3, port / fast))
+            print(String(format: "| %@ | %.2f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.2fx | %.2fx |", name, macs / 1e6, blocked, fast, port,
+                         2 * macs / blocked / 1e3, 2 * macs / fast / 1e3, 2 * macs / port / 1e3, fast / blocked, port / fast))
         }
     }
 }

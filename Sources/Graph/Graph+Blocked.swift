@@ -1,0 +1,139 @@
+import TensorCore
+
+extension Graph {
+    /// True when the graph holds channel-blocked ops (it came from `channelBlocked`).
+    public var isChannelBlocked: Bool { nodes.contains { if case .blocked = $0.op { return true } else { return false } } }
+
+    /// The graph with its convolutions moved to the channel-blocked layout where a blocked kernel runs them, or
+    /// nil when none does (or shape inference at batch 1 fails).
+    ///
+    /// Pointwise and depthwise convolutions with a fused clamp (none, ReLU, Clip) read and write blocked
+    /// tensors, a stem convolution on a planar input of up to 4 channels writes one, Add of two equally shaped
+    /// blocked tensors stays blocked (its padding channels add up to padding), and GlobalAveragePool of a
+    /// blocked tensor returns to NCHW. Any other reader of a blocked value gets an NCHW copy made just before it, and so do the graph outputs.
+    /// The same values come out as from the original graph; intermediate tensors are not observable (run
+    /// captures and gradients on the original).
+    public func channelBlocked() -> Graph? {
+        if isChannelBlocked { return nil }
+        guard let shapes = inferShapes(batch: 1) else { return nil }
+        var out: [Node] = []
+        var consts = constants
+        var blockedForm: [String: String] = [:]
+        var planar = Set(inputs.map(\.name)).union(constants.keys)
+        var converted = 0
+        func planarName(_ v: String) -> String {
+            if planar.contains(v) || v.isEmpty { return v }
+            guard let b = blockedForm[v], let c = shapes[v]?[1] else { return v }
+            out.append(Node(name: v + "::to_nchw", op: .blocked(.fromBlocked(channels: c)), inputs: [b], outputs: [v]))
+            planar.insert(v)
+            return v
+        }
+        func blockedName(_ v: String) -> String {
+            if let b = blockedForm[v] { return b }
+            let b = v + "::blocked"
+            out.append(Node(name: v + "::to_blocked", op: .blocked(.toBlocked), inputs: [v], outputs: [b]))
+            blockedForm[v] = b
+            return b
+        }
+        for n in nodes {
+            switch n.op {
+            case let .conv(wd, groups, act):
+                guard act.clampBounds != nil, n.outputs.count == 1, let w = consts[n.inputs[1]], w.rank == 4,
+                      let xs = shapes[n.inputs[0]], xs.count == 4 else { break }
+                let s = ConvShape(batch: 1, inC: xs[1], inH: xs[2], inW: xs[3], outC: w.shape[0], groups: groups, window: wd)
+                let hasBlocked = blockedForm[n.inputs[0]] != nil
+                // A planar input becomes blocked for a pointwise or depthwise convolution only when it has
+                // channels enough to fill blocks; a stem reads it as it is.
+                guard let kind = BlockedConvKind.choose(s, blockedInput: hasBlocked)
+                        ?? (s.inC >= 16 ? BlockedConvKind.choose(s, blockedInput: true) : nil) else { break }
+                let bias = n.inputs.count > 2 ? consts[n.inputs[2]] : nil
+                if n.inputs.count > 2 && bias == nil { break }
+                let wName = n.name + "::blocked_weight", bName = n.name + "::blocked_bias"
+                let packed = w.data.withUnsafeBufferPointer { kind.packWeights($0.baseAddress!, shape: s) }
+                let packedBias = bias.map { b in b.data.withUnsafeBufferPointer { packBlockedBias($0.baseAddress!, channels: s.outC) } }
+                    ?? packBlockedBias(nil, channels: s.outC)
+                consts[wName] = Tensor(shape: [packed.count], data: packed)
+                consts[bName] = Tensor(shape: [packedBias.count], data: packedBias)
+                let x = kind == .planarInput ? planarName(n.inputs[0]) : blockedName(n.inputs[0])
+                let y = n.outputs[0] + "::blocked"
+                out.append(Node(name: n.name, op: .blocked(.conv(kind: kind, window: wd, outChannels: s.outC, activation: act)),
+                                inputs: [x, wName, bName], outputs: [y]))
+                blockedForm[n.outputs[0]] = y
+                converted += 1
+                continue
+            case .binary(.add):
+                guard n.inputs.count == 2, let a = blockedForm[n.inputs[0]], let b = blockedForm[n.inputs[1]],
+                      let sa = shapes[n.inputs[0]], sa.count == 4, sa == shapes[n.inputs[1]] else { break }
+                let y = n.outputs[0] + "::blocked"
+                out.append(Node(name: n.name, op: n.op, inputs: [a, b], outputs: [y]))
+                blockedForm[n.outputs[0]] = y
+                continue
+            case .globalPool(max: false):
+                guard let b = blockedForm[n.inputs[0]], let xs = shapes[n.inputs[0]], xs.count == 4 else { break }
+                out.append(Node(name: n.name, op: .blocked(.globalAveragePool(channels: xs[1])), inputs: [b], outputs: n.outputs))
+                planar.formUnion(n.outputs)
+                continue
+            default: break
+            }
+            var m = n
+            m.inputs = n.inputs.map(planarName)
+            out.append(m)
+            planar.formUnion(n.outputs)
+        }
+        guard converted > 0 else { return nil }
+        for o in outputs { _ = planarName(o) }
+        var used = Set<String>()
+        for n in out { used.formUnion(n.inputs) }
+        consts = consts.filter { used.contains($0.key) }
+        return try? Graph(nodes: out, inputs: inputs, outputs: outputs, constants: consts)
+    }
+
+    /// The shape of every value at the given batch size, or nil when an op rejects its inputs.
+    func inferShapes(batch: Int) -> [String: [Int]]? {
+        var sh: [String: [Int]] = [:]
+        for gi in inputs {
+            guard gi.shape.dropFirst().allSatisfy({ $0 != nil }) else { return nil }
+            sh[gi.name] = [gi.shape.first.flatMap { $0 } ?? batch] + gi.shape.dropFirst().map { $0! }
+        }
+        for (name, t) in constants { sh[name] = t.shape }
+        for n in nodes {
+            var xs: [[Int]] = []
+            for i in n.inputs { guard let s = sh[i] else { return nil }; xs.append(s) }
+            guard let ys = try? n.op.outputShapes(xs, batch: batch, node: n.name), ys.count >= n.outputs.count else { return nil }
+            for (j, o) in n.outputs.enumerated() { sh[o] = ys[j] }
+        }
+        return sh
+    }
+}
+
+extension Op {
+    /// Runs a channel-blocked op (see `BlockedOp`).
+    func evaluateBlocked(_ b: BlockedOp, _ x: [Tensor], _ outShape: [Int], ws: Workspace) -> Tensor {
+        let s = x[0].shape
+        var y = ws.takeBuffer(shapeCount(outShape))
+        switch b {
+        case .toBlocked:
+            toChannelBlocked(x[0].data, batch: s[0], channels: s[1], pixels: s[2] * s[3], y: &y)
+        case let .fromBlocked(c):
+            fromChannelBlocked(x[0].data, batch: s[0], channels: c, pixels: s[2] * s[3], y: &y)
+        case let .globalAveragePool(c):
+            blockedGlobalAveragePool(x[0].data, batch: s[0], channels: c, pixels: s[2] * s[3], y: &y)
+        case let .conv(kind, wd, m, act):
+            // Blocked inputs count their padding channels (zero weights); a depthwise convolution's outputs too.
+            let inC = kind == .planarInput ? s[1] : s[1] * 16
+            let cs = ConvShape(batch: s[0], inC: inC, inH: s[2], inW: s[3], outC: kind == .depthwise ? inC : m,
+                               groups: kind == .depthwise ? inC : 1, window: wd)
+            x[0].data.withUnsafeBufferPointer { xp in
+                x[1].data.withUnsafeBufferPointer { wp in
+                    x[2].data.withUnsafeBufferPointer { bp in
+                        y.withUnsafeMutableBufferPointer { yp in
+                            blockedConv2d(kind, xp.baseAddress!, packedWeights: wp.baseAddress!, bias: bp.baseAddress!,
+                                          shape: cs, activation: act, y: yp.baseAddress!)
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: outShape, data: y)
+    }
+}

@@ -1,0 +1,218 @@
+import TensorKernelsAVX512
+
+/// The channel-blocked layout ("NCHW16c"): a `[N, C, H, W]` tensor stored as `[N, ceil(C/16), H, W, 16]`, the
+/// sixteen channels of a block at one pixel side by side, channels past C zero.
+///
+/// Why: a depthwise convolution in NCHW works on one plane at a time and, on small maps, has to transpose
+/// channels into vectors and back; in this layout every pixel of a block is one vector, so depthwise filters
+/// need no transposes and pointwise ones broadcast one input value against sixteen output channels.
+/// The graph runs plain forward passes in it on AVX-512 (see `Graph.channelBlocked`).
+public enum ChannelBlocks {
+    /// Channels per block.
+    public static let width = 16
+    /// Blocks holding `channels` channels.
+    @inlinable public static func count(_ channels: Int) -> Int { (channels + 15) / 16 }
+}
+
+/// NCHW `[batch, channels, pixels]` into the channel-blocked `[batch, blocks, pixels, 16]` (padding channels zero).
+public func toChannelBlocked(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
+    let blocks = ChannelBlocks.count(channels)
+    for n in 0..<batch {
+        let xn = x + n * channels * pixels, yn = y + n * blocks * pixels * 16
+        for b in 0..<blocks {
+            let yb = yn + b * pixels * 16
+            let live = min(16, channels - b * 16)
+            if live < 16 { yb.update(repeating: 0, count: pixels * 16) }
+            for j in 0..<live {
+                let src = xn + (b * 16 + j) * pixels
+                for p in 0..<pixels { yb[p * 16 + j] = src[p] }
+            }
+        }
+    }
+}
+
+/// The channel-blocked `[batch, blocks, pixels, 16]` back into NCHW `[batch, channels, pixels]`.
+public func fromChannelBlocked(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
+    let blocks = ChannelBlocks.count(channels)
+    for n in 0..<batch {
+        let xn = x + n * blocks * pixels * 16, yn = y + n * channels * pixels
+        for c in 0..<channels {
+            let src = xn + (c / 16) * pixels * 16 + c % 16, dst = yn + c * pixels
+            for p in 0..<pixels { dst[p] = src[p * 16] }
+        }
+    }
+}
+
+/// Global average pooling of a channel-blocked `[batch, blocks, pixels, 16]` into NCHW `[batch, channels]`.
+public func blockedGlobalAveragePool(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
+    let blocks = ChannelBlocks.count(channels)
+    let scale = 1 / Float(pixels)
+    for n in 0..<batch {
+        for b in 0..<blocks {
+            let xb = x + (n * blocks + b) * pixels * 16
+            var acc = SIMD16<Float>()
+            for p in 0..<pixels { acc += UnsafeRawPointer(xb + p * 16).loadUnaligned(as: SIMD16<Float>.self) }
+            for j in 0..<min(16, channels - b * 16) { y[n * channels + b * 16 + j] = acc[j] * scale }
+        }
+    }
+}
+
+/// Which channel-blocked convolution a node runs, fixed when its weights are packed.
+public enum BlockedConvKind: String, Sendable, Equatable {
+    /// 1x1, stride 1, no padding, groups 1; blocked input and output.
+    case pointwise
+    /// One input channel per output channel; blocked input and output.
+    case depthwise
+    /// Groups 1 from a planar NCHW input (few channels, the RGB stem) to a blocked output.
+    case planarInput
+}
+
+extension BlockedConvKind {
+    /// The kind that runs a convolution of this shape, or nil when none does.
+    ///
+    /// - Parameter blockedInput: whether the input is already channel-blocked (planar inputs only suit `planarInput`).
+    public static func choose(_ s: ConvShape, blockedInput: Bool) -> BlockedConvKind? {
+        let wd = s.window
+        if blockedInput {
+            if s.groups == 1 && wd.isPointwise { return .pointwise }
+            if s.isDepthwise && s.outC == s.inC { return .depthwise }
+            return nil
+        }
+        return s.groups == 1 && s.inC <= 4 ? .planarInput : nil
+    }
+
+    /// The weights `[M, C/groups, kh, kw]` rearranged for the kernel (zero where blocks pad the channels).
+    /// - pointwise: `[ceil(M/32), ceil(C/16)·16, 32]`, a panel per pair of output blocks whose row `ic` holds
+    ///   the pair's 32 output channels' weights for input channel `ic`.
+    /// - depthwise: `[ceil(C/16), kh·kw, 16]`.
+    /// - planarInput: `[ceil(M/16), C·kh·kw, 16]`.
+    public func packWeights(_ w: UnsafePointer<Float>, shape s: ConvShape) -> [Float] {
+        let taps = s.window.kernelH * s.window.kernelW
+        let mb = ChannelBlocks.count(s.outC), cb = ChannelBlocks.count(s.inC)
+        switch self {
+        case .pointwise:
+            var out = [Float](repeating: 0, count: (mb + 1) / 2 * cb * 16 * 32)
+            for m in 0..<s.outC { for c in 0..<s.inC { out[Self.pointwiseIndex(m: m, c: c, inBlocks: cb)] = w[m * s.inC + c] } }
+            return out
+        case .depthwise:
+            var out = [Float](repeating: 0, count: cb * taps * 16)
+            for c in 0..<s.inC { for t in 0..<taps { out[((c / 16) * taps + t) * 16 + c % 16] = w[c * taps + t] } }
+            return out
+        case .planarInput:
+            let k = s.inC * taps
+            var out = [Float](repeating: 0, count: mb * k * 16)
+            for m in 0..<s.outC { for t in 0..<k { out[((m / 16) * k + t) * 16 + m % 16] = w[m * k + t] } }
+            return out
+        }
+    }
+}
+
+extension BlockedConvKind {
+    /// Where output channel m's weight for input channel c sits in packed pointwise weights.
+    static func pointwiseIndex(m: Int, c: Int, inBlocks: Int) -> Int { (m / 32 * inBlocks * 16 + c) * 32 + m % 32 }
+}
+
+/// The bias `[M]` (or none) as `[ceil(M/16)·16]`, zero past M.
+public func packBlockedBias(_ bias: UnsafePointer<Float>?, channels: Int) -> [Float] {
+    var out = [Float](repeating: 0, count: ChannelBlocks.count(channels) * 16)
+    if let bias { for i in 0..<channels { out[i] = bias[i] } }
+    return out
+}
+
+/// A convolution in the channel-blocked layout, split over `computeThreads`.
+///
+/// - Parameters:
+///   - kind: the kernel (see `BlockedConvKind`); `packedWeights` come from `kind.packWeights`.
+///   - x: blocked `[N, ceil(C/16), H, W, 16]`, or planar `[N, C, H, W]` for `.planarInput`.
+///   - bias: `[ceil(M/16)·16]` from `packBlockedBias`.
+///   - y: blocked `[N, ceil(M/16), outH, outW, 16]`, overwritten (padding channels come out as
+///     clamp(0), zero for every clamp the graph fuses).
+///   - activation: a clamp (`clampBounds` not nil).
+/// On CPUs without AVX-512 this runs `blockedConv2dNaive`.
+public func blockedConv2d(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, packedWeights w: UnsafePointer<Float>,
+                          bias: UnsafePointer<Float>, shape s: ConvShape, activation: Activation,
+                          y: UnsafeMutablePointer<Float>) {
+    guard let (lo, hi) = activation.clampBounds else { preconditionFailure("blockedConv2d: \(activation) is not a clamp") }
+    guard kernelISA == .avx512 else {
+        blockedConv2dNaive(kind, x, packedWeights: w, bias: bias, shape: s, activation: activation, y: y)
+        return
+    }
+    let wd = s.window
+    let cb = ChannelBlocks.count(s.inC), mb = ChannelBlocks.count(s.outC)
+    let inPixels = s.inH * s.inW, outPixels = s.outH * s.outW
+    let xItem = kind == .planarInput ? s.inC * inPixels : cb * inPixels * 16
+    let yItem = mb * outPixels * 16
+    switch kind {
+    case .pointwise:
+        // Units: (image, segment of 192 pixels, pair of output blocks), in that order, so consecutive units of a
+        // thread share a segment's input (12 KB per 16 input channels) in L1/L2 while the pairs' weights stream.
+        let pairs = (mb + 1) / 2, seg = 192
+        let segs = (outPixels + seg - 1) / seg
+        parallelChunks(s.batch * pairs * segs) { r in
+            for u in r {
+                let n = u / (pairs * segs), sg = u / pairs % segs, pair = u % pairs
+                blockedPointwiseAVX512(x: x + n * xItem, inBlocks: cb, pixels: outPixels, w: w, outBlocks: mb, bias: bias,
+                                       lo: lo, hi: hi, y: y + n * yItem, blocks: (2 * pair)..<min(mb, 2 * pair + 2),
+                                       pixelRange: (sg * seg)..<min(outPixels, (sg + 1) * seg))
+            }
+        }
+    case .depthwise:
+        // Units: (image, block, band of 8 output rows).
+        let bands = (s.outH + 7) / 8
+        parallelChunks(s.batch * cb * bands) { r in
+            for u in r {
+                let n = u / (cb * bands), b = u / bands % cb, band = u % bands
+                blockedDepthwiseAVX512(x: x + n * xItem, inH: s.inH, inW: s.inW, kernelH: wd.kernelH, kernelW: wd.kernelW,
+                                       strideH: wd.strideH, strideW: wd.strideW, dilationH: wd.dilationH, dilationW: wd.dilationW,
+                                       padTop: wd.padTop, padLeft: wd.padLeft, w: w, bias: bias, lo: lo, hi: hi,
+                                       y: y + n * yItem, outH: s.outH, outW: s.outW,
+                                       blocks: b..<(b + 1), rows: (band * 8)..<min(s.outH, band * 8 + 8))
+            }
+        }
+    case .planarInput:
+        // Units: (image, band of 4 output rows).
+        let bands = (s.outH + 3) / 4
+        parallelChunks(s.batch * bands) { r in
+            for u in r {
+                let n = u / bands, band = u % bands
+                blockedFromPlanarAVX512(x: x + n * xItem, inC: s.inC, inH: s.inH, inW: s.inW,
+                                        kernelH: wd.kernelH, kernelW: wd.kernelW, strideH: wd.strideH, strideW: wd.strideW,
+                                        dilationH: wd.dilationH, dilationW: wd.dilationW, padTop: wd.padTop, padLeft: wd.padLeft,
+                                        w: w, outBlocks: mb, bias: bias, lo: lo, hi: hi, y: y + n * yItem,
+                                        outH: s.outH, outW: s.outW, rows: (band * 4)..<min(s.outH, band * 4 + 4))
+            }
+        }
+    }
+}
+
+/// Naive twin of `blockedConv2d`: unpacks the weights and the input to NCHW, runs `conv2dNaive`, and blocks the result.
+public func blockedConv2dNaive(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, packedWeights w: UnsafePointer<Float>,
+                               bias: UnsafePointer<Float>, shape s: ConvShape, activation: Activation,
+                               y: UnsafeMutablePointer<Float>) {
+    let taps = s.window.kernelH * s.window.kernelW
+    let mb = ChannelBlocks.count(s.outC)
+    let inPixels = s.inH * s.inW, outPixels = s.outH * s.outW
+    // Unpack the weights to [M, C/groups, kh, kw].
+    var weights = [Float](repeating: 0, count: s.outC * s.inCPerGroup * taps)
+    switch kind {
+    case .pointwise:
+        let cb = ChannelBlocks.count(s.inC)
+        for m in 0..<s.outC { for c in 0..<s.inC { weights[m * s.inC + c] = w[BlockedConvKind.pointwiseIndex(m: m, c: c, inBlocks: cb)] } }
+    case .depthwise:
+        for c in 0..<s.inC { for t in 0..<taps { weights[c * taps + t] = w[((c / 16) * taps + t) * 16 + c % 16] } }
+    case .planarInput:
+        let k = s.inC * taps
+        for m in 0..<s.outC { for t in 0..<k { weights[m * k + t] = w[((m / 16) * k + t) * 16 + m % 16] } }
+    }
+    var planarX = [Float](repeating: 0, count: s.batch * s.inC * inPixels)
+    if kind == .planarInput { planarX.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: x, count: $0.count) } }
+    else { fromChannelBlocked(x, batch: s.batch, channels: s.inC, pixels: inPixels, y: &planarX) }
+    var planarY = [Float](repeating: 0, count: s.batch * s.outC * outPixels)
+    conv2dNaive(planarX, weight: weights, bias: bias, shape: s, activation: activation, y: &planarY)
+    toChannelBlocked(planarY, batch: s.batch, channels: s.outC, pixels: outPixels, y: y)
+    // Padding channels: clamp(0), as the kernels produce.
+    let pad = activation.apply(0)
+    if pad != 0 {
+        for n in 0..<s.batch { for c in s.outC..<(mb * 16) { for p in 0..<outPixels { y[((n * mb + c / 16) * outPixels + p) * 16 + c % 16] = pad } } }
+    }
+}

@@ -1,0 +1,123 @@
+import Testing
+import TensorCore
+import TestSupport
+
+/// Cases for the channel-blocked kernels: every kind, channel counts that fill blocks and that leave them
+/// partly empty, narrow maps (the zero-padded path) and wide ones (the edge-column path), pads, strides,
+/// dilation, and all three clamps.
+let blockedCases: [ConvCase] = [
+    ConvCase(label: "pointwise 16->16 on 7x7", inC: 16, h: 7, w: 7, outC: 16, window: Window2D(kernelH: 1, kernelW: 1)),
+    ConvCase(label: "pointwise 24->40 on 5x13 (partial blocks, 65 pixels), clip", inC: 24, h: 5, w: 13, outC: 40,
+             window: Window2D(kernelH: 1, kernelW: 1), activation: .clip(0, 6)),
+    ConvCase(label: "pointwise 40->96 on 14x14 batch 2, relu", batch: 2, inC: 40, h: 14, w: 14, outC: 96,
+             window: Window2D(kernelH: 1, kernelW: 1), activation: .relu),
+    ConvCase(label: "pointwise 300->20 (two input chunks) on 3x4, no bias", inC: 300, h: 3, w: 4, outC: 20,
+             window: Window2D(kernelH: 1, kernelW: 1), bias: false),
+    ConvCase(label: "pointwise 8->48 on 1x1", inC: 8, h: 1, w: 1, outC: 48, window: Window2D(kernelH: 1, kernelW: 1)),
+    ConvCase(label: "pointwise 16->8 on 20x21 (pixel segments)", inC: 16, h: 20, w: 21, outC: 8, window: Window2D(kernelH: 1, kernelW: 1)),
+    ConvCase(label: "depthwise 3x3 pad 1 on 7x7, 20 channels, clip", inC: 20, h: 7, w: 7, outC: 20, groups: 20,
+             window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), activation: .clip(0, 6)),
+    ConvCase(label: "depthwise 5x5 pad 2 on 14x14 batch 2, 32 channels", batch: 2, inC: 32, h: 14, w: 14, outC: 32, groups: 32,
+             window: Window2D(kernelH: 5, kernelW: 5, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2)),
+    ConvCase(label: "depthwise 5x5 stride 2 asymmetric pads on 11x9, 17 channels", inC: 17, h: 11, w: 9, outC: 17, groups: 17,
+             window: Window2D(kernelH: 5, kernelW: 5, strideH: 2, strideW: 2, padTop: 1, padLeft: 2, padBottom: 2, padRight: 1)),
+    ConvCase(label: "depthwise 3x3 pad 1 on 19x45 (wide: edge columns), 16 channels, relu", inC: 16, h: 19, w: 45, outC: 16, groups: 16,
+             window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), activation: .relu),
+    ConvCase(label: "depthwise 3x3 stride 2 pads 0/0/1/1 on 23x70 (wide), 24 channels", inC: 24, h: 23, w: 70, outC: 24, groups: 24,
+             window: Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padBottom: 1, padRight: 1)),
+    ConvCase(label: "depthwise 3x3 dilation 2 pad 2 on 9x40, 5 channels, no bias", inC: 5, h: 9, w: 40, outC: 5, groups: 5,
+             window: Window2D(kernelH: 3, kernelW: 3, dilationH: 2, dilationW: 2, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2), bias: false),
+    ConvCase(label: "depthwise 3x3 valid on 6x6, 16 channels", inC: 16, h: 6, w: 6, outC: 16, groups: 16,
+             window: Window2D(kernelH: 3, kernelW: 3)),
+    ConvCase(label: "planar stem 3->32 3x3 stride 2 pads 0/0/1/1 on 21x37, clip", inC: 3, h: 21, w: 37, outC: 32,
+             window: Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padBottom: 1, padRight: 1), activation: .clip(0, 6)),
+    ConvCase(label: "planar stem 3->24 3x3 pad 1 batch 2 (odd block count)", batch: 2, inC: 3, h: 9, w: 30, outC: 24,
+             window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), activation: .relu),
+    ConvCase(label: "planar 1->5 5x5 dilation 2 pad 3, no bias", inC: 1, h: 12, w: 15, outC: 5,
+             window: Window2D(kernelH: 5, kernelW: 5, dilationH: 2, dilationW: 2, padTop: 3, padLeft: 3, padBottom: 3, padRight: 3), bias: false),
+]
+
+/// Runs a case through `blockedConv2d` (or its naive twin) and returns the output as NCHW plus the padding channels' values.
+func runBlocked(_ c: ConvCase, _ x: [Float], _ w: [Float], _ b: [Float]?, naive: Bool) -> (y: [Float], padding: [Float]) {
+    let s = c.shape
+    let kind = BlockedConvKind.choose(s, blockedInput: s.inC > 4)!
+    let inPixels = s.inH * s.inW, outPixels = s.outH * s.outW
+    var xb: [Float]
+    if kind == .planarInput { xb = x } else {
+        xb = [Float](repeating: .nan, count: s.batch * ChannelBlocks.count(s.inC) * 16 * inPixels)
+        toChannelBlocked(x, batch: s.batch, channels: s.inC, pixels: inPixels, y: &xb)
+    }
+    let pw = w.withUnsafeBufferPointer { kind.packWeights($0.baseAddress!, shape: s) }
+    let pb = b.map { bb in bb.withUnsafeBufferPointer { packBlockedBias($0.baseAddress!, channels: s.outC) } } ?? packBlockedBias(nil, channels: s.outC)
+    let mb = ChannelBlocks.count(s.outC)
+    var yb = [Float](repeating: .nan, count: s.batch * mb * 16 * outPixels)
+    if naive {
+        blockedConv2dNaive(kind, xb, packedWeights: pw, bias: pb, shape: s, activation: c.activation, y: &yb)
+    } else {
+        withKernelISA(.avx512) { blockedConv2d(kind, xb, packedWeights: pw, bias: pb, shape: s, activation: c.activation, y: &yb) }
+    }
+    var y = [Float](repeating: .nan, count: s.batch * s.outC * outPixels)
+    fromChannelBlocked(yb, batch: s.batch, channels: s.outC, pixels: outPixels, y: &y)
+    var padding: [Float] = []
+    for n in 0..<s.batch { for ch in s.outC..<(mb * 16) { for p in 0..<outPixels { padding.append(yb[((n * mb + ch / 16) * outPixels + p) * 16 + ch % 16]) } } }
+    return (y, padding)
+}
+
+@Suite("Channel-blocked convolution")
+struct BlockedConvolutionTests {
+    @Test("blockedConv2d matches conv2dNaive on NCHW", arguments: blockedCases)
+    func matchesNaive(_ c: ConvCase) {
+        let (x, w, b) = convOperands(c, seed: UInt64(c.label.utf8.count * 31 + c.outC))
+        let reference = runConv(c, x, w, b, naive: true)
+        for naive in [false, true] {
+            let (y, padding) = runBlocked(c, x, w, b, naive: naive)
+            let m = compare(y, reference, rtol: 1e-4, atol: 1e-5 * Float(c.shape.colRows))
+            #expect(m == nil, "\(naive ? "naive twin" : "kernel"): \(describe(m))")
+            // Padding channels hold clamp(0): zero for every clamp here, so the next op can read them as channels.
+            #expect(padding.allSatisfy { $0 == 0 }, "\(naive ? "naive twin" : "kernel"): padding channels are not zero")
+        }
+    }
+
+    @Test("Blocking and unblocking round-trip, padding channels zero", arguments: [1, 15, 16, 17, 40])
+    func roundTrip(_ channels: Int) {
+        var rng = SeededRandom(seed: UInt64(channels))
+        let pixels = 13, batch = 2
+        let x = rng.tensor([batch, channels, pixels]).data
+        var b = [Float](repeating: .nan, count: batch * ChannelBlocks.count(channels) * 16 * pixels)
+        toChannelBlocked(x, batch: batch, channels: channels, pixels: pixels, y: &b)
+        #expect(b[(ChannelBlocks.count(channels) * pixels - 1) * 16 + 15] == (channels % 16 == 0 ? x[channels * pixels - 1] : 0))
+        #expect(b.filter { $0 == 0 }.count >= batch * (ChannelBlocks.count(channels) * 16 - channels) * pixels)
+        var back = [Float](repeating: .nan, count: x.count)
+        fromChannelBlocked(b, batch: batch, channels: channels, pixels: pixels, y: &back)
+        #expect(back == x)
+        // Element (n, c, p) lands at block c/16, lane c%16.
+        #expect(b[((1 * ChannelBlocks.count(channels) + (channels - 1) / 16) * pixels + 5) * 16 + (channels - 1) % 16] == x[(channels + channels - 1) * pixels + 5])
+    }
+
+    @Test("Blocked global average pooling matches globalPool", arguments: [3, 16, 35])
+    func globalAverage(_ channels: Int) {
+        var rng = SeededRandom(seed: 7 + UInt64(channels))
+        let pixels = 49, batch = 2
+        let x = rng.tensor([batch, channels, pixels]).data
+        var b = [Float](repeating: 0, count: batch * ChannelBlocks.count(channels) * 16 * pixels)
+        toChannelBlocked(x, batch: batch, channels: channels, pixels: pixels, y: &b)
+        var y = [Float](repeating: .nan, count: batch * channels), ref = y
+        blockedGlobalAveragePool(b, batch: batch, channels: channels, pixels: pixels, y: &y)
+        globalPool(max: false, x: x, planes: batch * channels, area: pixels, y: &ref)
+        #expect(compare(y, ref) == nil)
+    }
+
+    @Test("Kinds are chosen by shape")
+    func chooseKinds() {
+        let pw = Window2D(kernelH: 1, kernelW: 1), k3 = Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)
+        #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 32, inH: 7, inW: 7, outC: 64, groups: 1, window: pw), blockedInput: true) == .pointwise)
+        #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 32, inH: 7, inW: 7, outC: 32, groups: 32, window: k3), blockedInput: true) == .depthwise)
+        #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 3, inH: 7, inW: 7, outC: 32, groups: 1, window: k3), blockedInput: false) == .planarInput)
+        // A full 3x3 convolution on blocked channels, a depthwise multiplier of 2 and a strided 1x1 have no blocked kernel.
+        #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 32, inH: 7, inW: 7, outC: 32, groups: 1, window: k3), blockedInput: true) == nil)
+        #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 16, inH: 7, inW: 7, outC: 32, groups: 16, window: k3), blockedInput: true) == nil)
+        #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 16, inH: 8, inW: 8, outC: 32, groups: 1,
+                                                 window: Window2D(kernelH: 1, kernelW: 1, strideH: 2, strideW: 2)), blockedInput: true) == nil)
+        #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 8, inH: 7, inW: 7, outC: 32, groups: 1, window: k3), blockedInput: false) == nil)
+    }
+}
