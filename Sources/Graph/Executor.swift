@@ -54,9 +54,11 @@ public final class Executor {
     ///   - inputs: one tensor per graph input, by name; the first axis is the batch.
     ///   - capture: names of intermediate tensors to return.
     ///   - retainForGradientOf: keep what back-propagating to this tensor needs.
+    ///   - wholeBatch: run op by op over the whole batch with threaded kernels, never item by item.
     /// - Returns: outputs, captures and (when asked) what `gradient` needs.
     /// - Throws: `GraphError` for a missing input, a wrong rank or extent, or incompatible shapes at a node.
-    public func run(_ inputs: [String: Tensor], capture: [String] = [], retainForGradientOf root: String? = nil) throws -> Evaluation {
+    public func run(_ inputs: [String: Tensor], capture: [String] = [], retainForGradientOf root: String? = nil,
+                    wholeBatch: Bool = false) throws -> Evaluation {
         var values = [Tensor?](repeating: nil, count: ids.count)
         var batch = 1
         for gi in graph.inputs {
@@ -73,10 +75,10 @@ public final class Executor {
             values[ids[gi.name]!] = t
         }
         if capture.isEmpty && root == nil && kernelISA == .avx512 && Executor.blockedLayout, let blocked = blockedExecutor {
-            return try blocked.run(inputs)
+            return try blocked.run(inputs, wholeBatch: wholeBatch)
         }
         for (name, t) in graph.constants { values[ids[name]!] = t }
-        if capture.isEmpty && root == nil && batch > 1 && batchSeparable {
+        if capture.isEmpty && root == nil && batch > 1 && !wholeBatch && batchSeparable {
             return try runItemsInParallel(inputs, batch: batch)
         }
         var keep = Set(outputIds)

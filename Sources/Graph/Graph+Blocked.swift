@@ -1,3 +1,4 @@
+import Foundation
 import TensorCore
 
 extension Graph {
@@ -49,7 +50,7 @@ extension Graph {
                 let bias = n.inputs.count > 2 ? consts[n.inputs[2]] : nil
                 if n.inputs.count > 2 && bias == nil { break }
                 let wName = n.name + "::blocked_weight", bName = n.name + "::blocked_bias"
-                let packed = w.data.withUnsafeBufferPointer { kind.packWeights($0.baseAddress!, shape: s) }
+                let packed = PackedWeights.shared.packed(w.data, kind: kind, shape: s)
                 let packedBias = bias.map { b in b.data.withUnsafeBufferPointer { packBlockedBias($0.baseAddress!, channels: s.outC) } }
                     ?? packBlockedBias(nil, channels: s.outC)
                 consts[wName] = Tensor(shape: [packed.count], data: packed)
@@ -103,6 +104,31 @@ extension Graph {
             for (j, o) in n.outputs.enumerated() { sh[o] = ys[j] }
         }
         return sh
+    }
+}
+
+/// Packed weights shared by every blocked graph made from the same weight storage: each executor (per
+/// thread, per occlusion tail, per frame in flight) makes its own blocked graph, and EfficientNet-Lite0's
+/// weights are 19 MB a copy.
+final class PackedWeights: @unchecked Sendable {
+    static let shared = PackedWeights()
+    private struct Key: Hashable { let address: UnsafeRawPointer; let count: Int; let kind: BlockedConvKind; let shape: ConvShape }
+    /// Each entry keeps its source array alive, so its address cannot be reused by another array.
+    private var entries: [Key: (source: [Float], packed: [Float])] = [:]
+    private let lock = NSLock()
+
+    func packed(_ w: [Float], kind: BlockedConvKind, shape s: ConvShape) -> [Float] {
+        var s0 = s
+        s0.batch = 1; s0.inH = 1; s0.inW = 1; s0.outH = 1; s0.outW = 1   // packing depends on channels and window only
+        return w.withUnsafeBufferPointer { p in
+            let key = Key(address: UnsafeRawPointer(p.baseAddress!), count: p.count, kind: kind, shape: s0)
+            lock.lock(); defer { lock.unlock() }
+            if let e = entries[key] { return e.packed }
+            let packed = kind.packWeights(p.baseAddress!, shape: s)
+            if entries.count >= 4096 { entries.removeAll() }   // bounded when a process loads model after model
+            entries[key] = (w, packed)
+            return packed
+        }
     }
 }
 

@@ -5,8 +5,9 @@ public final class Workspace {
     var scratch: [Float] = []
     /// Storage of values the executor has freed, handed out again for new outputs: large tensors then
     /// reuse already-mapped pages instead of costing a fresh mmap, page faults and kernel zeroing on
-    /// every op (a quarter of the time at batch 16 before). Bounded by `poolLimit` arrays and
-    /// `poolFloatLimit` floats; the oldest go first.
+    /// every op (a quarter of the time at batch 16 before). Bounded by `poolLimit` arrays, the smallest
+    /// going first (a forward pass frees dozens of small values between two uses of its largest, which
+    /// costs 1200 page faults to map afresh at 112x112x96), and `poolFloatLimit` floats, the oldest going first.
     var pool: [[Float]] = []
     static let poolLimit = 16
     static let poolFloatLimit = 96 << 20
@@ -23,8 +24,8 @@ public final class Workspace {
         if best < 0 {
             for (i, a) in pool.enumerated() where a.capacity >= count && (best < 0 || a.capacity <= pool[best].capacity) { best = i }
         }
-        // A small request does not take a much larger buffer a later big output could use.
-        if best >= 0 && pool[best].capacity <= 8 * count + 65_536 {
+        // A small request does not take a buffer over twice its size, which a later big output could use.
+        if best >= 0 && pool[best].capacity <= 2 * count + 65_536 {
             var a = pool.remove(at: best)
             if a.count > count { a.removeLast(a.count - count) }
             else if a.count < count { a += [Float](repeating: 0, count: count - a.count) }
@@ -37,8 +38,11 @@ public final class Workspace {
     func recycle(_ a: [Float]) {
         if a.capacity < 1024 { return }
         pool.append(a)
+        if pool.count > Workspace.poolLimit, let i = pool.indices.min(by: { pool[$0].capacity < pool[$1].capacity }) {
+            pool.remove(at: i)
+        }
         var total = pool.reduce(0) { $0 + $1.capacity }
-        while pool.count > Workspace.poolLimit || (total > Workspace.poolFloatLimit && pool.count > 1) {
+        while total > Workspace.poolFloatLimit && pool.count > 1 {
             total -= pool.remove(at: 0).capacity
         }
     }

@@ -37,7 +37,7 @@ public struct Window2D: Sendable, Equatable, Hashable {
 }
 
 /// Shape of one convolution call.
-public struct ConvShape: Sendable, Equatable {
+public struct ConvShape: Sendable, Equatable, Hashable {
     public var batch: Int, inC: Int, inH: Int, inW: Int
     public var outC: Int, outH: Int, outW: Int
     public var groups: Int

@@ -33,6 +33,8 @@ struct OcclusionBenchmark: ParsableCommand {
     var batch = 16
 
     func run() throws {
+        // VIGIL_PROFILE=1: time only the incremental runs and print their time per op kind (no full runs).
+        let profiling = ProcessInfo.processInfo.environment["VIGIL_PROFILE"] != nil
         setComputeThreads(threads)
         let m = try ONNXModel.load(path: model)
         let g = m.graph.fused()
@@ -54,6 +56,7 @@ struct OcclusionBenchmark: ParsableCommand {
                     var t = DispatchTime.now().uptimeNanoseconds
                     incOut = try inc.run(cleanInput: clean, patches: tiles)
                     incTimes.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6)
+                    if profiling { continue }
                     t = DispatchTime.now().uptimeNanoseconds
                     fullOut = []
                     // The baseline also runs the clean frame once, as the analysis does.
@@ -74,6 +77,10 @@ struct OcclusionBenchmark: ParsableCommand {
                 }
                 var worst: Float = 0
                 for i in 0..<fullOut.count { worst = max(worst, abs(fullOut[i] - incOut.data[i])) }
+                if profiling {
+                    print("time per op kind of the incremental runs' clean pass and tail:\n" + Executor.profileReport())
+                    fullTimes = incTimes
+                }
                 let mi = incTimes.sorted()[runs / 2], mf = fullTimes.sorted()[runs / 2]
                 let macs = inc.lastMACs
                 print(String(format: "| %d | %.3f | %.1f | %.1f | %.2fx | %.2f | %.1e |", k, size, mi, mf, mf / mi,
