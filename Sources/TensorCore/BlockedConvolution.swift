@@ -17,6 +17,10 @@ public enum ChannelBlocks {
 /// NCHW `[batch, channels, pixels]` into the channel-blocked `[batch, blocks, pixels, 16]` (padding channels zero).
 public func toChannelBlocked(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
     let blocks = ChannelBlocks.count(channels)
+    if kernelISA == .avx512 {
+        for n in 0..<batch { toChannelBlockedAVX512(x + n * channels * pixels, channels: channels, pixels: pixels, y: y + n * blocks * pixels * 16) }
+        return
+    }
     for n in 0..<batch {
         let xn = x + n * channels * pixels, yn = y + n * blocks * pixels * 16
         for b in 0..<blocks {
@@ -34,6 +38,10 @@ public func toChannelBlocked(_ x: UnsafePointer<Float>, batch: Int, channels: In
 /// The channel-blocked `[batch, blocks, pixels, 16]` back into NCHW `[batch, channels, pixels]`.
 public func fromChannelBlocked(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
     let blocks = ChannelBlocks.count(channels)
+    if kernelISA == .avx512 {
+        for n in 0..<batch { fromChannelBlockedAVX512(x + n * blocks * pixels * 16, channels: channels, pixels: pixels, y: y + n * channels * pixels) }
+        return
+    }
     for n in 0..<batch {
         let xn = x + n * blocks * pixels * 16, yn = y + n * channels * pixels
         for c in 0..<channels {
@@ -144,16 +152,18 @@ public func blockedConv2d(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pa
     let yItem = mb * outPixels * 16
     switch kind {
     case .pointwise:
-        // Units: (image, segment of 192 pixels, pair of output blocks), in that order, so consecutive units of a
-        // thread share a segment's input (12 KB per 16 input channels) in L1/L2 while the pairs' weights stream.
-        let pairs = (mb + 1) / 2, seg = 192
-        let segs = (outPixels + seg - 1) / seg
-        parallelChunks(s.batch * pairs * segs) { r in
+        // Units: (chunk of 16 runs of 7 pixels across the batch, pair of output blocks), chunk-major, so
+        // consecutive units of a thread share a chunk's input (7 KB per 16 input channels) in L1/L2 while the
+        // pairs' weights stream; a pair's weights serve every run of the chunk.
+        let pairs = (mb + 1) / 2, chunk = 16
+        let runs = s.batch * ((outPixels + 6) / 7)
+        let chunks = (runs + chunk - 1) / chunk
+        parallelChunks(chunks * pairs) { r in
             for u in r {
-                let n = u / (pairs * segs), sg = u / pairs % segs, pair = u % pairs
-                blockedPointwiseAVX512(x: x + n * xItem, inBlocks: cb, pixels: outPixels, w: w, outBlocks: mb, bias: bias,
-                                       lo: lo, hi: hi, y: y + n * yItem, blocks: (2 * pair)..<min(mb, 2 * pair + 2),
-                                       pixelRange: (sg * seg)..<min(outPixels, (sg + 1) * seg))
+                let c = u / pairs, pair = u % pairs
+                blockedPointwiseAVX512(x: x, xItemStride: xItem, inBlocks: cb, pixels: outPixels, w: w, outBlocks: mb, bias: bias,
+                                       lo: lo, hi: hi, y: y, yItemStride: yItem, pairs: pair..<(pair + 1),
+                                       runs: (c * chunk)..<min(runs, (c + 1) * chunk))
             }
         }
     case .depthwise:

@@ -3,58 +3,68 @@
 // works on whole vectors with no transposes, a pointwise filter broadcasts one input value against sixteen
 // output channels, and every load and store is a full vector.
 
-/// Pointwise (1x1, stride 1, no padding) convolution of one image in the channel-blocked layout:
-/// y[ob, p, :] = clamp(bias[16ob..<16ob+16] + sum over ic of w[ic, 16ob..<16ob+16] * x[ic/16, p, ic%16], lo, hi).
+/// Pointwise (1x1, stride 1, no padding) convolution in the channel-blocked layout:
+/// y[n, ob, p, :] = clamp(bias[16ob..<16ob+16] + sum over ic of w[ic, 16ob..<16ob+16] * x[n, ic/16, p, ic%16], lo, hi).
 ///
-/// Tiles of two output blocks by twelve pixels (24 zmm accumulators): each input channel costs two weight
-/// loads and twelve broadcasts for 24 multiply-adds. Input channels are taken 256 at a time, so a tile's
-/// weights (32 KB) stay in L1 while it walks the pixels; a chunk's partial sums pass through `y`.
+/// The pixels of all images are cut into runs of seven (an image's last run may be shorter), and a tile is
+/// two output blocks by two runs (28 zmm accumulators): each input channel costs two weight loads and 14
+/// broadcasts for 28 multiply-adds. Every map of EfficientNet-Lite0 (224/2^k wide) is whole runs, so a 7x7
+/// map wastes nothing (twelve-pixel tiles computed 60 pixels for its 49), and runs from different images
+/// share tiles. Input channels are taken 256 at a time, so a pair's weights (32 KB) stay in L1 while it walks
+/// the runs; a chunk's partial sums pass through `y`.
 ///
 /// - Parameters:
-///   - x: `[inBlocks, pixels, 16]`.
+///   - x: `[items, inBlocks, pixels, 16]`, items `xItemStride` floats apart.
 ///   - w: `[ceil(outBlocks / 2), inBlocks * 16, 32]`: for each pair of output blocks, row `ic` holds the 32
 ///     output channels' weights for input channel `ic` (a contiguous panel per pair; the second half of an
 ///     odd last pair is unused).
 ///   - bias: `[outBlocks * 16]` or nil.
-///   - blocks: must start at an even block.
-///   - y: `[outBlocks, pixels, 16]`; only blocks `blocks` at pixels `pixelRange` are written.
-/// - Complexity: 16·inBlocks·16·|blocks|·|pixelRange| multiply-adds.
-public func blockedPointwiseAVX512(x: UnsafePointer<Float>, inBlocks: Int, pixels: Int,
+///   - y: `[items, outBlocks, pixels, 16]`, items `yItemStride` floats apart; only the pairs `pairs` (pair i
+///     is blocks 2i and 2i+1) over runs `runs` are written (run r is item r / ceil(pixels / 7), pixels from
+///     7·(r mod ceil(pixels / 7))).
+/// - Complexity: 16·inBlocks·16·2|pairs|·7|runs| multiply-adds.
+public func blockedPointwiseAVX512(x: UnsafePointer<Float>, xItemStride: Int, inBlocks: Int, pixels: Int,
                                    w: UnsafePointer<Float>, outBlocks: Int, bias: UnsafePointer<Float>?,
-                                   lo: Float, hi: Float, y: UnsafeMutablePointer<Float>,
-                                   blocks: Range<Int>, pixelRange: Range<Int>) {
-    let ldw = 32, plane = pixels * 16, panel = inBlocks * 16 * 32
+                                   lo: Float, hi: Float, y: UnsafeMutablePointer<Float>, yItemStride: Int,
+                                   pairs: Range<Int>, runs: Range<Int>) {
+    let plane = pixels * 16, panel = inBlocks * 16 * 32
+    let runsPerItem = (pixels + 6) / 7
     let clamps = lo > -.infinity || hi < .infinity
     var k0 = 0
     while k0 < inBlocks {
         let k1 = min(inBlocks, k0 + 16)
-        let first = k0 == 0
-        let e = PointwiseStep(k0: k0, k1: k1, first: first, clamps: clamps && k1 == inBlocks, lo: lo, hi: hi)
-        var ob = blocks.lowerBound
-        while ob < blocks.upperBound {
-            let two = ob + 1 < blocks.upperBound
-            let y0 = y + ob * plane, y1 = y + (two ? ob + 1 : ob) * plane
+        let e = PointwiseStep(k0: k0, k1: k1, first: k0 == 0, clamps: clamps && k1 == inBlocks, lo: lo, hi: hi)
+        for pair in pairs {
+            let ob = 2 * pair, two = ob + 1 < outBlocks
+            let y1Off = (two ? 1 : 0) * plane
             let b0 = bias.map { load16($0 + ob * 16) } ?? F16()
             let b1 = two ? (bias.map { load16($0 + ob * 16 + 16) } ?? F16()) : F16()
-            let wo = w + ob / 2 * panel
-            var p = pixelRange.lowerBound
-            while p + 12 <= pixelRange.upperBound {
-                if two {
-                    pointwiseTile(np: 12, two: true, x + p * 16, plane, wo, ldw, y0 + p * 16, y1 + p * 16, b0, b1, e)
-                } else {
-                    pointwiseTile(np: 12, two: false, x + p * 16, plane, wo, ldw, y0 + p * 16, y1 + p * 16, b0, b1, e)
+            let wo = w + pair * panel
+            let xo = x, yo = y + ob * plane
+            // The current run: its item and its first pixel (advanced without divisions).
+            var n = runs.lowerBound / runsPerItem, p = runs.lowerBound % runsPerItem * 7
+            var r = runs.lowerBound
+            while r < runs.upperBound {
+                let la = min(7, pixels - p)
+                let xa = xo + n * xItemStride + p * 16, ya = yo + n * yItemStride + p * 16
+                p += 7
+                if p >= pixels { p = 0; n += 1 }
+                var lb = 0, xb = xa, yb = ya
+                if r + 1 < runs.upperBound {
+                    lb = min(7, pixels - p)
+                    xb = xo + n * xItemStride + p * 16; yb = yo + n * yItemStride + p * 16
+                    p += 7
+                    if p >= pixels { p = 0; n += 1 }
                 }
-                p += 12
-            }
-            if p < pixelRange.upperBound {
-                let np = pixelRange.upperBound - p
-                if two {
-                    pointwiseTile(np: np, two: true, x + p * 16, plane, wo, ldw, y0 + p * 16, y1 + p * 16, b0, b1, e)
+                if la == 7 && lb == 7 {
+                    if two { pointwiseTile(7, 7, true, xa, xb, plane, wo, ya, yb, y1Off, b0, b1, e) }
+                    else { pointwiseTile(7, 7, false, xa, xb, plane, wo, ya, yb, y1Off, b0, b1, e) }
                 } else {
-                    pointwiseTile(np: np, two: false, x + p * 16, plane, wo, ldw, y0 + p * 16, y1 + p * 16, b0, b1, e)
+                    if two { pointwiseTile(la, lb, true, xa, xb, plane, wo, ya, yb, y1Off, b0, b1, e) }
+                    else { pointwiseTile(la, lb, false, xa, xb, plane, wo, ya, yb, y1Off, b0, b1, e) }
                 }
+                r += 2
             }
-            ob += two ? 2 : 1
         }
         k0 = k1
     }
@@ -81,75 +91,88 @@ struct PointwiseStep {
     }
 }
 
-/// `np` (1...12) pixels of one or two output blocks; pixels past `np` repeat the last one (computed, not stored).
+/// Two runs of up to seven pixels (`la` >= 1 at `xa`, `lb` >= 0 at `xb`) of one or two output blocks (the
+/// second `y1Off` floats after the first); pixels past a run's length repeat its last pixel (computed, not
+/// stored), and an empty second run repeats the first.
 @_transparent
-func pointwiseTile(np: Int, two: Bool, _ x: UnsafePointer<Float>, _ plane: Int,
-                           _ w: UnsafePointer<Float>, _ ldw: Int,
-                           _ y0: UnsafeMutablePointer<Float>, _ y1: UnsafeMutablePointer<Float>,
-                           _ b0: F16, _ b1: F16, _ e: PointwiseStep) {
-    let o1 = min(1, np - 1) * 16, o2 = min(2, np - 1) * 16, o3 = min(3, np - 1) * 16
-    let o4 = min(4, np - 1) * 16, o5 = min(5, np - 1) * 16, o6 = min(6, np - 1) * 16
-    let o7 = min(7, np - 1) * 16, o8 = min(8, np - 1) * 16, o9 = min(9, np - 1) * 16
-    let o10 = min(10, np - 1) * 16, o11 = min(11, np - 1) * 16
-    var a0 = b0, a1 = b0, a2 = b0, a3 = b0, a4 = b0, a5 = b0, a6 = b0, a7 = b0, a8 = b0, a9 = b0, a10 = b0, a11 = b0
-    var c0 = b1, c1 = b1, c2 = b1, c3 = b1, c4 = b1, c5 = b1, c6 = b1, c7 = b1, c8 = b1, c9 = b1, c10 = b1, c11 = b1
+func pointwiseTile(_ la: Int, _ lb: Int, _ two: Bool, _ xa: UnsafePointer<Float>, _ xb: UnsafePointer<Float>, _ plane: Int,
+                   _ w: UnsafePointer<Float>, _ ya: UnsafeMutablePointer<Float>, _ yb: UnsafeMutablePointer<Float>, _ y1Off: Int,
+                   _ b0: F16, _ b1: F16, _ e: PointwiseStep) {
+    let a1 = min(1, la - 1) * 16, a2 = min(2, la - 1) * 16, a3 = min(3, la - 1) * 16
+    let a4 = min(4, la - 1) * 16, a5 = min(5, la - 1) * 16, a6 = min(6, la - 1) * 16
+    let lbb = max(lb, 1)
+    let b1o = min(1, lbb - 1) * 16, b2o = min(2, lbb - 1) * 16, b3o = min(3, lbb - 1) * 16
+    let b4o = min(4, lbb - 1) * 16, b5o = min(5, lbb - 1) * 16, b6o = min(6, lbb - 1) * 16
+    var p0 = b0, p1 = b0, p2 = b0, p3 = b0, p4 = b0, p5 = b0, p6 = b0
+    var q0 = b0, q1 = b0, q2 = b0, q3 = b0, q4 = b0, q5 = b0, q6 = b0
+    var r0 = b1, r1 = b1, r2 = b1, r3 = b1, r4 = b1, r5 = b1, r6 = b1
+    var t0 = b1, t1 = b1, t2 = b1, t3 = b1, t4 = b1, t5 = b1, t6 = b1
     if !e.first {
-        a0 = load16(y0); a1 = load16(y0 + o1); a2 = load16(y0 + o2); a3 = load16(y0 + o3)
-        a4 = load16(y0 + o4); a5 = load16(y0 + o5); a6 = load16(y0 + o6); a7 = load16(y0 + o7)
-        a8 = load16(y0 + o8); a9 = load16(y0 + o9); a10 = load16(y0 + o10); a11 = load16(y0 + o11)
+        p0 = load16(ya); p1 = load16(ya + a1); p2 = load16(ya + a2); p3 = load16(ya + a3)
+        p4 = load16(ya + a4); p5 = load16(ya + a5); p6 = load16(ya + a6)
+        q0 = load16(yb); q1 = load16(yb + b1o); q2 = load16(yb + b2o); q3 = load16(yb + b3o)
+        q4 = load16(yb + b4o); q5 = load16(yb + b5o); q6 = load16(yb + b6o)
         if two {
-            c0 = load16(y1); c1 = load16(y1 + o1); c2 = load16(y1 + o2); c3 = load16(y1 + o3)
-            c4 = load16(y1 + o4); c5 = load16(y1 + o5); c6 = load16(y1 + o6); c7 = load16(y1 + o7)
-            c8 = load16(y1 + o8); c9 = load16(y1 + o9); c10 = load16(y1 + o10); c11 = load16(y1 + o11)
+            let za = ya + y1Off, zb = yb + y1Off
+            r0 = load16(za); r1 = load16(za + a1); r2 = load16(za + a2); r3 = load16(za + a3)
+            r4 = load16(za + a4); r5 = load16(za + a5); r6 = load16(za + a6)
+            t0 = load16(zb); t1 = load16(zb + b1o); t2 = load16(zb + b2o); t3 = load16(zb + b3o)
+            t4 = load16(zb + b4o); t5 = load16(zb + b5o); t6 = load16(zb + b6o)
         }
     }
+    var wr = w + e.k0 * 16 * 32
     for kb in e.k0..<e.k1 {
-        let xb = x + kb * plane
-        var wr = w + kb * 16 * ldw
+        let pa = xa + kb * plane, pb = xb + kb * plane
         for l in 0..<16 {
-            let xp = xb + l
             let w0 = load16(wr)
             let w1 = two ? load16(wr + 16) : F16()
-            var s = F16(repeating: xp[0]); a0.addProduct(w0, s); if two { c0.addProduct(w1, s) }
-            s = F16(repeating: xp[o1]); a1.addProduct(w0, s); if two { c1.addProduct(w1, s) }
-            s = F16(repeating: xp[o2]); a2.addProduct(w0, s); if two { c2.addProduct(w1, s) }
-            s = F16(repeating: xp[o3]); a3.addProduct(w0, s); if two { c3.addProduct(w1, s) }
-            s = F16(repeating: xp[o4]); a4.addProduct(w0, s); if two { c4.addProduct(w1, s) }
-            s = F16(repeating: xp[o5]); a5.addProduct(w0, s); if two { c5.addProduct(w1, s) }
-            s = F16(repeating: xp[o6]); a6.addProduct(w0, s); if two { c6.addProduct(w1, s) }
-            s = F16(repeating: xp[o7]); a7.addProduct(w0, s); if two { c7.addProduct(w1, s) }
-            s = F16(repeating: xp[o8]); a8.addProduct(w0, s); if two { c8.addProduct(w1, s) }
-            s = F16(repeating: xp[o9]); a9.addProduct(w0, s); if two { c9.addProduct(w1, s) }
-            s = F16(repeating: xp[o10]); a10.addProduct(w0, s); if two { c10.addProduct(w1, s) }
-            s = F16(repeating: xp[o11]); a11.addProduct(w0, s); if two { c11.addProduct(w1, s) }
-            wr += ldw
+            var s = F16(repeating: pa[l]); p0.addProduct(w0, s); if two { r0.addProduct(w1, s) }
+            s = F16(repeating: pa[l + a1]); p1.addProduct(w0, s); if two { r1.addProduct(w1, s) }
+            s = F16(repeating: pa[l + a2]); p2.addProduct(w0, s); if two { r2.addProduct(w1, s) }
+            s = F16(repeating: pa[l + a3]); p3.addProduct(w0, s); if two { r3.addProduct(w1, s) }
+            s = F16(repeating: pa[l + a4]); p4.addProduct(w0, s); if two { r4.addProduct(w1, s) }
+            s = F16(repeating: pa[l + a5]); p5.addProduct(w0, s); if two { r5.addProduct(w1, s) }
+            s = F16(repeating: pa[l + a6]); p6.addProduct(w0, s); if two { r6.addProduct(w1, s) }
+            s = F16(repeating: pb[l]); q0.addProduct(w0, s); if two { t0.addProduct(w1, s) }
+            s = F16(repeating: pb[l + b1o]); q1.addProduct(w0, s); if two { t1.addProduct(w1, s) }
+            s = F16(repeating: pb[l + b2o]); q2.addProduct(w0, s); if two { t2.addProduct(w1, s) }
+            s = F16(repeating: pb[l + b3o]); q3.addProduct(w0, s); if two { t3.addProduct(w1, s) }
+            s = F16(repeating: pb[l + b4o]); q4.addProduct(w0, s); if two { t4.addProduct(w1, s) }
+            s = F16(repeating: pb[l + b5o]); q5.addProduct(w0, s); if two { t5.addProduct(w1, s) }
+            s = F16(repeating: pb[l + b6o]); q6.addProduct(w0, s); if two { t6.addProduct(w1, s) }
+            wr += 32
         }
     }
-    e.put(a0, y0)
-    if np > 1 { e.put(a1, y0 + o1) }
-    if np > 2 { e.put(a2, y0 + o2) }
-    if np > 3 { e.put(a3, y0 + o3) }
-    if np > 4 { e.put(a4, y0 + o4) }
-    if np > 5 { e.put(a5, y0 + o5) }
-    if np > 6 { e.put(a6, y0 + o6) }
-    if np > 7 { e.put(a7, y0 + o7) }
-    if np > 8 { e.put(a8, y0 + o8) }
-    if np > 9 { e.put(a9, y0 + o9) }
-    if np > 10 { e.put(a10, y0 + o10) }
-    if np > 11 { e.put(a11, y0 + o11) }
+    e.put(p0, ya)
+    if la > 1 { e.put(p1, ya + 16) }
+    if la > 2 { e.put(p2, ya + 32) }
+    if la > 3 { e.put(p3, ya + 48) }
+    if la > 4 { e.put(p4, ya + 64) }
+    if la > 5 { e.put(p5, ya + 80) }
+    if la > 6 { e.put(p6, ya + 96) }
+    if lb > 0 { e.put(q0, yb) }
+    if lb > 1 { e.put(q1, yb + 16) }
+    if lb > 2 { e.put(q2, yb + 32) }
+    if lb > 3 { e.put(q3, yb + 48) }
+    if lb > 4 { e.put(q4, yb + 64) }
+    if lb > 5 { e.put(q5, yb + 80) }
+    if lb > 6 { e.put(q6, yb + 96) }
     if two {
-        e.put(c0, y1)
-        if np > 1 { e.put(c1, y1 + o1) }
-        if np > 2 { e.put(c2, y1 + o2) }
-        if np > 3 { e.put(c3, y1 + o3) }
-        if np > 4 { e.put(c4, y1 + o4) }
-        if np > 5 { e.put(c5, y1 + o5) }
-        if np > 6 { e.put(c6, y1 + o6) }
-        if np > 7 { e.put(c7, y1 + o7) }
-        if np > 8 { e.put(c8, y1 + o8) }
-        if np > 9 { e.put(c9, y1 + o9) }
-        if np > 10 { e.put(c10, y1 + o10) }
-        if np > 11 { e.put(c11, y1 + o11) }
+        let za = ya + y1Off, zb = yb + y1Off
+        e.put(r0, za)
+        if la > 1 { e.put(r1, za + 16) }
+        if la > 2 { e.put(r2, za + 32) }
+        if la > 3 { e.put(r3, za + 48) }
+        if la > 4 { e.put(r4, za + 64) }
+        if la > 5 { e.put(r5, za + 80) }
+        if la > 6 { e.put(r6, za + 96) }
+        if lb > 0 { e.put(t0, zb) }
+        if lb > 1 { e.put(t1, zb + 16) }
+        if lb > 2 { e.put(t2, zb + 32) }
+        if lb > 3 { e.put(t3, zb + 48) }
+        if lb > 4 { e.put(t4, zb + 64) }
+        if lb > 5 { e.put(t5, zb + 80) }
+        if lb > 6 { e.put(t6, zb + 96) }
     }
 }
 

@@ -14,7 +14,11 @@ let blockedCases: [ConvCase] = [
     ConvCase(label: "pointwise 300->20 (two input chunks) on 3x4, no bias", inC: 300, h: 3, w: 4, outC: 20,
              window: Window2D(kernelH: 1, kernelW: 1), bias: false),
     ConvCase(label: "pointwise 8->48 on 1x1", inC: 8, h: 1, w: 1, outC: 48, window: Window2D(kernelH: 1, kernelW: 1)),
-    ConvCase(label: "pointwise 16->8 on 20x21 (pixel segments)", inC: 16, h: 20, w: 21, outC: 8, window: Window2D(kernelH: 1, kernelW: 1)),
+    ConvCase(label: "pointwise 16->8 on 20x21 (several run chunks)", inC: 16, h: 20, w: 21, outC: 8, window: Window2D(kernelH: 1, kernelW: 1)),
+    ConvCase(label: "pointwise 24->40 batch 3 on 1x5 (one short run per image: tiles span images)", batch: 3, inC: 24, h: 1, w: 5, outC: 40,
+             window: Window2D(kernelH: 1, kernelW: 1), activation: .clip(0, 6)),
+    ConvCase(label: "pointwise 32->48 batch 5 on 7x7 (runs of images 2 and 3 share a tile)", batch: 5, inC: 32, h: 7, w: 7, outC: 48,
+             window: Window2D(kernelH: 1, kernelW: 1), activation: .relu),
     ConvCase(label: "depthwise 3x3 pad 1 on 7x7, 20 channels, clip", inC: 20, h: 7, w: 7, outC: 20, groups: 20,
              window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), activation: .clip(0, 6)),
     ConvCase(label: "depthwise 5x5 pad 2 on 14x14 batch 2, 32 channels", batch: 2, inC: 32, h: 14, w: 14, outC: 32, groups: 32,
@@ -78,10 +82,15 @@ struct BlockedConvolutionTests {
         }
     }
 
-    @Test("Blocking and unblocking round-trip, padding channels zero", arguments: [1, 15, 16, 17, 40])
-    func roundTrip(_ channels: Int) {
+    @Test("Blocking and unblocking round-trip, padding channels zero",
+          arguments: [1, 15, 16, 17, 40], [(13, KernelISA.avx512), (49, .avx512), (16, .avx512), (13, .avx2), (49, .avx2)])
+    func roundTrip(_ channels: Int, _ pixelsAndISA: (Int, KernelISA)) {
+        withKernelISA(pixelsAndISA.1) { roundTripCase(channels, pixelsAndISA.0) }
+    }
+
+    func roundTripCase(_ channels: Int, _ pixels: Int) {
         var rng = SeededRandom(seed: UInt64(channels))
-        let pixels = 13, batch = 2
+        let batch = 2
         let x = rng.tensor([batch, channels, pixels]).data
         var b = [Float](repeating: .nan, count: batch * ChannelBlocks.count(channels) * 16 * pixels)
         toChannelBlocked(x, batch: batch, channels: channels, pixels: pixels, y: &b)
