@@ -22,6 +22,8 @@ extension Graph {
         var blockedForm: [String: String] = [:]
         var planar = Set(inputs.map(\.name)).union(constants.keys)
         var converted = 0
+        var readers: [String: Int] = [:]
+        for n in nodes { for i in n.inputs { readers[i, default: 0] += 1 } }
         func planarName(_ v: String) -> String {
             if planar.contains(v) || v.isEmpty { return v }
             guard let b = blockedForm[v], let c = shapes[v]?[1] else { return v }
@@ -66,8 +68,19 @@ extension Graph {
                 guard n.inputs.count == 2, let a = blockedForm[n.inputs[0]], let b = blockedForm[n.inputs[1]],
                       let sa = shapes[n.inputs[0]], sa.count == 4, sa == shapes[n.inputs[1]] else { break }
                 let y = n.outputs[0] + "::blocked"
-                out.append(Node(name: n.name, op: n.op, inputs: [a, b], outputs: [y]))
                 blockedForm[n.outputs[0]] = y
+                // Fused into the pointwise convolution (no activation) that made one operand, when nothing else
+                // reads that operand: the sum is formed in the convolution's epilogue.
+                for (operand, other) in [(a, b), (b, a)] {
+                    guard let k = out.lastIndex(where: { $0.outputs == [operand] }),
+                          case let .blocked(.conv(.pointwise, _, _, act)) = out[k].op, act == .identity, out[k].inputs.count == 3,
+                          let original = n.inputs.first(where: { blockedForm[$0] == operand }),
+                          readers[original] == 1, !outputs.contains(original) else { continue }
+                    out[k].inputs.append(other)
+                    out[k].outputs = [y]
+                    break
+                }
+                if !out.contains(where: { $0.outputs == [y] }) { out.append(Node(name: n.name, op: n.op, inputs: [a, b], outputs: [y])) }
                 continue
             case .globalPool(max: false):
                 guard let b = blockedForm[n.inputs[0]], let xs = shapes[n.inputs[0]], xs.count == 4 else { break }
@@ -153,8 +166,11 @@ extension Op {
                 x[1].data.withUnsafeBufferPointer { wp in
                     x[2].data.withUnsafeBufferPointer { bp in
                         y.withUnsafeMutableBufferPointer { yp in
-                            blockedConv2d(kind, xp.baseAddress!, packedWeights: wp.baseAddress!, bias: bp.baseAddress!,
-                                          shape: cs, activation: act, y: yp.baseAddress!)
+                            func run(_ residual: UnsafePointer<Float>?) {
+                                blockedConv2d(kind, xp.baseAddress!, packedWeights: wp.baseAddress!, bias: bp.baseAddress!,
+                                              shape: cs, activation: act, residual: residual, y: yp.baseAddress!)
+                            }
+                            if x.count > 3 { x[3].data.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
                         }
                     }
                 }

@@ -102,7 +102,8 @@ public enum BlockedOp: Sendable, Equatable {
     /// Blocked back to NCHW `[N, channels, H, W]`.
     case fromBlocked(channels: Int)
     /// A convolution with a fused clamp; inputs: x (blocked, or NCHW for `.planarInput`), the weights packed by
-    /// `kind.packWeights`, the bias packed by `packBlockedBias`. `outChannels` is M.
+    /// `kind.packWeights`, the bias packed by `packBlockedBias`, and for a pointwise kind optionally a residual
+    /// shaped as the output, added before the clamp (a fused Add). `outChannels` is M.
     case conv(kind: BlockedConvKind, window: Window2D, outChannels: Int, activation: Activation)
     /// Global average pooling of a blocked tensor into NCHW `[N, channels, 1, 1]`.
     case globalAveragePool(channels: Int)

@@ -88,7 +88,9 @@ extension Op {
                 guard x.count == (kind == .planarInput ? 4 : 5) else { throw fail("input \(x) has the wrong rank for a \(kind) convolution") }
                 let oh = wd.outH(x[2]), ow = wd.outW(x[3])
                 guard oh > 0, ow > 0 else { throw fail("input \(x) is smaller than the \(wd.kernelH)x\(wd.kernelW) window") }
-                return [[x[0], ChannelBlocks.count(m), oh, ow, 16]]
+                let y = [x[0], ChannelBlocks.count(m), oh, ow, 16]
+                if s.count > 3 && (s[3] != y || kind != .pointwise) { throw fail("residual \(s[3]) does not match the output \(y)") }
+                return [y]
             case let .globalAveragePool(c):
                 guard x.count == 5, x[4] == 16, x[1] == ChannelBlocks.count(c) else { throw fail("input \(x) is not \(c) channels blocked by 16") }
                 return [[x[0], c, 1, 1]]

@@ -136,13 +136,15 @@ public func packBlockedBias(_ bias: UnsafePointer<Float>?, channels: Int) -> [Fl
 ///   - y: blocked `[N, ceil(M/16), outH, outW, 16]`, overwritten (padding channels come out as
 ///     clamp(0), zero for every clamp the graph fuses).
 ///   - activation: a clamp (`clampBounds` not nil).
+///   - residual: nil, or (pointwise only) a blocked tensor shaped as y added before the clamp: a residual Add fused in.
 /// On CPUs without AVX-512 this runs `blockedConv2dNaive`.
 public func blockedConv2d(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, packedWeights w: UnsafePointer<Float>,
                           bias: UnsafePointer<Float>, shape s: ConvShape, activation: Activation,
-                          y: UnsafeMutablePointer<Float>) {
+                          residual: UnsafePointer<Float>? = nil, y: UnsafeMutablePointer<Float>) {
     guard let (lo, hi) = activation.clampBounds else { preconditionFailure("blockedConv2d: \(activation) is not a clamp") }
+    precondition(residual == nil || kind == .pointwise, "blockedConv2d: only pointwise convolutions take a residual")
     guard kernelISA == .avx512 else {
-        blockedConv2dNaive(kind, x, packedWeights: w, bias: bias, shape: s, activation: activation, y: y)
+        blockedConv2dNaive(kind, x, packedWeights: w, bias: bias, shape: s, activation: activation, residual: residual, y: y)
         return
     }
     let wd = s.window
@@ -162,7 +164,7 @@ public func blockedConv2d(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pa
             for u in r {
                 let c = u / pairs, pair = u % pairs
                 blockedPointwiseAVX512(x: x, xItemStride: xItem, inBlocks: cb, pixels: outPixels, w: w, outBlocks: mb, bias: bias,
-                                       lo: lo, hi: hi, y: y, yItemStride: yItem, pairs: pair..<(pair + 1),
+                                       lo: lo, hi: hi, y: y, yItemStride: yItem, residual: residual, pairs: pair..<(pair + 1),
                                        runs: (c * chunk)..<min(runs, (c + 1) * chunk))
             }
         }
@@ -195,10 +197,11 @@ public func blockedConv2d(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pa
     }
 }
 
-/// Naive twin of `blockedConv2d`: unpacks the weights and the input to NCHW, runs `conv2dNaive`, and blocks the result.
+/// Naive twin of `blockedConv2d`: unpacks the weights and the input to NCHW, runs `conv2dNaive`, and blocks the
+/// result (adding the residual, then clamping, when there is one).
 public func blockedConv2dNaive(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, packedWeights w: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>, shape s: ConvShape, activation: Activation,
-                               y: UnsafeMutablePointer<Float>) {
+                               residual: UnsafePointer<Float>? = nil, y: UnsafeMutablePointer<Float>) {
     let taps = s.window.kernelH * s.window.kernelW
     let mb = ChannelBlocks.count(s.outC)
     let inPixels = s.inH * s.inW, outPixels = s.outH * s.outW
@@ -218,8 +221,12 @@ public func blockedConv2dNaive(_ kind: BlockedConvKind, _ x: UnsafePointer<Float
     if kind == .planarInput { planarX.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: x, count: $0.count) } }
     else { fromChannelBlocked(x, batch: s.batch, channels: s.inC, pixels: inPixels, y: &planarX) }
     var planarY = [Float](repeating: 0, count: s.batch * s.outC * outPixels)
-    conv2dNaive(planarX, weight: weights, bias: bias, shape: s, activation: activation, y: &planarY)
+    conv2dNaive(planarX, weight: weights, bias: bias, shape: s, activation: residual == nil ? activation : .identity, y: &planarY)
     toChannelBlocked(planarY, batch: s.batch, channels: s.outC, pixels: outPixels, y: y)
+    if let residual {
+        for i in 0..<(s.batch * mb * 16 * outPixels) { y[i] = activation.apply(y[i] + residual[i]) }
+        return
+    }
     // Padding channels: clamp(0), as the kernels produce.
     let pad = activation.apply(0)
     if pad != 0 {

@@ -22,18 +22,21 @@
 ///   - y: `[items, outBlocks, pixels, 16]`, items `yItemStride` floats apart; only the pairs `pairs` (pair i
 ///     is blocks 2i and 2i+1) over runs `runs` are written (run r is item r / ceil(pixels / 7), pixels from
 ///     7·(r mod ceil(pixels / 7))).
+///   - residual: nil, or a tensor laid out as y added to the sums before the clamp (a residual Add fused in).
 /// - Complexity: 16·inBlocks·16·2|pairs|·7|runs| multiply-adds.
 public func blockedPointwiseAVX512(x: UnsafePointer<Float>, xItemStride: Int, inBlocks: Int, pixels: Int,
                                    w: UnsafePointer<Float>, outBlocks: Int, bias: UnsafePointer<Float>?,
                                    lo: Float, hi: Float, y: UnsafeMutablePointer<Float>, yItemStride: Int,
-                                   pairs: Range<Int>, runs: Range<Int>) {
+                                   residual: UnsafePointer<Float>? = nil, pairs: Range<Int>, runs: Range<Int>) {
     let plane = pixels * 16, panel = inBlocks * 16 * 32
     let runsPerItem = (pixels + 6) / 7
     let clamps = lo > -.infinity || hi < .infinity
     var k0 = 0
     while k0 < inBlocks {
         let k1 = min(inBlocks, k0 + 16)
-        let e = PointwiseStep(k0: k0, k1: k1, first: k0 == 0, clamps: clamps && k1 == inBlocks, lo: lo, hi: hi)
+        let last = k1 == inBlocks
+        let e = PointwiseStep(k0: k0, k1: k1, first: k0 == 0, clamps: clamps && last, lo: lo, hi: hi,
+                              residual: last ? residual.map { UnsafeRawPointer($0) - UnsafeRawPointer(y) } : nil)
         for pair in pairs {
             let ob = 2 * pair, two = ob + 1 < outBlocks
             let y1Off = (two ? 1 : 0) * plane
@@ -77,8 +80,12 @@ struct PointwiseStep {
     let first: Bool
     let clamps: Bool
     let lo: Float, hi: Float
+    /// Byte distance from y to a residual tensor of the same layout to add before the clamp, or nil.
+    var residual: Int? = nil
 
     @_transparent func put(_ v: F16, _ p: UnsafeMutablePointer<Float>) {
+        var v = v
+        if let residual { v += UnsafeRawPointer(p).advanced(by: residual).loadUnaligned(as: F16.self) }
         if clamps {
             let l = F16(repeating: lo), h = F16(repeating: hi)
             var v = v

@@ -42,6 +42,9 @@ struct BlockedGraphTests {
         let names = b.nodes.map(\.op.name)
         #expect(names.filter { $0.hasPrefix("BlockedConv") }.count == 4, "\(names)")
         #expect(names.contains("BlockedGlobalAveragePool"))
+        // The Add is fused into the projection (a pointwise convolution with no activation) as its residual.
+        #expect(!names.contains("Add"), "\(names)")
+        #expect(b.nodes.first { $0.name == "project" }?.inputs.count == 4)
         // The Sigmoid needs the depthwise output in NCHW: exactly one conversion back, and none to blocked
         // (the stem writes blocked directly).
         #expect(names.filter { $0 == "FromBlocked" }.count == 1, "\(names)")

@@ -82,6 +82,38 @@ struct BlockedConvolutionTests {
         }
     }
 
+    @Test("A residual is added before the clamp, on the kernel and the naive twin",
+          arguments: [(5, 7, Activation.identity), (2, 13, .clip(0, 1)), (3, 3, .relu)])
+    func residual(_ batch: Int, _ side: Int, _ act: Activation) {
+        let c = ConvCase(label: "residual", batch: batch, inC: 40, h: side, w: side, outC: 24, window: Window2D(kernelH: 1, kernelW: 1))
+        let s = c.shape
+        let (x, w, b) = convOperands(c, seed: UInt64(batch * 100 + side))
+        var rng = SeededRandom(seed: 99)
+        let skip = rng.tensor([batch, 24, side * side], -3, 3).data
+        // Reference: the convolution with no activation, plus the skip, then the clamp.
+        let plain = runConv(c, x, w, b, naive: true)
+        let want = zip(plain, skip).map { act.apply($0 + $1) }
+        let pixels = side * side, mb = ChannelBlocks.count(24)
+        var xb = [Float](repeating: 0, count: batch * ChannelBlocks.count(40) * 16 * pixels)
+        toChannelBlocked(x, batch: batch, channels: 40, pixels: pixels, y: &xb)
+        var rb = [Float](repeating: 0, count: batch * mb * 16 * pixels)
+        toChannelBlocked(skip, batch: batch, channels: 24, pixels: pixels, y: &rb)
+        let pw = w.withUnsafeBufferPointer { BlockedConvKind.pointwise.packWeights($0.baseAddress!, shape: s) }
+        let pb = b!.withUnsafeBufferPointer { packBlockedBias($0.baseAddress!, channels: 24) }
+        for naive in [false, true] {
+            var yb = [Float](repeating: .nan, count: rb.count)
+            if naive {
+                blockedConv2dNaive(.pointwise, xb, packedWeights: pw, bias: pb, shape: s, activation: act, residual: rb, y: &yb)
+            } else {
+                withKernelISA(.avx512) { blockedConv2d(.pointwise, xb, packedWeights: pw, bias: pb, shape: s, activation: act, residual: rb, y: &yb) }
+            }
+            var y = [Float](repeating: .nan, count: want.count)
+            fromChannelBlocked(yb, batch: batch, channels: 24, pixels: pixels, y: &y)
+            let m = compare(y, want, rtol: 1e-4, atol: 1e-4)
+            #expect(m == nil, "\(naive ? "naive twin" : "kernel"): \(describe(m))")
+        }
+    }
+
     @Test("Blocking and unblocking round-trip, padding channels zero",
           arguments: [1, 15, 16, 17, 40], [(13, KernelISA.avx512), (49, .avx512), (16, .avx512), (13, .avx2), (49, .avx2)])
     func roundTrip(_ channels: Int, _ pixelsAndISA: (Int, KernelISA)) {
