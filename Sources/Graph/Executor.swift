@@ -248,9 +248,13 @@ extension Executor {
             key += groups > 1 ? " depthwise \(wd.kernelH)x\(wd.kernelW)/\(wd.strideH)" : " \(wd.kernelH)x\(wd.kernelW)/\(wd.strideH)"
             if profilingShapes { key += " \(shapes[0]) w\(shapes.count > 1 ? shapes[1] : [])" }
         }
-        if case let .blocked(.conv(_, wd, m, _)) = n.op {
-            key += " \(wd.kernelH)x\(wd.kernelW)/\(wd.strideH)"
-            if profilingShapes { key += " \(shapes[0]) -> \(m)" }
+        if case let .blocked(b) = n.op {
+            if case let .conv(_, wd, m, _) = b {
+                key += " \(wd.kernelH)x\(wd.kernelW)/\(wd.strideH)"
+                if profilingShapes { key += " \(shapes[0]) -> \(m)" }
+            } else if profilingShapes {
+                key += " \(shapes[0])"
+            }
         }
         profileLock.lock(); let v = profileTotals[key] ?? (0, 0); profileTotals[key] = (v.0 + ms, v.1 + 1); profileLock.unlock()
     }

@@ -9,11 +9,12 @@ extension Graph {
     /// nil when none does (or shape inference at batch 1 fails).
     ///
     /// Pointwise and depthwise convolutions with a fused clamp (none, ReLU, Clip) read and write blocked
-    /// tensors, a stem convolution on a planar input of up to 4 channels writes one, Add of two equally shaped
-    /// blocked tensors stays blocked (its padding channels add up to padding), and GlobalAveragePool of a
-    /// blocked tensor returns to NCHW. Any other reader of a blocked value gets an NCHW copy made just before it, and so do the graph outputs.
-    /// The same values come out as from the original graph; intermediate tensors are not observable (run
-    /// captures and gradients on the original).
+    /// tensors, and a stem convolution on a planar input of up to 4 channels writes one. An Add of two equally
+    /// shaped tensors, at least one of them blocked, stays blocked (padding channels add up to padding) and is
+    /// fused into the pointwise convolution without activation that makes an operand, when nothing else reads
+    /// that operand. GlobalAveragePool of a blocked tensor returns to NCHW. Any other reader of a blocked value
+    /// gets an NCHW copy made just before it, and so do the graph outputs. The same values come out as from the
+    /// original graph; intermediate tensors are not observable (run captures and gradients on the original).
     public func channelBlocked() -> Graph? {
         if isChannelBlocked { return nil }
         guard let shapes = inferShapes(batch: 1) else { return nil }
@@ -65,8 +66,11 @@ extension Graph {
                 converted += 1
                 continue
             case .binary(.add):
-                guard n.inputs.count == 2, let a = blockedForm[n.inputs[0]], let b = blockedForm[n.inputs[1]],
-                      let sa = shapes[n.inputs[0]], sa.count == 4, sa == shapes[n.inputs[1]] else { break }
+                // Both operands blocked; one planar operand (a graph input, say) is blocked for the Add rather
+                // than unblocking the other.
+                guard n.inputs.count == 2, let sa = shapes[n.inputs[0]], sa.count == 4, sa == shapes[n.inputs[1]],
+                      blockedForm[n.inputs[0]] != nil || blockedForm[n.inputs[1]] != nil else { break }
+                let a = blockedName(n.inputs[0]), b = blockedName(n.inputs[1])
                 let y = n.outputs[0] + "::blocked"
                 blockedForm[n.outputs[0]] = y
                 // Fused into the pointwise convolution (no activation) that made one operand, when nothing else

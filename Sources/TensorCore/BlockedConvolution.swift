@@ -18,7 +18,13 @@ public enum ChannelBlocks {
 public func toChannelBlocked(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
     let blocks = ChannelBlocks.count(channels)
     if kernelISA == .avx512 {
-        for n in 0..<batch { toChannelBlockedAVX512(x + n * channels * pixels, channels: channels, pixels: pixels, y: y + n * blocks * pixels * 16) }
+        parallelChunks(batch * blocks, minItemsPerChunk: max(1, 4096 / pixels)) { r in
+            for u in r {
+                let n = u / blocks, b = u % blocks
+                toChannelBlockedAVX512(x + n * channels * pixels, channels: channels, pixels: pixels, y: y + n * blocks * pixels * 16,
+                                       blocks: b..<(b + 1))
+            }
+        }
         return
     }
     for n in 0..<batch {
@@ -39,7 +45,13 @@ public func toChannelBlocked(_ x: UnsafePointer<Float>, batch: Int, channels: In
 public func fromChannelBlocked(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
     let blocks = ChannelBlocks.count(channels)
     if kernelISA == .avx512 {
-        for n in 0..<batch { fromChannelBlockedAVX512(x + n * blocks * pixels * 16, channels: channels, pixels: pixels, y: y + n * channels * pixels) }
+        parallelChunks(batch * blocks, minItemsPerChunk: max(1, 4096 / pixels)) { r in
+            for u in r {
+                let n = u / blocks, b = u % blocks
+                fromChannelBlockedAVX512(x + n * blocks * pixels * 16, channels: channels, pixels: pixels, y: y + n * channels * pixels,
+                                         blocks: b..<(b + 1))
+            }
+        }
         return
     }
     for n in 0..<batch {
@@ -55,8 +67,9 @@ public func fromChannelBlocked(_ x: UnsafePointer<Float>, batch: Int, channels: 
 public func blockedGlobalAveragePool(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
     let blocks = ChannelBlocks.count(channels)
     let scale = 1 / Float(pixels)
-    for n in 0..<batch {
-        for b in 0..<blocks {
+    parallelChunks(batch * blocks, minItemsPerChunk: max(1, 4096 / pixels)) { r in
+        for u in r {
+            let n = u / blocks, b = u % blocks
             let xb = x + (n * blocks + b) * pixels * 16
             var acc = SIMD16<Float>()
             for p in 0..<pixels { acc += UnsafeRawPointer(xb + p * 16).loadUnaligned(as: SIMD16<Float>.self) }

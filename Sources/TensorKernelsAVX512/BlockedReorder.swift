@@ -1,10 +1,11 @@
 /// NCHW planes `[channels, pixels]` of one image into the channel-blocked `[ceil(channels/16), pixels, 16]`
-/// (padding channels zero): sixteen pixels of sixteen channels at a time, transposed in registers.
-public func toChannelBlockedAVX512(_ x: UnsafePointer<Float>, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
-    let blocks = (channels + 15) / 16
+/// (padding channels zero): sixteen pixels of sixteen channels at a time, transposed in registers. Writes the
+/// blocks `blocks`.
+public func toChannelBlockedAVX512(_ x: UnsafePointer<Float>, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>,
+                                   blocks: Range<Int>) {
     withUnsafeTemporaryAllocation(of: F16.self, capacity: 16) { t in
         let t = t.baseAddress!
-        for b in 0..<blocks {
+        for b in blocks {
             let live = min(16, channels - b * 16)
             let xb = x + b * 16 * pixels, yb = y + b * pixels * 16
             var p = 0
@@ -19,12 +20,13 @@ public func toChannelBlockedAVX512(_ x: UnsafePointer<Float>, channels: Int, pix
     }
 }
 
-/// The channel-blocked `[ceil(channels/16), pixels, 16]` of one image back into NCHW planes `[channels, pixels]`.
-public func fromChannelBlockedAVX512(_ x: UnsafePointer<Float>, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
-    let blocks = (channels + 15) / 16
+/// The channel-blocked `[ceil(channels/16), pixels, 16]` of one image back into NCHW planes `[channels, pixels]`,
+/// the channels of blocks `blocks`.
+public func fromChannelBlockedAVX512(_ x: UnsafePointer<Float>, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>,
+                                     blocks: Range<Int>) {
     withUnsafeTemporaryAllocation(of: F16.self, capacity: 16) { t in
         let t = t.baseAddress!
-        for b in 0..<blocks {
+        for b in blocks {
             let live = min(16, channels - b * 16)
             let xb = x + b * pixels * 16, yb = y + b * 16 * pixels
             var p = 0
