@@ -107,26 +107,43 @@ extension BlockedConvKind {
     ///   the pair's 32 output channels' weights for input channel `ic`.
     /// - depthwise: `[ceil(C/16), kh·kw, 16]`.
     /// - planarInput: `[ceil(M/16), C·kh·kw, 16]`.
+    ///
+    /// The array starts with up to 16 floats of slack, the first holding where the weights start
+    /// (`blockedWeights` reads it): the start is chosen 64-byte aligned in the returned array's storage, so
+    /// vector loads of the weights do not straddle cache lines. A copy of the array stays correct.
     public func packWeights(_ w: UnsafePointer<Float>, shape s: ConvShape) -> [Float] {
         let taps = s.window.kernelH * s.window.kernelW
         let mb = ChannelBlocks.count(s.outC), cb = ChannelBlocks.count(s.inC)
+        let count: Int
         switch self {
-        case .pointwise:
-            var out = [Float](repeating: 0, count: (mb + 1) / 2 * cb * 16 * 32)
-            for m in 0..<s.outC { for c in 0..<s.inC { out[Self.pointwiseIndex(m: m, c: c, inBlocks: cb)] = w[m * s.inC + c] } }
-            return out
-        case .depthwise:
-            var out = [Float](repeating: 0, count: cb * taps * 16)
-            for c in 0..<s.inC { for t in 0..<taps { out[((c / 16) * taps + t) * 16 + c % 16] = w[c * taps + t] } }
-            return out
-        case .planarInput:
-            let k = s.inC * taps
-            var out = [Float](repeating: 0, count: mb * k * 16)
-            for m in 0..<s.outC { for t in 0..<k { out[((m / 16) * k + t) * 16 + m % 16] = w[m * k + t] } }
-            return out
+        case .pointwise: count = (mb + 1) / 2 * cb * 16 * 32
+        case .depthwise: count = cb * taps * 16
+        case .planarInput: count = mb * s.inC * taps * 16
         }
+        var out = [Float](repeating: 0, count: count + 16)
+        out.withUnsafeMutableBufferPointer { buf in
+            let base = buf.baseAddress!
+            // First float after the marker whose address is a multiple of 64 bytes (1...16 floats in).
+            let misalign = Int(bitPattern: base + 1) & 63
+            let start = 1 + (misalign == 0 ? 0 : (64 - misalign) / 4)
+            base[0] = Float(start)
+            let o = base + start
+            switch self {
+            case .pointwise:
+                for m in 0..<s.outC { for c in 0..<s.inC { o[Self.pointwiseIndex(m: m, c: c, inBlocks: cb)] = w[m * s.inC + c] } }
+            case .depthwise:
+                for c in 0..<s.inC { for t in 0..<taps { o[((c / 16) * taps + t) * 16 + c % 16] = w[c * taps + t] } }
+            case .planarInput:
+                let k = s.inC * taps
+                for m in 0..<s.outC { for t in 0..<k { o[((m / 16) * k + t) * 16 + m % 16] = w[m * k + t] } }
+            }
+        }
+        return out
     }
 }
+
+/// Where the weights start in an array made by `BlockedConvKind.packWeights`.
+@inlinable public func blockedWeights(_ packed: UnsafePointer<Float>) -> UnsafePointer<Float> { packed + Int(packed[0]) }
 
 extension BlockedConvKind {
     /// Where output channel m's weight for input channel c sits in packed pointwise weights.
@@ -160,6 +177,7 @@ public func blockedConv2d(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pa
         blockedConv2dNaive(kind, x, packedWeights: w, bias: bias, shape: s, activation: activation, residual: residual, y: y)
         return
     }
+    let w = blockedWeights(w)
     let wd = s.window
     let cb = ChannelBlocks.count(s.inC), mb = ChannelBlocks.count(s.outC)
     let inPixels = s.inH * s.inW, outPixels = s.outH * s.outW
@@ -167,18 +185,19 @@ public func blockedConv2d(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pa
     let yItem = mb * outPixels * 16
     switch kind {
     case .pointwise:
-        // Units: (chunk of 16 runs of 7 pixels across the batch, pair of output blocks), chunk-major, so
+        // Units: (chunk of 16 runs of 7 pixels across the batch, two pairs of output blocks), chunk-major, so
         // consecutive units of a thread share a chunk's input (7 KB per 16 input channels) in L1/L2 while the
-        // pairs' weights stream; a pair's weights serve every run of the chunk.
-        let pairs = (mb + 1) / 2, chunk = 16
+        // pairs' weights stream; a pair's weights serve every run of the chunk, and an odd last run is done
+        // once for both pairs.
+        let pairs = (mb + 1) / 2, couples = (pairs + 1) / 2, chunk = 16
         let runs = s.batch * ((outPixels + 6) / 7)
         let chunks = (runs + chunk - 1) / chunk
-        parallelChunks(chunks * pairs) { r in
+        parallelChunks(chunks * couples) { r in
             for u in r {
-                let c = u / pairs, pair = u % pairs
+                let c = u / couples, couple = u % couples
                 blockedPointwiseAVX512(x: x, xItemStride: xItem, inBlocks: cb, pixels: outPixels, w: w, outBlocks: mb, bias: bias,
-                                       lo: lo, hi: hi, y: y, yItemStride: yItem, residual: residual, pairs: pair..<(pair + 1),
-                                       runs: (c * chunk)..<min(runs, (c + 1) * chunk))
+                                       lo: lo, hi: hi, y: y, yItemStride: yItem, residual: residual,
+                                       pairs: (2 * couple)..<min(pairs, 2 * couple + 2), runs: (c * chunk)..<min(runs, (c + 1) * chunk))
             }
         }
     case .depthwise:
@@ -215,6 +234,7 @@ public func blockedConv2d(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pa
 public func blockedConv2dNaive(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, packedWeights w: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>, shape s: ConvShape, activation: Activation,
                                residual: UnsafePointer<Float>? = nil, y: UnsafeMutablePointer<Float>) {
+    let w = blockedWeights(w)
     let taps = s.window.kernelH * s.window.kernelW
     let mb = ChannelBlocks.count(s.outC)
     let inPixels = s.inH * s.inW, outPixels = s.outH * s.outW

@@ -37,37 +37,51 @@ public func blockedPointwiseAVX512(x: UnsafePointer<Float>, xItemStride: Int, in
         let last = k1 == inBlocks
         let e = PointwiseStep(k0: k0, k1: k1, first: k0 == 0, clamps: clamps && last, lo: lo, hi: hi,
                               residual: last ? residual.map { UnsafeRawPointer($0) - UnsafeRawPointer(y) } : nil)
-        for pair in pairs {
+        // Per pair of output blocks: where its weights, bias and outputs are.
+        @inline(__always) func pairParts(_ pair: Int) -> (two: Bool, y1Off: Int, b0: F16, b1: F16, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
             let ob = 2 * pair, two = ob + 1 < outBlocks
-            let y1Off = (two ? 1 : 0) * plane
             let b0 = bias.map { load16($0 + ob * 16) } ?? F16()
             let b1 = two ? (bias.map { load16($0 + ob * 16 + 16) } ?? F16()) : F16()
-            let wo = w + pair * panel
-            let xo = x, yo = y + ob * plane
+            return (two, two ? plane : 0, b0, b1, w + pair * panel, y + ob * plane)
+        }
+        // An odd run left over with two pairs to do: it runs once for both pairs rather than in two half-empty
+        // tiles (a 7x7 map at batch 1 is seven runs).
+        let leftover = runs.count % 2 == 1 && pairs.count == 2
+        let end = leftover ? runs.upperBound - 1 : runs.upperBound
+        for pair in pairs {
+            let (two, y1Off, b0, b1, wo, yo) = pairParts(pair)
             // The current run: its item and its first pixel (advanced without divisions).
             var n = runs.lowerBound / runsPerItem, p = runs.lowerBound % runsPerItem * 7
             var r = runs.lowerBound
-            while r < runs.upperBound {
+            while r < end {
                 let la = min(7, pixels - p)
-                let xa = xo + n * xItemStride + p * 16, ya = yo + n * yItemStride + p * 16
+                let xa = x + n * xItemStride + p * 16, ya = yo + n * yItemStride + p * 16
                 p += 7
                 if p >= pixels { p = 0; n += 1 }
                 var lb = 0, xb = xa, yb = ya
-                if r + 1 < runs.upperBound {
+                if r + 1 < end {
                     lb = min(7, pixels - p)
-                    xb = xo + n * xItemStride + p * 16; yb = yo + n * yItemStride + p * 16
+                    xb = x + n * xItemStride + p * 16; yb = yo + n * yItemStride + p * 16
                     p += 7
                     if p >= pixels { p = 0; n += 1 }
                 }
                 if la == 7 && lb == 7 {
-                    if two { pointwiseTile(7, 7, true, xa, xb, plane, wo, ya, yb, y1Off, b0, b1, e) }
-                    else { pointwiseTile(7, 7, false, xa, xb, plane, wo, ya, yb, y1Off, b0, b1, e) }
+                    if two { pointwiseTile(7, 7, true, true, xa, xb, plane, wo, wo, ya, yb, y1Off, y1Off, b0, b1, b0, b1, e) }
+                    else { pointwiseTile(7, 7, false, false, xa, xb, plane, wo, wo, ya, yb, y1Off, y1Off, b0, b1, b0, b1, e) }
                 } else {
-                    if two { pointwiseTile(la, lb, true, xa, xb, plane, wo, ya, yb, y1Off, b0, b1, e) }
-                    else { pointwiseTile(la, lb, false, xa, xb, plane, wo, ya, yb, y1Off, b0, b1, e) }
+                    if two { pointwiseTile(la, lb, true, true, xa, xb, plane, wo, wo, ya, yb, y1Off, y1Off, b0, b1, b0, b1, e) }
+                    else { pointwiseTile(la, lb, false, false, xa, xb, plane, wo, wo, ya, yb, y1Off, y1Off, b0, b1, b0, b1, e) }
                 }
                 r += 2
             }
+        }
+        if leftover {
+            let r = runs.upperBound - 1
+            let n = r / runsPerItem, p = r % runsPerItem * 7, len = min(7, pixels - p)
+            let a = pairParts(pairs.lowerBound), b = pairParts(pairs.lowerBound + 1)
+            let xr = x + n * xItemStride + p * 16, yOff = n * yItemStride + p * 16
+            pointwiseTile(len, len, true, b.two, xr, xr, plane, a.w, b.w, a.y + yOff, b.y + yOff, a.y1Off, b.y1Off,
+                          a.b0, a.b1, b.b0, b.b1, e)
         }
         k0 = k1
     }
@@ -98,41 +112,49 @@ struct PointwiseStep {
     }
 }
 
-/// Two runs of up to seven pixels (`la` >= 1 at `xa`, `lb` >= 0 at `xb`) of one or two output blocks (the
-/// second `y1Off` floats after the first); pixels past a run's length repeat its last pixel (computed, not
-/// stored), and an empty second run repeats the first.
+/// Two runs of up to seven pixels (`la` >= 1 at `xa`, `lb` >= 0 at `xb`), each for one or two output blocks
+/// (the second `y1Off` / `y1OffB` floats after the first) with its own weight panel and bias: the same pair
+/// for two runs, or (the left-over run) two pairs for one run. Pixels past a run's length repeat its last
+/// pixel (computed, not stored), and an empty second run repeats the first. When both halves use the same
+/// panel, their weight loads are the same loads.
 @_transparent
-func pointwiseTile(_ la: Int, _ lb: Int, _ two: Bool, _ xa: UnsafePointer<Float>, _ xb: UnsafePointer<Float>, _ plane: Int,
-                   _ w: UnsafePointer<Float>, _ ya: UnsafeMutablePointer<Float>, _ yb: UnsafeMutablePointer<Float>, _ y1Off: Int,
-                   _ b0: F16, _ b1: F16, _ e: PointwiseStep) {
+func pointwiseTile(_ la: Int, _ lb: Int, _ two: Bool, _ twoB: Bool, _ xa: UnsafePointer<Float>, _ xb: UnsafePointer<Float>, _ plane: Int,
+                   _ w: UnsafePointer<Float>, _ wB: UnsafePointer<Float>,
+                   _ ya: UnsafeMutablePointer<Float>, _ yb: UnsafeMutablePointer<Float>, _ y1Off: Int, _ y1OffB: Int,
+                   _ b0: F16, _ b1: F16, _ c0: F16, _ c1: F16, _ e: PointwiseStep) {
     let a1 = min(1, la - 1) * 16, a2 = min(2, la - 1) * 16, a3 = min(3, la - 1) * 16
     let a4 = min(4, la - 1) * 16, a5 = min(5, la - 1) * 16, a6 = min(6, la - 1) * 16
     let lbb = max(lb, 1)
     let b1o = min(1, lbb - 1) * 16, b2o = min(2, lbb - 1) * 16, b3o = min(3, lbb - 1) * 16
     let b4o = min(4, lbb - 1) * 16, b5o = min(5, lbb - 1) * 16, b6o = min(6, lbb - 1) * 16
     var p0 = b0, p1 = b0, p2 = b0, p3 = b0, p4 = b0, p5 = b0, p6 = b0
-    var q0 = b0, q1 = b0, q2 = b0, q3 = b0, q4 = b0, q5 = b0, q6 = b0
+    var q0 = c0, q1 = c0, q2 = c0, q3 = c0, q4 = c0, q5 = c0, q6 = c0
     var r0 = b1, r1 = b1, r2 = b1, r3 = b1, r4 = b1, r5 = b1, r6 = b1
-    var t0 = b1, t1 = b1, t2 = b1, t3 = b1, t4 = b1, t5 = b1, t6 = b1
+    var t0 = c1, t1 = c1, t2 = c1, t3 = c1, t4 = c1, t5 = c1, t6 = c1
     if !e.first {
         p0 = load16(ya); p1 = load16(ya + a1); p2 = load16(ya + a2); p3 = load16(ya + a3)
         p4 = load16(ya + a4); p5 = load16(ya + a5); p6 = load16(ya + a6)
         q0 = load16(yb); q1 = load16(yb + b1o); q2 = load16(yb + b2o); q3 = load16(yb + b3o)
         q4 = load16(yb + b4o); q5 = load16(yb + b5o); q6 = load16(yb + b6o)
         if two {
-            let za = ya + y1Off, zb = yb + y1Off
+            let za = ya + y1Off
             r0 = load16(za); r1 = load16(za + a1); r2 = load16(za + a2); r3 = load16(za + a3)
             r4 = load16(za + a4); r5 = load16(za + a5); r6 = load16(za + a6)
+        }
+        if twoB {
+            let zb = yb + y1OffB
             t0 = load16(zb); t1 = load16(zb + b1o); t2 = load16(zb + b2o); t3 = load16(zb + b3o)
             t4 = load16(zb + b4o); t5 = load16(zb + b5o); t6 = load16(zb + b6o)
         }
     }
-    var wr = w + e.k0 * 16 * 32
+    var wr = w + e.k0 * 16 * 32, wrB = wB + e.k0 * 16 * 32
     for kb in e.k0..<e.k1 {
         let pa = xa + kb * plane, pb = xb + kb * plane
         for l in 0..<16 {
             let w0 = load16(wr)
             let w1 = two ? load16(wr + 16) : F16()
+            let v0 = load16(wrB)
+            let v1 = twoB ? load16(wrB + 16) : F16()
             var s = F16(repeating: pa[l]); p0.addProduct(w0, s); if two { r0.addProduct(w1, s) }
             s = F16(repeating: pa[l + a1]); p1.addProduct(w0, s); if two { r1.addProduct(w1, s) }
             s = F16(repeating: pa[l + a2]); p2.addProduct(w0, s); if two { r2.addProduct(w1, s) }
@@ -140,14 +162,15 @@ func pointwiseTile(_ la: Int, _ lb: Int, _ two: Bool, _ xa: UnsafePointer<Float>
             s = F16(repeating: pa[l + a4]); p4.addProduct(w0, s); if two { r4.addProduct(w1, s) }
             s = F16(repeating: pa[l + a5]); p5.addProduct(w0, s); if two { r5.addProduct(w1, s) }
             s = F16(repeating: pa[l + a6]); p6.addProduct(w0, s); if two { r6.addProduct(w1, s) }
-            s = F16(repeating: pb[l]); q0.addProduct(w0, s); if two { t0.addProduct(w1, s) }
-            s = F16(repeating: pb[l + b1o]); q1.addProduct(w0, s); if two { t1.addProduct(w1, s) }
-            s = F16(repeating: pb[l + b2o]); q2.addProduct(w0, s); if two { t2.addProduct(w1, s) }
-            s = F16(repeating: pb[l + b3o]); q3.addProduct(w0, s); if two { t3.addProduct(w1, s) }
-            s = F16(repeating: pb[l + b4o]); q4.addProduct(w0, s); if two { t4.addProduct(w1, s) }
-            s = F16(repeating: pb[l + b5o]); q5.addProduct(w0, s); if two { t5.addProduct(w1, s) }
-            s = F16(repeating: pb[l + b6o]); q6.addProduct(w0, s); if two { t6.addProduct(w1, s) }
+            s = F16(repeating: pb[l]); q0.addProduct(v0, s); if twoB { t0.addProduct(v1, s) }
+            s = F16(repeating: pb[l + b1o]); q1.addProduct(v0, s); if twoB { t1.addProduct(v1, s) }
+            s = F16(repeating: pb[l + b2o]); q2.addProduct(v0, s); if twoB { t2.addProduct(v1, s) }
+            s = F16(repeating: pb[l + b3o]); q3.addProduct(v0, s); if twoB { t3.addProduct(v1, s) }
+            s = F16(repeating: pb[l + b4o]); q4.addProduct(v0, s); if twoB { t4.addProduct(v1, s) }
+            s = F16(repeating: pb[l + b5o]); q5.addProduct(v0, s); if twoB { t5.addProduct(v1, s) }
+            s = F16(repeating: pb[l + b6o]); q6.addProduct(v0, s); if twoB { t6.addProduct(v1, s) }
             wr += 32
+            wrB += 32
         }
     }
     e.put(p0, ya)
@@ -165,7 +188,7 @@ func pointwiseTile(_ la: Int, _ lb: Int, _ two: Bool, _ xa: UnsafePointer<Float>
     if lb > 5 { e.put(q5, yb + 80) }
     if lb > 6 { e.put(q6, yb + 96) }
     if two {
-        let za = ya + y1Off, zb = yb + y1Off
+        let za = ya + y1Off
         e.put(r0, za)
         if la > 1 { e.put(r1, za + 16) }
         if la > 2 { e.put(r2, za + 32) }
@@ -173,6 +196,9 @@ func pointwiseTile(_ la: Int, _ lb: Int, _ two: Bool, _ xa: UnsafePointer<Float>
         if la > 4 { e.put(r4, za + 64) }
         if la > 5 { e.put(r5, za + 80) }
         if la > 6 { e.put(r6, za + 96) }
+    }
+    if twoB {
+        let zb = yb + y1OffB
         if lb > 0 { e.put(t0, zb) }
         if lb > 1 { e.put(t1, zb + 16) }
         if lb > 2 { e.put(t2, zb + 32) }

@@ -14,6 +14,10 @@ let blockedCases: [ConvCase] = [
     ConvCase(label: "pointwise 300->20 (two input chunks) on 3x4, no bias", inC: 300, h: 3, w: 4, outC: 20,
              window: Window2D(kernelH: 1, kernelW: 1), bias: false),
     ConvCase(label: "pointwise 8->48 on 1x1", inC: 8, h: 1, w: 1, outC: 48, window: Window2D(kernelH: 1, kernelW: 1)),
+    ConvCase(label: "pointwise 48->64 on 7x7 (the odd run done once for two full pairs), clip", inC: 48, h: 7, w: 7, outC: 64,
+             window: Window2D(kernelH: 1, kernelW: 1), activation: .clip(0, 6)),
+    ConvCase(label: "pointwise 280->80 on 7x7 (odd run, two input chunks, pairs of 2 and 1 blocks)", inC: 280, h: 7, w: 7, outC: 80,
+             window: Window2D(kernelH: 1, kernelW: 1)),
     ConvCase(label: "pointwise 16->8 on 20x21 (several run chunks)", inC: 16, h: 20, w: 21, outC: 8, window: Window2D(kernelH: 1, kernelW: 1)),
     ConvCase(label: "pointwise 24->40 batch 3 on 1x5 (one short run per image: tiles span images)", batch: 3, inC: 24, h: 1, w: 5, outC: 40,
              window: Window2D(kernelH: 1, kernelW: 1), activation: .clip(0, 6)),
@@ -83,23 +87,25 @@ struct BlockedConvolutionTests {
     }
 
     @Test("A residual is added before the clamp, on the kernel and the naive twin",
-          arguments: [(5, 7, Activation.identity), (2, 13, .clip(0, 1)), (3, 3, .relu)])
+          arguments: [(5, 7, Activation.identity), (2, 13, .clip(0, 1)), (3, 3, .relu), (1, 7, .identity)])
     func residual(_ batch: Int, _ side: Int, _ act: Activation) {
-        let c = ConvCase(label: "residual", batch: batch, inC: 40, h: side, w: side, outC: 24, window: Window2D(kernelH: 1, kernelW: 1))
+        // 24 outputs: one pair of blocks; batch 1 on 7x7: 40 outputs (a pair and a single block) and an odd run.
+        let outC = batch == 1 ? 40 : 24
+        let c = ConvCase(label: "residual", batch: batch, inC: 40, h: side, w: side, outC: outC, window: Window2D(kernelH: 1, kernelW: 1))
         let s = c.shape
         let (x, w, b) = convOperands(c, seed: UInt64(batch * 100 + side))
         var rng = SeededRandom(seed: 99)
-        let skip = rng.tensor([batch, 24, side * side], -3, 3).data
+        let skip = rng.tensor([batch, outC, side * side], -3, 3).data
         // Reference: the convolution with no activation, plus the skip, then the clamp.
         let plain = runConv(c, x, w, b, naive: true)
         let want = zip(plain, skip).map { act.apply($0 + $1) }
-        let pixels = side * side, mb = ChannelBlocks.count(24)
+        let pixels = side * side, mb = ChannelBlocks.count(outC)
         var xb = [Float](repeating: 0, count: batch * ChannelBlocks.count(40) * 16 * pixels)
         toChannelBlocked(x, batch: batch, channels: 40, pixels: pixels, y: &xb)
         var rb = [Float](repeating: 0, count: batch * mb * 16 * pixels)
-        toChannelBlocked(skip, batch: batch, channels: 24, pixels: pixels, y: &rb)
+        toChannelBlocked(skip, batch: batch, channels: outC, pixels: pixels, y: &rb)
         let pw = w.withUnsafeBufferPointer { BlockedConvKind.pointwise.packWeights($0.baseAddress!, shape: s) }
-        let pb = b!.withUnsafeBufferPointer { packBlockedBias($0.baseAddress!, channels: 24) }
+        let pb = b!.withUnsafeBufferPointer { packBlockedBias($0.baseAddress!, channels: outC) }
         for naive in [false, true] {
             var yb = [Float](repeating: .nan, count: rb.count)
             if naive {
@@ -108,7 +114,7 @@ struct BlockedConvolutionTests {
                 withKernelISA(.avx512) { blockedConv2d(.pointwise, xb, packedWeights: pw, bias: pb, shape: s, activation: act, residual: rb, y: &yb) }
             }
             var y = [Float](repeating: .nan, count: want.count)
-            fromChannelBlocked(yb, batch: batch, channels: 24, pixels: pixels, y: &y)
+            fromChannelBlocked(yb, batch: batch, channels: outC, pixels: pixels, y: &y)
             let m = compare(y, want, rtol: 1e-4, atol: 1e-4)
             #expect(m == nil, "\(naive ? "naive twin" : "kernel"): \(describe(m))")
         }
