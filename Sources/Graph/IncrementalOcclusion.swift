@@ -270,6 +270,10 @@ public final class IncrementalOcclusion {
             let ih = (win.th - 1) * wd.strideH + (wd.kernelH - 1) * wd.dilationH + 1
             let iw = (win.tw - 1) * wd.strideW + (wd.kernelW - 1) * wd.dilationW + 1
             let iy = win.oy.map { $0 * wd.strideH - wd.padTop }, ix = win.ox.map { $0 * wd.strideW - wd.padLeft }
+            // A 1x1 convolution reads exactly the changed tiles when its windows are theirs: no gather.
+            if wd.isPointwise && ih == px.th && iw == px.tw && iy == px.originY && ix == px.originX {
+                return (regions, win, ih, iw, iy, ix, px.data)
+            }
             let xin = gather(ins[0], clean: clean, patched: patched, k: k, originY: iy, originX: ix, h: ih, w: iw, pad: 0)
             return (regions, win, ih, iw, iy, ix, xin)
         }
