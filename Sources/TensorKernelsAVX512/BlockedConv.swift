@@ -232,12 +232,13 @@ public func blockedDepthwiseAVX512(x: UnsafePointer<Float>, inH: Int, inW: Int,
     // Columns whose every tap lies inside the row: ox·sw - padLeft >= 0 and ox·sw + (kw-1)·dw - padLeft <= inW - 1.
     let oxLo = min(outW, ceilDiv(padLeft, strideW))
     let oxHi = max(oxLo, min(outW, floorDiv(inW - 1 + padLeft - (kernelW - 1) * dilationW, strideW) + 1))
-    if (strideW == 1 || 4 * (outW - (oxHi - oxLo)) > outW) && !rows.isEmpty {
+    if ((strideW == 1 && outW <= 32) || 4 * (outW - (oxHi - oxLo)) > outW) && !rows.isEmpty {
         // Copy the rows the band reads into a zero-padded, 64-byte aligned buffer, so every pixel runs eight at
         // a time and every load is aligned (tensors' storage is not: unaligned vector loads cross cache lines).
-        // Measured faster for stride 1 at every width (5x5 on 14x14: 136 -> 85 us; 3x3 on 56x56: 133 -> 117
-        // us) and at stride 2 where edge columns are over a quarter of the row (7x7 outputs); other strided
-        // maps copy twice the rows they write and are faster read in place (3x3/2 on 112x112: 104 vs 157 us).
+        // Measured in a forward pass (one thread, data cold from the previous op): faster for stride-1 maps up
+        // to 32 wide (5x5 on 28x28: 119-126 vs 125-133 us) and for maps whose edge columns are over a quarter
+        // of the row (7x7 and 14x14 outputs); wider maps are faster read in place, where the copy is one more
+        // pass over data that is not in cache (3x3 on 56x56: 160 vs 198-211 us; 3x3/2 on 112x112: 104 vs 157 us).
         let padW = (outW - 1) * strideW + (kernelW - 1) * dilationW + 1
         let padH = (rows.count - 1) * strideH + (kernelH - 1) * dilationH + 1
         let raw = UnsafeMutableRawPointer.allocate(byteCount: padH * padW * 64, alignment: 64)
