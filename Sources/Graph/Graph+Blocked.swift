@@ -17,7 +17,8 @@ extension Graph {
     /// original graph; intermediate tensors are not observable (run captures and gradients on the original).
     public func channelBlocked() -> Graph? {
         if isChannelBlocked { return nil }
-        guard let shapes = inferShapes(batch: 1) else { return nil }
+        // Shapes at batch 1, and at batch 2 to tell a broadcast over the batch from equal shapes.
+        guard let shapes = inferShapes(batch: 1), let shapes2 = inferShapes(batch: 2) else { return nil }
         var out: [Node] = []
         var consts = constants
         var blockedForm: [String: String] = [:]
@@ -52,7 +53,8 @@ extension Graph {
                         ?? (s.inC >= 16 ? BlockedConvKind.choose(s, blockedInput: true) : nil) else { break }
                 let bias = n.inputs.count > 2 ? consts[n.inputs[2]] : nil
                 if n.inputs.count > 2 && bias == nil { break }
-                let wName = n.name + "::blocked_weight", bName = n.name + "::blocked_bias"
+                // Named after the output, which is unique (node names need not be).
+                let wName = n.outputs[0] + "::blocked_weight", bName = n.outputs[0] + "::blocked_bias"
                 let packed = PackedWeights.shared.packed(w.data, kind: kind, shape: s)
                 let packedBias = bias.map { b in b.data.withUnsafeBufferPointer { packBlockedBias($0.baseAddress!, channels: s.outC) } }
                     ?? packBlockedBias(nil, channels: s.outC)
@@ -69,6 +71,7 @@ extension Graph {
                 // Both operands blocked; one planar operand (a graph input, say) is blocked for the Add rather
                 // than unblocking the other.
                 guard n.inputs.count == 2, let sa = shapes[n.inputs[0]], sa.count == 4, sa == shapes[n.inputs[1]],
+                      let sb = shapes2[n.inputs[0]], sb == shapes2[n.inputs[1]],
                       blockedForm[n.inputs[0]] != nil || blockedForm[n.inputs[1]] != nil else { break }
                 let a = blockedName(n.inputs[0]), b = blockedName(n.inputs[1])
                 let y = n.outputs[0] + "::blocked"
@@ -132,6 +135,10 @@ final class PackedWeights: @unchecked Sendable {
     private struct Key: Hashable { let address: UnsafeRawPointer; let count: Int; let kind: BlockedConvKind; let shape: ConvShape }
     /// Each entry keeps its source array alive, so its address cannot be reused by another array.
     private var entries: [Key: (source: [Float], packed: [Float])] = [:]
+    /// Floats held (sources and packed copies); past `limit` the cache starts over, so a process that
+    /// loads model after model (each fused afresh, with new weight arrays) stays bounded.
+    private var held = 0
+    private let limit = 64 << 20
     private let lock = NSLock()
 
     func packed(_ w: [Float], kind: BlockedConvKind, shape s: ConvShape) -> [Float] {
@@ -142,8 +149,9 @@ final class PackedWeights: @unchecked Sendable {
             lock.lock(); defer { lock.unlock() }
             if let e = entries[key] { return e.packed }
             let packed = kind.packWeights(p.baseAddress!, shape: s)
-            if entries.count >= 4096 { entries.removeAll() }   // bounded when a process loads model after model
+            if held + w.count + packed.count > limit { entries.removeAll(); held = 0 }
             entries[key] = (w, packed)
+            held += w.count + packed.count
             return packed
         }
     }

@@ -26,7 +26,8 @@ extension Graph {
                         var nb = Tensor(shape: [m])
                         let oldB = conv.inputs.count > 2 ? consts[conv.inputs[2]] : nil
                         for o in 0..<m { nb.data[o] = (oldB?.data[o] ?? 0) * sc.data[o] + sh.data[o] }
-                        let wName = conv.name + "::folded_weight", bName = conv.name + "::folded_bias"
+                        // Named after the convolution's output, which is unique (node names need not be).
+                        let wName = conv.outputs[0] + "::folded_weight", bName = conv.outputs[0] + "::folded_bias"
                         consts[wName] = nw; consts[bName] = nb
                         conv.inputs = [conv.inputs[0], wName, bName]
                         conv.outputs = n.outputs

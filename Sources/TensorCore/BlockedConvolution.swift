@@ -18,7 +18,7 @@ public enum ChannelBlocks {
 public func toChannelBlocked(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
     let blocks = ChannelBlocks.count(channels)
     if kernelISA == .avx512 {
-        parallelChunks(batch * blocks, minItemsPerChunk: max(1, 4096 / pixels)) { r in
+        parallelChunks(batch * blocks, minItemsPerChunk: max(1, 4096 / max(1, pixels))) { r in
             for u in r {
                 let n = u / blocks, b = u % blocks
                 toChannelBlockedAVX512(x + n * channels * pixels, channels: channels, pixels: pixels, y: y + n * blocks * pixels * 16,
@@ -45,7 +45,7 @@ public func toChannelBlocked(_ x: UnsafePointer<Float>, batch: Int, channels: In
 public func fromChannelBlocked(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
     let blocks = ChannelBlocks.count(channels)
     if kernelISA == .avx512 {
-        parallelChunks(batch * blocks, minItemsPerChunk: max(1, 4096 / pixels)) { r in
+        parallelChunks(batch * blocks, minItemsPerChunk: max(1, 4096 / max(1, pixels))) { r in
             for u in r {
                 let n = u / blocks, b = u % blocks
                 fromChannelBlockedAVX512(x + n * blocks * pixels * 16, channels: channels, pixels: pixels, y: y + n * channels * pixels,
@@ -67,7 +67,7 @@ public func fromChannelBlocked(_ x: UnsafePointer<Float>, batch: Int, channels: 
 public func blockedGlobalAveragePool(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
     let blocks = ChannelBlocks.count(channels)
     let scale = 1 / Float(pixels)
-    parallelChunks(batch * blocks, minItemsPerChunk: max(1, 4096 / pixels)) { r in
+    parallelChunks(batch * blocks, minItemsPerChunk: max(1, 4096 / max(1, pixels))) { r in
         for u in r {
             let n = u / blocks, b = u % blocks
             let xb = x + (n * blocks + b) * pixels * 16
@@ -163,10 +163,11 @@ public func packBlockedBias(_ bias: UnsafePointer<Float>?, channels: Int) -> [Fl
 ///   - kind: the kernel (see `BlockedConvKind`); `packedWeights` come from `kind.packWeights`.
 ///   - x: blocked `[N, ceil(C/16), H, W, 16]`, or planar `[N, C, H, W]` for `.planarInput`.
 ///   - bias: `[ceil(M/16)·16]` from `packBlockedBias`.
-///   - y: blocked `[N, ceil(M/16), outH, outW, 16]`, overwritten (padding channels come out as
-///     clamp(0), zero for every clamp the graph fuses).
+///   - y: blocked `[N, ceil(M/16), outH, outW, 16]`, overwritten. Padding channels come out as clamp(0) (plus the
+///     residual's padding): finite, and never read into a real channel, since packed weights are zero there.
 ///   - activation: a clamp (`clampBounds` not nil).
-///   - residual: nil, or (pointwise only) a blocked tensor shaped as y added before the clamp: a residual Add fused in.
+///   - residual: nil, or (pointwise only) a blocked tensor shaped as y added before the clamp: a residual Add fused
+///     in. It must not alias y (partial sums over chunks of input channels pass through y first).
 /// On CPUs without AVX-512 this runs `blockedConv2dNaive`.
 public func blockedConv2d(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, packedWeights w: UnsafePointer<Float>,
                           bias: UnsafePointer<Float>, shape s: ConvShape, activation: Activation,

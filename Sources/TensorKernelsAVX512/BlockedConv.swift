@@ -8,10 +8,10 @@
 ///
 /// The pixels of all images are cut into runs of seven (an image's last run may be shorter), and a tile is
 /// two output blocks by two runs (28 zmm accumulators): each input channel costs two weight loads and 14
-/// broadcasts for 28 multiply-adds. Every map of EfficientNet-Lite0 (224/2^k wide) is whole runs, so a 7x7
-/// map wastes nothing (twelve-pixel tiles computed 60 pixels for its 49), and runs from different images
-/// share tiles. Input channels are taken 256 at a time, so a pair's weights (32 KB) stay in L1 while it walks
-/// the runs; a chunk's partial sums pass through `y`.
+/// broadcasts for 28 multiply-adds. Every map of EfficientNet-Lite0 (224/2^k wide) is whole runs, runs from
+/// different images share tiles, and with two pairs to do an odd last run is done once for both. Input
+/// channels are taken 256 at a time, so a pair's weights for the chunk (32 KB) stay near the core while it
+/// walks the runs; a chunk's partial sums pass through `y`.
 ///
 /// - Parameters:
 ///   - x: `[items, inBlocks, pixels, 16]`, items `xItemStride` floats apart.

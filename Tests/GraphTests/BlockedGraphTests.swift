@@ -70,6 +70,62 @@ struct BlockedGraphTests {
         }
     }
 
+    /// Runs a graph's blocked form at batch 1 and 2 and compares it with the NCHW graph on the portable kernels.
+    func expectSameOutputs(_ g: Graph, input: [Int], _ r: inout SeededRandom, _ what: String) throws {
+        let b = try #require(g.channelBlocked(), "\(what): nothing converted")
+        for batch in [1, 2] {
+            let x = r.tensor([batch] + input, -2, 2)
+            let ref = try withKernelISA(.avx2) { try Executor(graph: g).run(["x": x]).outputs }
+            let got = try Executor(graph: b).run(["x": x]).outputs
+            for name in g.outputs {
+                #expect(got[name]!.shape == ref[name]!.shape, "\(what): \(name) at batch \(batch)")
+                let m = compare(got[name]!.data, ref[name]!.data, rtol: 1e-4, atol: 1e-5)
+                #expect(m == nil, "\(what): \(name) at batch \(batch): \(describe(m))")
+            }
+        }
+    }
+
+    @Test("Adds that must not fuse, an Add broadcasting over the batch, and duplicate node names")
+    func rewriteEdges() throws {
+        var r = SeededRandom(seed: 8)
+        let pw = Window2D(kernelH: 1, kernelW: 1)
+        let k3 = Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)
+        // The projection's output is also read by a Sigmoid (and is a graph output): the Add must not take it over.
+        let shared = try Graph(
+            nodes: [
+                Node(name: "expand", op: .conv(window: pw, groups: 1, activation: .relu), inputs: ["x", "we"], outputs: ["e"]),
+                Node(name: "project", op: .conv(window: pw, groups: 1, activation: .identity), inputs: ["e", "wp"], outputs: ["p"]),
+                Node(name: "add", op: .binary(.add), inputs: ["p", "x"], outputs: ["sum"]),
+                Node(name: "gate", op: .activation(.sigmoid), inputs: ["p"], outputs: ["g"]),
+            ],
+            inputs: [GraphInput(name: "x", shape: [nil, 16, 6, 7])], outputs: ["sum", "g", "p"],
+            constants: ["we": r.tensor([32, 16, 1, 1]), "wp": r.tensor([16, 32, 1, 1])])
+        let sb = try #require(shared.channelBlocked())
+        #expect(sb.nodes.contains { $0.op == .binary(.add) }, "\(sb.nodes.map(\.op.name))")
+        try expectSameOutputs(shared, input: [16, 6, 7], &r, "projection read elsewhere")
+
+        // A residual of batch 1 broadcast over the batch stays a plain NCHW Add (no fused residual).
+        let broadcast = try Graph(
+            nodes: [
+                Node(name: "project", op: .conv(window: pw, groups: 1, activation: .identity), inputs: ["x", "wp"], outputs: ["p"]),
+                Node(name: "add", op: .binary(.add), inputs: ["p", "bias_map"], outputs: ["y"]),
+            ],
+            inputs: [GraphInput(name: "x", shape: [nil, 16, 5, 5])], outputs: ["y"],
+            constants: ["wp": r.tensor([16, 16, 1, 1]), "bias_map": r.tensor([1, 16, 5, 5])])
+        try expectSameOutputs(broadcast, input: [16, 5, 5], &r, "batch broadcast")
+
+        // Two convolutions with the same node name (ONNX allows it) keep their own weights.
+        let dup = try Graph(
+            nodes: [
+                Node(name: "conv", op: .conv(window: k3, groups: 16, activation: .relu), inputs: ["x", "wd"], outputs: ["d"]),
+                Node(name: "conv", op: .conv(window: pw, groups: 1, activation: .clip(0, 6)), inputs: ["d", "wq"], outputs: ["y"]),
+            ],
+            inputs: [GraphInput(name: "x", shape: [nil, 16, 9, 9])], outputs: ["y"],
+            constants: ["wd": r.tensor([16, 1, 3, 3]), "wq": r.tensor([48, 16, 1, 1])])
+        try expectSameOutputs(dup, input: [16, 9, 9], &r, "duplicate node names")
+        try expectSameOutputs(dup.fused(), input: [16, 9, 9], &r, "duplicate node names, fused")
+    }
+
     @Test("a graph with no convolution a blocked kernel runs is left alone")
     func nothingToBlock() throws {
         var r = SeededRandom(seed: 6)

@@ -81,17 +81,18 @@ struct BlockedConvolutionTests {
             let (y, padding) = runBlocked(c, x, w, b, naive: naive)
             let m = compare(y, reference, rtol: 1e-4, atol: 1e-5 * Float(c.shape.colRows))
             #expect(m == nil, "\(naive ? "naive twin" : "kernel"): \(describe(m))")
-            // Padding channels hold clamp(0): zero for every clamp here, so the next op can read them as channels.
+            // Padding channels hold clamp(0): zero for every clamp in these cases.
             #expect(padding.allSatisfy { $0 == 0 }, "\(naive ? "naive twin" : "kernel"): padding channels are not zero")
         }
     }
 
     @Test("A residual is added before the clamp, on the kernel and the naive twin",
-          arguments: [(5, 7, Activation.identity), (2, 13, .clip(0, 1)), (3, 3, .relu), (1, 7, .identity)])
+          arguments: [(5, 7, Activation.identity), (2, 13, .clip(0, 1)), (3, 3, .relu), (1, 7, .identity), (2, 5, .relu)])
     func residual(_ batch: Int, _ side: Int, _ act: Activation) {
-        // 24 outputs: one pair of blocks; batch 1 on 7x7: 40 outputs (a pair and a single block) and an odd run.
-        let outC = batch == 1 ? 40 : 24
-        let c = ConvCase(label: "residual", batch: batch, inC: 40, h: side, w: side, outC: outC, window: Window2D(kernelH: 1, kernelW: 1))
+        // 24 outputs: one pair of blocks; batch 1 on 7x7: 40 outputs (a pair and a single block) and an odd run;
+        // 5x5 maps: 300 input channels, two chunks whose partial sums pass through y before the residual.
+        let outC = batch == 1 ? 40 : 24, inC = side == 5 ? 300 : 40
+        let c = ConvCase(label: "residual", batch: batch, inC: inC, h: side, w: side, outC: outC, window: Window2D(kernelH: 1, kernelW: 1))
         let s = c.shape
         let (x, w, b) = convOperands(c, seed: UInt64(batch * 100 + side))
         var rng = SeededRandom(seed: 99)
@@ -100,8 +101,8 @@ struct BlockedConvolutionTests {
         let plain = runConv(c, x, w, b, naive: true)
         let want = zip(plain, skip).map { act.apply($0 + $1) }
         let pixels = side * side, mb = ChannelBlocks.count(outC)
-        var xb = [Float](repeating: 0, count: batch * ChannelBlocks.count(40) * 16 * pixels)
-        toChannelBlocked(x, batch: batch, channels: 40, pixels: pixels, y: &xb)
+        var xb = [Float](repeating: 0, count: batch * ChannelBlocks.count(inC) * 16 * pixels)
+        toChannelBlocked(x, batch: batch, channels: inC, pixels: pixels, y: &xb)
         var rb = [Float](repeating: 0, count: batch * mb * 16 * pixels)
         toChannelBlocked(skip, batch: batch, channels: outC, pixels: pixels, y: &rb)
         let pw = w.withUnsafeBufferPointer { BlockedConvKind.pointwise.packWeights($0.baseAddress!, shape: s) }
