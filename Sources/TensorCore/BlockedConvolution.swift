@@ -202,16 +202,21 @@ public func blockedConv2d(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pa
             }
         }
     case .depthwise:
-        // Units: (image, block, band of 8 output rows).
+        // Units: (image, block, band of 8 output rows); one band-copy buffer per chunk of units.
         let bands = (s.outH + 7) / 8
+        let scratchBytes = blockedDepthwiseScratchBytes(rows: 8, outW: s.outW, kernelH: wd.kernelH, kernelW: wd.kernelW,
+                                                        strideH: wd.strideH, strideW: wd.strideW,
+                                                        dilationH: wd.dilationH, dilationW: wd.dilationW)
         parallelChunks(s.batch * cb * bands) { r in
+            let scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
+            defer { scratch.deallocate() }
             for u in r {
                 let n = u / (cb * bands), b = u / bands % cb, band = u % bands
                 blockedDepthwiseAVX512(x: x + n * xItem, inH: s.inH, inW: s.inW, kernelH: wd.kernelH, kernelW: wd.kernelW,
                                        strideH: wd.strideH, strideW: wd.strideW, dilationH: wd.dilationH, dilationW: wd.dilationW,
                                        padTop: wd.padTop, padLeft: wd.padLeft, w: w, bias: bias, lo: lo, hi: hi,
                                        y: y + n * yItem, outH: s.outH, outW: s.outW,
-                                       blocks: b..<(b + 1), rows: (band * 8)..<min(s.outH, band * 8 + 8))
+                                       blocks: b..<(b + 1), rows: (band * 8)..<min(s.outH, band * 8 + 8), scratch: scratch)
             }
         }
     case .planarInput:

@@ -219,13 +219,15 @@ func pointwiseTile(_ la: Int, _ lb: Int, _ two: Bool, _ twoB: Bool, _ xa: Unsafe
 /// - Parameters:
 ///   - x: `[blocks, inH, inW, 16]`; w: `[blocks, kernelH * kernelW, 16]`; bias: `[blocks * 16]` or nil.
 ///   - y: `[blocks, outH, outW, 16]`; only blocks `blocks`, rows `rows` are written.
+///   - scratch: nil, or 64-byte aligned memory of `blockedDepthwiseScratchBytes` for the band copy (else the
+///     kernel allocates its own).
 /// - Complexity: |blocks|·|rows|·outW·kernelH·kernelW vector multiply-adds.
 public func blockedDepthwiseAVX512(x: UnsafePointer<Float>, inH: Int, inW: Int,
                                    kernelH: Int, kernelW: Int, strideH: Int, strideW: Int,
                                    dilationH: Int, dilationW: Int, padTop: Int, padLeft: Int,
                                    w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, lo: Float, hi: Float,
                                    y: UnsafeMutablePointer<Float>, outH: Int, outW: Int,
-                                   blocks: Range<Int>, rows: Range<Int>) {
+                                   blocks: Range<Int>, rows: Range<Int>, scratch: UnsafeMutableRawPointer? = nil) {
     let taps = kernelH * kernelW
     let inPlane = inH * inW * 16, outPlane = outH * outW * 16, inRow = inW * 16
     let e = PointwiseStep(k0: 0, k1: 0, first: true, clamps: lo > -.infinity || hi < .infinity, lo: lo, hi: hi)
@@ -241,9 +243,9 @@ public func blockedDepthwiseAVX512(x: UnsafePointer<Float>, inH: Int, inW: Int,
         // pass over data that is not in cache (3x3 on 56x56: 160 vs 198-211 us; 3x3/2 on 112x112: 104 vs 157 us).
         let padW = (outW - 1) * strideW + (kernelW - 1) * dilationW + 1
         let padH = (rows.count - 1) * strideH + (kernelH - 1) * dilationH + 1
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: padH * padW * 64, alignment: 64)
-        defer { raw.deallocate() }
-        let buf = raw.bindMemory(to: Float.self, capacity: padH * padW * 16)
+        let own = scratch == nil ? UnsafeMutableRawPointer.allocate(byteCount: padH * padW * 64, alignment: 64) : nil
+        defer { own?.deallocate() }
+        let buf = (scratch ?? own!).bindMemory(to: Float.self, capacity: padH * padW * 16)
         let iyBase = rows.lowerBound * strideH - padTop
         // Columns of the buffer that hold input columns: bx = ix + padLeft for 0 <= ix < inW.
         let bx0 = max(0, padLeft), bx1 = min(padW, inW + padLeft)
@@ -448,6 +450,14 @@ public func blockedFromPlanarAVX512(x: UnsafePointer<Float>, inC: Int, inH: Int,
         }
         ob += two ? 2 : 1
     }
+}
+
+/// Bytes of band-copy scratch `blockedDepthwiseAVX512` needs for bands of up to `rows` output rows.
+public func blockedDepthwiseScratchBytes(rows: Int, outW: Int, kernelH: Int, kernelW: Int, strideH: Int, strideW: Int,
+                                         dilationH: Int, dilationW: Int) -> Int {
+    let padW = (outW - 1) * strideW + (kernelW - 1) * dilationW + 1
+    let padH = (rows - 1) * strideH + (kernelH - 1) * dilationH + 1
+    return padH * padW * 64
 }
 
 /// Rounds a / b towards minus infinity (b > 0).
