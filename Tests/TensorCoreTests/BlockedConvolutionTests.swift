@@ -11,12 +11,12 @@ let blockedCases: [ConvCase] = [
              window: Window2D(kernelH: 1, kernelW: 1), activation: .clip(0, 6)),
     ConvCase(label: "pointwise 40->96 on 14x14 batch 2, relu", batch: 2, inC: 40, h: 14, w: 14, outC: 96,
              window: Window2D(kernelH: 1, kernelW: 1), activation: .relu),
-    ConvCase(label: "pointwise 300->20 (two input chunks) on 3x4, no bias", inC: 300, h: 3, w: 4, outC: 20,
+    ConvCase(label: "pointwise 2100->20 (two input chunks) on 3x4, no bias", inC: 2100, h: 3, w: 4, outC: 20,
              window: Window2D(kernelH: 1, kernelW: 1), bias: false),
     ConvCase(label: "pointwise 8->48 on 1x1", inC: 8, h: 1, w: 1, outC: 48, window: Window2D(kernelH: 1, kernelW: 1)),
     ConvCase(label: "pointwise 48->64 on 7x7 (the odd run done once for two full pairs), clip", inC: 48, h: 7, w: 7, outC: 64,
              window: Window2D(kernelH: 1, kernelW: 1), activation: .clip(0, 6)),
-    ConvCase(label: "pointwise 280->80 on 7x7 (odd run, two input chunks, pairs of 2 and 1 blocks)", inC: 280, h: 7, w: 7, outC: 80,
+    ConvCase(label: "pointwise 2080->80 on 7x7 (odd run, two input chunks, pairs of 2 and 1 blocks)", inC: 2080, h: 7, w: 7, outC: 80,
              window: Window2D(kernelH: 1, kernelW: 1)),
     ConvCase(label: "pointwise 16->8 on 20x21 (several run chunks)", inC: 16, h: 20, w: 21, outC: 8, window: Window2D(kernelH: 1, kernelW: 1)),
     ConvCase(label: "pointwise 24->40 batch 3 on 1x5 (one short run per image: tiles span images)", batch: 3, inC: 24, h: 1, w: 5, outC: 40,
@@ -90,8 +90,8 @@ struct BlockedConvolutionTests {
           arguments: [(5, 7, Activation.identity), (2, 13, .clip(0, 1)), (3, 3, .relu), (1, 7, .identity), (2, 5, .relu)])
     func residual(_ batch: Int, _ side: Int, _ act: Activation) {
         // 24 outputs: one pair of blocks; batch 1 on 7x7: 40 outputs (a pair and a single block) and an odd run;
-        // 5x5 maps: 300 input channels, two chunks whose partial sums pass through y before the residual.
-        let outC = batch == 1 ? 40 : 24, inC = side == 5 ? 300 : 40
+        // 5x5 maps: 2100 input channels, two chunks whose partial sums pass through y before the residual.
+        let outC = batch == 1 ? 40 : 24, inC = side == 5 ? 2100 : 40
         let c = ConvCase(label: "residual", batch: batch, inC: inC, h: side, w: side, outC: outC, window: Window2D(kernelH: 1, kernelW: 1))
         let s = c.shape
         let (x, w, b) = convOperands(c, seed: UInt64(batch * 100 + side))
