@@ -190,8 +190,16 @@ public func blockedConv2d(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pa
         // consecutive units of a thread share a chunk's input (7 KB per 16 input channels) in L1/L2 while the
         // pairs' weights stream; a pair's weights serve every run of the chunk, and an odd last run is done
         // once for both pairs.
-        let pairs = (mb + 1) / 2, couples = (pairs + 1) / 2, chunk = 16
+        let pairs = (mb + 1) / 2, couples = (pairs + 1) / 2
         let runs = s.batch * ((outPixels + 6) / 7)
+        // Smaller chunks when there would be too few units to share out (a 7x7 map at batch 1 is one chunk, and
+        // 1152 -> 192 channels three couples: two threads would split them 2 + 1). Even sizes keep runs paired.
+        let wanted = computeThreads * chunksPerThread
+        var chunk = 16
+        if couples * ((runs + chunk - 1) / chunk) < wanted {
+            let split = (wanted + couples - 1) / couples
+            chunk = max(2, ((runs + split - 1) / split + 1) / 2 * 2)
+        }
         let chunks = (runs + chunk - 1) / chunk
         parallelChunks(chunks * couples) { r in
             for u in r {
