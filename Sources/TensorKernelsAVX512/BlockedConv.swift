@@ -111,6 +111,18 @@ struct PointwiseStep {
             store16(v, p)
         }
     }
+
+    /// `put` of the first `count` (0...7) of seven consecutive pixels' vectors, from `p` on.
+    @_transparent func putRun(_ v0: F16, _ v1: F16, _ v2: F16, _ v3: F16, _ v4: F16, _ v5: F16, _ v6: F16,
+                              count: Int, _ p: UnsafeMutablePointer<Float>) {
+        if count > 0 { put(v0, p) }
+        if count > 1 { put(v1, p + 16) }
+        if count > 2 { put(v2, p + 32) }
+        if count > 3 { put(v3, p + 48) }
+        if count > 4 { put(v4, p + 64) }
+        if count > 5 { put(v5, p + 80) }
+        if count > 6 { put(v6, p + 96) }
+    }
 }
 
 /// Two runs of up to seven pixels (`la` >= 1 at `xa`, `lb` >= 0 at `xb`), each for one or two output blocks
@@ -174,40 +186,10 @@ func pointwiseTile(_ la: Int, _ lb: Int, _ two: Bool, _ twoB: Bool, _ xa: Unsafe
             wrB += 32
         }
     }
-    e.put(p0, ya)
-    if la > 1 { e.put(p1, ya + 16) }
-    if la > 2 { e.put(p2, ya + 32) }
-    if la > 3 { e.put(p3, ya + 48) }
-    if la > 4 { e.put(p4, ya + 64) }
-    if la > 5 { e.put(p5, ya + 80) }
-    if la > 6 { e.put(p6, ya + 96) }
-    if lb > 0 { e.put(q0, yb) }
-    if lb > 1 { e.put(q1, yb + 16) }
-    if lb > 2 { e.put(q2, yb + 32) }
-    if lb > 3 { e.put(q3, yb + 48) }
-    if lb > 4 { e.put(q4, yb + 64) }
-    if lb > 5 { e.put(q5, yb + 80) }
-    if lb > 6 { e.put(q6, yb + 96) }
-    if two {
-        let za = ya + y1Off
-        e.put(r0, za)
-        if la > 1 { e.put(r1, za + 16) }
-        if la > 2 { e.put(r2, za + 32) }
-        if la > 3 { e.put(r3, za + 48) }
-        if la > 4 { e.put(r4, za + 64) }
-        if la > 5 { e.put(r5, za + 80) }
-        if la > 6 { e.put(r6, za + 96) }
-    }
-    if twoB {
-        let zb = yb + y1OffB
-        if lb > 0 { e.put(t0, zb) }
-        if lb > 1 { e.put(t1, zb + 16) }
-        if lb > 2 { e.put(t2, zb + 32) }
-        if lb > 3 { e.put(t3, zb + 48) }
-        if lb > 4 { e.put(t4, zb + 64) }
-        if lb > 5 { e.put(t5, zb + 80) }
-        if lb > 6 { e.put(t6, zb + 96) }
-    }
+    e.putRun(p0, p1, p2, p3, p4, p5, p6, count: la, ya)
+    e.putRun(q0, q1, q2, q3, q4, q5, q6, count: lb, yb)
+    if two { e.putRun(r0, r1, r2, r3, r4, r5, r6, count: la, ya + y1Off) }
+    if twoB { e.putRun(t0, t1, t2, t3, t4, t5, t6, count: lb, yb + y1OffB) }
 }
 
 /// Depthwise convolution (one input channel per output channel) of one image in the channel-blocked layout:
@@ -340,13 +322,7 @@ func depthwiseRun(np: Int, _ xb: UnsafePointer<Float>, _ iy0: Int, _ ky0: Int, _
         }
         ky += 1
     }
-    e.put(a0, y)
-    if np > 1 { e.put(a1, y + 16) }
-    if np > 2 { e.put(a2, y + 32) }
-    if np > 3 { e.put(a3, y + 48) }
-    if np > 4 { e.put(a4, y + 64) }
-    if np > 5 { e.put(a5, y + 80) }
-    if np > 6 { e.put(a6, y + 96) }
+    e.putRun(a0, a1, a2, a3, a4, a5, a6, count: min(np, 7), y)
     if np > 7 { e.put(a7, y + 112) }
 }
 
