@@ -206,7 +206,9 @@ public final class IncrementalOcclusion {
     func gather(_ v: Int, clean: [Tensor?], patched: [Int: Patched], k: Int, originY: [Int], originX: [Int], h: Int, w: Int, pad: Float) -> [Float] {
         let c = clean[v]!
         let ch = c.shape[1], H = c.shape[2], W = c.shape[3]
-        var out = [Float](repeating: pad, count: ch * k * h * w)
+        // Every element is written below (pad outside the plane), so the storage need not be cleared first.
+        let count = ch * k * h * w
+        var out = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
         let p = patched[v]
         out.withUnsafeMutableBufferPointer { ob in
             c.data.withUnsafeBufferPointer { cb in
@@ -217,8 +219,10 @@ public final class IncrementalOcclusion {
                         let xa = max(0, x0), xb = min(W, x0 + w)
                         for yy in 0..<h {
                             let ay = y0 + yy
-                            if ay < 0 || ay >= H || xb <= xa { continue }
                             let row = base + yy * w
+                            if ay < 0 || ay >= H || xb <= xa { row.update(repeating: pad, count: w); continue }
+                            row.update(repeating: pad, count: xa - x0)
+                            (row + (xb - x0)).update(repeating: pad, count: x0 + w - xb)
                             (row + (xa - x0)).update(from: cb.baseAddress! + (cc * H + ay) * W + xa, count: xb - xa)
                             if let p {
                                 let py = ay - p.originY[t]
@@ -286,7 +290,9 @@ public final class IncrementalOcclusion {
             let shape = TileConvShape(tiles: k, inC: inShape[1], inH: ih, inW: iw, outC: outC, groups: groups,
                                       window: Window2D(kernelH: wd.kernelH, kernelW: wd.kernelW, strideH: wd.strideH, strideW: wd.strideW,
                                                        dilationH: wd.dilationH, dilationW: wd.dilationW))
-            var y = [Float](repeating: 0, count: outC * k * win.th * win.tw)
+            // tileConv2d writes every output, so the storage need not be cleared.
+            let yCount = outC * k * win.th * win.tw
+            var y = [Float](unsafeUninitializedCapacity: yCount) { _, n in n = yCount }
             let w = clean[ins[1]]!.data
             let b = ins.count > 2 ? clean[ins[2]]!.data : nil
             ws.withScratch(shape.scratchCount) { sc in
