@@ -14,16 +14,21 @@ public enum ChannelBlocks {
     @inlinable public static func count(_ channels: Int) -> Int { (channels + 15) / 16 }
 }
 
+/// Runs `body(image, block)` for every block of every image, split over `computeThreads` (small maps in chunks
+/// of about 4096 pixels' worth).
+func forEachBlock(batch: Int, blocks: Int, pixels: Int, _ body: (Int, Int) -> Void) {
+    parallelChunks(batch * blocks, minItemsPerChunk: max(1, 4096 / max(1, pixels))) { r in
+        for u in r { body(u / blocks, u % blocks) }
+    }
+}
+
 /// NCHW `[batch, channels, pixels]` into the channel-blocked `[batch, blocks, pixels, 16]` (padding channels zero).
 public func toChannelBlocked(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
     let blocks = ChannelBlocks.count(channels)
     if kernelISA == .avx512 {
-        parallelChunks(batch * blocks, minItemsPerChunk: max(1, 4096 / max(1, pixels))) { r in
-            for u in r {
-                let n = u / blocks, b = u % blocks
-                toChannelBlockedAVX512(x + n * channels * pixels, channels: channels, pixels: pixels, y: y + n * blocks * pixels * 16,
-                                       blocks: b..<(b + 1))
-            }
+        forEachBlock(batch: batch, blocks: blocks, pixels: pixels) { n, b in
+            toChannelBlockedAVX512(x + n * channels * pixels, channels: channels, pixels: pixels, y: y + n * blocks * pixels * 16,
+                                   blocks: b..<(b + 1))
         }
         return
     }
@@ -45,12 +50,9 @@ public func toChannelBlocked(_ x: UnsafePointer<Float>, batch: Int, channels: In
 public func fromChannelBlocked(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
     let blocks = ChannelBlocks.count(channels)
     if kernelISA == .avx512 {
-        parallelChunks(batch * blocks, minItemsPerChunk: max(1, 4096 / max(1, pixels))) { r in
-            for u in r {
-                let n = u / blocks, b = u % blocks
-                fromChannelBlockedAVX512(x + n * blocks * pixels * 16, channels: channels, pixels: pixels, y: y + n * channels * pixels,
-                                         blocks: b..<(b + 1))
-            }
+        forEachBlock(batch: batch, blocks: blocks, pixels: pixels) { n, b in
+            fromChannelBlockedAVX512(x + n * blocks * pixels * 16, channels: channels, pixels: pixels, y: y + n * channels * pixels,
+                                     blocks: b..<(b + 1))
         }
         return
     }
@@ -67,14 +69,11 @@ public func fromChannelBlocked(_ x: UnsafePointer<Float>, batch: Int, channels: 
 public func blockedGlobalAveragePool(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
     let blocks = ChannelBlocks.count(channels)
     let scale = 1 / Float(pixels)
-    parallelChunks(batch * blocks, minItemsPerChunk: max(1, 4096 / max(1, pixels))) { r in
-        for u in r {
-            let n = u / blocks, b = u % blocks
-            let xb = x + (n * blocks + b) * pixels * 16
-            var acc = SIMD16<Float>()
-            for p in 0..<pixels { acc += UnsafeRawPointer(xb + p * 16).loadUnaligned(as: SIMD16<Float>.self) }
-            for j in 0..<min(16, channels - b * 16) { y[n * channels + b * 16 + j] = acc[j] * scale }
-        }
+    forEachBlock(batch: batch, blocks: blocks, pixels: pixels) { n, b in
+        let xb = x + (n * blocks + b) * pixels * 16
+        var acc = SIMD16<Float>()
+        for p in 0..<pixels { acc += UnsafeRawPointer(xb + p * 16).loadUnaligned(as: SIMD16<Float>.self) }
+        for j in 0..<min(16, channels - b * 16) { y[n * channels + b * 16 + j] = acc[j] * scale }
     }
 }
 
@@ -128,27 +127,32 @@ extension BlockedConvKind {
             let start = 1 + (misalign == 0 ? 0 : (64 - misalign) / 4)
             base[0] = Float(start)
             let o = base + start
-            switch self {
-            case .pointwise:
-                for m in 0..<s.outC { for c in 0..<s.inC { o[Self.pointwiseIndex(m: m, c: c, inBlocks: cb)] = w[m * s.inC + c] } }
-            case .depthwise:
-                for c in 0..<s.inC { for t in 0..<taps { o[((c / 16) * taps + t) * 16 + c % 16] = w[c * taps + t] } }
-            case .planarInput:
-                let k = s.inC * taps
-                for m in 0..<s.outC { for t in 0..<k { o[((m / 16) * k + t) * 16 + m % 16] = w[m * k + t] } }
-            }
+            forEachWeight(shape: s) { packed, source in o[packed] = w[source] }
         }
         return out
+    }
+
+    /// Calls `body(packed, source)` for every weight: its index after `packWeights`' marker and its index in
+    /// `[M, C/groups, kh, kw]` (the one mapping both packing and its naive twin's unpacking use).
+    func forEachWeight(shape s: ConvShape, _ body: (Int, Int) -> Void) {
+        let taps = s.window.kernelH * s.window.kernelW
+        // Row r (a channel) of `rows`, tap t of `k`, in a `[ceil(rows/16), k, 16]` layout.
+        func blockMajor(_ r: Int, _ t: Int, _ k: Int) -> Int { ((r / 16) * k + t) * 16 + r % 16 }
+        switch self {
+        case .pointwise:
+            let cb = ChannelBlocks.count(s.inC)
+            for m in 0..<s.outC { for c in 0..<s.inC { body((m / 32 * cb * 16 + c) * 32 + m % 32, m * s.inC + c) } }
+        case .depthwise:
+            for c in 0..<s.inC { for t in 0..<taps { body(blockMajor(c, t, taps), c * taps + t) } }
+        case .planarInput:
+            let k = s.inC * taps
+            for m in 0..<s.outC { for t in 0..<k { body(blockMajor(m, t, k), m * k + t) } }
+        }
     }
 }
 
 /// Where the weights start in an array made by `BlockedConvKind.packWeights`.
 @inlinable public func blockedWeights(_ packed: UnsafePointer<Float>) -> UnsafePointer<Float> { packed + Int(packed[0]) }
-
-extension BlockedConvKind {
-    /// Where output channel m's weight for input channel c sits in packed pointwise weights.
-    static func pointwiseIndex(m: Int, c: Int, inBlocks: Int) -> Int { (m / 32 * inBlocks * 16 + c) * 32 + m % 32 }
-}
 
 /// The bias `[M]` (or none) as `[ceil(M/16)·16]`, zero past M.
 public func packBlockedBias(_ bias: UnsafePointer<Float>?, channels: Int) -> [Float] {
@@ -254,16 +258,7 @@ public func blockedConv2dNaive(_ kind: BlockedConvKind, _ x: UnsafePointer<Float
     let inPixels = s.inH * s.inW, outPixels = s.outH * s.outW
     // Unpack the weights to [M, C/groups, kh, kw].
     var weights = [Float](repeating: 0, count: s.outC * s.inCPerGroup * taps)
-    switch kind {
-    case .pointwise:
-        let cb = ChannelBlocks.count(s.inC)
-        for m in 0..<s.outC { for c in 0..<s.inC { weights[m * s.inC + c] = w[BlockedConvKind.pointwiseIndex(m: m, c: c, inBlocks: cb)] } }
-    case .depthwise:
-        for c in 0..<s.inC { for t in 0..<taps { weights[c * taps + t] = w[((c / 16) * taps + t) * 16 + c % 16] } }
-    case .planarInput:
-        let k = s.inC * taps
-        for m in 0..<s.outC { for t in 0..<k { weights[m * k + t] = w[((m / 16) * k + t) * 16 + m % 16] } }
-    }
+    kind.forEachWeight(shape: s) { packed, source in weights[source] = w[packed] }
     var planarX = [Float](repeating: 0, count: s.batch * s.inC * inPixels)
     if kind == .planarInput { planarX.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: x, count: $0.count) } }
     else { fromChannelBlocked(x, batch: s.batch, channels: s.inC, pixels: inPixels, y: &planarX) }

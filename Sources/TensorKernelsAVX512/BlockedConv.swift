@@ -31,13 +31,13 @@ public func blockedPointwiseAVX512(x: UnsafePointer<Float>, xItemStride: Int, in
                                    residual: UnsafePointer<Float>? = nil, pairs: Range<Int>, runs: Range<Int>) {
     let plane = pixels * 16, panel = inBlocks * 16 * 32
     let runsPerItem = (pixels + 6) / 7
-    let clamps = lo > -.infinity || hi < .infinity
     var k0 = 0
     while k0 < inBlocks {
         let k1 = min(inBlocks, k0 + 128)
         let last = k1 == inBlocks
-        let e = PointwiseStep(k0: k0, k1: k1, first: k0 == 0, clamps: clamps && last, lo: lo, hi: hi,
-                              residual: last ? residual.map { UnsafeRawPointer($0) - UnsafeRawPointer(y) } : nil)
+        let e = PointwiseStep(k0: k0, k1: k1, first: k0 == 0,
+                              store: last ? BlockedStore(lo: lo, hi: hi, residual: residual.map { UnsafeRawPointer($0) - UnsafeRawPointer(y) })
+                                          : BlockedStore(lo: -.infinity, hi: .infinity))
         // Per pair of output blocks: where its weights, bias and outputs are.
         @inline(__always) func pairParts(_ pair: Int) -> (two: Bool, y1Off: Int, b0: F16, b1: F16, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
             let ob = 2 * pair, two = ob + 1 < outBlocks
@@ -88,28 +88,23 @@ public func blockedPointwiseAVX512(x: UnsafePointer<Float>, xItemStride: Int, in
     }
 }
 
-/// One chunk of input blocks of `blockedPointwiseAVX512`: where it starts and ends, whether it starts from
-/// the bias (else from the partial sums in y) and the clamp to apply before storing (the last chunk only).
-struct PointwiseStep {
-    let k0: Int, k1: Int
-    let first: Bool
-    let clamps: Bool
+/// How the blocked kernels store an accumulated vector: v = clamp(v + residual, lo, hi).
+struct BlockedStore {
     let lo: Float, hi: Float
-    /// Byte distance from y to a residual tensor of the same layout to add before the clamp, or nil.
-    var residual: Int? = nil
+    /// False when lo...hi is -inf...inf (no clamp to apply).
+    let clamps: Bool
+    /// Byte distance from the stored vector to a residual tensor of the output's layout to add first, or nil.
+    let residual: Int?
+
+    init(lo: Float, hi: Float, residual: Int? = nil) {
+        self.lo = lo; self.hi = hi; self.residual = residual
+        clamps = lo > -.infinity || hi < .infinity
+    }
 
     @_transparent func put(_ v: F16, _ p: UnsafeMutablePointer<Float>) {
         var v = v
         if let residual { v += UnsafeRawPointer(p).advanced(by: residual).loadUnaligned(as: F16.self) }
-        if clamps {
-            let l = F16(repeating: lo), h = F16(repeating: hi)
-            var v = v
-            v.replace(with: l, where: v .< l)
-            v.replace(with: h, where: v .> h)
-            store16(v, p)
-        } else {
-            store16(v, p)
-        }
+        store16(clamps ? clamped(v, lo, hi) : v, p)
     }
 
     /// `put` of the first `count` (0...7) of seven consecutive pixels' vectors, from `p` on.
@@ -123,6 +118,21 @@ struct PointwiseStep {
         if count > 5 { put(v5, p + 80) }
         if count > 6 { put(v6, p + 96) }
     }
+
+    /// `put` of the first `count` (0...8) of eight consecutive pixels' vectors, from `p` on.
+    @_transparent func putRun(_ v0: F16, _ v1: F16, _ v2: F16, _ v3: F16, _ v4: F16, _ v5: F16, _ v6: F16, _ v7: F16,
+                              count: Int, _ p: UnsafeMutablePointer<Float>) {
+        putRun(v0, v1, v2, v3, v4, v5, v6, count: min(count, 7), p)
+        if count > 7 { put(v7, p + 112) }
+    }
+}
+
+/// One chunk of input blocks of `blockedPointwiseAVX512`: where it starts and ends, whether it starts from
+/// the bias (else from the partial sums in y), and the store (clamp and residual on the last chunk only).
+struct PointwiseStep {
+    let k0: Int, k1: Int
+    let first: Bool
+    let store: BlockedStore
 }
 
 /// Two runs of up to seven pixels (`la` >= 1 at `xa`, `lb` >= 0 at `xb`), each for one or two output blocks
@@ -186,10 +196,11 @@ func pointwiseTile(_ la: Int, _ lb: Int, _ two: Bool, _ twoB: Bool, _ xa: Unsafe
             wrB += 32
         }
     }
-    e.putRun(p0, p1, p2, p3, p4, p5, p6, count: la, ya)
-    e.putRun(q0, q1, q2, q3, q4, q5, q6, count: lb, yb)
-    if two { e.putRun(r0, r1, r2, r3, r4, r5, r6, count: la, ya + y1Off) }
-    if twoB { e.putRun(t0, t1, t2, t3, t4, t5, t6, count: lb, yb + y1OffB) }
+    let st = e.store
+    st.putRun(p0, p1, p2, p3, p4, p5, p6, count: la, ya)
+    st.putRun(q0, q1, q2, q3, q4, q5, q6, count: lb, yb)
+    if two { st.putRun(r0, r1, r2, r3, r4, r5, r6, count: la, ya + y1Off) }
+    if twoB { st.putRun(t0, t1, t2, t3, t4, t5, t6, count: lb, yb + y1OffB) }
 }
 
 /// Depthwise convolution (one input channel per output channel) of one image in the channel-blocked layout:
@@ -213,7 +224,7 @@ public func blockedDepthwiseAVX512(x: UnsafePointer<Float>, inH: Int, inW: Int,
                                    blocks: Range<Int>, rows: Range<Int>, scratch: UnsafeMutableRawPointer? = nil) {
     let taps = kernelH * kernelW
     let inPlane = inH * inW * 16, outPlane = outH * outW * 16, inRow = inW * 16
-    let e = PointwiseStep(k0: 0, k1: 0, first: true, clamps: lo > -.infinity || hi < .infinity, lo: lo, hi: hi)
+    let e = BlockedStore(lo: lo, hi: hi)
     // Columns whose every tap lies inside the row: ox·sw - padLeft >= 0 and ox·sw + (kw-1)·dw - padLeft <= inW - 1.
     let oxLo = min(outW, ceilDiv(padLeft, strideW))
     let oxHi = max(oxLo, min(outW, floorDiv(inW - 1 + padLeft - (kernelW - 1) * dilationW, strideW) + 1))
@@ -302,7 +313,7 @@ public func blockedDepthwiseAVX512(x: UnsafePointer<Float>, inH: Int, inW: Int,
 @_transparent
 func depthwiseRun(np: Int, _ xb: UnsafePointer<Float>, _ iy0: Int, _ ky0: Int, _ ky1: Int, _ ix0: Int,
                           _ sw: Int, _ dh: Int, _ dw: Int, _ inRow: Int, _ kw: Int,
-                          _ wb: UnsafePointer<Float>, _ bq: F16, _ y: UnsafeMutablePointer<Float>, _ e: PointwiseStep) {
+                          _ wb: UnsafePointer<Float>, _ bq: F16, _ y: UnsafeMutablePointer<Float>, _ e: BlockedStore) {
     let step = sw * 16
     let o1 = min(1, np - 1) * step, o2 = min(2, np - 1) * step, o3 = min(3, np - 1) * step
     let o4 = min(4, np - 1) * step, o5 = min(5, np - 1) * step, o6 = min(6, np - 1) * step, o7 = min(7, np - 1) * step
@@ -322,8 +333,7 @@ func depthwiseRun(np: Int, _ xb: UnsafePointer<Float>, _ iy0: Int, _ ky0: Int, _
         }
         ky += 1
     }
-    e.putRun(a0, a1, a2, a3, a4, a5, a6, count: min(np, 7), y)
-    if np > 7 { e.put(a7, y + 112) }
+    e.putRun(a0, a1, a2, a3, a4, a5, a6, a7, count: np, y)
 }
 
 /// Direct convolution (groups 1) from a planar input of few channels (`[inC, inH, inW]`, the RGB stem) to
@@ -345,7 +355,7 @@ public func blockedFromPlanarAVX512(x: UnsafePointer<Float>, inC: Int, inH: Int,
                                     lo: Float, hi: Float, y: UnsafeMutablePointer<Float>, outH: Int, outW: Int,
                                     rows: Range<Int>) {
     let taps = inC * kernelH * kernelW, plane = inH * inW, outPlane = outH * outW * 16
-    let e = PointwiseStep(k0: 0, k1: 0, first: true, clamps: lo > -.infinity || hi < .infinity, lo: lo, hi: hi)
+    let e = BlockedStore(lo: lo, hi: hi)
     let oxLo = min(outW, ceilDiv(padLeft, strideW))
     let oxHi = max(oxLo, min(outW, floorDiv(inW - 1 + padLeft - (kernelW - 1) * dilationW, strideW) + 1))
     var ob = 0
@@ -413,14 +423,8 @@ public func blockedFromPlanarAVX512(x: UnsafePointer<Float>, inC: Int, inH: Int,
                     }
                 }
                 let q0 = r0 + ox * 16, q1 = r1 + ox * 16
-                e.put(a0, q0); if two { e.put(c0, q1) }
-                if np > 1 { e.put(a1, q0 + 16); if two { e.put(c1, q1 + 16) } }
-                if np > 2 { e.put(a2, q0 + 32); if two { e.put(c2, q1 + 32) } }
-                if np > 3 { e.put(a3, q0 + 48); if two { e.put(c3, q1 + 48) } }
-                if np > 4 { e.put(a4, q0 + 64); if two { e.put(c4, q1 + 64) } }
-                if np > 5 { e.put(a5, q0 + 80); if two { e.put(c5, q1 + 80) } }
-                if np > 6 { e.put(a6, q0 + 96); if two { e.put(c6, q1 + 96) } }
-                if np > 7 { e.put(a7, q0 + 112); if two { e.put(c7, q1 + 112) } }
+                e.putRun(a0, a1, a2, a3, a4, a5, a6, a7, count: np, q0)
+                if two { e.putRun(c0, c1, c2, c3, c4, c5, c6, c7, count: np, q1) }
                 ox += np
             }
             for ox in oxHi..<outW { edge(ox) }

@@ -12,6 +12,15 @@ typealias F16 = SIMD16<Float>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: F16.self)
 }
 
+/// v clamped to lo...hi by compare-and-blend (NaN stays NaN; pointwiseMin/Max's NaN rules compile to scalar code).
+@_transparent func clamped(_ v: F16, _ lo: Float, _ hi: Float) -> F16 {
+    let l = F16(repeating: lo), h = F16(repeating: hi)
+    var v = v
+    v.replace(with: l, where: v .< l)
+    v.replace(with: h, where: v .> h)
+    return v
+}
+
 /// What happens to an accumulated tile before it is stored: v = clamp(v + bias[row], lo, hi).
 struct Epilogue {
     let bias: UnsafePointer<Float>?
@@ -30,12 +39,7 @@ struct Epilogue {
     @inline(__always) func put(_ v: F16, row: Int, _ p: UnsafeMutablePointer<Float>) {
         var v = v
         if let bias { v += F16(repeating: bias[row]) }
-        if clamps {
-            // Compare-and-blend (NaN stays NaN); pointwiseMin/Max's NaN rules compile to scalar code.
-            let l = F16(repeating: lo), h = F16(repeating: hi)
-            v.replace(with: l, where: v .< l)
-            v.replace(with: h, where: v .> h)
-        }
+        if clamps { v = clamped(v, lo, hi) }
         store16(v, p)
     }
 
@@ -61,12 +65,7 @@ struct Epilogue {
     /// `put` of the first `count` (1...16) lanes only: a 16-, 8- and 4-wide store and single floats.
     @inline(__always) func putPartial(_ v: F16, count: Int, _ p: UnsafeMutablePointer<Float>) {
         if count == 16 { put(v, row: 0, p); return }
-        var v = v
-        if clamps {
-            let l = F16(repeating: lo), h = F16(repeating: hi)
-            v.replace(with: l, where: v .< l)
-            v.replace(with: h, where: v .> h)
-        }
+        let v = clamps ? clamped(v, lo, hi) : v
         var i = 0
         if count >= 8 {
             UnsafeMutableRawPointer(p).storeBytes(of: v.lowHalf, as: SIMD8<Float>.self)
