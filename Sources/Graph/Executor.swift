@@ -59,6 +59,10 @@ public final class Executor {
     /// - Throws: `GraphError` for a missing input, a wrong rank or extent, or incompatible shapes at a node.
     public func run(_ inputs: [String: Tensor], capture: [String] = [], retainForGradientOf root: String? = nil,
                     wholeBatch: Bool = false) throws -> Evaluation {
+        // The blocked executor validates the same inputs (its graph has this graph's inputs).
+        if capture.isEmpty && root == nil && kernelISA == .avx512 && Executor.blockedLayout, let blocked = blockedExecutor {
+            return try blocked.run(inputs, wholeBatch: wholeBatch)
+        }
         var values = [Tensor?](repeating: nil, count: ids.count)
         var batch = 1
         for gi in graph.inputs {
@@ -73,9 +77,6 @@ public final class Executor {
             }
             if let b = t.shape.first { batch = b }
             values[ids[gi.name]!] = t
-        }
-        if capture.isEmpty && root == nil && kernelISA == .avx512 && Executor.blockedLayout, let blocked = blockedExecutor {
-            return try blocked.run(inputs, wholeBatch: wholeBatch)
         }
         for (name, t) in graph.constants { values[ids[name]!] = t }
         if capture.isEmpty && root == nil && batch > 1 && !wholeBatch && batchSeparable {
@@ -197,23 +198,10 @@ extension Executor {
     /// axis, and the outputs must be such values. Ops that mix along axis 0 without changing its extent
     /// (Softmax over axis 0, a Transpose that moves axis 0) rule it out.
     func checkBatchSeparable() -> Bool {
-        func infer(_ b: Int) -> [[Int]?]? {
-            var sh = [[Int]?](repeating: nil, count: ids.count)
-            for gi in graph.inputs {
-                guard gi.shape.count >= 1, gi.shape.dropFirst().allSatisfy({ $0 != nil }),
-                      gi.shape[0] == nil || gi.shape[0] == 1 else { return nil }
-                sh[ids[gi.name]!] = [b] + gi.shape.dropFirst().map { $0! }
-            }
-            for (name, t) in graph.constants { sh[ids[name]!] = t.shape }
-            for (k, node) in graph.nodes.enumerated() {
-                var xs: [[Int]] = []
-                for v in nodeInputs[k] { guard let s = sh[v] else { return nil }; xs.append(s) }
-                guard let ys = try? node.op.outputShapes(xs, batch: b, node: node.name), ys.count == nodeOutputs[k].count else { return nil }
-                for (j, v) in nodeOutputs[k].enumerated() { sh[v] = ys[j] }
-            }
-            return sh
-        }
-        guard let s1 = infer(1), let s2 = infer(2) else { return false }
+        guard graph.inputs.allSatisfy({ $0.shape.count >= 1 && ($0.shape[0] == nil || $0.shape[0] == 1) }),
+              let byName1 = graph.inferShapes(batch: 1), let byName2 = graph.inferShapes(batch: 2) else { return false }
+        var s1 = [[Int]?](repeating: nil, count: ids.count), s2 = s1
+        for (name, i) in ids { s1[i] = byName1[name]; s2[i] = byName2[name] }
         var dependent = [Bool](repeating: false, count: ids.count)
         for gi in graph.inputs { dependent[ids[gi.name]!] = true }
         for (k, node) in graph.nodes.enumerated() where nodeInputs[k].contains(where: { dependent[$0] }) {

@@ -78,6 +78,7 @@ extension Graph {
                 blockedForm[n.outputs[0]] = y
                 // Fused into the pointwise convolution (no activation) that made one operand, when nothing else
                 // reads that operand: the sum is formed in the convolution's epilogue.
+                var fused = false
                 for (operand, other) in [(a, b), (b, a)] {
                     guard let k = out.lastIndex(where: { $0.outputs == [operand] }),
                           case let .blocked(.conv(.pointwise, _, _, act)) = out[k].op, act == .identity, out[k].inputs.count == 3,
@@ -85,9 +86,10 @@ extension Graph {
                           readers[original] == 1, !outputs.contains(original) else { continue }
                     out[k].inputs.append(other)
                     out[k].outputs = [y]
+                    fused = true
                     break
                 }
-                if !out.contains(where: { $0.outputs == [y] }) { out.append(Node(name: n.name, op: n.op, inputs: [a, b], outputs: [y])) }
+                if !fused { out.append(Node(name: n.name, op: n.op, inputs: [a, b], outputs: [y])) }
                 continue
             case .globalPool(max: false):
                 guard let b = blockedForm[n.inputs[0]], let xs = shapes[n.inputs[0]], xs.count == 4 else { break }
@@ -109,18 +111,20 @@ extension Graph {
         return try? Graph(nodes: out, inputs: inputs, outputs: outputs, constants: consts)
     }
 
-    /// The shape of every value at the given batch size, or nil when an op rejects its inputs.
+    /// The shape of every value at the given batch size (axis 0 of each graph input that leaves it free or
+    /// sets it to 1), or nil when an input has another free extent, or an op rejects its inputs or makes a
+    /// different number of outputs than its node names.
     func inferShapes(batch: Int) -> [String: [Int]]? {
         var sh: [String: [Int]] = [:]
         for gi in inputs {
-            guard gi.shape.dropFirst().allSatisfy({ $0 != nil }) else { return nil }
-            sh[gi.name] = [gi.shape.first.flatMap { $0 } ?? batch] + gi.shape.dropFirst().map { $0! }
+            guard let first = gi.shape.first, gi.shape.dropFirst().allSatisfy({ $0 != nil }) else { return nil }
+            sh[gi.name] = [first == nil || first == 1 ? batch : first!] + gi.shape.dropFirst().map { $0! }
         }
         for (name, t) in constants { sh[name] = t.shape }
         for n in nodes {
             var xs: [[Int]] = []
-            for i in n.inputs { guard let s = sh[i] else { return nil }; xs.append(s) }
-            guard let ys = try? n.op.outputShapes(xs, batch: batch, node: n.name), ys.count >= n.outputs.count else { return nil }
+            for i in n.inputs where !i.isEmpty { guard let s = sh[i] else { return nil }; xs.append(s) }
+            guard let ys = try? n.op.outputShapes(xs, batch: batch, node: n.name), ys.count == n.outputs.count else { return nil }
             for (j, o) in n.outputs.enumerated() { sh[o] = ys[j] }
         }
         return sh
