@@ -48,7 +48,7 @@ let package = Package(
 
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
-        .testTarget(name: "GraphTests", dependencies: ["Graph", "TensorCore", "TestSupport"]),
+        .testTarget(name: "GraphTests", dependencies: ["Graph", "TensorCore", "TestSupport", "ONNXImport"]),
         .testTarget(name: "ONNXImportTests", dependencies: ["ONNXImport", "Graph", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "Imaging", "TestSupport"]),

@@ -24,6 +24,11 @@ public final class Executor {
     /// Runs plain forward passes (no captures, no gradient) on AVX-512: the graph in the channel-blocked
     /// layout (`Graph.channelBlocked`), nil when no op converts; made on first use.
     lazy var blockedExecutor: Executor? = graph.channelBlocked().map { Executor(graph: $0) }
+    /// For a channel-blocked graph: which values live in the arena (`BlockedArenaPlan`), by id.
+    let arenaValues: [Bool]
+    let usesArena: Bool
+    var arenaPlans: [Int: BlockedArenaPlan] = [:]
+    let arena = AlignedFloats()
 
     /// Plans the schedule of `graph`.
     public init(graph: Graph) {
@@ -32,6 +37,8 @@ public final class Executor {
         ids = schedule.ids; nodeInputs = schedule.nodeInputs; nodeOutputs = schedule.nodeOutputs; lastUse = schedule.lastUse
         constIds = schedule.constIds
         outputIds = graph.outputs.map { schedule.ids[$0]! }
+        arenaValues = Executor.arenaValues(of: graph, ids: ids, nodeOutputs: nodeOutputs)
+        usesArena = arenaValues.contains(true)
     }
 
     /// True when a tensor of this name exists in the graph.
@@ -100,17 +107,26 @@ public final class Executor {
         }
         let profile = Executor.profiling
         let inputIds = Set(graph.inputs.compactMap { ids[$0.name] })
+        // Blocked values of a blocked graph live in the arena (plain passes only; captures need tensors).
+        let plan = capture.isEmpty && root == nil ? arenaPlan(batch: batch) : nil
+        let arenaBase = plan.map { arena.reserve($0.floats) }
         for (k, node) in graph.nodes.enumerated() {
-            let x = nodeInputs[k].map { values[$0]! }
-            let shapes = try node.op.outputShapes(x.map(\.shape), batch: batch, node: node.name)
-            guard shapes.count >= nodeOutputs[k].count else {
-                throw GraphError.shapeMismatch(node: node.name, op: node.op.name,
-                                               detail: "the node names \(nodeOutputs[k].count) outputs but the op makes \(shapes.count)")
+            if let plan, let arenaBase, nodeInputs[k].contains(where: { arenaValues[$0] }) || nodeOutputs[k].contains(where: { arenaValues[$0] }) {
+                let t0 = profile ? DispatchTime.now().uptimeNanoseconds : 0
+                try runArenaNode(k, plan, arenaBase, values: &values)
+                if profile { Executor.record(node, nodeInputs[k].map { plan.shapes[$0]! }, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
+            } else {
+                let x = nodeInputs[k].map { values[$0]! }
+                let shapes = try node.op.outputShapes(x.map(\.shape), batch: batch, node: node.name)
+                guard shapes.count >= nodeOutputs[k].count else {
+                    throw GraphError.shapeMismatch(node: node.name, op: node.op.name,
+                                                   detail: "the node names \(nodeOutputs[k].count) outputs but the op makes \(shapes.count)")
+                }
+                let t0 = profile ? DispatchTime.now().uptimeNanoseconds : 0
+                let y = node.op.evaluate(x, outShapes: shapes, ws: workspace)
+                if profile { Executor.record(node, x.map(\.shape), Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
+                for (j, v) in nodeOutputs[k].enumerated() { values[v] = y[j] }
             }
-            let t0 = profile ? DispatchTime.now().uptimeNanoseconds : 0
-            let y = node.op.evaluate(x, outShapes: shapes, ws: workspace)
-            if profile { Executor.record(node, x.map(\.shape), Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
-            for (j, v) in nodeOutputs[k].enumerated() { values[v] = y[j] }
             for v in nodeInputs[k] where lastUse[v] == k && !keep.contains(v) && !constIds.contains(v) {
                 // Graph inputs belong to the caller; everything else the executor made can be reused.
                 if !inputIds.contains(v), let t = values[v] { workspace.recycle(t.data) }

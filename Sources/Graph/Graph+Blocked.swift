@@ -162,36 +162,41 @@ final class PackedWeights: @unchecked Sendable {
 }
 
 extension Op {
-    /// Runs a channel-blocked op (see `BlockedOp`).
+    /// Runs a channel-blocked op (see `BlockedOp`) into workspace storage.
     func evaluateBlocked(_ b: BlockedOp, _ x: [Tensor], _ outShape: [Int], ws: Workspace) -> Tensor {
-        let s = x[0].shape
         var y = ws.takeBuffer(shapeCount(outShape))
+        withFloatPointers(x[...]) { xp in
+            y.withUnsafeMutableBufferPointer { Op.runBlocked(b, xp, inShape: x[0].shape, y: $0.baseAddress!) }
+        }
+        return Tensor(shape: outShape, data: y)
+    }
+
+    /// Runs a channel-blocked op on raw storage: `x` holds the node's inputs in order, `inShape` is the first
+    /// one's shape, `y` has room for the output.
+    static func runBlocked(_ b: BlockedOp, _ x: [UnsafePointer<Float>], inShape s: [Int], y: UnsafeMutablePointer<Float>) {
         switch b {
         case .toBlocked:
-            toChannelBlocked(x[0].data, batch: s[0], channels: s[1], pixels: s[2] * s[3], y: &y)
+            toChannelBlocked(x[0], batch: s[0], channels: s[1], pixels: s[2] * s[3], y: y)
         case let .fromBlocked(c):
-            fromChannelBlocked(x[0].data, batch: s[0], channels: c, pixels: s[2] * s[3], y: &y)
+            fromChannelBlocked(x[0], batch: s[0], channels: c, pixels: s[2] * s[3], y: y)
         case let .globalAveragePool(c):
-            blockedGlobalAveragePool(x[0].data, batch: s[0], channels: c, pixels: s[2] * s[3], y: &y)
+            blockedGlobalAveragePool(x[0], batch: s[0], channels: c, pixels: s[2] * s[3], y: y)
         case let .conv(kind, wd, m, act):
             // Blocked inputs count their padding channels (zero weights); a depthwise convolution's outputs too.
             let inC = kind == .planarInput ? s[1] : s[1] * 16
             let cs = ConvShape(batch: s[0], inC: inC, inH: s[2], inW: s[3], outC: kind == .depthwise ? inC : m,
                                groups: kind == .depthwise ? inC : 1, window: wd)
-            x[0].data.withUnsafeBufferPointer { xp in
-                x[1].data.withUnsafeBufferPointer { wp in
-                    x[2].data.withUnsafeBufferPointer { bp in
-                        y.withUnsafeMutableBufferPointer { yp in
-                            func run(_ residual: UnsafePointer<Float>?) {
-                                blockedConv2d(kind, xp.baseAddress!, packedWeights: wp.baseAddress!, bias: bp.baseAddress!,
-                                              shape: cs, activation: act, residual: residual, y: yp.baseAddress!)
-                            }
-                            if x.count > 3 { x[3].data.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
-                        }
-                    }
-                }
-            }
+            blockedConv2d(kind, x[0], packedWeights: x[1], bias: x[2], shape: cs, activation: act,
+                          residual: x.count > 3 ? x[3] : nil, y: y)
         }
-        return Tensor(shape: outShape, data: y)
+    }
+}
+
+/// Calls `body` with the storage of every tensor (a tensor without elements gives a dangling non-nil pointer).
+func withFloatPointers<R>(_ ts: ArraySlice<Tensor>, _ done: [UnsafePointer<Float>] = [],
+                          _ body: ([UnsafePointer<Float>]) -> R) -> R {
+    guard let t = ts.first else { return body(done) }
+    return t.data.withUnsafeBufferPointer { p in
+        withFloatPointers(ts.dropFirst(), done + [p.baseAddress ?? UnsafePointer(bitPattern: 64)!], body)
     }
 }

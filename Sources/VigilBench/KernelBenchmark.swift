@@ -44,6 +44,9 @@ struct KernelBenchmark: ParsableCommand {
             ("1x1 24->144 56", ConvShape(batch: 1, inC: 24, inH: 56, inW: 56, outC: 144, groups: 1, window: pw)),
             ("1x1 112->672 14", ConvShape(batch: 1, inC: 112, inH: 14, inW: 14, outC: 672, groups: 1, window: pw)),
             ("1x1 192->1152 7", ConvShape(batch: 1, inC: 192, inH: 7, inW: 7, outC: 1152, groups: 1, window: pw)),
+            ("1x1 32->16 112", ConvShape(batch: 1, inC: 32, inH: 112, inW: 112, outC: 16, groups: 1, window: pw)),
+            ("1x1 144->24 56", ConvShape(batch: 1, inC: 144, inH: 56, inW: 56, outC: 24, groups: 1, window: pw)),
+            ("1x1 240->40 28", ConvShape(batch: 1, inC: 240, inH: 28, inW: 28, outC: 40, groups: 1, window: pw)),
             ("1x1 1152->192 7", ConvShape(batch: 1, inC: 1152, inH: 7, inW: 7, outC: 192, groups: 1, window: pw)),
         ]
         print(String(format: "%d thread(s), median of %d runs; detected kernels: %@", threads, runs, detectedKernelISA.rawValue))
@@ -75,12 +78,17 @@ struct KernelBenchmark: ParsableCommand {
                 if kind == .planarInput { xb = x } else { toChannelBlocked(x, batch: 1, channels: s.inC, pixels: pixels, y: &xb) }
                 let pw = w.withUnsafeBufferPointer { kind.packWeights($0.baseAddress!, shape: s) }
                 let pb = packBlockedBias(b, channels: s.outC)
-                var yb = [Float](repeating: 0, count: ChannelBlocks.count(s.outC) * 16 * s.outH * s.outW)
+                // 64-byte aligned operands, as the executor's arena gives them.
+                let yCount = ChannelBlocks.count(s.outC) * 16 * s.outH * s.outW
+                let xa = UnsafeMutableRawPointer.allocate(byteCount: xb.count * 4, alignment: 64).bindMemory(to: Float.self, capacity: xb.count)
+                let ya = UnsafeMutableRawPointer.allocate(byteCount: yCount * 4, alignment: 64).bindMemory(to: Float.self, capacity: yCount)
+                defer { xa.deallocate(); ya.deallocate() }
+                xa.update(from: xb, count: xb.count)
                 return withKernelISA(.avx512) {
                     var t: [Double] = []
                     for i in 0..<(runs + 5) {
                         let t0 = DispatchTime.now().uptimeNanoseconds
-                        blockedConv2d(kind, xb, packedWeights: pw, bias: pb, shape: s, activation: .clip(0, 6), y: &yb)
+                        blockedConv2d(kind, xa, packedWeights: pw, bias: pb, shape: s, activation: .clip(0, 6), y: ya)
                         if i >= 5 { t.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e3) }
                     }
                     return t.sorted()[t.count / 2]

@@ -1,0 +1,96 @@
+@testable import Graph
+import ONNXImport
+import Testing
+import TensorCore
+import TestSupport
+
+/// Checks an executor's arena plan at `batch`: 64-byte aligned offsets, and no two values sharing storage
+/// while both are live (from the node that writes one to the last node reading it, inclusive).
+func expectSoundArenaPlan(_ e: Executor, batch: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let plan = try #require(e.arenaPlan(batch: batch), sourceLocation: sourceLocation)
+    var spans: [(v: Int, def: Int, last: Int, lo: Int, hi: Int)] = []
+    for (k, outs) in e.nodeOutputs.enumerated() {
+        for v in outs where e.arenaValues[v] {
+            let lo = plan.offsets[v]
+            #expect(lo >= 0 && lo % 16 == 0, "value \(v) at offset \(lo)", sourceLocation: sourceLocation)
+            let hi = lo + shapeCount(plan.shapes[v]!)
+            #expect(hi <= plan.floats, sourceLocation: sourceLocation)
+            spans.append((v, k, max(k, e.lastUse[v]), lo, hi))
+        }
+    }
+    #expect(!spans.isEmpty, sourceLocation: sourceLocation)
+    for (i, a) in spans.enumerated() {
+        for b in spans[(i + 1)...] where a.def <= b.last && b.def <= a.last {
+            #expect(a.hi <= b.lo || b.hi <= a.lo,
+                    "values \(a.v) (nodes \(a.def)...\(a.last), floats \(a.lo)..<\(a.hi)) and \(b.v) (nodes \(b.def)...\(b.last), floats \(b.lo)..<\(b.hi)) overlap",
+                    sourceLocation: sourceLocation)
+        }
+    }
+    #expect(Int(bitPattern: e.arena.reserve(plan.floats)) % 64 == 0, "arena not 64-byte aligned", sourceLocation: sourceLocation)
+}
+
+@Suite("Blocked arena")
+struct BlockedArenaTests {
+    @Test("the plan keeps live values apart and aligned, and shares storage between dead ones")
+    func planIsSound() throws {
+        var r = SeededRandom(seed: 21)
+        let g = try blockedTestGraph(&r)
+        let e = Executor(graph: try #require(g.channelBlocked()))
+        for batch in [1, 3] { try expectSoundArenaPlan(e, batch: batch) }
+        // The stem's output is dead once the depthwise convolution has run, so later values reuse its space.
+        let plan = try #require(e.arenaPlan(batch: 1))
+        let total = e.nodeOutputs.joined().filter { e.arenaValues[$0] }.map { (shapeCount(plan.shapes[$0]!) + 15) / 16 * 16 }.reduce(0, +)
+        #expect(plan.floats < total)
+        // The original (NCHW) graph has no arena.
+        #expect(Executor(graph: g).arenaPlan(batch: 1) == nil)
+    }
+
+    @Test("EfficientNet-Lite0's plan is sound at batch 1 and 16 and holds far less than its values")
+    func realModel() throws {
+        let g = try ONNXModel.load(path: FixturePaths.defaultModel).graph.fused()
+        let e = Executor(graph: try #require(g.channelBlocked()))
+        for batch in [1, 16] { try expectSoundArenaPlan(e, batch: batch) }
+        let plan = try #require(e.arenaPlan(batch: 1))
+        let total = e.nodeOutputs.joined().filter { e.arenaValues[$0] }.map { shapeCount(plan.shapes[$0]!) }.reduce(0, +)
+        // Dead values' space is reused: the arena is a small part of the sum of all blocked values.
+        #expect(plan.floats < total / 3, "\(plan.floats) of \(total)")
+    }
+
+    @Test("whole-batch runs on the arena, with an unfused Add, match the NCHW graph")
+    func wholeBatchMatches() throws {
+        var r = SeededRandom(seed: 22)
+        let pw = Window2D(kernelH: 1, kernelW: 1)
+        let k5 = Window2D(kernelH: 5, kernelW: 5, strideH: 2, strideW: 2, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2)
+        // The Add reads the projection, which two other nodes read, and a convolution with a ReLU: neither can
+        // take it over as a residual, so it stays an Add of two arena values.
+        let g = try Graph(
+            nodes: [
+                Node(name: "expand", op: .conv(window: pw, groups: 1, activation: .relu), inputs: ["x", "we"], outputs: ["e"]),
+                Node(name: "dw", op: .conv(window: k5, groups: 40, activation: .clip(0, 6)), inputs: ["e", "wd"], outputs: ["d"]),
+                Node(name: "project", op: .conv(window: pw, groups: 1, activation: .identity), inputs: ["d", "wp"], outputs: ["p"]),
+                Node(name: "again", op: .conv(window: pw, groups: 1, activation: .relu), inputs: ["p", "wq"], outputs: ["q"]),
+                Node(name: "add", op: .binary(.add), inputs: ["p", "q"], outputs: ["sum"]),
+                Node(name: "gate", op: .activation(.sigmoid), inputs: ["p"], outputs: ["g"]),
+            ],
+            inputs: [GraphInput(name: "x", shape: [nil, 20, 13, 11])], outputs: ["sum", "g"],
+            constants: ["we": r.tensor([40, 20, 1, 1]), "wd": r.tensor([40, 1, 5, 5]), "wp": r.tensor([24, 40, 1, 1]),
+                        "wq": r.tensor([24, 24, 1, 1], -0.3, 0.3)])
+        let b = try #require(g.channelBlocked())
+        #expect(b.nodes.contains { $0.op == .binary(.add) }, "\(b.nodes.map(\.op.name))")
+        let e = Executor(graph: b)
+        for batch in [1, 3] {
+            try expectSoundArenaPlan(e, batch: batch)
+            let x = r.tensor([batch, 20, 13, 11], -2, 2)
+            let ref = try withKernelISA(.avx2) { try Executor(graph: g).run(["x": x]).outputs }
+            // Twice: the second run reuses the arena, whose storage then holds the first run's values.
+            for _ in 0..<2 {
+                let got = try e.run(["x": x], wholeBatch: true).outputs
+                for name in g.outputs {
+                    #expect(got[name]!.shape == ref[name]!.shape)
+                    let m = compare(got[name]!.data, ref[name]!.data, rtol: 1e-4, atol: 1e-5)
+                    #expect(m == nil, "\(name) at batch \(batch): \(describe(m))")
+                }
+            }
+        }
+    }
+}
