@@ -21,8 +21,14 @@ struct ForwardBenchmark: ParsableCommand {
     @Option(help: "Comma-separated batch sizes.")
     var batches = "1,16"
 
-    @Option(help: "Timed runs per batch size (the median is reported).")
-    var runs = 20
+    @Option(help: "Timed runs per batch size and engine, in total over the rounds (the median is reported).")
+    var runs = 60
+
+    @Option(help: "Rounds: each round times every batch size on Vigil, then on onnxruntime (runs/rounds each), so that both engines see the same drift in the machine's speed.")
+    var rounds = 6
+
+    @Option(help: "Pause before each block of runs, in milliseconds, so that the other engine's worker threads have stopped spinning (onnxruntime's keep spinning for a while after a run and would take a core from the next block).")
+    var pauseMs = 100
 
     @Option(help: "Threads for both engines.")
     var threads = 2
@@ -35,6 +41,7 @@ struct ForwardBenchmark: ParsableCommand {
 
     func run() throws {
         let bs = batches.split(separator: ",").compactMap { Int($0) }
+        guard !bs.isEmpty, rounds >= 1, runs >= rounds else { throw ValidationError("--batches needs sizes, and --runs at least --rounds (\(rounds))") }
         let m = try ONNXModel.load(path: model)
         let graph = m.graph.fused()
         let exec = Executor(graph: graph)
@@ -42,42 +49,56 @@ struct ForwardBenchmark: ParsableCommand {
         let x1 = try Data(contentsOf: URL(fileURLWithPath: input)).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         let inName = m.graph.inputs[0].name
         let gflopPerItem = 2 * Double(m.multiplyAddsPerItem) / 1e9
-        var vigil: [Int: Double] = [:]
+        let ort = try PeerPython.Server(python ?? PeerPython.locate(), ["scripts/benchmarks/ort_forward.py", "--model", model, "--input", input,
+                                                                        "--threads", "\(threads)", "--serve"])
+        defer { ort.close() }
+        var vigil: [Int: [Double]] = [:], onnx: [Int: [Double]] = [:]
+        var roundRatios: [Int: [Double]] = [:]
         var sink: Float = 0
-        for b in bs {
-            var data: [Float] = []
-            for _ in 0..<b { data += x1 }
-            let t = Tensor(shape: [b, 3, 224, 224], data: data)
-            for _ in 0..<3 { sink += try exec.run([inName: t]).outputs.values.first!.data[0] }
-            var times: [Double] = []
-            for _ in 0..<runs {
-                let s = DispatchTime.now().uptimeNanoseconds
-                sink += try exec.run([inName: t]).outputs.values.first!.data[0]
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e6)
+        let inputs = Dictionary(uniqueKeysWithValues: bs.map { b in
+            (b, Tensor(shape: [b, 3, 224, 224], data: Array([[Float]](repeating: x1, count: b).joined())))
+        })
+        for b in bs {   // warm-up: plans, packed weights, pools; the peer's session
+            for _ in 0..<3 { sink += try exec.run([inName: inputs[b]!]).outputs.values.first!.data[0] }
+            _ = try ort.timings(batch: b, runs: 2)
+        }
+        for r in 0..<rounds {
+            let n = runs / rounds + (r < runs % rounds ? 1 : 0)
+            for b in bs {
+                var times: [Double] = []
+                Thread.sleep(forTimeInterval: Double(pauseMs) / 1000)
+                for _ in 0..<n {
+                    let s = DispatchTime.now().uptimeNanoseconds
+                    sink += try exec.run([inName: inputs[b]!]).outputs.values.first!.data[0]
+                    times.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e6)
+                }
+                Thread.sleep(forTimeInterval: Double(pauseMs) / 1000)
+                let o = try ort.timings(batch: b, runs: n)
+                vigil[b, default: []] += times
+                onnx[b, default: []] += o
+                roundRatios[b, default: []].append(median(times) / median(o))
             }
-            vigil[b] = times.sorted()[times.count / 2]
         }
         blackHole(sink)
         if ProcessInfo.processInfo.environment["VIGIL_PROFILE"] != nil { print(Executor.profileReport()) }
-        let py = python ?? PeerPython.locate()
-        let ort = try PeerPython.runLines(py, ["scripts/benchmarks/ort_forward.py", "--model", model, "--input", input, "--batches", batches,
-                                               "--runs", "\(runs)", "--threads", "\(threads)"])
-        var ortMs: [Int: Double] = [:]
-        for line in ort {
-            let f = PeerPython.fields(line)
-            if let b = f["batch"].flatMap(Int.init), let ms = f["median_ms"].flatMap(Double.init) { ortMs[b] = ms }
-        }
         let peak = peakGflops ?? measuredPeakGFLOPS(threads: threads)
-        print(String(format: "model %@: %.3f GFLOP per item, %d threads, median of %d runs; peak %.0f GFLOP/s%@", model, gflopPerItem, threads, runs,
-                     peak, peakGflops == nil ? " (measured: multiply-add loop)" : ""))
-        print("| batch | Vigil ms | onnxruntime ms | Vigil / ort time | Vigil GFLOP/s | share of peak |")
-        print("|---|---|---|---|---|---|")
+        print(String(format: "model %@: %.3f GFLOP per item, %d threads, median of %d runs per engine in %d interleaved rounds; peak %.0f GFLOP/s%@",
+                     model, gflopPerItem, threads, runs, rounds, peak, peakGflops == nil ? " (measured: multiply-add loop)" : ""))
+        print("| batch | Vigil ms | onnxruntime ms | Vigil / ort time | rounds' ratios | Vigil GFLOP/s | share of peak |")
+        print("|---|---|---|---|---|---|---|")
         for b in bs {
-            let v = vigil[b]!, o = ortMs[b] ?? .nan
+            let v = median(vigil[b]!), o = median(onnx[b]!)
+            let rr = roundRatios[b]!
             let gf = gflopPerItem * Double(b) / (v / 1000)
-            print(String(format: "| %d | %.1f | %.1f | %.2fx | %.1f | %.0f%% |", b, v, o, v / o, gf, 100 * gf / peak))
+            print(String(format: "| %d | %.2f | %.2f | %.2fx | %.2fx-%.2fx | %.1f | %.0f%% |", b, v, o, v / o, rr.min()!, rr.max()!, gf, 100 * gf / peak))
         }
     }
+}
+
+/// The middle value (the mean of the middle two for an even count).
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
 
 /// fp32 GFLOP/s of `threads` threads each running a register-only multiply-add loop (about 60 ms, best of three): the
@@ -125,6 +146,49 @@ enum PeerPython {
         p.waitUntilExit()
         guard p.terminationStatus == 0 else { throw ValidationError("peer \(exe) \(args.first ?? "") exited with status \(p.terminationStatus)") }
         return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    /// A peer process that answers `BATCH RUNS` lines with `... times_ms=t1,t2,...` (ort_forward.py --serve).
+    final class Server {
+        let process = Process()
+        let input = Pipe(), output = Pipe()
+        var buffered = Data()
+
+        init(_ exe: String, _ args: [String]) throws {
+            process.executableURL = URL(fileURLWithPath: exe.contains("/") ? exe : "/usr/bin/env")
+            process.arguments = exe.contains("/") ? args : [exe] + args
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            guard try readLine() == "ready" else { throw ValidationError("peer \(exe) \(args.first ?? "") did not start (see its messages above)") }
+        }
+
+        func readLine() throws -> String? {
+            while true {
+                if let nl = buffered.firstIndex(of: 10) {
+                    let line = String(decoding: buffered[..<nl], as: UTF8.self)
+                    buffered.removeSubrange(...nl)
+                    return line
+                }
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { return nil }
+                buffered += chunk
+            }
+        }
+
+        /// Times `runs` forward passes at `batch` in the peer, in milliseconds.
+        func timings(batch: Int, runs: Int) throws -> [Double] {
+            input.fileHandleForWriting.write(Data("\(batch) \(runs)\n".utf8))
+            guard let line = try readLine(), let t = PeerPython.fields(line)["times_ms"] else {
+                throw ValidationError("the onnxruntime peer stopped answering (see its messages above)")
+            }
+            return t.split(separator: ",").compactMap { Double($0) }
+        }
+
+        func close() {
+            try? input.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
     }
 
     /// key=value fields of a line.
