@@ -36,6 +36,10 @@ public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: 
         // One row of C (a classifier head per batch item): sgemv streams B once without sgemm's packing.
         // c[1,N] = alpha * a[1,K] op(B) + beta * c; a's K values are lda apart when transA. C may start
         // uninitialised when beta is 0, and some OpenBLAS versions keep NaN through a scaling by 0.
+        if transB && !transA && kernelISA == .avx512 {
+            rowDotsAVX512(w: b, ldw: ldb, k: k, x: a, alpha: alpha, beta: beta, y: c, rows: 0..<n)
+            return
+        }
         if beta == 0 { c.update(repeating: 0, count: n) }
         if transB {
             cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, Int32(ldb), a, Int32(transA ? lda : 1), beta, c, 1)

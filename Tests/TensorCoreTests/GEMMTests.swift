@@ -15,7 +15,9 @@ struct GEMMCase: CustomTestStringConvertible, Sendable {
 
 /// Every transpose combination over odd, unit and larger sizes.
 let gemmCases: [GEMMCase] = {
-    let sizes = [(1, 1, 1), (3, 5, 7), (17, 13, 11), (64, 1, 33), (1, 70, 9), (33, 65, 129), (8, 8, 0)]
+    // One-row products with k around the 16-float steps of the AVX-512 row-dot kernel and n around its 8 rows.
+    let sizes = [(1, 1, 1), (3, 5, 7), (17, 13, 11), (64, 1, 33), (1, 70, 9), (33, 65, 129), (8, 8, 0),
+                 (1, 13, 61), (1, 17, 49), (1, 9, 80), (1, 6, 32), (1, 1000, 1280)]
     var out: [GEMMCase] = []
     for (i, s) in sizes.enumerated() {
         for ta in [false, true] {
@@ -30,8 +32,14 @@ let gemmCases: [GEMMCase] = {
 
 @Suite("GEMM")
 struct GEMMTests {
-    @Test("cblas gemm matches gemmNaive", arguments: gemmCases)
+    @Test("gemm matches gemmNaive on both kernel paths", arguments: gemmCases)
     func matchesNaive(_ c: GEMMCase) {
+        for isa in [KernelISA.avx512, .avx2] where isa != .avx512 || detectedKernelISA == .avx512 {
+            withKernelISA(isa) { check(c, "\(isa)") }
+        }
+    }
+
+    func check(_ c: GEMMCase, _ isa: String) {
         var rng = SeededRandom(seed: UInt64(c.m * 10_007 + c.n * 101 + c.k))
         // Stored shapes (rows x cols) before the leading-dimension padding.
         let aRows = c.transA ? c.k : c.m, aCols = c.transA ? c.m : c.k
@@ -46,9 +54,9 @@ struct GEMMTests {
         gemmNaive(transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k, alpha: c.alpha, a: a, lda: max(lda, 1),
                   b: b, ldb: max(ldb, 1), beta: c.beta, c: &naive, ldc: max(ldc, 1))
         let mismatch = compare(fast, naive, rtol: 1e-4, atol: 1e-5 * Float(max(c.k, 1)))
-        #expect(mismatch == nil, "\(describe(mismatch))")
+        #expect(mismatch == nil, "\(isa): \(describe(mismatch))")
         // The padding columns of C are untouched.
-        for i in 0..<c.m { for j in c.n..<max(ldc, 1) { #expect(fast[i * ldc + j] == c0[i * ldc + j]) } }
+        for i in 0..<c.m { for j in c.n..<max(ldc, 1) { #expect(fast[i * ldc + j] == c0[i * ldc + j], "\(isa)") } }
     }
 }
 
