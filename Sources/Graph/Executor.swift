@@ -248,6 +248,9 @@ extension Executor {
     static let splitItems = 1
     nonisolated(unsafe) static var profileTotals: [String: (Double, Int)] = [:]
     static let profileLock = NSLock()
+    static func recordKey(_ key: String, _ ms: Double) {
+        profileLock.lock(); let v = profileTotals[key] ?? (0, 0); profileTotals[key] = (v.0 + ms, v.1 + 1); profileLock.unlock()
+    }
     static func record(_ n: Node, _ shapes: [[Int]], _ ms: Double) {
         var key = n.op.name
         if case let .conv(wd, groups, _) = n.op {
@@ -262,7 +265,7 @@ extension Executor {
                 key += " \(shapes[0])"
             }
         }
-        profileLock.lock(); let v = profileTotals[key] ?? (0, 0); profileTotals[key] = (v.0 + ms, v.1 + 1); profileLock.unlock()
+        recordKey(key, ms)
     }
     /// Time per op kind so far, largest first.
     public static func profileReport() -> String {

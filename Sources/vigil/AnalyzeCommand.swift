@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Graph
 import Pipeline
 import Robustness
 
@@ -145,6 +146,10 @@ struct Analyze: ParsableCommand {
         let progress = ProgressPrinter()
         let runner = AnalyzeRunner(classifier: classifier, options: opts, cancel: cancel) { progress.handle($0) }
         let outcomes = runner.run(clips: clips)
+        // VIGIL_PROFILE=1 (or =shapes): time per op kind over the whole run, summed over the workers.
+        if ProcessInfo.processInfo.environment["VIGIL_PROFILE"] != nil {
+            FileHandle.standardError.write(Data(("time per op kind:\n" + Executor.profileReport() + "\n").utf8))
+        }
         signals.restore()
         if cancel.isCancelled && cancel.cancelReason != "error" { throw ExitCode(ExitStatus.interrupted.rawValue) }
         if outcomes.contains(where: { $0.status == .failed }) { throw ExitCode(ExitStatus.inputError.rawValue) }
