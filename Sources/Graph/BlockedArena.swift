@@ -21,8 +21,9 @@ struct BlockedArenaPlan {
     ///
     /// Greedy first fit in order of definition: a value takes the lowest gap, among the values still live
     /// when its node runs, that fits it. A value read by node k stays live through node k, so no node's
-    /// output overlaps one of its inputs.
-    init?(_ e: Executor, batch: Int) {
+    /// output overlaps one of its inputs. The values in `keeping` stay live to the end, so they can be read
+    /// after the run (`Executor.arenaValue`).
+    init?(_ e: Executor, batch: Int, keeping: Set<Int> = []) {
         guard let byName = e.graph.inferShapes(batch: batch) else { return nil }
         var shapes = [[Int]?](repeating: nil, count: e.ids.count)
         for (name, i) in e.ids { shapes[i] = byName[name] }
@@ -41,13 +42,15 @@ struct BlockedArenaPlan {
                     at = max(at, l.end)
                 }
                 offsets[v] = at
-                live.append((at, at + size, max(e.lastUse[v], k)))
+                live.append((at, at + size, keeping.contains(v) ? Int.max : max(e.lastUse[v], k)))
                 total = max(total, at + size)
             }
         }
         self.offsets = offsets; self.shapes = shapes; floats = total
     }
 }
+
+struct ArenaPlanKey: Hashable { var batch: Int; var keeping: Set<Int> }
 
 /// 64-byte aligned floats owned by one executor, grown on demand (contents do not survive growing).
 final class AlignedFloats {
@@ -73,7 +76,7 @@ final class AlignedFloats {
 
 extension Executor {
     /// Values a blocked graph keeps in the arena: the outputs of blocked convolutions and reorders to the
-    /// blocked layout, and of Adds of blocked values. The rewrite gives every other reader an NCHW copy and
+    /// blocked layout, and of Adds reading such values. The rewrite gives every other reader an NCHW copy and
     /// never makes a graph output blocked.
     static func arenaValues(of graph: Graph, ids: [String: Int], nodeOutputs: [[Int]]) -> [Bool] {
         var arena = [Bool](repeating: false, count: ids.count)
@@ -81,7 +84,9 @@ extension Executor {
         for (k, n) in graph.nodes.enumerated() {
             switch n.op {
             case .blocked(.toBlocked), .blocked(.conv): for v in nodeOutputs[k] { arena[v] = true }
-            case .binary(.add) where n.inputs.allSatisfy({ ids[$0].map { arena[$0] } ?? false }):
+            // (An Add of an arena value reads a blocked operand; in a tail graph, one fed blocked inputs, the other
+            // operand may be such an input.)
+            case .binary(.add) where n.inputs.contains(where: { ids[$0].map { arena[$0] } ?? false }):
                 for v in nodeOutputs[k] { arena[v] = true }
             default: break
             }
@@ -99,13 +104,25 @@ extension Executor {
         return arena
     }
 
-    /// The arena plan for `batch`, made on first use (nil: this graph runs without an arena).
-    func arenaPlan(batch: Int) -> BlockedArenaPlan? {
+    /// The arena plan for `batch` keeping the values `keeping` to the end, made on first use (nil: this graph
+    /// runs without an arena).
+    func arenaPlan(batch: Int, keeping: Set<Int> = []) -> BlockedArenaPlan? {
         guard usesArena else { return nil }
-        if let p = arenaPlans[batch] { return p }
-        guard let p = BlockedArenaPlan(self, batch: batch) else { return nil }
-        arenaPlans[batch] = p
+        let key = ArenaPlanKey(batch: batch, keeping: keeping)
+        if let p = arenaPlans[key] { return p }
+        guard let p = BlockedArenaPlan(self, batch: batch, keeping: keeping) else { return nil }
+        arenaPlans[key] = p
         return p
+    }
+
+    /// Ids of every value this executor keeps in the arena.
+    var allArenaValues: Set<Int> { Set(arenaValues.indices.filter { arenaValues[$0] }) }
+
+    /// Where arena value `name` of the last run that kept it (`run(keepInArena:)`) is, and its shape; valid
+    /// until the executor runs again. nil when the value is not kept in the arena.
+    func arenaValue(_ name: String) -> (UnsafePointer<Float>, [Int])? {
+        guard let (plan, kept) = lastArenaPlan, let v = ids[name], kept.contains(v), plan.offsets[v] >= 0, let s = plan.shapes[v] else { return nil }
+        return (UnsafePointer(arena.base + plan.offsets[v]), s)
     }
 
     /// Runs node `k`, which reads or writes arena values, on arena storage (tensors for its other operands

@@ -24,10 +24,14 @@ public final class Executor {
     /// Runs plain forward passes (no captures, no gradient) on AVX-512: the graph in the channel-blocked
     /// layout (`Graph.channelBlocked`), nil when no op converts; made on first use.
     lazy var blockedExecutor: Executor? = graph.channelBlocked().map { Executor(graph: $0) }
+    /// Shapes of this graph's values at batch 1 (their channel counts, for captures made on the blocked executor).
+    lazy var capturedShapes: [String: [Int]]? = graph.inferShapes(batch: 1)
     /// For a channel-blocked graph: which values live in the arena (`BlockedArenaPlan`), by id.
     let arenaValues: [Bool]
     let usesArena: Bool
-    var arenaPlans: [Int: BlockedArenaPlan] = [:]
+    var arenaPlans: [ArenaPlanKey: BlockedArenaPlan] = [:]
+    /// The plan of the last run that kept values in the arena, and those values (see `arenaValue`).
+    var lastArenaPlan: (BlockedArenaPlan, Set<Int>)? = nil
     let arena = AlignedFloats()
 
     /// Plans the schedule of `graph`.
@@ -66,9 +70,19 @@ public final class Executor {
     /// - Throws: `GraphError` for a missing input, a wrong rank or extent, or incompatible shapes at a node.
     public func run(_ inputs: [String: Tensor], capture: [String] = [], retainForGradientOf root: String? = nil,
                     wholeBatch: Bool = false) throws -> Evaluation {
+        try run(inputs, capture: capture, retainForGradientOf: root, wholeBatch: wholeBatch, keepInArena: [])
+    }
+
+    /// `run`, and for a blocked graph without a gradient root the arena values `keepInArena` (ids) stay readable
+    /// through `arenaValue` until the next run; captures of arena values are then left to `arenaValue`.
+    func run(_ inputs: [String: Tensor], capture: [String], retainForGradientOf root: String?, wholeBatch: Bool,
+             keepInArena: Set<Int>) throws -> Evaluation {
+        let keepArena = !keepInArena.isEmpty
+        lastArenaPlan = nil
         // The blocked executor validates the same inputs (its graph has this graph's inputs).
-        if capture.isEmpty && root == nil && kernelISA == .avx512 && Executor.blockedLayout, let blocked = blockedExecutor {
-            return try blocked.run(inputs, wholeBatch: wholeBatch)
+        if root == nil && !keepArena && kernelISA == .avx512 && Executor.blockedLayout, let blocked = blockedExecutor {
+            if capture.isEmpty { return try blocked.run(inputs, wholeBatch: wholeBatch) }
+            if let e = try runBlockedCapturing(blocked, inputs, capture: capture, wholeBatch: wholeBatch) { return e }
         }
         var values = [Tensor?](repeating: nil, count: ids.count)
         var batch = 1
@@ -86,13 +100,17 @@ public final class Executor {
             values[ids[gi.name]!] = t
         }
         for (name, t) in graph.constants { values[ids[name]!] = t }
-        if capture.isEmpty && root == nil && batch > 1 && !wholeBatch && batchSeparable {
+        if capture.isEmpty && root == nil && batch > 1 && !wholeBatch && !keepArena && batchSeparable {
             return try runItemsInParallel(inputs, batch: batch)
         }
+        // Blocked values of a blocked graph live in the arena (plain passes only, or with `keepArena`).
+        let plan = root == nil && (capture.isEmpty || keepArena) ? arenaPlan(batch: batch, keeping: keepInArena) : nil
+        if keepArena, let plan { lastArenaPlan = (plan, keepInArena) }
         var keep = Set(outputIds)
         var capIds: [(String, Int)] = []
         for c in capture {
             guard let i = ids[c] else { throw GraphError.unknownTensor(name: c) }
+            if plan != nil && arenaValues[i] { continue }   // read through `arenaValue`
             keep.insert(i); capIds.append((c, i))
         }
         var rootId: Int? = nil
@@ -107,8 +125,6 @@ public final class Executor {
         }
         let profile = Executor.profiling
         let inputIds = Set(graph.inputs.compactMap { ids[$0.name] })
-        // Blocked values of a blocked graph live in the arena (plain passes only; captures need tensors).
-        let plan = capture.isEmpty && root == nil ? arenaPlan(batch: batch) : nil
         let arenaBase = plan.map { arena.reserve($0.floats) }
         for (k, node) in graph.nodes.enumerated() {
             if let plan, let arenaBase, nodeInputs[k].contains(where: { arenaValues[$0] }) || nodeOutputs[k].contains(where: { arenaValues[$0] }) {
@@ -147,6 +163,28 @@ public final class Executor {
 }
 
 extension Executor {
+    /// A plain forward pass with captures on the blocked executor, or nil when a captured value has no form
+    /// there (a convolution output that a fused residual Add took over). Captures of blocked values are kept in
+    /// its arena through the run and copied back to NCHW after it.
+    func runBlockedCapturing(_ blocked: Executor, _ inputs: [String: Tensor], capture: [String], wholeBatch: Bool) throws -> Evaluation? {
+        var direct: [String] = [], converted: [(name: String, id: Int)] = []
+        for c in capture {
+            if let i = blocked.ids[c], !blocked.arenaValues[i] { direct.append(c) }
+            else if let i = blocked.ids[c + "::blocked"], blocked.arenaValues[i] { converted.append((c, i)) }
+            else { return nil }
+        }
+        guard let shapes = capturedShapes else { return nil }
+        var e = try blocked.run(inputs, capture: direct, retainForGradientOf: nil, wholeBatch: wholeBatch,
+                                keepInArena: Set(converted.map(\.id)))
+        for (name, _) in converted {
+            guard let (p, s) = blocked.arenaValue(name + "::blocked"), let c = shapes[name]?[1] else { return nil }
+            var y = [Float](unsafeUninitializedCapacity: s[0] * c * s[2] * s[3]) { _, n in n = s[0] * c * s[2] * s[3] }
+            y.withUnsafeMutableBufferPointer { fromChannelBlocked(p, batch: s[0], channels: c, pixels: s[2] * s[3], y: $0.baseAddress!) }
+            e.captured[name] = Tensor(shape: [s[0], c, s[2], s[3]], data: y)
+        }
+        return e
+    }
+
     /// Plain forward of a batch as independent items: each thread takes the next item and runs the whole
     /// graph on it at batch 1 with single-threaded kernels, into its own executor and workspace.
     ///

@@ -56,8 +56,17 @@ public final class IncrementalOcclusion {
     /// Executors of the graph's tails, by the node where full recomputation starts.
     var tails: [Int: Tail] = [:]
 
-    /// Names of every node output, to capture in a clean pass whose values `run(cleanValues:)` reuses.
-    public var nodeOutputNames: [String] { graph.nodes.flatMap(\.outputs) }
+    /// The engine on the graph's channel-blocked form (`BlockedIncrementalOcclusion`), made on first use; nil
+    /// when the graph has none.
+    lazy var blockedEngine: BlockedIncrementalOcclusion? = BlockedIncrementalOcclusion(graph: graph, input: inputName, output: outputName,
+                                                                                        fullThreshold: fullThreshold)
+    /// True when runs on this thread take the blocked engine: AVX-512 kernels, the blocked layout not turned off
+    /// (`VIGIL_LAYOUT=nchw`), and a graph with a blocked form.
+    public var usesBlockedLayout: Bool { kernelISA == .avx512 && Executor.blockedLayout && blockedEngine != nil }
+
+    /// Names of every node output, to capture in a clean pass whose values `run(cleanValues:)` reuses; none when
+    /// the blocked engine runs (it makes its own, faster, clean pass in its layout).
+    public var nodeOutputNames: [String] { usesBlockedLayout ? [] : graph.nodes.flatMap(\.outputs) }
 
     /// - Parameters: the graph (fused is fine), its image input and the output to return.
     public init(graph: Graph, input: String, output: String) {
@@ -90,6 +99,12 @@ public final class IncrementalOcclusion {
     public func run(cleanInput: Tensor, patches: [OcclusionPatchInput], cleanValues: [String: Tensor]? = nil) throws -> Tensor {
         let k = patches.count
         precondition(k > 0, "IncrementalOcclusion.run needs at least one patch")
+        if usesBlockedLayout, let engine = blockedEngine, cleanInput.rank == 4, cleanInput.shape[0] == 1 {
+            engine.fullThreshold = fullThreshold
+            let y = try engine.run(cleanInput: cleanInput, patches: patches)
+            lastMACs = engine.lastMACs
+            return y
+        }
         var clean = [Tensor?](repeating: nil, count: ids.count)
         for (n, t) in graph.constants { clean[ids[n]!] = t }
         guard let inId = ids[inputName], let outId = ids[outputName] else { throw GraphError.unknownTensor(name: inputName) }

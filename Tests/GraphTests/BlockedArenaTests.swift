@@ -94,3 +94,43 @@ struct BlockedArenaTests {
         }
     }
 }
+
+@Suite("Downstream graph")
+struct DownstreamGraphTests {
+    /// x -> conv "a" -> relu "r" (the root) -> Add(r, a) -> GlobalAveragePool -> Flatten -> Gemm "logits": the
+    /// Add also reads "a", made before the root, so the downstream graph is fed both.
+    func graph(_ r: inout SeededRandom) throws -> Graph {
+        let k3 = Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)
+        return try Graph(
+            nodes: [
+                Node(name: "conv", op: .conv(window: k3, groups: 1, activation: .identity), inputs: ["x", "w"], outputs: ["a"]),
+                Node(name: "relu", op: .activation(.relu), inputs: ["a"], outputs: ["r"]),
+                Node(name: "add", op: .binary(.add), inputs: ["r", "a"], outputs: ["s"]),
+                Node(name: "gap", op: .globalPool(max: false), inputs: ["s"], outputs: ["g"]),
+                Node(name: "flat", op: .flatten(axis: 1), inputs: ["g"], outputs: ["f"]),
+                Node(name: "fc", op: .gemm(alpha: 1, beta: 1, transA: false, transB: true), inputs: ["f", "fcw", "fcb"], outputs: ["logits"]),
+            ],
+            inputs: [GraphInput(name: "x", shape: [nil, 3, 6, 5])], outputs: ["logits"],
+            constants: ["w": r.tensor([4, 3, 3, 3]), "fcw": r.tensor([7, 4]), "fcb": r.tensor([7])])
+    }
+
+    @Test("fed the whole graph's values, it gives the same output and the same gradient at the root")
+    func sameOutputAndGradient() throws {
+        var r = SeededRandom(seed: 31)
+        let g = try graph(&r)
+        let head = try #require(g.downstream(of: "r", output: "logits"))
+        #expect(head.nodes.map(\.name) == ["add", "gap", "flat", "fc"])
+        #expect(head.inputs.map(\.name) == ["r", "a"])
+        #expect(head.inputs.allSatisfy { $0.shape.first! == nil })
+        #expect(g.downstream(of: "logits", output: "logits") == nil)
+        #expect(g.downstream(of: "g", output: "a") == nil, "a is upstream of g")
+        let x = r.tensor([2, 3, 6, 5])
+        let whole = Executor(graph: g)
+        let full = try whole.run(["x": x], capture: ["r", "a"], retainForGradientOf: "r")
+        let part = Executor(graph: head)
+        let e = try part.run(["r": full.captured["r"]!, "a": full.captured["a"]!], retainForGradientOf: "r")
+        #expect(e.outputs["logits"]! == full.outputs["logits"]!)
+        var seed = Tensor(shape: [2, 7]); seed.data[3] = 1; seed.data[7 + 5] = -2
+        #expect(try part.gradient(e, seeds: ["logits": seed]) == (try whole.gradient(full, seeds: ["logits": seed])))
+    }
+}

@@ -1,0 +1,306 @@
+import Foundation
+import TensorCore
+
+/// Incremental occlusion (see `IncrementalOcclusion`) on the channel-blocked form of the graph, for AVX-512.
+///
+/// The same projective-field recomputation, with every changed tile in the blocked layout: the tiles of a
+/// blocked value are `[K, ceil(C/16), h, w, 16]` (K small blocked images), so the windows a layer reads are
+/// gathered as rows of whole pixel vectors, and every convolution over the tiles is one `blockedConv2d` call
+/// with the batch of K windows (a residual Add fused as in the forward pass). Planar values (the image input)
+/// have tiles `[K, C, h, w]`. The clean pass is a plain blocked forward that keeps its values, and the rest of
+/// the graph after the switch to full recomputation runs on the blocked kernels from blocked inputs, with no
+/// conversion in between.
+///
+/// Why: the NCHW engine spent most of its incremental part gathering windows a float row at a time and running
+/// depthwise filters plane by plane (16 copies x 96 channels of 35x35 for a 3x3/2), and its clean pass had to
+/// keep every activation of an NCHW forward pass, itself 1.6x slower than the blocked one.
+final class BlockedIncrementalOcclusion {
+    let graph: Graph
+    let inputName: String, outputName: String
+    let executor: Executor
+    let ids: [String: Int]
+    let nodeInputs: [[Int]], nodeOutputs: [[Int]]
+    let lastUse: [Int]
+    let constIds: Set<Int>
+    let names: [String]
+    var fullThreshold: Double
+    var lastMACs: (incremental: Int, full: Int, reference: Int) = (0, 0, 0)
+    var tails: [Int: (inputs: [Int], executor: Executor?)] = [:]
+    /// The clean pass of the current run: tensors (constants, the input, values outside the arena) and arena
+    /// values (valid until `executor` runs again), by id.
+    var cleanTensors: [Tensor?] = []
+    var cleanArena: [(data: UnsafePointer<Float>, shape: [Int])?] = []
+    /// Every arena value of the clean pass, kept for the incremental part.
+    lazy var keptValues: Set<Int> = executor.allArenaValues
+
+    /// Changed tiles of one value: per copy its true changed region and the window stored.
+    struct Tiles {
+        var regions: [Rect]
+        var originY: [Int], originX: [Int]
+        var th: Int, tw: Int
+        /// Channel blocks (blocked values) or channels (planar values), and floats per pixel (16 or 1).
+        var planes: Int, vec: Int
+        /// `[K, planes, th, tw, vec]`
+        var data: [Float]
+    }
+
+    /// nil when the graph has no blocked form or its input is not an image `[N, C, H, W]`.
+    init?(graph original: Graph, input: String, output: String, fullThreshold: Double) {
+        guard let g = original.channelBlocked(), g.inputs.count == 1, g.inputs[0].name == input, g.inputs[0].shape.count == 4 else { return nil }
+        graph = g; inputName = input; outputName = output; self.fullThreshold = fullThreshold
+        executor = Executor(graph: g)
+        let s = Graph.Schedule(g)
+        var last = s.lastUse
+        for o in g.outputs { if let i = s.ids[o] { last[i] = Int.max } }
+        ids = s.ids; nodeInputs = s.nodeInputs; nodeOutputs = s.nodeOutputs; lastUse = last; constIds = s.constIds; names = s.names
+    }
+
+    func run(cleanInput: Tensor, patches: [OcclusionPatchInput]) throws -> Tensor {
+        let k = patches.count
+        guard let inId = ids[inputName], let outId = ids[outputName] else { throw GraphError.unknownTensor(name: inputName) }
+        // Clean pass in the blocked layout, keeping every value: blocked ones stay in the executor's arena.
+        let captured = try executor.run([inputName: cleanInput], capture: graph.nodes.flatMap(\.outputs), retainForGradientOf: nil,
+                                        wholeBatch: false, keepInArena: keptValues).captured
+        cleanTensors = [Tensor?](repeating: nil, count: ids.count)
+        cleanArena = .init(repeating: nil, count: ids.count)
+        defer { cleanTensors = []; cleanArena = [] }
+        for (n, t) in graph.constants { cleanTensors[ids[n]!] = t }
+        cleanTensors[inId] = cleanInput
+        for (n, t) in captured { cleanTensors[ids[n]!] = t }
+        for (n, i) in ids where cleanTensors[i] == nil { cleanArena[i] = executor.arenaValue(n) }
+        var refMACs = 0
+        var nodeMACs: [Int] = []
+        for j in graph.nodes.indices {
+            let m = graph.nodes[j].op.macs(inputs: nodeInputs[j].map { shape($0) }, outputs: nodeOutputs[j].map { shape($0) })
+            nodeMACs.append(m); refMACs += m
+        }
+        // The input's tiles: the clean windows with the patches written in.
+        let cIn = cleanInput.shape[1], hIn = cleanInput.shape[2], wIn = cleanInput.shape[3]
+        let th = patches.map(\.height).max()!, tw = patches.map(\.width).max()!
+        var inTiles = Tiles(regions: patches.map { Rect(y0: $0.y, x0: $0.x, y1: $0.y + $0.height, x1: $0.x + $0.width) },
+                            originY: patches.map { min(max($0.y, 0), hIn - th) }, originX: patches.map { min(max($0.x, 0), wIn - tw) },
+                            th: th, tw: tw, planes: cIn, vec: 1, data: [])
+        inTiles.data = gather(inId, nil, k: k, originY: inTiles.originY, originX: inTiles.originX, h: th, w: tw)
+        for (t, p) in patches.enumerated() {
+            precondition(p.values.count == cIn * p.height * p.width, "patch \(t): \(p.values.count) values for a \(cIn)x\(p.height)x\(p.width) patch")
+            for c in 0..<cIn { for yy in 0..<p.height { for xx in 0..<p.width {
+                let ty = p.y + yy - inTiles.originY[t], tx = p.x + xx - inTiles.originX[t]
+                inTiles.data[((t * cIn + c) * th + ty) * tw + tx] = p.values[(c * p.height + yy) * p.width + xx]
+            } } }
+        }
+        var tiles: [Int: Tiles] = [inId: inTiles]
+        var incMACs = 0
+        var switchAt = graph.nodes.count
+        for (j, node) in graph.nodes.enumerated() {
+            let ins = nodeInputs[j]
+            if !ins.contains(where: { tiles[$0] != nil }) { continue }
+            let t0 = Executor.profiling ? DispatchTime.now().uptimeNanoseconds : 0
+            guard let out = incremental(node, j, tiles: tiles, k: k) else { switchAt = j; break }
+            if Executor.profiling { Executor.recordKey("incremental (blocked): " + node.op.name, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
+            incMACs += out.macs
+            tiles[nodeOutputs[j][0]] = out.value
+            for v in ins where lastUse[v] <= j && v != outId { tiles[v] = nil }
+        }
+        let tail = try tailGraph(from: switchAt)
+        var feeds: [String: Tensor] = [:]
+        let t0 = Executor.profiling ? DispatchTime.now().uptimeNanoseconds : 0
+        for v in tail.inputs { feeds[names[v]] = materialise(v, tiles[v], k: k) }
+        if Executor.profiling { Executor.recordKey("incremental (blocked): materialise", Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
+        let result: Tensor
+        if let e = tail.executor {
+            result = try e.run(feeds, wholeBatch: k <= IncrementalOcclusion.wholeBatchTail).outputs[outputName]!
+        } else {
+            result = feeds[outputName]!
+        }
+        lastMACs = (incMACs, nodeMACs[switchAt...].reduce(0, +) * k, refMACs * k)
+        return result
+    }
+
+    /// The graph from node `start` on, fed the values live there as batches of K (blocked values stay blocked).
+    func tailGraph(from start: Int) throws -> (inputs: [Int], executor: Executor?) {
+        if let t = tails[start] { return t }
+        let outId = ids[outputName]!
+        var live: [Int] = []
+        let produced = Set((start..<graph.nodes.count).flatMap { nodeOutputs[$0] })
+        for j in start..<graph.nodes.count {
+            for v in nodeInputs[j] where !constIds.contains(v) && !produced.contains(v) && !live.contains(v) { live.append(v) }
+        }
+        if !produced.contains(outId) && !live.contains(outId) { live.append(outId) }
+        var tail: (inputs: [Int], executor: Executor?) = (live, nil)
+        if start < graph.nodes.count {
+            let nodes = Array(graph.nodes[start...])
+            let used = Set(nodes.flatMap(\.inputs))
+            let sub = try Graph(nodes: nodes, inputs: live.map { GraphInput(name: names[$0], shape: [nil] + shape($0).dropFirst().map { Optional($0) }) },
+                                outputs: [outputName], constants: graph.constants.filter { used.contains($0.key) })
+            tail.executor = Executor(graph: sub)
+        }
+        tails[start] = tail
+        return tail
+    }
+
+    /// The clean value's shape.
+    func shape(_ v: Int) -> [Int] { cleanArena[v]?.shape ?? cleanTensors[v]!.shape }
+
+    /// Calls `body` with the clean value's storage and shape.
+    func withClean<R>(_ v: Int, _ body: (UnsafePointer<Float>, [Int]) -> R) -> R {
+        if let a = cleanArena[v] { return body(a.data, a.shape) }
+        let t = cleanTensors[v]!
+        return t.data.withUnsafeBufferPointer { body($0.baseAddress!, t.shape) }
+    }
+
+    /// A value `[1, planes, H, W, vec]` (or `[1, C, H, W]`) over a window per copy, `[K, planes, h, w, vec]`, with the
+    /// changed tiles written in and zeros outside the plane. Copies and channel blocks are split over the threads.
+    func gather(_ v: Int, _ p: Tiles?, k: Int, originY: [Int], originX: [Int], h: Int, w: Int) -> [Float] {
+        let cs = shape(v)
+        let planes = cs[1], H = cs[2], W = cs[3], vec = cs.count == 5 ? cs[4] : 1
+        let count = k * planes * h * w * vec
+        var out = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
+        let empty: [Float] = []
+        out.withUnsafeMutableBufferPointer { ob in
+            withClean(v) { cb, _ in
+                (p?.data ?? empty).withUnsafeBufferPointer { pd in
+                    nonisolated(unsafe) let ob = ob.baseAddress!, cb = cb, pd = pd.baseAddress
+                    @inline(__always) func zero(_ d: UnsafeMutablePointer<Float>, _ n: Int) { for i in 0..<n { d[i] = 0 } }
+                    @inline(__always) func copy(_ d: UnsafeMutablePointer<Float>, _ s: UnsafePointer<Float>, _ n: Int) { for i in 0..<n { d[i] = s[i] } }
+                    parallelChunks(k * planes, minItemsPerChunk: max(1, 16_384 / max(1, h * w * vec))) { r in
+                        for u in r {
+                            let t = u / planes, q = u % planes
+                            let base = ob + u * h * w * vec
+                            let x0 = originX[t], y0 = originY[t]
+                            let xa = max(0, x0), xb = min(W, x0 + w)
+                            // The changed tile's columns within [xa, xb), and its rows.
+                            var pa = xa, pb = xa, py0 = 0, py1 = 0, tileRows = pd, tileW = 0
+                            if let p, let pd {
+                                pa = max(xa, p.originX[t]); pb = max(pa, min(xb, p.originX[t] + p.tw))
+                                py0 = p.originY[t]; py1 = py0 + p.th; tileW = p.tw
+                                tileRows = pd + ((t * planes + q) * p.th * p.tw + (pa - p.originX[t]) - py0 * p.tw) * vec
+                            }
+                            for yy in 0..<h {
+                                let ay = y0 + yy
+                                let row = base + yy * w * vec
+                                if ay < 0 || ay >= H || xb <= xa { zero(row, w * vec); continue }
+                                zero(row, (xa - x0) * vec)
+                                zero(row + (xb - x0) * vec, (x0 + w - xb) * vec)
+                                let src = cb + (q * H + ay) * W * vec
+                                if pb > pa && ay >= py0 && ay < py1, let tileRows {
+                                    copy(row + (xa - x0) * vec, src + xa * vec, (pa - xa) * vec)
+                                    copy(row + (pa - x0) * vec, tileRows + ay * tileW * vec, (pb - pa) * vec)
+                                    copy(row + (pb - x0) * vec, src + pb * vec, (xb - pb) * vec)
+                                } else {
+                                    copy(row + (xa - x0) * vec, src + xa * vec, (xb - xa) * vec)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The K copies of a value as a batch: the clean value repeated, the changed tiles written over it.
+    func materialise(_ v: Int, _ p: Tiles?, k: Int) -> Tensor {
+        let cs = shape(v), one = shapeCount(cs)
+        let count = one * k
+        var data = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
+        data.withUnsafeMutableBufferPointer { d in
+            withClean(v) { s, _ in
+                for t in 0..<k { (d.baseAddress! + t * one).update(from: s, count: one) }
+            }
+            guard let p else { return }
+            let planes = cs[1], H = cs[2], W = cs[3], vec = p.vec
+            p.data.withUnsafeBufferPointer { s in
+                let d = d.baseAddress!, s = s.baseAddress!
+                for t in 0..<k {
+                    for q in 0..<planes {
+                        for yy in 0..<p.th {
+                            let dst = d + (((t * planes + q) * H + p.originY[t] + yy) * W + p.originX[t]) * vec
+                            let src = s + ((t * planes + q) * p.th + yy) * p.tw * vec
+                            for i in 0..<(p.tw * vec) { dst[i] = src[i] }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [k] + cs.dropFirst(), data: data)
+    }
+
+    /// Recomputes one node over its changed tiles; nil means "switch to full recomputation here".
+    func incremental(_ node: Node, _ j: Int, tiles: [Int: Tiles], k: Int) -> (value: Tiles, macs: Int)? {
+        let ins = nodeInputs[j]
+        guard nodeOutputs[j].count == 1 else { return nil }
+        let outShape = shape(nodeOutputs[j][0])
+        guard outShape.count == 5 else { return nil }
+        let outBlocks = outShape[1], oh = outShape[2], ow = outShape[3]
+        func windows(_ regions: [Rect]) -> (th: Int, tw: Int, oy: [Int], ox: [Int])? {
+            let th = regions.map(\.height).max()!, tw = regions.map(\.width).max()!
+            if Double(th * tw) > fullThreshold * Double(oh * ow) { return nil }
+            return (th, tw, regions.map { min(max($0.y0, 0), oh - th) }, regions.map { min(max($0.x0, 0), ow - tw) })
+        }
+        func union(_ vs: [Int]) -> [Rect]? {
+            var regions: [Rect]? = nil
+            for v in vs { if let p = tiles[v] { regions = regions.map { zip($0, p.regions).map { $0.union($1) } } ?? p.regions } }
+            return regions
+        }
+        func result(_ regions: [Rect], _ win: (th: Int, tw: Int, oy: [Int], ox: [Int]), _ data: [Float]) -> Tiles {
+            Tiles(regions: regions, originY: win.oy, originX: win.ox, th: win.th, tw: win.tw, planes: outBlocks, vec: 16, data: data)
+        }
+        switch node.op {
+        case let .blocked(.conv(kind, wd, m, act)):
+            guard let px = tiles[ins[0]], ins.count >= 3, tiles[ins[1]] == nil, tiles[ins[2]] == nil else { return nil }
+            let inShape = shape(ins[0])
+            // Output regions: the projective field of the input's changes, and a changed residual's own.
+            var regions = px.regions.map { r -> Rect in
+                let (y0, y1) = IncrementalOcclusion.projective(r.y0, r.y1, k: wd.kernelH, s: wd.strideH, d: wd.dilationH, pad: wd.padTop, outLen: oh)
+                let (x0, x1) = IncrementalOcclusion.projective(r.x0, r.x1, k: wd.kernelW, s: wd.strideW, d: wd.dilationW, pad: wd.padLeft, outLen: ow)
+                return Rect(y0: y0, x0: x0, y1: y1, x1: x1)
+            }
+            if ins.count > 3, let pr = tiles[ins[3]] { regions = zip(regions, pr.regions).map { $0.union($1) } }
+            guard let win = windows(regions) else { return nil }
+            let ih = (win.th - 1) * wd.strideH + (wd.kernelH - 1) * wd.dilationH + 1
+            let iw = (win.tw - 1) * wd.strideW + (wd.kernelW - 1) * wd.dilationW + 1
+            let iy = win.oy.map { $0 * wd.strideH - wd.padTop }, ix = win.ox.map { $0 * wd.strideW - wd.padLeft }
+            // A pointwise convolution reads the changed tiles themselves when its windows are theirs.
+            let xin = kind == .pointwise && ih == px.th && iw == px.tw && iy == px.originY && ix == px.originX
+                ? px.data : gather(ins[0], px, k: k, originY: iy, originX: ix, h: ih, w: iw)
+            let res = ins.count > 3 ? gather(ins[3], tiles[ins[3]], k: k, originY: win.oy, originX: win.ox, h: win.th, w: win.tw) : nil
+            let inC = kind == .planarInput ? inShape[1] : inShape[1] * 16
+            let cs = ConvShape(batch: k, inC: inC, inH: ih, inW: iw, outC: kind == .depthwise ? inC : m, groups: kind == .depthwise ? inC : 1,
+                               window: Window2D(kernelH: wd.kernelH, kernelW: wd.kernelW, strideH: wd.strideH, strideW: wd.strideW,
+                                                dilationH: wd.dilationH, dilationW: wd.dilationW))
+            let yCount = k * outBlocks * win.th * win.tw * 16
+            var y = [Float](unsafeUninitializedCapacity: yCount) { _, n in n = yCount }
+            xin.withUnsafeBufferPointer { xp in
+                withClean(ins[1]) { wp, _ in
+                    withClean(ins[2]) { bp, _ in
+                        y.withUnsafeMutableBufferPointer { yp in
+                            func conv(_ residual: UnsafePointer<Float>?) {
+                                blockedConv2d(kind, xp.baseAddress!, packedWeights: wp, bias: bp, shape: cs,
+                                              activation: act, residual: residual, y: yp.baseAddress!)
+                            }
+                            if let res { res.withUnsafeBufferPointer { conv($0.baseAddress!) } } else { conv(nil) }
+                        }
+                    }
+                }
+            }
+            let macs = k * win.th * win.tw * (kind == .depthwise ? inC * wd.kernelH * wd.kernelW : m * inC * wd.kernelH * wd.kernelW)
+            return (result(regions, win, y), macs)
+        case .binary(.add):
+            guard ins.count == 2, ins.allSatisfy({ shape($0) == outShape }), let regions = union(ins), let win = windows(regions) else { return nil }
+            let a = gather(ins[0], tiles[ins[0]], k: k, originY: win.oy, originX: win.ox, h: win.th, w: win.tw)
+            var y = gather(ins[1], tiles[ins[1]], k: k, originY: win.oy, originX: win.ox, h: win.th, w: win.tw)
+            y.withUnsafeMutableBufferPointer { yp in a.withUnsafeBufferPointer { ap in for i in 0..<yp.count { yp[i] += ap[i] } } }
+            return (result(regions, win, y), 0)
+        case .blocked(.toBlocked):
+            guard let px = tiles[ins[0]], px.vec == 1 else { return nil }
+            let yCount = k * outBlocks * px.th * px.tw * 16
+            var y = [Float](unsafeUninitializedCapacity: yCount) { _, n in n = yCount }
+            px.data.withUnsafeBufferPointer { xp in
+                y.withUnsafeMutableBufferPointer { toChannelBlocked(xp.baseAddress!, batch: k, channels: px.planes, pixels: px.th * px.tw, y: $0.baseAddress!) }
+            }
+            return (result(px.regions, (px.th, px.tw, px.originY, px.originX), y), 0)
+        default:
+            return nil
+        }
+    }
+}
