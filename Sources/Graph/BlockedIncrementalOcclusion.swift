@@ -30,6 +30,8 @@ final class BlockedIncrementalOcclusion {
     /// values (valid until `executor` runs again), by id.
     var cleanTensors: [Tensor?] = []
     var cleanArena: [(data: UnsafePointer<Float>, shape: [Int])?] = []
+    /// The input of the clean pass those values are of (nil: none).
+    var cleanInput: [Float]? = nil
     /// Every arena value of the clean pass, kept for the incremental part.
     lazy var keptValues: Set<Int> = executor.allArenaValues
 
@@ -55,19 +57,36 @@ final class BlockedIncrementalOcclusion {
         ids = s.ids; nodeInputs = s.nodeInputs; nodeOutputs = s.nodeOutputs; lastUse = last; constIds = s.constIds; names = s.names
     }
 
-    func run(cleanInput: Tensor, patches: [OcclusionPatchInput]) throws -> Tensor {
-        let k = patches.count
-        guard let inId = ids[inputName], let outId = ids[outputName] else { throw GraphError.unknownTensor(name: inputName) }
-        // Clean pass in the blocked layout, keeping every value: blocked ones stay in the executor's arena.
-        let captured = try executor.run([inputName: cleanInput], capture: graph.nodes.flatMap(\.outputs), retainForGradientOf: nil,
+    /// The clean pass: a plain blocked forward pass whose values stay for `run` on the same input (until the
+    /// next clean pass). Returns the graph's outputs and NCHW copies of the original graph's values `capture`
+    /// (`channels` gives their channel counts).
+    func cleanPass(_ input: Tensor, capture: [String] = [], channels: [String: Int] = [:]) throws -> [String: Tensor] {
+        cleanInput = nil
+        let captured = try executor.run([inputName: input], capture: graph.nodes.flatMap(\.outputs), retainForGradientOf: nil,
                                         wholeBatch: false, keepInArena: keptValues).captured
         cleanTensors = [Tensor?](repeating: nil, count: ids.count)
         cleanArena = .init(repeating: nil, count: ids.count)
-        defer { cleanTensors = []; cleanArena = [] }
         for (n, t) in graph.constants { cleanTensors[ids[n]!] = t }
-        cleanTensors[inId] = cleanInput
+        cleanTensors[ids[inputName]!] = input
         for (n, t) in captured { cleanTensors[ids[n]!] = t }
         for (n, i) in ids where cleanTensors[i] == nil { cleanArena[i] = executor.arenaValue(n) }
+        cleanInput = input.data
+        var out: [String: Tensor] = [:]
+        for o in graph.outputs { out[o] = captured[o] }
+        for n in capture {
+            if let t = captured[n] ?? (n == inputName ? input : nil) { out[n] = t }
+            else if let c = channels[n], let t = executor.keptArenaValueInNCHW(n, channels: c) { out[n] = t }
+            else { throw GraphError.unknownTensor(name: n) }
+        }
+        return out
+    }
+
+    func run(cleanInput input: Tensor, patches: [OcclusionPatchInput]) throws -> Tensor {
+        let k = patches.count
+        guard let inId = ids[inputName], let outId = ids[outputName] else { throw GraphError.unknownTensor(name: inputName) }
+        // The clean pass in the blocked layout (unless the last one was of this input), every value kept: blocked
+        // ones in the executor's arena.
+        if cleanInput != input.data { _ = try cleanPass(input) }
         var refMACs = 0
         var nodeMACs: [Int] = []
         for j in graph.nodes.indices {
@@ -75,7 +94,7 @@ final class BlockedIncrementalOcclusion {
             nodeMACs.append(m); refMACs += m
         }
         // The input's tiles: the clean windows with the patches written in.
-        let cIn = cleanInput.shape[1], hIn = cleanInput.shape[2], wIn = cleanInput.shape[3]
+        let cIn = input.shape[1], hIn = input.shape[2], wIn = input.shape[3]
         let th = patches.map(\.height).max()!, tw = patches.map(\.width).max()!
         var inTiles = Tiles(regions: patches.map { Rect(y0: $0.y, x0: $0.x, y1: $0.y + $0.height, x1: $0.x + $0.width) },
                             originY: patches.map { min(max($0.y, 0), hIn - th) }, originX: patches.map { min(max($0.x, 0), wIn - tw) },

@@ -177,12 +177,18 @@ extension Executor {
         var e = try blocked.run(inputs, capture: direct, retainForGradientOf: nil, wholeBatch: wholeBatch,
                                 keepInArena: Set(converted.map(\.id)))
         for (name, _) in converted {
-            guard let (p, s) = blocked.arenaValue(name + "::blocked"), let c = shapes[name]?[1] else { return nil }
-            var y = [Float](unsafeUninitializedCapacity: s[0] * c * s[2] * s[3]) { _, n in n = s[0] * c * s[2] * s[3] }
-            y.withUnsafeMutableBufferPointer { fromChannelBlocked(p, batch: s[0], channels: c, pixels: s[2] * s[3], y: $0.baseAddress!) }
-            e.captured[name] = Tensor(shape: [s[0], c, s[2], s[3]], data: y)
+            guard let c = shapes[name]?[1], let t = blocked.keptArenaValueInNCHW(name, channels: c) else { return nil }
+            e.captured[name] = t
         }
         return e
+    }
+
+    /// An NCHW copy of `name`'s blocked form ("name::blocked") kept in the arena by the last run, or nil.
+    func keptArenaValueInNCHW(_ name: String, channels c: Int) -> Tensor? {
+        guard let (p, s) = arenaValue(name + "::blocked") else { return nil }
+        var y = [Float](unsafeUninitializedCapacity: s[0] * c * s[2] * s[3]) { _, n in n = s[0] * c * s[2] * s[3] }
+        y.withUnsafeMutableBufferPointer { fromChannelBlocked(p, batch: s[0], channels: c, pixels: s[2] * s[3], y: $0.baseAddress!) }
+        return Tensor(shape: [s[0], c, s[2], s[3]], data: y)
     }
 
     /// Plain forward of a batch as independent items: each thread takes the next item and runs the whole

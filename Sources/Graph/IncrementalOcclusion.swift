@@ -64,6 +64,16 @@ public final class IncrementalOcclusion {
     /// (`VIGIL_LAYOUT=nchw`), and a graph with a blocked form.
     public var usesBlockedLayout: Bool { kernelISA == .avx512 && Executor.blockedLayout && blockedEngine != nil }
 
+    /// Channel counts of the graph's values (for NCHW copies out of the blocked engine's clean pass).
+    lazy var channelCounts: [String: Int] = (graph.inferShapes(batch: 1) ?? [:]).compactMapValues { $0.count == 4 ? $0[1] : nil }
+
+    /// When runs take the blocked engine: its clean pass of `input`, ahead of `run(cleanInput:)` on the same input
+    /// (which then reuses it), returning the graph's outputs and NCHW copies of the values `capture`; nil otherwise.
+    public func cleanPass(_ input: Tensor, capture: [String]) throws -> [String: Tensor]? {
+        guard usesBlockedLayout, let engine = blockedEngine, input.rank == 4, input.shape[0] == 1 else { return nil }
+        return try engine.cleanPass(input, capture: capture, channels: channelCounts)
+    }
+
     /// Names of every node output, to capture in a clean pass whose values `run(cleanValues:)` reuses; none when
     /// the blocked engine runs (it makes its own, faster, clean pass in its layout).
     public var nodeOutputNames: [String] { usesBlockedLayout ? [] : graph.nodes.flatMap(\.outputs) }

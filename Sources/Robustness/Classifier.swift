@@ -196,7 +196,10 @@ public final class ClassifierSession {
     /// - Returns: the probabilities, the explained class and the CAM grid `[h, w]` at the layer's resolution:
     ///   ReLU of the sum over channels of activation * (spatial mean of d score / d activation).
     ///   `keep` names further tensors to return in `captured` (e.g. every activation, for incremental occlusion).
-    public func explain(_ input: [Float], target: Int?, keep: [String] = []) throws
+    ///   `forward`, when given, makes the plain forward pass instead of this session's executor: it returns the
+    ///   named values (NCHW) for this input, or nil to leave the pass to the session.
+    public func explain(_ input: [Float], target: Int?, keep: [String] = [],
+                        forward: (([String]) throws -> [String: Tensor]?)? = nil) throws
         -> (probs: [Float], target: Int, cam: [Float], camHeight: Int, camWidth: Int, captured: [String: Tensor]) {
         let c = classifier
         let x = Tensor(shape: [1, 3, c.inputHeight, c.inputWidth], data: input)
@@ -206,7 +209,7 @@ public final class ClassifierSession {
             // the head alone from them, retaining what back-propagation needs: the NCHW pass that captures and
             // retains was 1.6x slower.
             let names = head.graph.inputs.map(\.name)
-            captured = try executor.run([c.inputName: x], capture: names).captured
+            captured = try forward?(names) ?? executor.run([c.inputName: x], capture: names).captured
             eval = try head.executor.run(captured, retainForGradientOf: c.camLayer)
             gradientExecutor = head.executor
         } else {

@@ -55,7 +55,11 @@ public final class FrameAnalyzer: @unchecked Sendable {
         lap("preprocessMs")
         // The clean pass keeps every activation when the occlusion probe can reuse them.
         let keep = parameters.occlusion == .incremental ? incremental.nodeOutputNames : []
-        let clean = try session.explain(input, target: parameters.targetClass, keep: keep)
+        // With the blocked engine, its clean pass (which the occlusion probe reuses) is also Grad-CAM's forward pass.
+        let cleanTensor = Tensor(shape: [1, 3, c.inputHeight, c.inputWidth], data: input)
+        let forward: ([String]) throws -> [String: Tensor]? = { [incremental] names in try incremental.cleanPass(cleanTensor, capture: names) }
+        let clean = try session.explain(input, target: parameters.targetClass, keep: keep,
+                                        forward: parameters.occlusion == .incremental ? forward : nil)
         lap("classifyAndCamMs")
         let top = topK(clean.probs, 5).map { ClassScore(index: $0, label: c.label($0), probability: clean.probs[$0]) }
         let top1 = top[0].index

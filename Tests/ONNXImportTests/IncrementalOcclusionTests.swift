@@ -91,3 +91,32 @@ import TestSupport
     let reused = try inc.run(cleanInput: clean, patches: patches, cleanValues: captured)
     #expect(own.data == reused.data)
 }
+
+/// The blocked engine's clean pass, run ahead (as Grad-CAM's forward pass), gives the model's outputs and NCHW
+/// copies of what is asked; `run` on the same input reuses it, and on another input makes its own.
+@Test func sharedCleanPass() throws {
+    let m = try ONNXModel.load(path: FixturePaths.defaultModel)
+    let g = m.graph.fused()
+    var rng = SeededRandom(seed: 23)
+    let a = rng.tensor([1, 3, 224, 224]), b = rng.tensor([1, 3, 224, 224])
+    let patches = (0..<5).map { i in OcclusionPatchInput(y: 30 * i, x: 40 * i, height: 33, width: 33, values: [Float](repeating: 0.5, count: 3 * 33 * 33)) }
+    // The CAM layer: the input of the global pooling.
+    let cam = try #require(g.nodes.first { $0.op == .globalPool(max: false) }?.inputs[0])
+    let inc = IncrementalOcclusion(graph: g, input: "input", output: "logits")
+    guard inc.usesBlockedLayout else {
+        #expect(try inc.cleanPass(a, capture: [cam]) == nil)
+        return
+    }
+    let fresh = try inc.run(cleanInput: a, patches: patches)
+    let ahead = try #require(try inc.cleanPass(a, capture: [cam, "input"]))
+    let ref = try withKernelISA(.avx2) { try Executor(graph: g).run(["input": a], capture: [cam]) }
+    #expect(compare(ahead["logits"]!.data, ref.outputs["logits"]!.data, rtol: 1e-4, atol: 1e-4) == nil)
+    #expect(ahead[cam]!.shape == ref.captured[cam]!.shape)
+    #expect(compare(ahead[cam]!.data, ref.captured[cam]!.data, rtol: 1e-4, atol: 1e-4) == nil)
+    #expect(ahead["input"]! == a)
+    #expect(try inc.run(cleanInput: a, patches: patches) == fresh)
+    _ = try inc.cleanPass(a, capture: [])
+    let other = try inc.run(cleanInput: b, patches: patches)
+    #expect(other == (try IncrementalOcclusion(graph: g, input: "input", output: "logits").run(cleanInput: b, patches: patches)))
+    #expect(other != fresh)
+}
