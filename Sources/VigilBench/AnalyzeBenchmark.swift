@@ -34,37 +34,55 @@ struct AnalyzeBenchmark: ParsableCommand {
     @Option(help: "Scratch folder for the outputs.")
     var out = "/tmp/vigil-bench-analyze"
 
+    @Option(help: "Rounds: each runs vigil analyze and then the onnxruntime peer, so both see the same drift in the machine's speed; the medians and each round's ratio are printed.")
+    var rounds = 3
+
+    @Option(help: "Rounds that also run the PyTorch peer (about two minutes each).")
+    var torchRounds = 1
+
     func run() throws {
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
         try? FileManager.default.removeItem(atPath: out)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        // (a) Vigil.
-        var args = ["analyze", clip, "--out", out + "/vigil", "--duration", "\(seconds)", "--patches", "\(patches)", "--patch-size", patchSize, "--seed", "0"]
-        args += vigilArgs.split(separator: " ").map(String.init)
-        let t0 = Date()
-        _ = try PeerPython.runLines(vigil, args)
-        let wallProcess = Date().timeIntervalSince(t0)
-        let name = ((clip as NSString).lastPathComponent as NSString).deletingPathExtension
-        let reportData = try Data(contentsOf: URL(fileURLWithPath: out + "/vigil/\(name)/report.json"))
-        let report = try JSONSerialization.jsonObject(with: reportData) as? [String: Any] ?? [:]
-        let frames = (report["frames"] as? [Any])?.count ?? 0
-        let timing = report["timing"] as? [String: Any] ?? [:]
-        let wall = timing["wallSeconds"] as? Double ?? wallProcess
-        var rows: [(String, Double, Int)] = [("vigil analyze" + (vigilArgs.isEmpty ? "" : " \(vigilArgs)"), Double(frames) / wall, frames)]
-        // (b), (c) the peers.
         let py = python ?? PeerPython.locate()
-        for peer in peers.split(separator: ",").map(String.init) {
-            let script = "scripts/benchmarks/peer_\(peer).py"
-            let lines = try PeerPython.runLines(py, [script, "--clip", clip, "--seconds", "\(seconds)", "--patches", "\(patches)",
-                                                     "--patch-size", patchSize, "--seed", "0", "--out", out + "/\(peer)", "--threads", "2", "--quiet"])
-            let f = PeerPython.fields(lines.last ?? "")
-            rows.append((peer == "torch" ? "PyTorch + pytorch-grad-cam (peer_torch.py)" : "onnxruntime + hand Grad-CAM (peer_ort.py)",
-                         Double(f["fps"] ?? "") ?? .nan, Int(f["frames"] ?? "") ?? 0))
+        let peerList = peers.split(separator: ",").map(String.init)
+        var fps: [String: [Double]] = [:], frames: [String: Int] = [:]
+        let vigilName = "vigil analyze" + (vigilArgs.isEmpty ? "" : " \(vigilArgs)")
+        for round in 0..<rounds {
+            // (a) Vigil.
+            var args = ["analyze", clip, "--out", out + "/vigil", "--duration", "\(seconds)", "--patches", "\(patches)", "--patch-size", patchSize, "--seed", "0"]
+            args += vigilArgs.split(separator: " ").map(String.init)
+            let t0 = Date()
+            _ = try PeerPython.runLines(vigil, args)
+            let wallProcess = Date().timeIntervalSince(t0)
+            let name = ((clip as NSString).lastPathComponent as NSString).deletingPathExtension
+            let reportData = try Data(contentsOf: URL(fileURLWithPath: out + "/vigil/\(name)/report.json"))
+            let report = try JSONSerialization.jsonObject(with: reportData) as? [String: Any] ?? [:]
+            let n = (report["frames"] as? [Any])?.count ?? 0
+            let timing = report["timing"] as? [String: Any] ?? [:]
+            let wall = timing["wallSeconds"] as? Double ?? wallProcess
+            fps[vigilName, default: []].append(Double(n) / wall); frames[vigilName] = n
+            // (b), (c) the peers.
+            for peer in peerList where peer != "torch" || round < torchRounds {
+                let script = "scripts/benchmarks/peer_\(peer).py"
+                let lines = try PeerPython.runLines(py, [script, "--clip", clip, "--seconds", "\(seconds)", "--patches", "\(patches)",
+                                                         "--patch-size", patchSize, "--seed", "0", "--out", out + "/\(peer)", "--threads", "2", "--quiet"])
+                let f = PeerPython.fields(lines.last ?? "")
+                let label = peer == "torch" ? "PyTorch + pytorch-grad-cam (peer_torch.py)" : "onnxruntime + hand Grad-CAM (peer_ort.py)"
+                fps[label, default: []].append(Double(f["fps"] ?? "") ?? .nan); frames[label] = Int(f["frames"] ?? "") ?? 0
+            }
         }
-        print("clip \(clip), first \(seconds) s, every frame, K = \(patches) patches of \(patchSize), EfficientNet-Lite0, 2 cores")
-        print("| pipeline | frames | frames/s | Vigil speed-up |")
-        print("|---|---|---|---|")
-        for r in rows {
-            print(String(format: "| %@ | %d | %.2f | %@ |", r.0, r.2, r.1, r.0.hasPrefix("vigil") ? "-" : String(format: "%.1fx", rows[0].1 / r.1)))
+        print("clip \(clip), first \(seconds) s, every frame, K = \(patches) patches of \(patchSize), EfficientNet-Lite0, 2 cores; \(rounds) round(s), medians")
+        print("| pipeline | frames | frames/s | range | Vigil speed-up | rounds' speed-ups |")
+        print("|---|---|---|---|---|---|")
+        let ours = fps[vigilName]!
+        let labels = [vigilName] + fps.keys.filter { $0 != vigilName }.sorted()
+        for label in labels {
+            let v = fps[label]!
+            let perRound = zip(ours, v).map { $0 / $1 }
+            print(String(format: "| %@ | %d | %.2f | %.2f-%.2f | %@ | %@ |", label, frames[label] ?? 0, median(v), v.min()!, v.max()!,
+                         label == vigilName ? "-" : String(format: "%.1fx", median(ours) / median(v)),
+                         label == vigilName ? "-" : perRound.map { String(format: "%.1fx", $0) }.joined(separator: ", ")))
         }
     }
 }
