@@ -47,6 +47,7 @@ struct KernelBenchmark: ParsableCommand {
             ("1x1 32->16 112", ConvShape(batch: 1, inC: 32, inH: 112, inW: 112, outC: 16, groups: 1, window: pw)),
             ("1x1 144->24 56", ConvShape(batch: 1, inC: 144, inH: 56, inW: 56, outC: 24, groups: 1, window: pw)),
             ("1x1 240->40 28", ConvShape(batch: 1, inC: 240, inH: 28, inW: 28, outC: 40, groups: 1, window: pw)),
+            ("1x1 672->112 14", ConvShape(batch: 1, inC: 672, inH: 14, inW: 14, outC: 112, groups: 1, window: pw)),
             ("1x1 1152->192 7", ConvShape(batch: 1, inC: 1152, inH: 7, inW: 7, outC: 192, groups: 1, window: pw)),
         ]
         print(String(format: "%d thread(s), median of %d runs; detected kernels: %@", threads, runs, detectedKernelISA.rawValue))
