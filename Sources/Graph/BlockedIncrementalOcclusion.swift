@@ -25,7 +25,7 @@ final class BlockedIncrementalOcclusion {
     let names: [String]
     var fullThreshold: Double
     var lastMACs: (incremental: Int, full: Int, reference: Int) = (0, 0, 0)
-    var tails: [Int: (inputs: [Int], executor: Executor?)] = [:]
+    var tails: [Int: IncrementalOcclusion.Tail] = [:]
     /// The clean pass of the current run: tensors (constants, the input, values outside the arena) and arena
     /// values (valid until `executor` runs again), by id.
     var cleanTensors: [Tensor?] = []
@@ -100,13 +100,8 @@ final class BlockedIncrementalOcclusion {
                             originY: patches.map { min(max($0.y, 0), hIn - th) }, originX: patches.map { min(max($0.x, 0), wIn - tw) },
                             th: th, tw: tw, planes: cIn, vec: 1, data: [])
         inTiles.data = gather(inId, nil, k: k, originY: inTiles.originY, originX: inTiles.originX, h: th, w: tw)
-        for (t, p) in patches.enumerated() {
-            precondition(p.values.count == cIn * p.height * p.width, "patch \(t): \(p.values.count) values for a \(cIn)x\(p.height)x\(p.width) patch")
-            for c in 0..<cIn { for yy in 0..<p.height { for xx in 0..<p.width {
-                let ty = p.y + yy - inTiles.originY[t], tx = p.x + xx - inTiles.originX[t]
-                inTiles.data[((t * cIn + c) * th + ty) * tw + tx] = p.values[(c * p.height + yy) * p.width + xx]
-            } } }
-        }
+        IncrementalOcclusion.writePatches(patches, channels: cIn, originY: inTiles.originY, originX: inTiles.originX, tw: tw,
+                                          into: &inTiles.data) { t, c in (t * cIn + c) * th * tw }
         var tiles: [Int: Tiles] = [inId: inTiles]
         var incMACs = 0
         var switchAt = graph.nodes.count
@@ -136,25 +131,12 @@ final class BlockedIncrementalOcclusion {
     }
 
     /// The graph from node `start` on, fed the values live there as batches of K (blocked values stay blocked).
-    func tailGraph(from start: Int) throws -> (inputs: [Int], executor: Executor?) {
+    func tailGraph(from start: Int) throws -> IncrementalOcclusion.Tail {
         if let t = tails[start] { return t }
-        let outId = ids[outputName]!
-        var live: [Int] = []
-        let produced = Set((start..<graph.nodes.count).flatMap { nodeOutputs[$0] })
-        for j in start..<graph.nodes.count {
-            for v in nodeInputs[j] where !constIds.contains(v) && !produced.contains(v) && !live.contains(v) { live.append(v) }
-        }
-        if !produced.contains(outId) && !live.contains(outId) { live.append(outId) }
-        var tail: (inputs: [Int], executor: Executor?) = (live, nil)
-        if start < graph.nodes.count {
-            let nodes = Array(graph.nodes[start...])
-            let used = Set(nodes.flatMap(\.inputs))
-            let sub = try Graph(nodes: nodes, inputs: live.map { GraphInput(name: names[$0], shape: [nil] + shape($0).dropFirst().map { Optional($0) }) },
-                                outputs: [outputName], constants: graph.constants.filter { used.contains($0.key) })
-            tail.executor = Executor(graph: sub)
-        }
-        tails[start] = tail
-        return tail
+        let t = try IncrementalOcclusion.tail(of: graph, from: start, output: outputName, ids: ids, nodeInputs: nodeInputs,
+                                              nodeOutputs: nodeOutputs, constIds: constIds, names: names) { shape($0) }
+        tails[start] = t
+        return t
     }
 
     /// The clean value's shape.

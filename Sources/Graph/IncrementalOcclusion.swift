@@ -147,12 +147,8 @@ public final class IncrementalOcclusion {
                               originY: patches.map { min(max($0.y, 0), hIn - th) }, originX: patches.map { min(max($0.x, 0), wIn - tw) },
                               th: th, tw: tw, channels: cIn, data: [])
         inTiles.data = gather(inId, clean: clean, patched: [:], k: k, originY: inTiles.originY, originX: inTiles.originX, h: th, w: tw, pad: 0)
-        for (t, p) in patches.enumerated() {
-            precondition(p.values.count == cIn * p.height * p.width, "patch \(t): \(p.values.count) values for a \(cIn)x\(p.height)x\(p.width) patch")
-            for c in 0..<cIn { for yy in 0..<p.height { for xx in 0..<p.width {
-                let ty = p.y + yy - inTiles.originY[t], tx = p.x + xx - inTiles.originX[t]
-                inTiles.data[((c * k + t) * th + ty) * tw + tx] = p.values[(c * p.height + yy) * p.width + xx]
-            } } }
+        Self.writePatches(patches, channels: cIn, originY: inTiles.originY, originX: inTiles.originX, tw: tw, into: &inTiles.data) { t, c in
+            (c * k + t) * th * tw
         }
         var patched: [Int: Patched] = [inId: inTiles]
         var incMACs = 0
@@ -196,7 +192,17 @@ public final class IncrementalOcclusion {
 
     func tailGraph(from start: Int) throws -> Tail {
         if let t = tails[start] { return t }
-        let outId = ids[outputName]!
+        let t = try Self.tail(of: graph, from: start, output: outputName, ids: ids, nodeInputs: nodeInputs, nodeOutputs: nodeOutputs,
+                              constIds: constIds, names: names) { valueShapes[$0] }
+        tails[start] = t
+        return t
+    }
+
+    /// The nodes of `graph` from `start` on as a graph making `output`, fed the values live at `start` (batch
+    /// axis free, other extents from `shape`), with an executor; no executor when `start` is past the last node.
+    static func tail(of graph: Graph, from start: Int, output: String, ids: [String: Int], nodeInputs: [[Int]], nodeOutputs: [[Int]],
+                     constIds: Set<Int>, names: [String], shape: (Int) -> [Int]) throws -> Tail {
+        let outId = ids[output]!
         var live: [Int] = []
         let produced = Set((start..<graph.nodes.count).flatMap { nodeOutputs[$0] })
         for j in start..<graph.nodes.count { for v in nodeInputs[j] where !constIds.contains(v) && !produced.contains(v) && !live.contains(v) { live.append(v) } }
@@ -205,12 +211,23 @@ public final class IncrementalOcclusion {
         if start < graph.nodes.count {
             let nodes = Array(graph.nodes[start...])
             let used = Set(nodes.flatMap(\.inputs))
-            let sub = try Graph(nodes: nodes, inputs: live.map { GraphInput(name: names[$0], shape: [nil] + valueShapes[$0].dropFirst().map { Optional($0) }) },
-                                outputs: [outputName], constants: graph.constants.filter { used.contains($0.key) })
+            let sub = try Graph(nodes: nodes, inputs: live.map { GraphInput(name: names[$0], shape: [nil] + shape($0).dropFirst().map { Optional($0) }) },
+                                outputs: [output], constants: graph.constants.filter { used.contains($0.key) })
             tail.executor = Executor(graph: sub)
         }
-        tails[start] = tail
         return tail
+    }
+
+    /// Writes each patch's values into its copy's input window: `plane(t, c)` is where channel c of copy t's
+    /// window (`th` x `tw`, at `originY[t]`, `originX[t]`) starts in `data`.
+    static func writePatches(_ patches: [OcclusionPatchInput], channels: Int, originY: [Int], originX: [Int], tw: Int,
+                             into data: inout [Float], plane: (Int, Int) -> Int) {
+        for (t, p) in patches.enumerated() {
+            precondition(p.values.count == channels * p.height * p.width, "patch \(t): \(p.values.count) values for a \(channels)x\(p.height)x\(p.width) patch")
+            for c in 0..<channels { for yy in 0..<p.height { for xx in 0..<p.width {
+                data[plane(t, c) + (p.y + yy - originY[t]) * tw + p.x + xx - originX[t]] = p.values[(c * p.height + yy) * p.width + xx]
+            } } }
+        }
     }
 
     /// The K copies of value `v` as a batch `[K, ...]`.
