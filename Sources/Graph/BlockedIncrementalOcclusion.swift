@@ -59,8 +59,9 @@ final class BlockedIncrementalOcclusion {
 
     /// The clean pass: a plain blocked forward pass whose values stay for `run` on the same input (until the
     /// next clean pass). Returns the graph's outputs and NCHW copies of the original graph's values `capture`
-    /// (`channels` gives their channel counts).
-    func cleanPass(_ input: Tensor, capture: [String] = [], channels: [String: Int] = [:]) throws -> [String: Tensor] {
+    /// (`channels` gives their channel counts), or nil when one of those has no form in the blocked graph (a
+    /// convolution output that a fused residual Add took over); the pass is made either way.
+    func cleanPass(_ input: Tensor, capture: [String] = [], channels: [String: Int] = [:]) throws -> [String: Tensor]? {
         cleanInput = nil
         let captured = try executor.run([inputName: input], capture: graph.nodes.flatMap(\.outputs), retainForGradientOf: nil,
                                         wholeBatch: false, keepInArena: keptValues).captured
@@ -76,7 +77,7 @@ final class BlockedIncrementalOcclusion {
         for n in capture {
             if let t = captured[n] ?? (n == inputName ? input : nil) { out[n] = t }
             else if let c = channels[n], let t = executor.keptArenaValueInNCHW(n, channels: c) { out[n] = t }
-            else { throw GraphError.unknownTensor(name: n) }
+            else { return nil }
         }
         return out
     }

@@ -68,7 +68,8 @@ public final class IncrementalOcclusion {
     lazy var channelCounts: [String: Int] = (graph.inferShapes(batch: 1) ?? [:]).compactMapValues { $0.count == 4 ? $0[1] : nil }
 
     /// When runs take the blocked engine: its clean pass of `input`, ahead of `run(cleanInput:)` on the same input
-    /// (which then reuses it), returning the graph's outputs and NCHW copies of the values `capture`; nil otherwise.
+    /// (which then reuses it), returning the graph's outputs and NCHW copies of the values `capture`; nil when the
+    /// NCHW engine runs, or when a value asked for has no blocked form (make it with an executor then).
     public func cleanPass(_ input: Tensor, capture: [String]) throws -> [String: Tensor]? {
         guard usesBlockedLayout, let engine = blockedEngine, input.rank == 4, input.shape[0] == 1 else { return nil }
         return try engine.cleanPass(input, capture: capture, channels: channelCounts)
