@@ -136,6 +136,9 @@ extension Executor {
                                            detail: "input shape \(values[v]!.shape) differs from the planned \(plan.shapes[v]!)")
         }
         let outShape = try node.op.outputShapes(inShapes, batch: inShapes[0][0], node: node.name)[0]
+        if node.op == .binary(.add) && inShapes.contains(where: { $0 != outShape }) {
+            throw GraphError.shapeMismatch(node: node.name, op: node.op.name, detail: "a blocked Add needs equal shapes, got \(inShapes)")
+        }
         let out = nodeOutputs[k][0]
         let tensors = ins.filter { !arenaValues[$0] }.map { values[$0]! }
         func run(_ y: UnsafeMutablePointer<Float>) {
@@ -148,7 +151,7 @@ extension Executor {
                 }
                 switch node.op {
                 case let .blocked(b): Op.runBlocked(b, x, inShape: inShapes[0], y: y)
-                case .binary(.add): addVectors(x[0], x[1], y: y, count: shapeCount(outShape))
+                case .binary(.add): addVectors(x[0], x[1], y: y, count: shapeCount(outShape))   // operands checked above
                 default: preconditionFailure("runArenaNode: \(node.op.name) does not run on the arena")
                 }
             }
@@ -163,7 +166,7 @@ extension Executor {
     }
 }
 
-/// y = a + b elementwise (an Add of two blocked values the rewrite could not fuse into a convolution).
+/// y = a + b elementwise (`y` may be `a` or `b`): blocked Adds, and the residual Adds of incremental occlusion.
 func addVectors(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, count: Int) {
     for i in 0..<count { y[i] = a[i] + b[i] }
 }

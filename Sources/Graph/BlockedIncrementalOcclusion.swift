@@ -17,11 +17,13 @@ import TensorCore
 final class BlockedIncrementalOcclusion {
     let graph: Graph
     let inputName: String, outputName: String
+    /// Runs the clean pass; its schedule (ids, readers and writers, last uses) serves the incremental part too.
     let executor: Executor
-    let ids: [String: Int]
-    let nodeInputs: [[Int]], nodeOutputs: [[Int]]
-    let lastUse: [Int]
-    let constIds: Set<Int>
+    var ids: [String: Int] { executor.ids }
+    var nodeInputs: [[Int]] { executor.nodeInputs }
+    var nodeOutputs: [[Int]] { executor.nodeOutputs }
+    var lastUse: [Int] { executor.lastUse }
+    /// Value names by id.
     let names: [String]
     var fullThreshold: Double
     var lastMACs: (incremental: Int, full: Int, reference: Int) = (0, 0, 0)
@@ -51,10 +53,9 @@ final class BlockedIncrementalOcclusion {
         guard let g = original.channelBlocked(), g.inputs.count == 1, g.inputs[0].name == input, g.inputs[0].shape.count == 4 else { return nil }
         graph = g; inputName = input; outputName = output; self.fullThreshold = fullThreshold
         executor = Executor(graph: g)
-        let s = Graph.Schedule(g)
-        var last = s.lastUse
-        for o in g.outputs { if let i = s.ids[o] { last[i] = Int.max } }
-        ids = s.ids; nodeInputs = s.nodeInputs; nodeOutputs = s.nodeOutputs; lastUse = last; constIds = s.constIds; names = s.names
+        var names = [String](repeating: "", count: executor.ids.count)
+        for (n, i) in executor.ids { names[i] = n }
+        self.names = names
     }
 
     /// The clean pass: a plain blocked forward pass whose values stay for `run` on the same input (until the
@@ -134,8 +135,7 @@ final class BlockedIncrementalOcclusion {
     /// The graph from node `start` on, fed the values live there as batches of K (blocked values stay blocked).
     func tailGraph(from start: Int) throws -> IncrementalOcclusion.Tail {
         if let t = tails[start] { return t }
-        let t = try IncrementalOcclusion.tail(of: graph, from: start, output: outputName, ids: ids, nodeInputs: nodeInputs,
-                                              nodeOutputs: nodeOutputs, constIds: constIds, names: names) { shape($0) }
+        let t = try IncrementalOcclusion.tail(of: graph, from: start, output: outputName, ids: ids) { shape($0) }
         tails[start] = t
         return t
     }
@@ -291,7 +291,9 @@ final class BlockedIncrementalOcclusion {
             guard ins.count == 2, ins.allSatisfy({ shape($0) == outShape }), let regions = union(ins), let win = windows(regions) else { return nil }
             let a = gather(ins[0], tiles[ins[0]], k: k, originY: win.oy, originX: win.ox, h: win.th, w: win.tw)
             var y = gather(ins[1], tiles[ins[1]], k: k, originY: win.oy, originX: win.ox, h: win.th, w: win.tw)
-            y.withUnsafeMutableBufferPointer { yp in a.withUnsafeBufferPointer { ap in for i in 0..<yp.count { yp[i] += ap[i] } } }
+            y.withUnsafeMutableBufferPointer { yp in
+                a.withUnsafeBufferPointer { addVectors(yp.baseAddress!, $0.baseAddress!, y: yp.baseAddress!, count: yp.count) }
+            }
             return (result(regions, win, y), 0)
         case .blocked(.toBlocked):
             guard let px = tiles[ins[0]], px.vec == 1 else { return nil }

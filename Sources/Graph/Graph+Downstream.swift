@@ -14,15 +14,28 @@ extension Graph {
             reach.formUnion(n.outputs)
         }
         guard reach.contains(output) else { return nil }
+        return try? subgraph(picked, output: output, first: [root]) { shapes[$0] }?.graph
+    }
+
+    /// `picked` (nodes of this graph, in order) as a graph making `output`. It is fed `first`, then every other
+    /// value the nodes read that none of them makes, in the order they are first read, then `output` itself if
+    /// none makes it; the batch axis is free, the other extents come from `shape`. The constants they read stay
+    /// constants.
+    ///
+    /// - Returns: the graph and its feeds, or nil when `shape` does not know a feed.
+    func subgraph(_ picked: [Node], output: String, first: [String] = [], shape: (String) -> [Int]?) throws -> (graph: Graph, feeds: [String])? {
         let made = Set(picked.flatMap(\.outputs))
-        var feeds: [String] = [root]
+        var feeds = first
         for n in picked {
             for i in n.inputs where !i.isEmpty && !made.contains(i) && constants[i] == nil && !feeds.contains(i) { feeds.append(i) }
         }
-        guard feeds.allSatisfy({ (shapes[$0]?.count ?? 0) >= 1 }) else { return nil }
+        if !made.contains(output) && !feeds.contains(output) { feeds.append(output) }
+        var inputs: [GraphInput] = []
+        for f in feeds {
+            guard let s = shape(f), s.count >= 1 else { return nil }
+            inputs.append(GraphInput(name: f, shape: [nil] + s.dropFirst().map { Optional($0) }))
+        }
         let used = Set(picked.flatMap(\.inputs))
-        return try? Graph(nodes: picked,
-                          inputs: feeds.map { GraphInput(name: $0, shape: [nil] + shapes[$0]!.dropFirst().map { Optional($0) }) },
-                          outputs: [output], constants: constants.filter { used.contains($0.key) })
+        return (try Graph(nodes: picked, inputs: inputs, outputs: [output], constants: constants.filter { used.contains($0.key) }), feeds)
     }
 }

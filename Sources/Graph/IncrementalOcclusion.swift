@@ -44,7 +44,6 @@ public final class IncrementalOcclusion {
     let nodeInputs: [[Int]]
     let nodeOutputs: [[Int]]
     let lastUse: [Int]
-    let constIds: Set<Int>
     /// Tensor names by id.
     let names: [String]
     /// Shapes of the clean pass, by id; MACs of each node at batch 1.
@@ -86,7 +85,7 @@ public final class IncrementalOcclusion {
         var last = schedule.lastUse
         for o in graph.outputs { if let i = schedule.ids[o] { last[i] = Int.max } }
         ids = schedule.ids; nodeInputs = schedule.nodeInputs; nodeOutputs = schedule.nodeOutputs; lastUse = last
-        constIds = schedule.constIds; names = schedule.names
+        names = schedule.names
         valueShapes = [[Int]](repeating: [], count: ids.count)
         for (n, t) in graph.constants { valueShapes[ids[n]!] = t.shape }
     }
@@ -193,30 +192,20 @@ public final class IncrementalOcclusion {
 
     func tailGraph(from start: Int) throws -> Tail {
         if let t = tails[start] { return t }
-        let t = try Self.tail(of: graph, from: start, output: outputName, ids: ids, nodeInputs: nodeInputs, nodeOutputs: nodeOutputs,
-                              constIds: constIds, names: names) { valueShapes[$0] }
+        let t = try Self.tail(of: graph, from: start, output: outputName, ids: ids) { valueShapes[$0] }
         tails[start] = t
         return t
     }
 
-    /// The nodes of `graph` from `start` on as a graph making `output`, fed the values live at `start` (batch
-    /// axis free, other extents from `shape`), with an executor; no executor when `start` is past the last node.
-    static func tail(of graph: Graph, from start: Int, output: String, ids: [String: Int], nodeInputs: [[Int]], nodeOutputs: [[Int]],
-                     constIds: Set<Int>, names: [String], shape: (Int) -> [Int]) throws -> Tail {
-        let outId = ids[output]!
-        var live: [Int] = []
-        let produced = Set((start..<graph.nodes.count).flatMap { nodeOutputs[$0] })
-        for j in start..<graph.nodes.count { for v in nodeInputs[j] where !constIds.contains(v) && !produced.contains(v) && !live.contains(v) { live.append(v) } }
-        if !produced.contains(outId) && !live.contains(outId) { live.append(outId) }
-        var tail = Tail(inputs: live, executor: nil)
-        if start < graph.nodes.count {
-            let nodes = Array(graph.nodes[start...])
-            let used = Set(nodes.flatMap(\.inputs))
-            let sub = try Graph(nodes: nodes, inputs: live.map { GraphInput(name: names[$0], shape: [nil] + shape($0).dropFirst().map { Optional($0) }) },
-                                outputs: [output], constants: graph.constants.filter { used.contains($0.key) })
-            tail.executor = Executor(graph: sub)
+    /// The nodes of `graph` from `start` on as a graph making `output` (`Graph.subgraph`), fed the values live
+    /// at `start` (batch axis free, other extents from `shape`), with an executor; no executor when `start` is
+    /// past the last node.
+    static func tail(of graph: Graph, from start: Int, output: String, ids: [String: Int], shape: (Int) -> [Int]) throws -> Tail {
+        guard start < graph.nodes.count else { return Tail(inputs: [ids[output]!], executor: nil) }
+        guard let (sub, feeds) = try graph.subgraph(Array(graph.nodes[start...]), output: output, shape: { ids[$0].map(shape) }) else {
+            throw GraphError.unknownTensor(name: output)
         }
-        return tail
+        return Tail(inputs: feeds.map { ids[$0]! }, executor: Executor(graph: sub))
     }
 
     /// Writes each patch's values into its copy's input window: `plane(t, c)` is where channel c of copy t's
@@ -419,7 +408,7 @@ public final class IncrementalOcclusion {
                 // A residual Add: one pass the compiler vectorises.
                 y.withUnsafeMutableBufferPointer { yp in
                     a.data.withUnsafeBufferPointer { ap in b.data.withUnsafeBufferPointer { bp in
-                        for i in 0..<yp.count { yp[i] = ap[i] + bp[i] }
+                        addVectors(ap.baseAddress!, bp.baseAddress!, y: yp.baseAddress!, count: yp.count)
                     } }
                 }
             } else {
