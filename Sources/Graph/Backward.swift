@@ -192,6 +192,44 @@ extension Op {
             var dx = [Float](repeating: 0, count: x[0].count)
             resize2dBackward(dy[0].data, planes: s[0] * s[1], inH: s[2], inW: s[3], ty: ty, tx: tx, dx: &dx)
             out[0] = Tensor(shape: s, data: dx)
+        case let .layerNorm(ax, eps):
+            if wanted.count > 1 && wanted[1...].contains(true) { throw noGrad() }
+            let s = x[0].shape, a = ax < 0 ? ax + s.count : ax
+            let cols = shapeCount(Array(s[a...])), rows = cols == 0 ? 0 : x[0].count / cols
+            var dx = [Float](repeating: 0, count: x[0].count)
+            x[0].data.withUnsafeBufferPointer { xp in
+                dy[0].data.withUnsafeBufferPointer { gp in
+                    x[1].data.withUnsafeBufferPointer { sp in
+                        dx.withUnsafeMutableBufferPointer { dp in
+                            guard let xb = xp.baseAddress else { return }
+                            layerNormBackward(xb, dy: gp.baseAddress!, rows: rows, cols: cols, scale: sp.baseAddress, epsilon: eps, dx: dp.baseAddress!)
+                        }
+                    }
+                }
+            }
+            out[0] = Tensor(shape: s, data: dx)
+        case let .einsum(spec):
+            for (j, forA) in [(0, true), (1, false)] where wanted[j] {
+                guard let g = spec.gradientSpec(forA: forA) else { throw noGrad() }
+                out[j] = try g.evaluate(dy[0], x[1 - j])
+            }
+        case let .gather(ax, indices, _):
+            let s = x[0].shape, a = ax < 0 ? ax + s.count : ax
+            let outer = shapeCount(Array(s[..<a])), dim = s[a], inner = shapeCount(Array(s[(a + 1)...]))
+            var dx = [Float](repeating: 0, count: x[0].count)
+            var o = 0
+            for b in 0..<outer { for i in indices {
+                let dst = (b * dim + (i < 0 ? i + dim : i)) * inner
+                for k in 0..<inner { dx[dst + k] += dy[0].data[o + k] }
+                o += inner
+            } }
+            out[0] = Tensor(shape: s, data: dx)
+        case .expand:
+            out[0] = sumToShape(dy[0], x[0].shape)
+        case let .quantize(q), let .dequantize(q):
+            var isQuantize = false
+            if case .quantize = self { isQuantize = true }
+            out[0] = Tensor(shape: x[0].shape, data: q.backward(x: x[0].data, dy: dy[0].data, shape: x[0].shape, quantize: isQuantize))
         case .blocked:
             // Gradients run on the original graph; blocked graphs serve plain forward passes only.
             throw noGrad()

@@ -17,8 +17,8 @@ public final class Executor {
     let constIds: Set<Int>
     let outputIds: [Int]
     let workspace = Workspace()
-    /// True when the items of a batch never interact (see `checkBatchSeparable`); computed on first use.
-    lazy var batchSeparable: Bool = checkBatchSeparable()
+    /// True when the items of a batch never interact (see `Graph.isBatchSeparable`); computed on first use.
+    lazy var batchSeparable: Bool = graph.isBatchSeparable
     /// Per-thread executors for `runItemsInParallel`, made on first use.
     var itemExecutors: [Executor] = []
     /// Runs plain forward passes (no captures, no gradient) on AVX-512: the graph in the channel-blocked
@@ -86,6 +86,11 @@ public final class Executor {
         }
         var values = [Tensor?](repeating: nil, count: ids.count)
         var batch = 1
+        // A graph whose inputs fix the batch at 1 runs a larger plain batch one item at a time.
+        if capture.isEmpty && root == nil && !keepArena, let b = inputs[graph.inputs.first?.name ?? ""]?.shape.first, b > 1,
+           graph.inputs.allSatisfy({ $0.shape.first == 1 && inputs[$0.name]?.shape.first == b }) {
+            return try runItemsInParallel(inputs, batch: b)
+        }
         for gi in graph.inputs {
             guard let t = inputs[gi.name] else {
                 throw GraphError.badInput(name: gi.name, detail: "missing; the model needs inputs \(graph.inputs.map(\.name))")
@@ -199,7 +204,7 @@ extension Executor {
     /// (at most 4.8 MB) in cache, and the threads need no synchronisation inside the graph. Items are
     /// handed out dynamically, so a thread slowed by other load takes fewer. On one thread too (batch 16 of
     /// EfficientNet-Lite0: 162 ms layer by layer, 106 ms item by item).
-    /// - Precondition: `batchSeparable`, no captures and no gradient root.
+    /// - Precondition: `batchSeparable` or a graph whose inputs fix the batch at 1; no captures and no gradient root.
     func runItemsInParallel(_ inputs: [String: Tensor], batch: Int) throws -> Evaluation {
         let per = Executor.splitItems
         let tasks = (batch + per - 1) / per
@@ -249,37 +254,6 @@ extension Executor {
             outs[name] = Tensor(shape: shape, data: data)
         }
         return Evaluation(outputs: outs, captured: [:], retained: [:], root: nil, gradientNodes: [], batch: batch)
-    }
-
-    /// True when the graph treats batch items independently, so a batch may run as separate items.
-    ///
-    /// Shape inference at batch 1 and 2: every value computed from a graph input must have the batch as
-    /// its leading extent (1 and 2) and equal extents elsewhere, graph inputs may have no other dynamic
-    /// axis, and the outputs must be such values. Ops that mix along axis 0 without changing its extent
-    /// (Softmax over axis 0, a Transpose that moves axis 0) rule it out.
-    func checkBatchSeparable() -> Bool {
-        guard graph.inputs.allSatisfy({ $0.shape.count >= 1 && ($0.shape[0] == nil || $0.shape[0] == 1) }),
-              let byName1 = graph.inferShapes(batch: 1), let byName2 = graph.inferShapes(batch: 2) else { return false }
-        var s1 = [[Int]?](repeating: nil, count: ids.count), s2 = s1
-        for (name, i) in ids { s1[i] = byName1[name]; s2[i] = byName2[name] }
-        var dependent = [Bool](repeating: false, count: ids.count)
-        for gi in graph.inputs { dependent[ids[gi.name]!] = true }
-        for (k, node) in graph.nodes.enumerated() where nodeInputs[k].contains(where: { dependent[$0] }) {
-            switch node.op {
-            case let .softmax(ax, legacy):
-                let rank = s1[nodeInputs[k][0]]!.count
-                if (ax < 0 ? ax + rank : ax) == 0 || (legacy && ax == 0) { return false }
-            case let .transpose(perm):
-                guard let perm, perm.first == 0 else { return false }
-            default: break
-            }
-            for v in nodeOutputs[k] { dependent[v] = true }
-        }
-        for v in 0..<ids.count where dependent[v] {
-            guard let a = s1[v], let b = s2[v], a.count >= 1, a.count == b.count, a[0] == 1, b[0] == 2,
-                  a.dropFirst() == b.dropFirst() else { return false }
-        }
-        return outputIds.allSatisfy { dependent[$0] }
     }
 
     /// Set VIGIL_PROFILE=1 to accumulate time per op kind (printed by `profileReport`).

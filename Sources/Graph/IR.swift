@@ -39,6 +39,19 @@ public enum Op: Sendable, Equatable {
     case identity
     /// Resize of the last two axes. Either `scales` (4 values) or `sizes` (4 values) is set.
     case resize(mode: ResizeMode, transform: CoordinateTransform, scales: [Double]?, sizes: [Int]?)
+    /// Layer normalisation over the axes from `axis` on; inputs: x, scale, optional bias (both shaped as those axes).
+    case layerNorm(axis: Int, epsilon: Float)
+    /// A two-operand Einsum, run as a batched matrix product.
+    case einsum(EinsumSpec)
+    /// Gather along `axis` with indices known at load (`indexShape` replaces the axis; a scalar index drops it).
+    case gather(axis: Int, indices: [Int], indexShape: [Int])
+    /// Broadcast to `shape` (NumPy rules; `Op.batchExtent` stands for the run-time batch size).
+    case expand(shape: [Int])
+    /// QuantizeLinear: round-half-even(x / scale) + zero point, saturated to the integer type; the integers are
+    /// carried as exact floats.
+    case quantize(Quantization)
+    /// DequantizeLinear: (q - zero point) * scale.
+    case dequantize(Quantization)
     /// An op on the channel-blocked layout, made by `Graph.channelBlocked` (never imported).
     case blocked(BlockedOp)
 
@@ -63,6 +76,8 @@ public enum Op: Sendable, Equatable {
             case .elu: return "Elu"
             case .selu: return "Selu"
             case .softplus: return "Softplus"
+            case .erf: return "Erf"
+            case .sqrt: return "Sqrt"
             }
         case let .binary(b): return "\(b)".capitalized
         case let .variadic(b, mean): return mean ? "Mean" : (b == .add ? "Sum" : "\(b)".capitalized)
@@ -84,6 +99,12 @@ public enum Op: Sendable, Equatable {
         case .softmax: return "Softmax"
         case .identity: return "Identity"
         case .resize: return "Resize"
+        case .layerNorm: return "LayerNormalization"
+        case .einsum: return "Einsum"
+        case .gather: return "Gather"
+        case .expand: return "Expand"
+        case .quantize: return "QuantizeLinear"
+        case .dequantize: return "DequantizeLinear"
         case let .blocked(b):
             switch b {
             case .toBlocked: return "ToBlocked"
@@ -92,6 +113,61 @@ public enum Op: Sendable, Equatable {
             case .globalAveragePool: return "BlockedGlobalAveragePool"
             }
         }
+    }
+}
+
+/// Scale and zero point of a linear quantisation, per tensor or along one axis, and the integer type's range.
+public struct Quantization: Sendable, Equatable {
+    /// One value per tensor, or one per index of `axis`.
+    public var scales: [Float]
+    public var zeroPoints: [Int]
+    /// The axis of per-axis quantisation (normalised at run time; ignored when there is one scale).
+    public var axis: Int
+    /// The integer type's range: 0...255 for uint8, -128...127 for int8, the int32 range for biases.
+    public var low: Int, high: Int
+    public init(scales: [Float], zeroPoints: [Int], axis: Int, low: Int, high: Int) {
+        self.scales = scales; self.zeroPoints = zeroPoints; self.axis = axis; self.low = low; self.high = high
+    }
+
+    /// (outer, per-index count, inner) to walk a tensor of `shape` with one scale per index of the axis.
+    func layout(_ shape: [Int]) -> (outer: Int, count: Int, inner: Int) {
+        guard scales.count > 1 else { return (1, 1, shapeCount(shape)) }
+        let a = axis < 0 ? axis + shape.count : axis
+        return (shapeCount(Array(shape[..<a])), shape[a], shapeCount(Array(shape[(a + 1)...])))
+    }
+
+    /// Quantises (`forward`) or dequantises `x` into a new array.
+    func apply(_ x: [Float], shape: [Int], quantize: Bool) -> [Float] {
+        let (outer, count, inner) = layout(shape)
+        var y = [Float](repeating: 0, count: x.count)
+        let lo = Float(low), hi = Float(high)
+        for o in 0..<outer { for c in 0..<count {
+            let s = scales[scales.count > 1 ? c : 0], z = Float(zeroPoints[zeroPoints.count > 1 ? c : 0])
+            let base = (o * count + c) * inner
+            if quantize { for i in base..<(base + inner) { y[i] = min(max((x[i] / s).rounded(.toNearestOrEven) + z, lo), hi) } }
+            else { for i in base..<(base + inner) { y[i] = (x[i] - z) * s } }
+        } }
+        return y
+    }
+
+    /// Gradient of quantise or dequantise: straight through the rounding, zero where quantisation saturated.
+    func backward(x: [Float], dy: [Float], shape: [Int], quantize: Bool) -> [Float] {
+        let (outer, count, inner) = layout(shape)
+        var dx = [Float](repeating: 0, count: x.count)
+        let lo = Float(low), hi = Float(high)
+        for o in 0..<outer { for c in 0..<count {
+            let s = scales[scales.count > 1 ? c : 0], z = Float(zeroPoints[zeroPoints.count > 1 ? c : 0])
+            let base = (o * count + c) * inner
+            if quantize {
+                // As PyTorch's fake quantisation: the gradient passes where the unsaturated integer is in range.
+                for i in base..<(base + inner) {
+                    let q = (x[i] / s).rounded(.toNearestOrEven) + z
+                    if q >= lo && q <= hi { dx[i] = dy[i] / s }
+                }
+            }
+            else { for i in base..<(base + inner) { dx[i] = dy[i] * s } }
+        } }
+        return dx
     }
 }
 

@@ -155,6 +155,49 @@ extension Op {
             var y = [Float](repeating: 0, count: x[0].count)
             TensorCore.softmax(x[0].data, outer: outer, axisLen: len, rest: rest, y: &y)
             return [Tensor(shape: x[0].shape, data: y)]
+        case let .layerNorm(ax, eps):
+            let s = x[0].shape, a = ax < 0 ? ax + s.count : ax
+            let cols = shapeCount(Array(s[a...])), rows = cols == 0 ? 0 : x[0].count / cols
+            var y = ws.takeBuffer(x[0].count)
+            x[0].data.withUnsafeBufferPointer { xp in
+                x[1].data.withUnsafeBufferPointer { sp in
+                    y.withUnsafeMutableBufferPointer { yp in
+                        guard let xb = xp.baseAddress, let yb = yp.baseAddress else { return }
+                        if x.count > 2 {
+                            x[2].data.withUnsafeBufferPointer { bp in
+                                TensorCore.layerNorm(xb, rows: rows, cols: cols, scale: sp.baseAddress, bias: bp.baseAddress, epsilon: eps, y: yb)
+                            }
+                        } else {
+                            TensorCore.layerNorm(xb, rows: rows, cols: cols, scale: sp.baseAddress, bias: nil, epsilon: eps, y: yb)
+                        }
+                    }
+                }
+            }
+            return [Tensor(shape: s, data: y)]
+        case let .einsum(spec):
+            return [try! spec.evaluate(x[0], x[1])]
+        case let .gather(ax, indices, indexShape):
+            let s = x[0].shape, a = ax < 0 ? ax + s.count : ax
+            let outer = shapeCount(Array(s[..<a])), dim = s[a], inner = shapeCount(Array(s[(a + 1)...]))
+            var y = [Float](repeating: 0, count: shapeCount(outShapes[0]))
+            x[0].data.withUnsafeBufferPointer { xp in
+                y.withUnsafeMutableBufferPointer { yp in
+                    var o = 0
+                    for b in 0..<outer { for i in indices {
+                        let src = (b * dim + (i < 0 ? i + dim : i)) * inner
+                        for k in 0..<inner { yp[o + k] = xp[src + k] }
+                        o += inner
+                    } }
+                }
+            }
+            _ = indexShape
+            return [Tensor(shape: outShapes[0], data: y)]
+        case .expand:
+            return [binaryTensor(.add, x[0], Tensor(shape: outShapes[0]), outShapes[0], ws: ws)]
+        case let .quantize(q):
+            return [Tensor(shape: x[0].shape, data: q.apply(x[0].data, shape: x[0].shape, quantize: true))]
+        case let .dequantize(q):
+            return [Tensor(shape: x[0].shape, data: q.apply(x[0].data, shape: x[0].shape, quantize: false))]
         case let .resize(mode, transform, _, _):
             let s = x[0].shape, o = outShapes[0]
             let (ty, tx) = resizeTaps(inShape: s, outShape: o, mode: mode, transform: transform)

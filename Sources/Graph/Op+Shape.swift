@@ -265,6 +265,41 @@ extension Op {
             try need(1)
             _ = try axis(ax, s[0].count)
             return [s[0]]
+        case let .layerNorm(ax, _):
+            try need(2)
+            let x = s[0], a = try axis(ax, x.count)
+            let normalised = Array(x[a...])
+            for (i, p) in s.dropFirst().enumerated() {
+                guard checkedCount(p) == checkedCount(normalised), (try? broadcastShapes(normalised, p)) == normalised else {
+                    throw fail("\(i == 0 ? "scale" : "bias") \(p) must match the normalised axes \(normalised) of input \(x)")
+                }
+            }
+            return [x]
+        case let .einsum(spec):
+            try need(2)
+            do { return [try spec.outputShape(s[0], s[1])] } catch let e as EinsumError { throw fail(e.description) }
+        case let .gather(ax, indices, indexShape):
+            try need(1)
+            let x = s[0], a = try axis(ax, x.count)
+            guard checkedCount(indexShape) == indices.count else { throw fail("indices shape \(indexShape) does not hold \(indices.count) indices") }
+            for i in indices where i < -x[a] || i >= x[a] {
+                throw fail("index \(i) is out of range for axis \(a) of \(x) (extent \(x[a]))")
+            }
+            return [Array(x[..<a]) + indexShape + Array(x[(a + 1)...])]
+        case let .expand(target):
+            try need(1)
+            let t = target.map { $0 == Op.batchExtent ? batch : $0 }
+            guard t.allSatisfy({ $0 >= 0 && $0 <= Op.maxExtent }) else { throw fail("target shape \(target) has a negative or implausible extent") }
+            do { return [try broadcastShapes(s[0], t)] } catch let e as ShapeError { throw fail(e.description) }
+        case let .quantize(q), let .dequantize(q):
+            try need(1)
+            if q.scales.count > 1 || q.zeroPoints.count > 1 {
+                let a = try axis(q.axis, s[0].count)
+                guard q.scales.count == s[0][a], q.zeroPoints.count == 1 || q.zeroPoints.count == q.scales.count else {
+                    throw fail("\(q.scales.count) scales and \(q.zeroPoints.count) zero points do not match axis \(a) of \(s[0])")
+                }
+            }
+            return [s[0]]
         case let .resize(_, _, scales, sizes):
             try need(1)
             let x = s[0]
@@ -302,6 +337,9 @@ extension Op {
             return shapeCount(o[0]) * (ta ? s[0][0] : s[0][1])
         case .matmul:
             return shapeCount(o[0]) * s[0][s[0].count - 1]
+        case let .einsum(spec):
+            guard let e = try? spec.extents(s[0], s[1]) else { return 0 }
+            return shapeCount(o[0]) * spec.contracted.reduce(1) { $0 * e[$1]! }
         default:
             return 0
         }

@@ -35,6 +35,8 @@ public struct ClipMetadata: Codable, Sendable, Equatable {
     public var pixelFormat: String
     /// Whether the file also has an audio stream (which Vigil ignores).
     public var hasAudio: Bool
+    /// The stream's YUV matrix as FFmpeg names it (`bt709`, `smpte170m`, ...), when the stream says.
+    public var colorMatrix: String? = nil
 
     /// Makes metadata by hand (tests, fixtures).
     public init(url: String, container: String, codec: String, profile: String?, width: Int, height: Int,

@@ -208,7 +208,7 @@ public final class VideoSource: @unchecked Sendable {
         let bitRate = par.pointee.bit_rate > 0 ? Int(par.pointee.bit_rate)
             : (fmt.pointee.bit_rate > 0 ? Int(fmt.pointee.bit_rate) : nil)
         let pixFmt = av_get_pix_fmt_name(AVPixelFormat(rawValue: par.pointee.format)).map { String(cString: $0) } ?? "unknown"
-        metadata = ClipMetadata(
+        var meta = ClipMetadata(
             url: url,
             container: String(cString: fmt.pointee.iformat.pointee.name),
             codec: String(cString: avcodec_get_name(par.pointee.codec_id)),
@@ -218,6 +218,10 @@ public final class VideoSource: @unchecked Sendable {
             duration: duration,
             frameCount: stream.pointee.nb_frames > 0 ? Int(stream.pointee.nb_frames) : nil,
             bitRate: bitRate, rotation: rotation, pixelFormat: pixFmt, hasAudio: hasAudio)
+        if par.pointee.color_space != AVCOL_SPC_UNSPECIFIED, let name = av_color_space_name(par.pointee.color_space) {
+            meta.colorMatrix = String(cString: name)
+        }
+        metadata = meta
 
         let out = options.outputSize ?? (Swift.max(1, displayW), Swift.max(1, displayH))
         scaler = FrameScaler(outputWidth: out.width, outputHeight: out.height, rotation: rotation)

@@ -9,6 +9,9 @@ public struct ConstValue: Sendable, Equatable {
     public var shape: [Int]
     public var floats: [Float]?
     public var ints: [Int]?
+    /// The ONNX element type it was stored as (`TensorProto.DataType`), when read from a tensor: QuantizeLinear
+    /// takes its integer type from its zero point's.
+    public var dataType: Int?
 
     public init(shape: [Int], floats: [Float]) { self.shape = shape; self.floats = floats; self.ints = nil }
     public init(shape: [Int], ints: [Int]) { self.shape = shape; self.ints = ints; self.floats = nil }
@@ -24,6 +27,12 @@ public struct ConstValue: Sendable, Equatable {
 
 /// Reads a TensorProto's values, checking its byte count against its shape.
 func decodeTensor(_ t: Onnx_TensorProto, modelPath: String, modelDir: String) throws -> ConstValue {
+    var v = try decodeTensorValues(t, modelPath: modelPath, modelDir: modelDir)
+    v.dataType = Int(t.dataType)
+    return v
+}
+
+func decodeTensorValues(_ t: Onnx_TensorProto, modelPath: String, modelDir: String) throws -> ConstValue {
     let name = t.name
     let shape = t.dims.map { Int($0) }
     guard shape.allSatisfy({ $0 >= 0 }) else {

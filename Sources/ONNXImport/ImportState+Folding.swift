@@ -1,3 +1,4 @@
+import Foundation
 import Graph
 import TensorCore
 
@@ -82,9 +83,142 @@ extension ImportState {
             if let f = data.floats { set(ConstValue(shape: outShape, floats: order.map { f[$0] })) }
             else { let v = data.ints!; set(ConstValue(shape: outShape, ints: order.map { v[$0] })) }
             return true
+        case "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Not", "Where", "Mod", "Neg", "Abs", "Floor", "Ceil":
+            let ins = try (0..<n.input.count).map { i -> ConstValue in
+                guard let v = input(i) else { throw unsupported("\(n.opType) runs only on constants (shape sub-graphs); a run-time \(n.opType) is not supported") }
+                return v
+            }
+            set(try foldElementwise(n, ins, attrs: attrs))
+            return true
+        case "Range":
+            guard n.input.count == 3, let st = input(0), let lim = input(1), let d = input(2) else {
+                throw unsupported("Range runs only on constants (shape sub-graphs); a run-time Range is not supported")
+            }
+            let isFloat = st.floats != nil
+            let a = isFloat ? Double(st.asFloats.first ?? 0) : Double(st.asInts.first ?? 0)
+            let b = isFloat ? Double(lim.asFloats.first ?? 0) : Double(lim.asInts.first ?? 0)
+            let step = isFloat ? Double(d.asFloats.first ?? 1) : Double(d.asInts.first ?? 1)
+            guard ![st, lim, d].contains(where: { $0.ints?.contains(Op.batchExtent) == true }) else { throw unsupported("Range over the free batch size is not supported; export with a fixed batch size") }
+            guard step != 0, step.isFinite, a.isFinite, b.isFinite else { throw ModelError.badGraph(path: path, detail: "node '\(n.name)' (Range) has delta \(step); it must be finite and non-zero") }
+            let count = max(Int(((b - a) / step).rounded(.up)), 0)
+            guard count <= ImportState.maxFoldedCount else { throw ModelError.badGraph(path: path, detail: "node '\(n.name)' (Range) would make \(count) values; the model is damaged, re-export it") }
+            let values = (0..<count).map { a + Double($0) * step }
+            set(isFloat ? ConstValue(shape: [count], floats: values.map { Float($0) }) : ConstValue(shape: [count], ints: values.map { Int($0) }))
+            return true
+        case "ScatterND":
+            guard n.input.count == 3, let data = input(0), let idx = input(1), let upd = input(2) else {
+                throw unsupported("ScatterND runs only on constants (shape sub-graphs); a run-time ScatterND is not supported")
+            }
+            set(try foldScatterND(n, data, idx, upd, reduction: attrs.string("reduction", "none")))
+            return true
         default:
             return try foldRuntimeOp(n, attrs: attrs)
         }
+    }
+
+    /// Elementwise ops on constants with NumPy broadcasting: comparisons and logic give booleans (0/1 integers),
+    /// Where selects, Mod follows ONNX (`fmod` = 0: the sign of the divisor, integers only), the rest keep the type.
+    func foldElementwise(_ n: Onnx_NodeProto, _ ins: [ConstValue], attrs: Attributes) throws -> ConstValue {
+        let op = n.opType
+        let moves = op == "Where"
+        // Equal may compare the batch size with a constant that is not a size (-1 or 0, as exporters do to
+        // expand with -1); Where only moves it.
+        let checked = moves ? Array(ins.prefix(1)) : op == "Equal" ? [] : ins
+        if checked.contains(where: { $0.ints?.contains(Op.batchExtent) == true }) {
+            throw ModelError.unsupportedFeature(path: path, node: n.name, detail: "\(op) on the free batch size in a shape sub-graph is not supported; export with a fixed batch size")
+        }
+        var outShape: [Int] = []
+        do { for v in ins { outShape = try broadcastShapes(outShape, v.shape) } } catch {
+            throw ModelError.badGraph(path: path, detail: "node '\(n.name)' (\(op)): \(error)")
+        }
+        guard let count = checkedCount(outShape), count <= ImportState.maxFoldedCount else {
+            throw ModelError.badGraph(path: path, detail: "node '\(n.name)' (\(op)) would fold to shape \(outShape), larger than \(ImportState.maxFoldedCount) values; the model is damaged, re-export it")
+        }
+        let strides = ins.map { broadcastStrides($0.shape, to: outShape) }, oS = contiguousStrides(outShape)
+        // Integers are kept exact as Int; floats as Double.
+        let valueInputs = moves ? Array(ins.dropFirst()) : ins
+        let floatResult = valueInputs.contains { $0.floats != nil } && !["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Not"].contains(op)
+        var fl: [Float] = [], it: [Int] = []
+        if floatResult { fl.reserveCapacity(count) } else { it.reserveCapacity(count) }
+        let fmod = attrs.int("fmod", 0) != 0
+        for o in 0..<count {
+            var rem = o
+            var at = [Int](repeating: 0, count: ins.count)
+            for ax in 0..<outShape.count {
+                let i = rem / oS[ax]; rem %= oS[ax]
+                for j in 0..<ins.count { at[j] += i * strides[j][ax] }
+            }
+            func d(_ j: Int) -> Double { ins[j].floats.map { Double($0[at[j]]) } ?? Double(ins[j].ints![at[j]]) }
+            func i(_ j: Int) -> Int { ins[j].ints?[at[j]] ?? saturatingInt(ins[j].floats![at[j]]) }
+            switch op {
+            case "Equal":
+                let a = i(0), b = i(1)
+                if (a == Op.batchExtent) != (b == Op.batchExtent) {
+                    guard min(a, b) == Op.batchExtent && max(a, b) <= 0 else {
+                        throw ModelError.unsupportedFeature(path: path, node: n.name, detail: "Equal compares the free batch size with \(max(a, b)) in a shape sub-graph, which is not supported; export with a fixed batch size")
+                    }
+                    it.append(0)
+                } else { it.append(d(0) == d(1) ? 1 : 0) }
+            case "Less": it.append(d(0) < d(1) ? 1 : 0)
+            case "Greater": it.append(d(0) > d(1) ? 1 : 0)
+            case "LessOrEqual": it.append(d(0) <= d(1) ? 1 : 0)
+            case "GreaterOrEqual": it.append(d(0) >= d(1) ? 1 : 0)
+            case "And": it.append(d(0) != 0 && d(1) != 0 ? 1 : 0)
+            case "Or": it.append(d(0) != 0 || d(1) != 0 ? 1 : 0)
+            case "Not": it.append(d(0) == 0 ? 1 : 0)
+            case "Where":
+                let pick = d(0) != 0 ? 1 : 2
+                if floatResult { fl.append(Float(d(pick))) } else { it.append(i(pick)) }
+            case "Mod":
+                if floatResult {
+                    guard fmod else { throw ModelError.unsupportedFeature(path: path, node: n.name, detail: "Mod of floats needs fmod=1") }
+                    fl.append(Float(Foundation.fmod(d(0), d(1))))
+                } else {
+                    let a = i(0), b = i(1)
+                    guard b != 0 else { throw ModelError.badGraph(path: path, detail: "node '\(n.name)' (Mod) divides by zero in a shape computation") }
+                    var r = a % b
+                    if !fmod && r != 0 && (r < 0) != (b < 0) { r += b }
+                    it.append(r)
+                }
+            case "Neg": if floatResult { fl.append(Float(-d(0))) } else { it.append(i(0) == .min ? .max : -i(0)) }
+            case "Abs": if floatResult { fl.append(Float(abs(d(0)))) } else { it.append(i(0) == .min ? .max : abs(i(0))) }
+            case "Floor": if floatResult { fl.append(Float(d(0).rounded(.down))) } else { it.append(i(0)) }
+            default: if floatResult { fl.append(Float(d(0).rounded(.up))) } else { it.append(i(0)) }
+            }
+        }
+        return floatResult ? ConstValue(shape: outShape, floats: fl) : ConstValue(shape: outShape, ints: it)
+    }
+
+    /// ScatterND on constants: `indices` `[..., k]` address slices of `data`, replaced (or combined) by `updates`.
+    func foldScatterND(_ n: Onnx_NodeProto, _ data: ConstValue, _ idx: ConstValue, _ upd: ConstValue, reduction: String) throws -> ConstValue {
+        func bad(_ d: String) -> ModelError { .badGraph(path: path, detail: "node '\(n.name)' (ScatterND): \(d); the model is damaged, re-export it") }
+        guard let k = idx.shape.last, k >= 1, k <= data.shape.count else { throw bad("indices \(idx.shape) do not address data \(data.shape)") }
+        let tuples = idx.count / k, slice = shapeCount(Array(data.shape[k...]))
+        guard upd.count == tuples * slice else { throw bad("updates \(upd.shape) do not match \(tuples) slices of \(slice) values") }
+        guard ["none", "add", "mul", "max", "min"].contains(reduction) else { throw bad("reduction '\(reduction)' is not an ONNX value") }
+        let strides = contiguousStrides(data.shape), iv = idx.asInts
+        var offsets: [Int] = []
+        for t in 0..<tuples {
+            var off = 0
+            for a in 0..<k {
+                var v = iv[t * k + a]
+                if v < 0 { v += data.shape[a] }
+                guard v >= 0 && v < data.shape[a] else { throw bad("index \(iv[t * k + a]) is out of range for axis \(a) of \(data.shape)") }
+                off += v * strides[a]
+            }
+            offsets.append(off)
+        }
+        func combine<T: Comparable>(_ old: T, _ new: T, _ add: (T, T) -> T, _ mul: (T, T) -> T) -> T {
+            switch reduction { case "add": return add(old, new); case "mul": return mul(old, new); case "max": return max(old, new); case "min": return min(old, new); default: return new }
+        }
+        if data.floats != nil || upd.floats != nil {
+            var out = data.asFloats; let u = upd.asFloats
+            for (t, off) in offsets.enumerated() { for j in 0..<slice { out[off + j] = combine(out[off + j], u[t * slice + j], +, *) } }
+            return ConstValue(shape: data.shape, floats: out)
+        }
+        var out = data.asInts; let u = upd.asInts
+        for (t, off) in offsets.enumerated() { for j in 0..<slice { out[off + j] = combine(out[off + j], u[t * slice + j], &+, &*) } }
+        return ConstValue(shape: data.shape, ints: out)
     }
 
     /// Folds a run-time op whose inputs are all constants.
@@ -97,6 +231,19 @@ extension ImportState {
             if let g = e as? GraphError { return ModelError.badGraph(path: path, detail: g.description) }
             return e
         }
+        switch low.op {
+        case let .expand(shape) where shape.contains(Op.batchExtent):
+            // Broadcast to the run-time batch size: a run-time node over the constant.
+            return false
+        case .dequantize:
+            // Integer data (int8 weights, int32 biases) dequantised to float weights at load.
+            let outs: [Tensor]
+            do { outs = try low.op.run(data.map(\.tensor), node: n.name) } catch { throw wrap(error) }
+            consts[n.output[0]] = ConstValue(shape: outs[0].shape, floats: outs[0].data)
+            dequantized.insert(n.output[0])
+            return true
+        default: break
+        }
         if !data.contains(where: { $0.ints != nil }) {
             let outs: [Tensor]
             do { outs = try low.op.run(data.map(\.tensor) + low.extraConstants.map(\.1), node: n.name) } catch { throw wrap(error) }
@@ -105,7 +252,7 @@ extension ImportState {
         }
         // Integer data (shapes): layout ops move values, so run them on element indices and map back.
         switch low.op {
-        case .reshape, .flatten, .squeeze, .unsqueeze, .identity, .concat, .slice, .transpose, .split:
+        case .reshape, .flatten, .squeeze, .unsqueeze, .identity, .concat, .slice, .transpose, .split, .expand, .gather:
             var pool: [Int] = [], idx: [Tensor] = []
             for d in data {
                 let start = pool.count

@@ -13,6 +13,12 @@ public struct ONNXModel: Sendable {
     /// Default-domain opset.
     public let opset: Int
     public let producer: String
+    /// How the batch axis is handled.
+    public let batch: BatchHandling
+    /// Why a fixed batch could not be freed (for `vigil inspect`).
+    public let batchNote: String?
+    /// Constants that were integer tensors dequantised at load (the weights and biases of a QDQ model).
+    public let dequantizedConstants: Set<String>
     /// Warnings found while loading (NaN/Inf weights, ignored metadata).
     public let warnings: [String]
     /// ONNX op types of the file's nodes with their counts (before lowering).
@@ -62,12 +68,37 @@ public struct ONNXModel: Sendable {
         guard (6...18).contains(opset) else {
             throw ModelError.unsupportedVersion(path: path, detail: "opset \(opset) is not supported (6 to 18 are); re-export with opset_version in that range")
         }
-        var state = ImportState(path: path, modelDir: (path as NSString).deletingLastPathComponent, opset: opset)
-        let graph = try state.lower(proto.graph, bindings: bindings)
+        let dir = (path as NSString).deletingLastPathComponent
+        var state = ImportState(path: path, modelDir: dir, opset: opset, freeFixedBatch: false)
+        var graph: Graph
+        var batch = BatchHandling.free
+        let fixedOne = proto.graph.input.contains { vi in
+            let d = vi.type.tensorType.shape.dim
+            if d.count >= 2, case let .dimValue(v)? = d[0].value { return v == 1 && bindings[vi.name] == nil }
+            return false
+        }
+        var batchNote: String? = nil
+        freeing: if fixedOne {
+            // Exported with the batch fixed at 1: import again with the batch axis free (constant reshape targets
+            // that start with the batch follow it), and keep that only when the graph provably treats items
+            // independently; else run batches one item at a time.
+            var free = ImportState(path: path, modelDir: dir, opset: opset, freeFixedBatch: true)
+            do {
+                let g = try free.lower(proto.graph, bindings: bindings)
+                guard let why = g.batchMixing else { graph = g; state = free; batch = .freedFromFixed; break freeing }
+                batchNote = why
+            } catch {
+                batchNote = "\(error)"
+            }
+            graph = try state.lower(proto.graph, bindings: bindings)
+            batch = .fixed
+        } else {
+            graph = try state.lower(proto.graph, bindings: bindings)
+        }
         var counts: [String: Int] = [:]
         for n in proto.graph.node { counts[n.opType, default: 0] += 1 }
         return ONNXModel(path: path, graph: graph, irVersion: ir, opset: opset, producer: proto.producerName + (proto.producerVersion.isEmpty ? "" : " " + proto.producerVersion),
-                         warnings: state.warnings, onnxOpCounts: counts, shapes: state.shapes.mapValues { $0.map { $0 == ImportState.symbolicBatch ? 1 : $0 } })
+                         batch: batch, batchNote: batchNote, dequantizedConstants: state.dequantized, warnings: state.warnings, onnxOpCounts: counts, shapes: state.shapes.mapValues { $0.map { $0 == ImportState.symbolicBatch ? 1 : $0 } })
     }
 
     /// Op types of the file that Vigil cannot run, with one node name each (for `vigil inspect`).
@@ -83,6 +114,17 @@ public struct ONNXModel: Sendable {
     }
 }
 
+/// How a model's batch axis is handled.
+public enum BatchHandling: String, Sendable, Codable {
+    /// The file leaves the batch free (or has no image input with a fixed batch).
+    case free
+    /// The file fixes the batch at 1; Vigil freed it at load (reshape targets follow the batch), having checked
+    /// that items never interact.
+    case freedFromFixed = "freed-from-fixed"
+    /// The file fixes the batch at 1 and the graph could not be freed: batches run one item at a time.
+    case fixed
+}
+
 /// Working state of one import.
 struct ImportState {
     /// Stand-in extent for a free batch axis while shapes are tracked at load.
@@ -93,14 +135,23 @@ struct ImportState {
     let path: String
     let modelDir: String
     let opset: Int
+    /// Treat a leading extent of 1 on the graph inputs as the free batch axis, rewriting constant reshape targets
+    /// and broadcasting batch-1 constants that are concatenated with batched values.
+    let freeFixedBatch: Bool
     var consts: [String: ConstValue] = [:]
     var shapes: [String: [Int]] = [:]
     var nodes: [Node] = []
     var graphConstants: [String: Tensor] = [:]
     var warnings: [String] = []
     var unnamed = 0
+    /// Outputs of DequantizeLinear nodes folded at load.
+    var dequantized: Set<String> = []
+    /// Tensors read by some node or named as graph outputs.
+    var read: Set<String> = []
 
-    init(path: String, modelDir: String, opset: Int) { self.path = path; self.modelDir = modelDir; self.opset = opset }
+    init(path: String, modelDir: String, opset: Int, freeFixedBatch: Bool = false) {
+        self.path = path; self.modelDir = modelDir; self.opset = opset; self.freeFixedBatch = freeFixedBatch
+    }
 
     mutating func lower(_ g: Onnx_GraphProto, bindings: [String: ConstValue]) throws -> Graph {
         for t in g.initializer {
@@ -111,16 +162,19 @@ struct ImportState {
             consts[t.name] = v
         }
         for (k, v) in bindings { consts[k] = v }
+        for n in g.node { read.formUnion(n.input) }
+        read.formUnion(g.output.map(\.name))
         var inputs: [GraphInput] = []
         for vi in g.input where consts[vi.name] == nil {
             let tt = vi.type.tensorType
             if tt.hasElemType && tt.elemType != 1 {
                 throw ModelError.unsupportedFeature(path: path, node: "input '\(vi.name)'", detail: "input type \(Onnx_TensorProto.DataType(rawValue: Int(tt.elemType)).map { "\($0)" } ?? "\(tt.elemType)") is not supported; Vigil runs float32 models")
             }
-            let dims: [Int?] = tt.shape.dim.map { d in
+            var dims: [Int?] = tt.shape.dim.map { d in
                 if case let .dimValue(v)? = d.value, v >= 0 { return Int(v) }
                 return nil
             }
+            if freeFixedBatch && dims.count >= 2 && dims[0] == 1 { dims[0] = nil }
             inputs.append(GraphInput(name: vi.name, shape: dims))
             if dims.dropFirst().allSatisfy({ $0 != nil }) && !dims.isEmpty {
                 shapes[vi.name] = dims.enumerated().map { $0.offset == 0 && $0.element == nil ? ImportState.symbolicBatch : $0.element! }
@@ -212,7 +266,10 @@ struct ImportState {
                 low.op = .split(axis: axis, sizes: [Int](repeating: s[a] / max(n.output.count, 1), count: n.output.count), count: n.output.count)
             }
         }
-        let node = Node(name: n.name, op: low.op, inputs: inputs, outputs: Array(n.output))
+        if freeFixedBatch { batchFollowing(&low.op, inputs: &inputs, node: n.name) }
+        // Dropout's unread mask output is dropped (the lowering checked that nothing reads it).
+        let outputs = n.opType == "Dropout" ? Array(n.output.prefix(1)) : Array(n.output)
+        let node = Node(name: n.name, op: low.op, inputs: inputs, outputs: outputs)
         // Track static shapes where the inputs' shapes are known.
         let inShapes = inputs.map { shapes[$0] ?? graphConstants[$0]?.shape }
         if inShapes.allSatisfy({ $0 != nil }) {
@@ -226,15 +283,59 @@ struct ImportState {
         nodes.append(node)
     }
 
+    /// With the batch freed from a fixed 1: a constant reshape target that starts with 1 where its input starts with
+    /// the batch takes the batch instead, and a batch-1 constant concatenated (along another axis) with batched values
+    /// is broadcast to the batch first (ViT's class token). `Graph.isBatchSeparable` checks the result.
+    mutating func batchFollowing(_ op: inout Op, inputs: inout [String], node: String) {
+        let known = shapes
+        func startsWithBatch(_ name: String) -> Bool { known[name]?.first == ImportState.symbolicBatch }
+        switch op {
+        case let .reshape(target, allowZero):
+            if let first = inputs.first, startsWithBatch(first), target.first == 1 {
+                op = .reshape(shape: [Op.batchExtent] + target.dropFirst(), allowZero: allowZero)
+            }
+        case let .concat(axis):
+            guard inputs.contains(where: startsWithBatch), let rank = inputs.lazy.compactMap({ known[$0]?.count }).first,
+                  (axis < 0 ? axis + rank : axis) != 0 else { return }
+            for (j, name) in inputs.enumerated() {
+                guard let t = graphConstants[name], t.shape.count == rank, t.shape.first == 1 else { continue }
+                let expanded = name + "::batch"
+                if shapes[expanded] == nil {
+                    nodes.append(Node(name: node + "::batch_" + String(j), op: .expand(shape: [Op.batchExtent] + t.shape.dropFirst()),
+                                      inputs: [name], outputs: [expanded]))
+                    shapes[expanded] = [ImportState.symbolicBatch] + t.shape.dropFirst()
+                }
+                inputs[j] = expanded
+            }
+        default: break
+        }
+    }
+
     func makeContext(_ n: Onnx_NodeProto, attrs: Attributes) -> NodeContext {
-        let c = consts, s = shapes
+        let c = consts, s = shapes, r = read
         return NodeContext(proto: n, attrs: attrs, opset: opset, path: path,
                            constant: { i in i < n.input.count && !n.input[i].isEmpty ? c[n.input[i]] : nil },
-                           shape: { i in i < n.input.count ? (s[n.input[i]] ?? c[n.input[i]]?.shape) : nil })
+                           shape: { i in i < n.input.count ? (s[n.input[i]] ?? c[n.input[i]]?.shape) : nil },
+                           isRead: { r.contains($0) })
     }
 }
 
 extension ONNXModel {
+    /// The nodes that compute on quantised values: those reading a run-time DequantizeLinear's output or weights
+    /// dequantised at load, by op name with counts (empty for a float model).
+    public var quantizedOpCounts: [String: Int] {
+        var fromDequantize = dequantizedConstants
+        for n in graph.nodes { if case .dequantize = n.op { fromDequantize.formUnion(n.outputs) } }
+        var counts: [String: Int] = [:]
+        for n in graph.nodes where n.inputs.contains(where: fromDequantize.contains) {
+            switch n.op {
+            case .quantize, .dequantize: continue
+            default: counts[n.op.name, default: 0] += 1
+            }
+        }
+        return counts
+    }
+
     /// Multiply-accumulates of one item's forward pass, summed over the nodes whose shapes are known at load.
     public var multiplyAddsPerItem: Int {
         var macs = 0

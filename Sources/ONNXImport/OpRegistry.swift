@@ -12,6 +12,8 @@ struct NodeContext {
     let constant: (Int) -> ConstValue?
     /// Static shape of input i (batch axis as `ImportState.symbolicBatch`), when known.
     let shape: (Int) -> [Int]?
+    /// Whether a tensor is read by any node or is a graph output.
+    let isRead: (String) -> Bool
 
     var name: String { proto.name }
     func has(_ i: Int) -> Bool { i < proto.input.count && !proto.input[i].isEmpty }
@@ -132,6 +134,31 @@ func resizeLowering(_ c: NodeContext, mode m: String, scalesInput: Int?, sizesIn
     return Lowering(op: .resize(mode: mode, transform: ct, scales: scales, sizes: sizes), dataInputs: [0])
 }
 
+/// Scale, zero point, axis and integer range of a QuantizeLinear or DequantizeLinear node (inputs 1 and 2 constant).
+func quantization(_ c: NodeContext, outputType: Bool) throws -> Quantization {
+    let scale = try c.requireConstant(1, "scale")
+    let zero = c.has(2) ? try c.requireConstant(2, "zero point") : nil
+    let scales = scale.asFloats, zeros = zero?.asInts ?? [0]
+    guard !scales.isEmpty, scales.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+        throw ModelError.badGraph(path: c.path, detail: "node '\(c.name)' (\(c.proto.opType)) has scales \(scales.prefix(4)); they must be positive and finite, re-export or re-quantise the model")
+    }
+    guard zeros.count == 1 || zeros.count == scales.count else { throw c.unsupported("\(zeros.count) zero points for \(scales.count) scales") }
+    // The integer type: the zero point's (uint8 when it is absent).
+    let type = zero?.dataType ?? 2
+    let range: (Int, Int)
+    switch type {
+    case 2: range = (0, 255)
+    case 3: range = (-128, 127)
+    case 4: range = (0, 65535)
+    case 5: range = (-32768, 32767)
+    case 6: range = (Int(Int32.min), Int(Int32.max))
+    default:
+        if outputType { throw c.unsupported("quantising to element type \(type) is not supported (uint8, int8, uint16, int16 are)") }
+        range = (Int(Int32.min), Int(Int32.max))
+    }
+    return Quantization(scales: scales, zeroPoints: zeros, axis: c.opset >= 13 ? c.attrs.int("axis", 1) : 1, low: range.0, high: range.1)
+}
+
 /// The op table: every ONNX op type Vigil runs, with its opset range and lowering. Anything else fails at load.
 let opTable: [String: OpRule] = [
     "Conv": OpRule { c in
@@ -250,13 +277,47 @@ let opTable: [String: OpRule] = [
     "ReduceSum": reduceRule(.sum, axesInputSince: 13),
     "Softmax": OpRule { c in Lowering(op: .softmax(axis: c.attrs.int("axis", c.opset >= 13 ? -1 : 1), legacy: c.opset < 13), dataInputs: [0]) },
     "Dropout": OpRule { c in
-        if c.proto.output.count > 1 && !c.proto.output[1].isEmpty { throw c.unsupported("the mask output of Dropout is not supported at inference") }
-        if try c.has(2) && (c.requireConstant(2, "training_mode").asInts.first ?? 0) != 0 { throw c.unsupported("training-mode Dropout is not supported") }
+        // Inference, or a ratio of 0 (as exporters write for attention dropout): the identity. The mask output
+        // (all true then) is supported only while no node reads it.
+        if c.proto.output.count > 1 && !c.proto.output[1].isEmpty && c.isRead(c.proto.output[1]) {
+            throw c.unsupported("the mask output of Dropout is read by another node, which Vigil does not support")
+        }
+        let ratio = c.opset >= 12 ? (c.has(1) ? try c.requireConstant(1, "ratio").asFloats.first ?? 0.5 : 0.5) : c.attrs.float("ratio", 0.5)
+        if try c.has(2) && (c.requireConstant(2, "training_mode").asInts.first ?? 0) != 0 && ratio != 0 {
+            throw c.unsupported("training-mode Dropout with ratio \(ratio) is random and not supported; export the model in eval mode")
+        }
         return Lowering(op: .identity, dataInputs: [0])
     },
     "Identity": OpRule { _ in Lowering(op: .identity, dataInputs: [0]) },
     "Resize": OpRule(10) { c in
         try resizeLowering(c, mode: c.attrs.string("mode", "nearest"), scalesInput: c.opset >= 11 ? 2 : 1, sizesInput: c.opset >= 11 ? 3 : nil)
+    },
+    "Erf": OpRule(9) { _ in Lowering(op: .activation(.erf), dataInputs: [0]) },
+    "Sqrt": OpRule(6) { _ in Lowering(op: .activation(.sqrt), dataInputs: [0]) },
+    "LayerNormalization": OpRule(17) { c in
+        if c.proto.output.count > 1 && c.proto.output.dropFirst().contains(where: { !$0.isEmpty }) {
+            throw c.unsupported("the Mean and InvStdDev outputs of LayerNormalization are training outputs, not supported")
+        }
+        return Lowering(op: .layerNorm(axis: c.attrs.int("axis", -1), epsilon: c.attrs.float("epsilon", 1e-5)),
+                        dataInputs: c.has(2) ? [0, 1, 2] : [0, 1])
+    },
+    "Einsum": OpRule(12) { c in
+        let eq = c.attrs.string("equation", "")
+        do { return Lowering(op: .einsum(try EinsumSpec(eq)), dataInputs: [0, 1]) } catch let e as EinsumError { throw c.unsupported(e.description) }
+    },
+    "Gather": OpRule(1) { c in
+        let idx = try c.requireConstant(1, "indices")
+        return Lowering(op: .gather(axis: c.attrs.int("axis", 0), indices: idx.asInts, indexShape: idx.shape), dataInputs: [0])
+    },
+    "Expand": OpRule(8) { c in
+        Lowering(op: .expand(shape: try c.requireConstant(1, "shape").asInts), dataInputs: [0])
+    },
+    "QuantizeLinear": OpRule(10) { c in
+        let q = try quantization(c, outputType: true)
+        return Lowering(op: .quantize(q), dataInputs: [0])
+    },
+    "DequantizeLinear": OpRule(10) { c in
+        Lowering(op: .dequantize(try quantization(c, outputType: false)), dataInputs: [0])
     },
     "Upsample": OpRule(7, 9) { c in
         try resizeLowering(c, mode: c.attrs.string("mode", "nearest"), scalesInput: c.opset >= 9 ? 1 : nil, sizesInput: nil)
@@ -264,7 +325,8 @@ let opTable: [String: OpRule] = [
 ]
 
 /// Op types evaluated only at load time, on constants (shape sub-graphs).
-let foldOnlyOps: Set<String> = ["Shape", "Size", "Gather", "Cast", "ConstantOfShape", "Constant"]
+let foldOnlyOps: Set<String> = ["Shape", "Size", "Cast", "ConstantOfShape", "Constant", "Equal", "Less", "Greater", "LessOrEqual",
+                                 "GreaterOrEqual", "And", "Or", "Not", "Where", "Mod", "Range", "ScatterND", "Neg", "Abs", "Floor", "Ceil"]
 
 /// The names Vigil supports, for messages and `vigil inspect`.
 public let supportedOpTypes: [String] = (Array(opTable.keys) + Array(foldOnlyOps)).sorted()

@@ -166,6 +166,7 @@ public final class AnalyzeRunner: @unchecked Sendable {
         for _ in 0..<workers {
             workerGroup.enter()
             let analyzer = FrameAnalyzer(classifier: classifier, parameters: options.parameters)
+            analyzer.luma = meta.colorMatrix == "bt709" ? .bt709 : .bt601
             Thread.detachNewThread {
                 defer { workerGroup.leave() }
                 while var w = todo.pop() {
@@ -241,6 +242,15 @@ public final class AnalyzeRunner: @unchecked Sendable {
             return ClipOutcome(clip: clip, folder: folder, status: .failed, error: "\(error)", summary: summary, analysedFrames: acc.count,
                                framesWritten: written, wallSeconds: wall, openFailed: false)
         }
+        // Success needs analysed frames: a run that analysed none, or that stopped on an analysis error, failed
+        // (its partial report stays on disk, marked partial).
+        if fatal != nil || (acc.count == 0 && !interrupted) {
+            if acc.count == 0 && fatal == nil {
+                errorText = errorText ?? "no frame was analysed: the clip has no decodable frame in the chosen range; check --start, --duration, --every and --fps"
+            }
+            return ClipOutcome(clip: clip, folder: folder, status: .failed, error: errorText.map { acc.count == 0 ? $0 : "\($0) (after \(acc.count) analysed frames; the report holds them, marked partial)" },
+                               summary: summary, analysedFrames: acc.count, framesWritten: written, wallSeconds: wall, openFailed: false)
+        }
         if status == .ok && source.damagedPackets > 0 {
             errorText = "\(source.damagedPackets) damaged packet(s) were skipped; the frames around them may be missing"
         }
@@ -254,10 +264,14 @@ public final class AnalyzeRunner: @unchecked Sendable {
         let info = ClipInfo(url: m.url, container: m.container, codec: m.codec, profile: m.profile, width: m.width, height: m.height,
                             frameRate: "\(m.frameRate.num)/\(m.frameRate.den)", duration: m.duration, frameCount: m.frameCount,
                             bitRate: m.bitRate, rotation: m.rotation, pixelFormat: m.pixelFormat)
-        let model = ModelInfo(path: c.model.path, sha256: c.modelSHA256, name: card.name, inputSize: [c.inputHeight, c.inputWidth],
+        var model = ModelInfo(path: c.model.path, sha256: c.modelSHA256, name: card.name, inputSize: [c.inputHeight, c.inputWidth],
                               camLayer: c.camLayer, outputKind: card.outputKind, mean: card.mean, std: card.std,
                               resize: card.resize,
                               labels: card.labels)
+        model.camReshape = c.camLayout == .nchw ? nil : "\(c.camLayout)"
+        model.inputChannels = c.inputChannels
+        model.batch = c.model.batch.rawValue
+        if !c.model.quantizedOpCounts.isEmpty { model.quantized = true }
         let p = options.parameters
         let params = ReportParameters(patches: p.patches, patchSizeLow: p.patchSizeLow, patchSizeHigh: p.patchSizeHigh, fill: p.fill.rawValue,
                                       seed: p.seed, target: options.targetDescription, camNorm: options.camNorm,

@@ -290,7 +290,7 @@ struct HTMLReport {
         row("SHA-256", m.sha256)
         row("Input size (h × w)", m.inputSize.map(String.init).joined(separator: " × "))
         row("Output", m.outputKind)
-        row("Grad-CAM layer", m.camLayer)
+        row("Grad-CAM layer", m.camLayer + (m.camReshape.map { " (\($0))" } ?? ""))
         row("Mean / std", "\(m.mean.map { "\($0)" }.joined(separator: ", ")) / \(m.std.map { "\($0)" }.joined(separator: ", "))")
         row("Resize", "\(m.resize.policy), crop fraction \(m.resize.cropFraction), \(m.resize.filter)")
         row("Labels", m.labels)

@@ -57,6 +57,14 @@ public struct ModelInfo: Codable, Sendable, Equatable {
     public var resize: ModelCard.Resize
     /// Label file named by the card, when there is one.
     public var labels: String?
+    /// How the Grad-CAM layer's values were reshaped to a map (token and channels-last layers); absent for NCHW maps.
+    public var camReshape: String?
+    /// Colour channels of the model input (1: the frame's luma); absent means 3.
+    public var inputChannels: Int?
+    /// How the model's batch axis was handled: `free`, `freed-from-fixed` or `fixed`.
+    public var batch: String?
+    /// True for a quantised (QDQ) model run with integer semantics.
+    public var quantized: Bool?
 
     public init(path: String, sha256: String, name: String? = nil, inputSize: [Int], camLayer: String,
                 outputKind: String, mean: [Float], std: [Float], resize: ModelCard.Resize, labels: String? = nil) {

@@ -15,6 +15,10 @@ public final class Classifier: Sendable {
     public let outputName: String
     /// The tensor Grad-CAM explains.
     public let camLayer: String
+    /// How its values form a `[C, H, W]` map (token models are reshaped to their patch grid).
+    public let camLayout: CAMLayout
+    /// Colour channels of the model input: 3 (RGB or BGR) or 1 (luma, for grayscale and thermal cameras).
+    public let inputChannels: Int
     /// Model input height and width.
     public let inputHeight: Int, inputWidth: Int
     /// Number of classes.
@@ -53,23 +57,35 @@ public final class Classifier: Sendable {
         guard model.graph.outputs.contains(outputName) else {
             throw RobustnessError.badModel(path: modelPath, detail: "it has no output named '\(outputName)'; its outputs are \(model.graph.outputs)")
         }
-        guard gi.shape.count == 4, gi.shape[1] == nil || gi.shape[1] == 3 else {
-            throw RobustnessError.badModel(path: modelPath, detail: "input '\(inputName)' has shape \(gi.shape.map { $0.map(String.init) ?? "?" }); Vigil needs an image classifier with input [N,3,H,W]")
+        guard gi.shape.count == 4, gi.shape[1] == nil || gi.shape[1] == 3 || gi.shape[1] == 1 else {
+            throw RobustnessError.badModel(path: modelPath, detail: "input '\(inputName)' has shape \(gi.shape.map { $0.map(String.init) ?? "?" }); Vigil needs an image classifier with input [N,3,H,W] (colour) or [N,1,H,W] (grayscale)")
         }
+        inputChannels = gi.shape[1] ?? 3
         let h = card.inputSize?.first ?? gi.shape[2], w = card.inputSize?.last ?? gi.shape[3]
         guard let h, let w, h > 0, w > 0 else {
             throw RobustnessError.badModel(path: modelPath, detail: "input '\(inputName)' has no fixed height and width; give inputSize in the model card or --size")
         }
         inputHeight = h; inputWidth = w
-        let layer = camOverride ?? card.camLayer ?? Classifier.suggestCAMLayer(model)
-        guard let layer else {
-            throw RobustnessError.badModel(path: modelPath, detail: "no 4-D layer with spatial size above 1 was found for Grad-CAM; name one with --cam-layer")
+        let suggested = Classifier.suggestCAMLayer(model)
+        guard let layer = camOverride ?? card.camLayer ?? suggested?.layer else {
+            throw RobustnessError.badModel(path: modelPath, detail: "no layer with spatial size above 1 (a [N,C,H,W] map or [N,T,C] tokens) was found for Grad-CAM; name one with --cam-layer")
         }
         guard model.shapes[layer] != nil || model.graph.nodes.contains(where: { $0.outputs.contains(layer) }) else {
             throw RobustnessError.badModel(path: modelPath, detail: "it has no tensor named '\(layer)' for Grad-CAM; `vigil inspect \(modelPath)` lists the suggested layer")
         }
-        if let s = model.shapes[layer], s.count != 4 {
-            throw RobustnessError.badModel(path: modelPath, detail: "Grad-CAM layer '\(layer)' has shape \(s); it must be 4-D [N,C,H,W]")
+        if layer == suggested?.layer, let layout = suggested?.layout {
+            camLayout = layout
+        } else if let s = model.shapes[layer] {
+            let grid: (Int, Int)? = model.graph.nodes.lazy.compactMap { n -> (Int, Int)? in
+                guard case .conv = n.op, let o = model.shapes[n.outputs[0]], o.count == 4 else { return nil }
+                return (o[2], o[3])
+            }.first
+            guard let layout = CAMLayout.of(s, grid: grid) else {
+                throw RobustnessError.badModel(path: modelPath, detail: "Grad-CAM layer '\(layer)' has shape \(s); it must be a map [N,C,H,W] or [N,H,W,C], or tokens [N,T,C] that form a square grid (after up to one class token)")
+            }
+            camLayout = layout
+        } else {
+            camLayout = .nchw
         }
         camLayer = layer
         card.camLayer = layer
@@ -108,28 +124,21 @@ public final class Classifier: Sendable {
         return labels.firstIndex(of: target)
     }
 
-    /// The last 4-D tensor with spatial size above 1 before the graph collapses space (global pooling,
-    /// flatten, or a reshape to fewer axes).
-    public static func suggestCAMLayer(_ model: ONNXModel) -> String? {
-        var best: String? = nil
-        for n in model.graph.nodes {
-            switch n.op {
-            case .globalPool, .flatten: return best
-            case .reshape, .reduce: if let s = n.outputs.first.flatMap({ model.shapes[$0] }), s.count < 4 || s[2] * s[3] == 1 { return best }
-            default: break
-            }
-            for o in n.outputs {
-                if let s = model.shapes[o], s.count == 4, s[2] * s[3] > 1 { best = o }
-                else if let s = model.shapes[o], s.count == 4, s[2] * s[3] == 1, best != nil { return best }
-            }
-        }
-        return best
-    }
-
     /// Converts a frame into the model's planar input and says which part of the frame it covers.
-    public func preprocess(_ image: RGBImage) -> (input: [Float], crop: CropRect) {
+    ///
+    /// A 1-channel model gets the frame's luma, Y = kr R + kg G + kb B with the clip's matrix (`luma`), normalised
+    /// by the card's mean and std (three values are averaged: torchvision's grayscale convention, 0.449 and 0.226).
+    public func preprocess(_ image: RGBImage, luma: LumaMatrix = .bt601) -> (input: [Float], crop: CropRect) {
         let crop = cropRect(width: image.width, height: image.height)
         let filter = ResampleFilter(rawValue: card.resize.filter) ?? .bilinear
+        if inputChannels == 1 {
+            let raw = image.resampledPlanar(cropX: crop.x, cropY: crop.y, cropW: crop.width, cropH: crop.height,
+                                            toWidth: inputWidth, toHeight: inputHeight, filter: filter,
+                                            mean: [0, 0, 0], std: [1, 1, 1], pixelScale: 1)
+            let plane = inputWidth * inputHeight, (kr, kg, kb) = luma.weights
+            let mean = card.mean.reduce(0, +) / Float(card.mean.count), std = card.std.reduce(0, +) / Float(card.std.count)
+            return ((0..<plane).map { i in (kr * raw[i] + kg * raw[plane + i] + kb * raw[2 * plane + i] - mean) / std }, crop)
+        }
         var planar = image.resampledPlanar(cropX: crop.x, cropY: crop.y, cropW: crop.width, cropH: crop.height,
                                            toWidth: inputWidth, toHeight: inputHeight, filter: filter,
                                            mean: card.mean, std: card.std, pixelScale: 1)
@@ -156,6 +165,13 @@ public final class Classifier: Sendable {
     public func makeSession() -> ClassifierSession { ClassifierSession(self) }
 }
 
+/// The matrix that gives luma from RGB for 1-channel models.
+public enum LumaMatrix: String, Sendable, Codable {
+    case bt601, bt709
+    /// (kr, kg, kb).
+    public var weights: (Float, Float, Float) { self == .bt709 ? (0.2126, 0.7152, 0.0722) : (0.299, 0.587, 0.114) }
+}
+
 /// The window of the frame that becomes the model input, in frame pixels.
 public struct CropRect: Codable, Sendable, Equatable {
     public var x: Double, y: Double, width: Double, height: Double
@@ -179,7 +195,7 @@ public final class ClassifierSession {
     /// Probabilities `[batch, classes]` for a batch of planar inputs laid end to end.
     public func probabilities(_ inputs: [Float], batch: Int) throws -> [[Float]] {
         let c = classifier
-        let out = try executor.run([c.inputName: Tensor(shape: [batch, 3, c.inputHeight, c.inputWidth], data: inputs)]).outputs[c.outputName]!
+        let out = try executor.run([c.inputName: Tensor(shape: [batch, c.inputChannels, c.inputHeight, c.inputWidth], data: inputs)]).outputs[c.outputName]!
         return rows(out, batch: batch)
     }
 
@@ -202,7 +218,7 @@ public final class ClassifierSession {
                         forward: (([String]) throws -> [String: Tensor]?)? = nil) throws
         -> (probs: [Float], target: Int, cam: [Float], camHeight: Int, camWidth: Int, captured: [String: Tensor]) {
         let c = classifier
-        let x = Tensor(shape: [1, 3, c.inputHeight, c.inputWidth], data: input)
+        let x = Tensor(shape: [1, c.inputChannels, c.inputHeight, c.inputWidth], data: input)
         let eval: Evaluation, gradientExecutor: Executor, captured: [String: Tensor]
         if keep.isEmpty, let head {
             // A plain forward pass up to the head's inputs (on the fast blocked kernels where they apply), then
@@ -223,15 +239,16 @@ public final class ClassifierSession {
         var seed = Tensor(shape: out.shape)
         seed.data[min(t, seed.count - 1)] = 1
         let grad = try gradientExecutor.gradient(eval, seeds: [c.outputName: seed])
-        let act = captured[c.camLayer]!
-        let ch = act.shape[1], h = act.shape[2], w = act.shape[3], area = h * w
+        let rawAct = captured[c.camLayer]!
+        let act = c.camLayout.planar(rawAct.data, shape: rawAct.shape), g = c.camLayout.planar(grad.data, shape: grad.shape).values
+        let ch = act.channels, h = act.height, w = act.width, area = h * w
         var cam = [Float](repeating: 0, count: area)
         for k in 0..<ch {
             var alpha: Float = 0
-            for i in 0..<area { alpha += grad.data[k * area + i] }
+            for i in 0..<area { alpha += g[k * area + i] }
             alpha /= Float(area)
             if alpha == 0 { continue }
-            for i in 0..<area { cam[i] += alpha * act.data[k * area + i] }
+            for i in 0..<area { cam[i] += alpha * act.values[k * area + i] }
         }
         for i in 0..<area { cam[i] = max(cam[i], 0) }
         return (probs, t, cam, h, w, captured)

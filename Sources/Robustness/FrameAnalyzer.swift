@@ -35,10 +35,16 @@ public final class FrameAnalyzer: @unchecked Sendable {
     let session: ClassifierSession
     let sampler: PatchSampler
     let incremental: IncrementalOcclusion
+    /// The luma matrix of the clip, for 1-channel models (the pipeline sets it from the clip's colour matrix).
+    public var luma: LumaMatrix = .bt601
+    /// How occluded copies are evaluated here: the parameters' mode, except that a model whose batch is fixed at 1
+    /// (see `BatchHandling.fixed`) recomputes copies in full, one at a time.
+    public let occlusionMode: OcclusionMode
 
     public init(classifier: Classifier, parameters: AnalysisParameters) {
         self.classifier = classifier
         self.parameters = parameters
+        occlusionMode = classifier.model.batch == .fixed ? .full : parameters.occlusion
         session = classifier.makeSession()
         incremental = IncrementalOcclusion(graph: classifier.graph, input: classifier.inputName, output: classifier.outputName)
         sampler = PatchSampler(count: parameters.patches, low: parameters.patchSizeLow, high: parameters.patchSizeHigh, seed: parameters.seed)
@@ -51,15 +57,15 @@ public final class FrameAnalyzer: @unchecked Sendable {
         var timings: [String: Double] = [:]
         var t0 = DispatchTime.now().uptimeNanoseconds
         func lap(_ k: String) { let t = DispatchTime.now().uptimeNanoseconds; timings[k] = Double(t - t0) / 1e6; t0 = t }
-        let (input, crop) = c.preprocess(image)
+        let (input, crop) = c.preprocess(image, luma: luma)
         lap("preprocessMs")
         // The clean pass keeps every activation when the occlusion probe can reuse them.
-        let keep = parameters.occlusion == .incremental ? incremental.nodeOutputNames : []
+        let keep = occlusionMode == .incremental ? incremental.nodeOutputNames : []
         // With the blocked engine, its clean pass (which the occlusion probe reuses) is also Grad-CAM's forward pass.
-        let cleanTensor = Tensor(shape: [1, 3, c.inputHeight, c.inputWidth], data: input)
+        let cleanTensor = Tensor(shape: [1, c.inputChannels, c.inputHeight, c.inputWidth], data: input)
         let forward: ([String]) throws -> [String: Tensor]? = { [incremental] names in try incremental.cleanPass(cleanTensor, capture: names) }
         let clean = try session.explain(input, target: parameters.targetClass, keep: keep,
-                                        forward: parameters.occlusion == .incremental ? forward : nil)
+                                        forward: occlusionMode == .incremental ? forward : nil)
         lap("classifyAndCamMs")
         let top = topK(clean.probs, 5).map { ClassScore(index: $0, label: c.label($0), probability: clean.probs[$0]) }
         let top1 = top[0].index
@@ -89,7 +95,7 @@ public final class FrameAnalyzer: @unchecked Sendable {
     func occlude(_ input: [Float], patches: [Patch], frame: Int, cleanTop1: Int, target: Int, cleanProb: Float,
                  cleanValues: [String: Tensor] = [:]) throws -> [PatchOutcome] {
         let c = classifier
-        let plane = c.inputWidth * c.inputHeight, item = 3 * plane
+        let channels = c.inputChannels, plane = c.inputWidth * c.inputHeight, item = channels * plane
         var out: [PatchOutcome] = []
         out.reserveCapacity(patches.count)
         func outcome(_ p: Patch, _ probs: [Float]) -> PatchOutcome {
@@ -97,20 +103,20 @@ public final class FrameAnalyzer: @unchecked Sendable {
             let tp = probs[target]
             return PatchOutcome(patch: p, top1: t1, targetProbability: tp, drop: cleanProb > 0 ? (cleanProb - tp) / cleanProb : 0, flipped: t1 != cleanTop1)
         }
-        if parameters.occlusion == .incremental && !patches.isEmpty {
+        if occlusionMode == .incremental && !patches.isEmpty {
             var scratch = input
             let w = c.inputWidth
             let tiles = patches.enumerated().map { (i, p) -> OcclusionPatchInput in
                 scratch.withUnsafeMutableBufferPointer { applyFill($0.baseAddress!, patch: p, frame: frame, patchIndex: i, clean: input) }
-                var values = [Float](repeating: 0, count: 3 * p.side * p.side)
-                for ch in 0..<3 { for yy in 0..<p.side { for xx in 0..<p.side {
+                var values = [Float](repeating: 0, count: channels * p.side * p.side)
+                for ch in 0..<channels { for yy in 0..<p.side { for xx in 0..<p.side {
                     let at = ch * plane + (p.y + yy) * w + p.x + xx
                     values[(ch * p.side + yy) * p.side + xx] = scratch[at]
                     scratch[at] = input[at]
                 } } }
                 return OcclusionPatchInput(y: p.y, x: p.x, height: p.side, width: p.side, values: values)
             }
-            let logits = try incremental.run(cleanInput: Tensor(shape: [1, 3, c.inputHeight, c.inputWidth], data: input), patches: tiles,
+            let logits = try incremental.run(cleanInput: Tensor(shape: [1, channels, c.inputHeight, c.inputWidth], data: input), patches: tiles,
                                              cleanValues: cleanValues.isEmpty ? nil : cleanValues)
             let probs = session.rows(logits, batch: patches.count)
             return zip(patches, probs).map { outcome($0, $1) }
@@ -134,31 +140,34 @@ public final class FrameAnalyzer: @unchecked Sendable {
         return out
     }
 
-    /// Writes the fill into one planar input `[3, H, W]` under `patch`.
+    /// Writes the fill into one planar input `[C, H, W]` under `patch`.
     func applyFill(_ x: UnsafeMutablePointer<Float>, patch p: Patch, frame: Int, patchIndex: Int, clean: [Float]) {
         let c = classifier
-        let w = c.inputWidth, plane = w * c.inputHeight
+        let w = c.inputWidth, plane = w * c.inputHeight, channels = c.inputChannels
         let card = c.card
+        // A 1-channel (luma) input is normalised by the averaged mean and std (see `Classifier.preprocess`).
+        let mean = channels == 3 ? card.mean : [card.mean.reduce(0, +) / Float(card.mean.count)]
+        let std = channels == 3 ? card.std : [card.std.reduce(0, +) / Float(card.std.count)]
         switch parameters.fill {
         case .gray, .black:
-            for ch in 0..<3 {
-                let v: Float = parameters.fill == .gray ? 0 : (0 - card.mean[ch]) / card.std[ch]
+            for ch in 0..<channels {
+                let v: Float = parameters.fill == .gray ? 0 : (0 - mean[ch]) / std[ch]
                 for yy in p.y..<(p.y + p.side) { (x + ch * plane + yy * w + p.x).update(repeating: v, count: p.side) }
             }
         case .noise:
             var g = SplitMix64(state: parameters.seed ^ (UInt64(truncatingIfNeeded: frame) &* PatchSampler.frameStride) ^ (UInt64(patchIndex) &* 0x9E37_79B9_7F4A_7C15))
             for yy in p.y..<(p.y + p.side) {
                 for xx in p.x..<(p.x + p.side) {
-                    for ch in 0..<3 {
+                    for ch in 0..<channels {
                         let pixel = Float(g.next() % 256)
-                        x[ch * plane + yy * w + xx] = (pixel - card.mean[ch]) / card.std[ch]
+                        x[ch * plane + yy * w + xx] = (pixel - mean[ch]) / std[ch]
                     }
                 }
             }
         case .blur:
             // Box blur of the patch's own pixels, radius a quarter of its side, edges clamped to the patch.
             let r = max(1, p.side / 4)
-            for ch in 0..<3 {
+            for ch in 0..<channels {
                 let src = ch * plane
                 var tmp = [Float](repeating: 0, count: p.side * p.side)
                 for yy in 0..<p.side {

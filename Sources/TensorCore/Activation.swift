@@ -16,6 +16,10 @@ public enum Activation: Sendable, Equatable, Hashable {
     case elu(alpha: Float)
     case selu(alpha: Float, gamma: Float)
     case softplus
+    /// The Gauss error function (exact GELU is x * (1 + erf(x / sqrt 2)) / 2).
+    case erf
+    /// The square root (LayerNorm decomposed at opset 13 divides by it).
+    case sqrt
 
     /// f(x) for one value.
     @inlinable public func apply(_ x: Float) -> Float {
@@ -31,6 +35,8 @@ public enum Activation: Sendable, Equatable, Hashable {
         case let .elu(a): return x >= 0 ? x : a * (Foundation.exp(x) - 1)
         case let .selu(a, g): return x > 0 ? g * x : g * (a * Foundation.exp(x) - a)
         case .softplus: return x > 20 ? x : Foundation.log1p(Foundation.exp(x))
+        case .erf: return Foundation.erf(x)
+        case .sqrt: return x.squareRoot()
         }
     }
 
@@ -48,6 +54,8 @@ public enum Activation: Sendable, Equatable, Hashable {
         case let .elu(a): return x >= 0 ? 1 : y + a
         case let .selu(a, g): return x > 0 ? g : g * a * Foundation.exp(x)
         case .softplus: return 1 / (1 + Foundation.exp(-x))
+        case .erf: return 1.1283791670955126 * Foundation.exp(-x * x)
+        case .sqrt: return 0.5 / y
         }
     }
 

@@ -30,13 +30,22 @@ struct Inspect: ParsableCommand {
         var flopsPerItem: Int?
         var camLayer: String?
         var camLayerShape: [Int]?
+        /// How the CAM layer's values are reshaped to a map (token models).
+        var camLayout: String?
+        /// free, freed-from-fixed or fixed (see the README).
+        var batch: String?
+        /// Why a fixed batch could not be freed.
+        var batchNote: String?
+        /// Ops that compute on quantised (QDQ) values, with counts; empty for a float model.
+        var quantizedOps: [String: Int]
         var unsupportedOps: [String]
         var warnings: [String]
     }
 
     func run() throws {
         var r = Report(path: model, loads: false, error: nil, irVersion: nil, opset: nil, producer: nil, inputs: [:], outputs: [:], opCounts: [:],
-                       parameters: nil, flopsPerItem: nil, camLayer: nil, camLayerShape: nil, unsupportedOps: [], warnings: [])
+                       parameters: nil, flopsPerItem: nil, camLayer: nil, camLayerShape: nil, camLayout: nil, batch: nil, batchNote: nil, quantizedOps: [:],
+                       unsupportedOps: [], warnings: [])
         do {
             let m = try ONNXModel.load(path: model)
             r.loads = true
@@ -46,8 +55,13 @@ struct Inspect: ParsableCommand {
             r.opCounts = m.onnxOpCounts
             r.parameters = m.graph.parameterCount
             r.flopsPerItem = 2 * m.multiplyAddsPerItem
-            r.camLayer = Classifier.suggestCAMLayer(m)
+            let cam = Classifier.suggestCAMLayer(m)
+            r.camLayer = cam?.layer
             r.camLayerShape = r.camLayer.flatMap { m.shapes[$0] }
+            r.camLayout = cam.map { "\($0.layout)" }
+            r.batch = m.batch.rawValue
+            r.batchNote = m.batchNote
+            r.quantizedOps = m.quantizedOpCounts
             r.warnings = m.warnings
         } catch {
             r.error = "\(error)"
@@ -65,7 +79,17 @@ struct Inspect: ParsableCommand {
             if !r.opCounts.isEmpty { print("ops: " + r.opCounts.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")) }
             if let p = r.parameters { print("parameters: \(p)") }
             if let f = r.flopsPerItem { print(String(format: "FLOPs per item: %.3f G", Double(f) / 1e9)) }
-            if let c = r.camLayer { print("suggested Grad-CAM layer: \(c) \(r.camLayerShape.map { "\($0)" } ?? "")") }
+            if let b = r.batch {
+                switch b {
+                case BatchHandling.freedFromFixed.rawValue: print("batch: fixed at 1 in the file; freed at load (items never interact)")
+                case BatchHandling.fixed.rawValue: print("batch: fixed at 1 in the file; batches run one item at a time" + (r.batchNote.map { " (not freed: \($0))" } ?? ""))
+                default: print("batch: free")
+                }
+            }
+            if !r.quantizedOps.isEmpty {
+                print("quantised (QDQ, int8 semantics): " + r.quantizedOps.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", "))
+            }
+            if let c = r.camLayer { print("suggested Grad-CAM layer: \(c) \(r.camLayerShape.map { "\($0)" } ?? "")" + (r.camLayout.map { $0.hasPrefix("none") ? "" : ", \($0)" } ?? "")) }
             if !r.unsupportedOps.isEmpty { print("unsupported ops: " + r.unsupportedOps.joined(separator: ", ")) }
             for w in r.warnings { print("warning: \(w)") }
         }
