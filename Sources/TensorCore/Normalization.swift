@@ -12,15 +12,9 @@ import Foundation
 public func layerNorm(_ x: UnsafePointer<Float>, rows: Int, cols: Int, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?,
                       epsilon: Float, y: UnsafeMutablePointer<Float>) {
     guard cols > 0 else { return }
-    let inv = 1 / Float(cols)
     for r in 0..<rows {
         let xr = x + r * cols, yr = y + r * cols
-        var sum: Float = 0
-        for i in 0..<cols { sum += xr[i] }
-        let mean = sum * inv
-        var sq: Float = 0
-        for i in 0..<cols { let d = xr[i] - mean; sq += d * d }
-        let rstd = 1 / (sq * inv + epsilon).squareRoot()
+        let (mean, rstd) = rowMoments(xr, cols: cols, epsilon: epsilon)
         switch (scale, bias) {
         case let (s?, b?): for i in 0..<cols { yr[i] = (xr[i] - mean) * rstd * s[i] + b[i] }
         case let (s?, nil): for i in 0..<cols { yr[i] = (xr[i] - mean) * rstd * s[i] }
@@ -28,6 +22,18 @@ public func layerNorm(_ x: UnsafePointer<Float>, rows: Int, cols: Int, scale: Un
         case (nil, nil): for i in 0..<cols { yr[i] = (xr[i] - mean) * rstd }
         }
     }
+}
+
+/// Mean and 1 / sqrt(variance + eps) of one row, the sums in double: a row far from zero (300 +- 2) keeps its
+/// variance's digits.
+@inline(__always)
+func rowMoments(_ xr: UnsafePointer<Float>, cols: Int, epsilon: Float) -> (mean: Float, rstd: Float) {
+    var sum = 0.0
+    for i in 0..<cols { sum += Double(xr[i]) }
+    let mean = sum / Double(cols)
+    var sq = 0.0
+    for i in 0..<cols { let d = Double(xr[i]) - mean; sq += d * d }
+    return (Float(mean), Float(1 / (sq / Double(cols) + Double(epsilon)).squareRoot()))
 }
 
 /// Reference twin of `layerNorm`: one row at a time in double precision, straight from the definition.
@@ -56,12 +62,7 @@ public func layerNormBackward(_ x: UnsafePointer<Float>, dy: UnsafePointer<Float
     var g = [Float](repeating: 0, count: cols)
     for r in 0..<rows {
         let xr = x + r * cols, dyr = dy + r * cols, dxr = dx + r * cols
-        var sum: Float = 0
-        for i in 0..<cols { sum += xr[i] }
-        let mean = sum * inv
-        var sq: Float = 0
-        for i in 0..<cols { let d = xr[i] - mean; sq += d * d }
-        let rstd = 1 / (sq * inv + epsilon).squareRoot()
+        let (mean, rstd) = rowMoments(xr, cols: cols, epsilon: epsilon)
         var gMean: Float = 0, gnMean: Float = 0
         for i in 0..<cols {
             let gi = dyr[i] * (scale?[i] ?? 1)

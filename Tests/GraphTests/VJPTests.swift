@@ -153,11 +153,48 @@ let vjpCases: [VJPCase] = {
     c.append(VJPCase(label: "resize linear scales 1.5 (scale differs from sizes ratio)", op: .resize(mode: .linear, transform: .halfPixel, scales: [1, 1, 1.5, 1.5], sizes: nil), inputs: [r.tensor([1, 2, 3, 3])]))
     c.append(VJPCase(label: "resize nearest downsample scales 0.6", op: .resize(mode: .nearest(.roundPreferCeil), transform: .asymmetric, scales: [1, 1, 0.6, 0.6], sizes: nil), inputs: [r.tensor([1, 1, 5, 6])]))
     c.append(VJPCase(label: "reduce with empty axes and noop", op: .reduce(.sum, axes: [], keepDims: true, noopWithEmptyAxes: true), inputs: [r.tensor([2, 3])]))
+
+    // Transformer pieces.
+    c.append(VJPCase(label: "activation erf", op: .activation(.erf), inputs: [r.tensor([2, 3, 4], -2, 2)]).nonlinear())
+    c.append(VJPCase(label: "activation sqrt", op: .activation(.sqrt), inputs: [r.tensor([2, 3, 4], 0.5, 3)]).nonlinear())
+    c.append(VJPCase(label: "layerNorm last axis", op: .layerNorm(axis: -1, epsilon: 1e-5), inputs: [r.tensor([2, 3, 6], -2, 2), r.tensor([6]), r.tensor([6])]).nonlinear())
+    c.append(VJPCase(label: "layerNorm axis 1 no bias", op: .layerNorm(axis: 1, epsilon: 1e-3), inputs: [r.tensor([2, 3, 2, 2], -2, 2), r.tensor([3, 2, 2])]).nonlinear())
+    for eq in ["bghid,bghjd->bghij", "bghij,bghjd->bghid", "bij,bjk->bik", "ij,kj->ik", "bi,ij->bj"] {
+        let spec = try! EinsumSpec(eq)
+        let letters = Set(spec.a + spec.b).sorted()
+        let extent = Dictionary(uniqueKeysWithValues: letters.enumerated().map { ($0.element, 2 + $0.offset % 3) })
+        let e = VJPCase(label: "einsum \(eq)", op: .einsum(spec), inputs: [r.tensor(spec.a.map { extent[$0]! }), r.tensor(spec.b.map { extent[$0]! })])
+        c.append(e.withRespectTo(0)); c.append(e.withRespectTo(1))
+    }
+    c.append(VJPCase(label: "gather scalar axis 1 (class token)", op: .gather(axis: 1, indices: [0], indexShape: []), inputs: [r.tensor([2, 5, 3])]))
+    c.append(VJPCase(label: "gather repeated and negative indices axis -1", op: .gather(axis: -1, indices: [1, -1, 1], indexShape: [3]), inputs: [r.tensor([2, 3, 4])]))
+    c.append(VJPCase(label: "expand [1,1,3] to [2,4,3]", op: .expand(shape: [2, 4, 3]), inputs: [r.tensor([1, 1, 3])]))
+    // Quantisation: straight through the rounding (the finite difference of a step function is not the reference,
+    // so these compare against the analytic straight-through gradient: dequantise scales, quantise divides).
     return c
 }()
 
 @Suite("Vector-Jacobian products")
 struct VJPTests {
+    /// QuantizeLinear then DequantizeLinear back-propagates as the identity inside the range and 0 where it saturates
+    /// (PyTorch's fake-quantisation gradient); each alone scales by 1/scale or scale.
+    @Test func quantisationStraightThrough() throws {
+        let q = Quantization(scales: [0.5], zeroPoints: [10], axis: 1, low: 0, high: 255)
+        let x = Tensor(shape: [1, 5], data: [-6, -4.9, 0.26, 100, 200])
+        let qx = try Op.quantize(q).run([x])[0]
+        #expect(qx.data == [0, 0, 11, 210, 255])
+        let dq = try Op.dequantize(q).run([qx])[0]
+        #expect(dq.data == [-5, -5, 0.5, 100, 122.5])
+        let graph = try Graph(nodes: [Node(name: "q", op: .quantize(q), inputs: ["x"], outputs: ["q"]),
+                                      Node(name: "d", op: .dequantize(q), inputs: ["q"], outputs: ["y"])],
+                              inputs: [GraphInput(name: "x", shape: [1, 5])], outputs: ["y"], constants: [:])
+        let ex = Executor(graph: graph)
+        let eval = try ex.run(["x": x], retainForGradientOf: "x")
+        let g = try ex.gradient(eval, seeds: ["y": Tensor(shape: [1, 5], data: [1, 2, 3, 4, 5])])
+        // -6 / 0.5 + 10 = -2 saturates; -4.9 rounds to 0 (in range); 200 -> 410 saturates.
+        #expect(g.data == [0, 2, 3, 4, 0])
+    }
+
     @Test("gradient matches central finite differences", arguments: vjpCases)
     func matchesFiniteDifferences(_ c: VJPCase) throws {
         let shapes = try c.op.outputShapes(c.inputs.map(\.shape), batch: c.inputs[0].shape.first ?? 1, node: "node")
