@@ -84,6 +84,37 @@ public struct EinsumSpec: Sendable, Equatable, CustomStringConvertible {
         return perm == Array(0..<perm.count) ? full : TensorCore.transpose(full, perm: perm)
     }
 
+    /// Reference twin of `evaluate`: every output element summed directly over the letters not in the output.
+    public func evaluateNaive(_ x: Tensor, _ y: Tensor) throws -> Tensor {
+        let e = try extents(x.shape, y.shape)
+        let outShape = out.map { e[$0]! }
+        let summed = Set(a + b).subtracting(out).sorted()
+        let sumShape = summed.map { e[$0]! }
+        let xs = contiguousStrides(x.shape), ys = contiguousStrides(y.shape)
+        var result = [Float](repeating: 0, count: shapeCount(outShape))
+        var value: [Character: Int] = [:]
+        func walk(_ letters: [Character], _ extents: [Int], _ body: () -> Void) {
+            func go(_ i: Int) {
+                if i == letters.count { body(); return }
+                for v in 0..<extents[i] { value[letters[i]] = v; go(i + 1) }
+            }
+            go(0)
+        }
+        var o = 0
+        walk(out, outShape) {
+            var acc = 0.0
+            walk(summed, sumShape) {
+                var xi = 0, yi = 0
+                for (k, ch) in a.enumerated() { xi += value[ch]! * xs[k] }
+                for (k, ch) in b.enumerated() { yi += value[ch]! * ys[k] }
+                acc += Double(x.data[xi]) * Double(y.data[yi])
+            }
+            result[o] = Float(acc)
+            o += 1
+        }
+        return Tensor(shape: outShape, data: result)
+    }
+
     /// The equation giving the gradient of operand A (`forA`) or B from the output's gradient and the other operand,
     /// or nil when the operand had summed-out letters (its gradient would need a broadcast).
     func gradientSpec(forA: Bool) -> EinsumSpec? {

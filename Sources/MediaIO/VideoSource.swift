@@ -231,7 +231,8 @@ public final class VideoSource: @unchecked Sendable {
             ? Double(stream.pointee.start_time) * timeBase : 0
         if let start = options.start, start > 0 {
             windowStart = streamStart + start
-            let target = Int64((streamStart + start) / timeBase)
+            // Clamped into Int64's range: a start past the end simply finds no frame.
+            let target = Int64(Swift.min(Swift.max((streamStart + start) / timeBase, -9.0e18), 9.0e18))
             // A failed seek is harmless: decoding then starts at the beginning and drops early frames.
             if av_seek_frame(fmt, best, target, AVSEEK_FLAG_BACKWARD) < 0 {
                 _ = av_seek_frame(fmt, best, Int64(streamStart / timeBase), AVSEEK_FLAG_BACKWARD)
@@ -289,7 +290,11 @@ public final class VideoSource: @unchecked Sendable {
             let step = 1 / fps, eps = 1e-3
             if nextSelectTime == nil { nextSelectTime = pts }
             if pts + eps >= nextSelectTime! {
-                while nextSelectTime! <= pts + eps { nextSelectTime! += step }
+                // The first step boundary past this frame, in one jump (a long gap between timestamps, or a tiny
+                // step, must not loop).
+                let steps = ((pts + eps - nextSelectTime!) / step).rounded(.down) + 1
+                nextSelectTime! += steps.isFinite ? steps * step : step
+                if nextSelectTime! <= pts + eps { nextSelectTime = pts + eps + step }
             } else {
                 selected = false
             }

@@ -35,7 +35,11 @@ public struct AnalyzeOptions: Sendable {
 
 /// How a clip's analysis ended.
 public struct ClipOutcome: Sendable {
-    public enum Status: String, Sendable { case ok, partial, failed }
+    public enum Status: String, Sendable {
+        case ok, partial, failed
+        /// Not started: the run was interrupted before this clip.
+        case skipped = "not-analysed"
+    }
     public var clip: String
     public var folder: String?
     public var status: Status
@@ -46,6 +50,8 @@ public struct ClipOutcome: Sendable {
     public var wallSeconds: Double
     /// True when the clip could not be opened at all.
     public var openFailed: Bool
+    /// True when the failure was in writing the outputs (a locked, unwritable or full output folder).
+    public var outputFailed: Bool = false
 }
 
 /// Progress of the run, for a terminal or a log.
@@ -75,14 +81,19 @@ public final class AnalyzeRunner: @unchecked Sendable {
         var outcomes: [ClipOutcome] = []
         var usedNames = Set<String>()
         for (i, clip) in clips.enumerated() {
-            if cancel.isCancelled { break }
+            if cancel.isCancelled {
+                // Listed all the same, so the index shows what the interruption left undone.
+                outcomes.append(ClipOutcome(clip: clip, folder: nil, status: .skipped, error: "not analysed: the run was interrupted first",
+                                            summary: nil, analysedFrames: 0, framesWritten: 0, wallSeconds: 0, openFailed: false))
+                continue
+            }
             var base = Self.folderName(for: clip)
             var n = 2
             while usedNames.contains(base) { base = Self.folderName(for: clip) + "-\(n)"; n += 1 }
             usedNames.insert(base)
             let folder = (options.outDirectory as NSString).appendingPathComponent(base)
             progress(.clipStarted(clip: clip, index: i, of: clips.count, expectedFrames: nil))
-            let o = runClip(clip, folder: folder)
+            let o = runClip(clip, into: folder)
             progress(.clipFinished(o))
             outcomes.append(o)
         }
@@ -96,13 +107,21 @@ public final class AnalyzeRunner: @unchecked Sendable {
         return outcomes
     }
 
-    /// A folder name from a clip path or URL.
+    /// A folder name from a clip path or URL: the file name without its extension; for a stream URL (rtsp, udp,
+    /// rtp, srt, tcp, or http without a file name) its host, port and path, so two feeds get two folders.
+    /// Never empty, never `.` or `..` or anything that starts with a dot (nothing can leave `--out`).
     static func folderName(for clip: String) -> String {
-        var name = (clip as NSString).lastPathComponent
-        if let q = name.firstIndex(of: "?") { name = String(name[..<q]) }
-        name = (name as NSString).deletingPathExtension
+        var name: String
+        if let u = URLComponents(string: clip), let scheme = u.scheme?.lowercased(), scheme != "file", let host = u.host, !host.isEmpty,
+           !(["http", "https"].contains(scheme) && !(u.path as NSString).pathExtension.isEmpty) {
+            name = ([host] + (u.port.map { ["\($0)"] } ?? []) + u.path.split(separator: "/").map(String.init)).joined(separator: "_")
+        } else {
+            name = (clip as NSString).lastPathComponent
+            if let q = name.firstIndex(of: "?") { name = String(name[..<q]) }
+            name = (name as NSString).deletingPathExtension
+        }
         let allowed = name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }
-        let s = String(allowed)
+        let s = String(String(allowed).drop { $0 == "." })
         return s.isEmpty ? "clip" : s
     }
 
@@ -113,8 +132,31 @@ public final class AnalyzeRunner: @unchecked Sendable {
         var error: Error? = nil
     }
 
+    /// Analyses one clip into `final` through a staging folder (`OutputFolder`): the folder is replaced only by a
+    /// complete report (a partial one after an interruption included) with at least one analysed frame.
+    func runClip(_ clip: String, into final: String) -> ClipOutcome {
+        let out: OutputFolder
+        do { out = try OutputFolder(final: final) } catch {
+            return ClipOutcome(clip: clip, folder: nil, status: .failed, error: "\(error)", summary: nil, analysedFrames: 0, framesWritten: 0,
+                               wallSeconds: 0, openFailed: false, outputFailed: true)
+        }
+        var o = runClip(clip, folder: out.staging)
+        guard o.folder != nil, !o.outputFailed, o.analysedFrames > 0 || o.status != .failed else {
+            out.discard()
+            o.folder = nil
+            return o
+        }
+        do { try out.commit() } catch {
+            out.discard()
+            o.folder = nil; o.status = .failed; o.outputFailed = true; o.error = "\(error)"
+            return o
+        }
+        o.folder = final
+        return o
+    }
+
     /// Analyses one clip into `folder`.
-    public func runClip(_ clip: String, folder: String) -> ClipOutcome {
+    func runClip(_ clip: String, folder: String) -> ClipOutcome {
         let started = Date()
         let source: VideoSource
         do {
@@ -134,8 +176,8 @@ public final class AnalyzeRunner: @unchecked Sendable {
                                      frameRate: meta.frameRate, options: .init(crf: options.videoCRF))
             }
         } catch {
-            return ClipOutcome(clip: clip, folder: folder, status: .failed, error: "\(error)", summary: nil, analysedFrames: 0, framesWritten: 0,
-                               wallSeconds: 0, openFailed: false)
+            return ClipOutcome(clip: clip, folder: nil, status: .failed, error: "\(error)", summary: nil, analysedFrames: 0, framesWritten: 0,
+                               wallSeconds: 0, openFailed: false, outputFailed: true)
         }
         let workers = max(1, options.workers)
         let inFlight = DispatchSemaphore(value: 4 * workers + 4)
@@ -190,14 +232,18 @@ public final class AnalyzeRunner: @unchecked Sendable {
         let renderer = OverlayRenderer()
         var lastReport = Date()
         let total = meta.frameCount
+        var stopped = false, outputFatal = false
         func consume(_ w: Work) {
             defer { inFlight.signal() }
-            if fatal != nil { return }
+            if fatal != nil || stopped { return }
             if let e = w.error { fatal = e; cancel.cancel("error"); return }
+            // Once interrupted, the report and the overlay end together: at the first frame that was not analysed
+            // (workers stop analysing), and no skipped frame is written after the interruption.
+            if cancel.isCancelled && w.analysis == nil { stopped = true; return }
             if let a = w.analysis {
                 acc.add(a)
                 for (k, v) in a.timings { stageTotals[k, default: 0] += v }
-                do { try writer.append(a) } catch { fatal = error; cancel.cancel("error"); return }
+                do { try writer.append(a) } catch { fatal = error; outputFatal = true; cancel.cancel("error"); return }
                 last = a
                 camMax = max(camMax, a.cam.max() ?? 0)
             }
@@ -211,7 +257,7 @@ public final class AnalyzeRunner: @unchecked Sendable {
                 writer.retainThumbnails(Set(acc.worstFrameIndices))
             }
             if let sink {
-                do { try sink.write(overlay ?? w.frame.image, pts: w.frame.pts); written += 1 } catch { fatal = error; cancel.cancel("error") }
+                do { try sink.write(overlay ?? w.frame.image, pts: w.frame.pts); written += 1 } catch { fatal = error; outputFatal = true; cancel.cancel("error") }
             }
             if Date().timeIntervalSince(lastReport) > 0.25 {
                 lastReport = Date()
@@ -229,7 +275,7 @@ public final class AnalyzeRunner: @unchecked Sendable {
         var status: ClipOutcome.Status = (interrupted || fatal != nil || decErr != nil) ? .partial : .ok
         var errorText: String? = fatal.map { "\($0)" } ?? decErr.map { "\($0)" }
         if let sink {
-            do { try sink.finish() } catch { status = .partial; errorText = errorText ?? "\(error)" }
+            do { try sink.finish() } catch { status = .partial; errorText = errorText ?? "\(error)"; outputFatal = true }
         }
         let wall = Date().timeIntervalSince(started)
         let summary = acc.summary(failUnder: options.failUnder)
@@ -239,8 +285,8 @@ public final class AnalyzeRunner: @unchecked Sendable {
         do {
             _ = try writer.finish(summary: summary, partial: status != .ok, timing: timing)
         } catch {
-            return ClipOutcome(clip: clip, folder: folder, status: .failed, error: "\(error)", summary: summary, analysedFrames: acc.count,
-                               framesWritten: written, wallSeconds: wall, openFailed: false)
+            return ClipOutcome(clip: clip, folder: nil, status: .failed, error: "\(error)", summary: summary, analysedFrames: acc.count,
+                               framesWritten: written, wallSeconds: wall, openFailed: false, outputFailed: true)
         }
         // Success needs analysed frames: a run that analysed none, or that stopped on an analysis error, failed
         // (its partial report stays on disk, marked partial).
@@ -249,7 +295,8 @@ public final class AnalyzeRunner: @unchecked Sendable {
                 errorText = errorText ?? "no frame was analysed: the clip has no decodable frame in the chosen range; check --start, --duration, --every and --fps"
             }
             return ClipOutcome(clip: clip, folder: folder, status: .failed, error: errorText.map { acc.count == 0 ? $0 : "\($0) (after \(acc.count) analysed frames; the report holds them, marked partial)" },
-                               summary: summary, analysedFrames: acc.count, framesWritten: written, wallSeconds: wall, openFailed: false)
+                               summary: summary, analysedFrames: acc.count, framesWritten: written, wallSeconds: wall, openFailed: false,
+                               outputFailed: outputFatal)
         }
         if status == .ok && source.damagedPackets > 0 {
             errorText = "\(source.damagedPackets) damaged packet(s) were skipped; the frames around them may be missing"

@@ -103,7 +103,8 @@ public final class Classifier: Sendable {
             guard let text = try? String(contentsOfFile: labelFile, encoding: .utf8) else {
                 throw RobustnessError.badLabels(path: labelFile, detail: "the file cannot be read; check the path in the card or --labels")
             }
-            var lines = text.components(separatedBy: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            // Any line ending: LF, CRLF (one Character in Swift, which a split on "\n" never sees) or CR.
+            var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
             while lines.last == "" { lines.removeLast() }
             if classCount > 0 && lines.count != classCount {
                 throw RobustnessError.badLabels(path: labelFile, detail: "it has \(lines.count) labels but the model has \(classCount) classes; use the label file made for this model")
@@ -156,7 +157,8 @@ public final class Classifier: Sendable {
         let aspect = Double(inputWidth) / Double(inputHeight)
         var cw = Double(width), ch = cw / aspect
         if ch > Double(height) { ch = Double(height); cw = ch * aspect }
-        cw = (cw * card.resize.cropFraction).rounded(.down); ch = (ch * card.resize.cropFraction).rounded(.down)
+        // At least one pixel each way: a tiny crop fraction or a 1-pixel-wide picture still gives a window.
+        cw = Swift.max(1, (cw * card.resize.cropFraction).rounded(.down)); ch = Swift.max(1, (ch * card.resize.cropFraction).rounded(.down))
         let x = ((Double(width) - cw + 1) / 2).rounded(.down), y = ((Double(height) - ch + 1) / 2).rounded(.down)
         return CropRect(x: x, y: y, width: cw, height: ch)
     }

@@ -14,7 +14,9 @@ struct Analyze: ParsableCommand {
             analysed so far are written as a complete report marked partial and a playable video.
 
             Exit status: 0 success; 1 a clip's mean retention is below --fail-under; 64 usage error; \
-            65 input error (a clip or the model could not be read; other clips are still analysed); 130 interrupted.
+            65 input error (a clip or the model could not be read, or no frame was analysed; other clips are still \
+            analysed); 73 an output folder is locked by another run or cannot be written (earlier results there are \
+            kept); 130 interrupted.
             """)
 
     @Argument(help: ArgumentHelp("Video files or URLs (file, http(s), rtsp, udp: anything this FFmpeg reads).", valueName: "clip-or-url"))
@@ -58,7 +60,7 @@ struct Analyze: ParsableCommand {
     @Option(help: ArgumentHelp("Class to explain and measure: top1 (each frame's own top-1), a label, or a class index.", valueName: "target"))
     var target: String = "top1"
 
-    @Option(help: ArgumentHelp("Tensor Grad-CAM explains (default: the card's, or the last 4-D layer before global pooling).", valueName: "name"))
+    @Option(help: ArgumentHelp("Tensor Grad-CAM explains (default: the card's, or pytorch-grad-cam's choice for the family: the last spatial map before the final pooling; a token model's last-block first LayerNorm).", valueName: "name"))
     var camLayer: String?
 
     @Option(help: ArgumentHelp("Grad-CAM colour scale in the overlay: clip (one scale for the clip, no flicker) or frame.", valueName: "mode"))
@@ -83,17 +85,17 @@ struct Analyze: ParsableCommand {
         guard !clips.isEmpty else { throw ValidationError("Give at least one clip or URL to analyse.") }
         if every != nil && fps != nil { throw ValidationError("Use either --every or --fps, not both.") }
         if let every, every < 1 { throw ValidationError("--every must be 1 or more, got \(every).") }
-        if let fps, !(fps > 0) { throw ValidationError("--fps must be positive, got \(fps).") }
+        if let fps, !(fps > 0 && fps <= 1000) { throw ValidationError("--fps must be more than 0 and at most 1000 frames per second of clip time, got \(fps).") }
         if let maxFrames, maxFrames < 1 { throw ValidationError("--max-frames must be 1 or more, got \(maxFrames).") }
-        if let start, !(start >= 0) { throw ValidationError("--start must be 0 or more seconds, got \(start).") }
-        if let duration, !(duration > 0) { throw ValidationError("--duration must be positive, got \(duration).") }
+        if let start, !(start >= 0 && start <= 1e9) { throw ValidationError("--start must be between 0 and 1e9 seconds, got \(start).") }
+        if let duration, !(duration > 0 && duration <= 1e9) { throw ValidationError("--duration must be more than 0 and at most 1e9 seconds, got \(duration).") }
         guard (1...4096).contains(patches) else { throw ValidationError("--patches must be between 1 and 4096, got \(patches).") }
         _ = try Self.parsePatchSize(patchSize)
         guard ["clip", "frame"].contains(camNorm) else { throw ValidationError("--cam-norm must be clip or frame, got '\(camNorm)'.") }
         if let failUnder, !(0...1).contains(failUnder) { throw ValidationError("--fail-under takes a retention between 0 and 1, got \(failUnder).") }
         if let threads, !(1...64).contains(threads) { throw ValidationError("--threads must be between 1 and 64, got \(threads).") }
         guard (0...51).contains(crf) else { throw ValidationError("--crf must be between 0 and 51, got \(crf).") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive.") }
+        guard timeout > 0 && timeout <= 86_400 else { throw ValidationError("--timeout must be more than 0 and at most 86400 seconds, got \(timeout).") }
     }
 
     static func parsePatchSize(_ s: String) throws -> (Double, Double) {
@@ -152,6 +154,7 @@ struct Analyze: ParsableCommand {
         }
         signals.restore()
         if cancel.isCancelled && cancel.cancelReason != "error" { throw ExitCode(ExitStatus.interrupted.rawValue) }
+        if outcomes.contains(where: { $0.outputFailed }) { throw ExitCode(ExitStatus.outputError.rawValue) }
         if outcomes.contains(where: { $0.status == .failed }) { throw ExitCode(ExitStatus.inputError.rawValue) }
         if outcomes.contains(where: { $0.summary?.passed == false }) { throw ExitCode(ExitStatus.failed.rawValue) }
     }

@@ -223,3 +223,30 @@ struct GraphTests {
         #expect(mn == nil, "\(describe(mn))")
     }
 }
+
+/// Einsum through the batched matrix product against its naive twin, on the patterns attention exports and on
+/// letters summed out of one operand, transposed outputs and an implicit output.
+@Suite struct EinsumTests {
+    @Test(arguments: ["bghid,bghjd->bghij", "bghij,bghjd->bghid", "bij,bjk->bik", "ij,kj->ik", "bi,ij->bj", "bij,jk->kbi",
+                      "ijk,kl->il", "ij,jk", "i,j->ij", "abc,abc->a"])
+    func matchesNaive(_ equation: String) throws {
+        let spec = try EinsumSpec(equation)
+        var rng = SeededRandom(seed: UInt64(equation.utf8.count))
+        let letters = Set(spec.a + spec.b).sorted()
+        let extent = Dictionary(uniqueKeysWithValues: letters.enumerated().map { ($0.element, 2 + $0.offset % 4) })
+        let x = rng.tensor(spec.a.map { extent[$0]! }), y = rng.tensor(spec.b.map { extent[$0]! })
+        let fast = try spec.evaluate(x, y), naive = try spec.evaluateNaive(x, y)
+        #expect(fast.shape == naive.shape)
+        #expect(compare(fast.data, naive.data, rtol: 1e-5, atol: 1e-6) == nil, "\(equation)")
+    }
+
+    @Test(arguments: ["ii,ij->j", "a...,ab->b", "ab,bc,cd->ad", "ab->ba", "ab,bc->z"])
+    func unsupportedEquationsSaySo(_ equation: String) {
+        #expect(throws: EinsumError.self) { try EinsumSpec(equation) }
+    }
+
+    @Test func disagreeingExtentsAreRefused() throws {
+        let spec = try EinsumSpec("ij,jk->ik")
+        #expect(throws: EinsumError.self) { try spec.outputShape([2, 3], [4, 5]) }
+    }
+}

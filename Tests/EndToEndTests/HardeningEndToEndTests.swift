@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Hostile inputs and faults: no crash, no hang, no false success, no mixed or stale output.
+@Suite(.serialized) struct HardeningEndToEndTests {
+    static let clip = "Fixtures/video/synth_h264.mp4"
+    static let vtest = "Fixtures/video/vtest.avi"
+
+    /// Values at the extremes are refused in one sentence with exit 64 (no crash, no hang).
+    @Test(arguments: [["--start", "1e15"], ["--start", "inf"], ["--start", "1e300"], ["--start", "nan"], ["--fps", "inf"], ["--fps", "1e12"],
+                      ["--fps", "nan"], ["--duration", "inf"], ["--timeout", "1e300"], ["--patches", "0"], ["--fail-under", "nan"]])
+    func extremeFlagsAreUsageErrors(_ flags: [String]) throws {
+        let r = try Subprocess.vigil(["analyze", Self.clip, "--out", Subprocess.tempDirectory("flags"), "--no-video"] + flags)
+        #expect(r.status == 64, "\(flags): \(r.status) \(r.stderr)")
+        #expect(r.stderr.contains(flags[0]), "\(r.stderr)")
+    }
+
+    /// A crop that rounds below one pixel, and pictures one pixel high or wide, still analyse.
+    @Test func tinyCropsAndPictures() throws {
+        let out = Subprocess.tempDirectory("tiny")
+        let crop = try Subprocess.vigil(["analyze", Self.clip, "--resize", "center-crop:0.001", "--max-frames", "2", "--patches", "2", "--out", out, "--no-video"])
+        #expect(crop.status == 0, "\(crop.stderr)")
+        for size in ["1:1", "64:1", "1:48"] {
+            let path = out + "/tiny-\(size.replacingOccurrences(of: ":", with: "x")).mkv"
+            let ff = try Subprocess.run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=160x96:rate=25:duration=0.2",
+                                                            "-vf", "scale=\(size)", "-c:v", "ffv1", path])
+            #expect(ff.status == 0, "\(ff.stderr)")
+            let r = try Subprocess.vigil(["analyze", path, "--max-frames", "2", "--patches", "2", "--out", out])
+            #expect(r.status == 0, "\(size): \(r.stderr)")
+            let c = try Subprocess.vigil(["classify", path, "--every", "3"])
+            #expect(c.status == 0, "\(size): \(c.stderr)")
+        }
+    }
+
+    /// Label files with CRLF or CR line endings give one label per line.
+    @Test func crlfLabels() throws {
+        let dir = Subprocess.tempDirectory("labels")
+        let labels = (0..<1000).map { "label \($0)" }
+        for (name, sep) in [("crlf", "\r\n"), ("cr", "\r")] {
+            let path = dir + "/\(name).txt"
+            try (labels.joined(separator: sep) + sep).write(toFile: path, atomically: true, encoding: .utf8)
+            let r = try Subprocess.vigil(["classify", "Fixtures/images/skimage_chelsea.png", "--labels", path, "--top", "1"])
+            #expect(r.status == 0, "\(name): \(r.stderr)")
+            #expect(r.stdout.contains("label "), "\(r.stdout)")
+            #expect(!r.stdout.contains("\r"))
+        }
+    }
+
+    /// A clip named `...mp4` or `..mp4` never writes outside its own folder under --out.
+    @Test func dottedNamesStayInside() throws {
+        let dir = Subprocess.tempDirectory("dots")
+        let out = dir + "/out"
+        for name in ["...mp4", "..mp4", ".hidden.mp4"] {
+            let path = dir + "/" + name
+            try? FileManager.default.removeItem(atPath: path)
+            try FileManager.default.copyItem(atPath: FixturePaths.path(Self.clip), toPath: path)
+            let r = try Subprocess.vigil(["analyze", path, "--max-frames", "1", "--patches", "2", "--out", out, "--no-video"])
+            #expect(r.status == 0, "\(name): \(r.stderr)")
+        }
+        let entries = try FileManager.default.contentsOfDirectory(atPath: out).filter { !$0.hasPrefix(".") }.sorted()
+        #expect(entries == ["clip", "hidden"], "\(entries)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/report.json"))
+        #expect(!FileManager.default.fileExists(atPath: out + "/report.json"))
+    }
+
+    /// Two runs into the same folder at once: the second is refused (exit 73) and the first one's results are whole.
+    @Test func concurrentRunsAreRefused() throws {
+        let out = Subprocess.tempDirectory("concurrent")
+        let (p, _, _) = try Subprocess.start(Subprocess.vigil, ["analyze", Self.vtest, "--out", out, "--patches", "8"])
+        // Wait for the first run's staging folder.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, !((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).contains(where: { $0.hasPrefix(".vtest.partial-") }) {
+            usleep(50_000)
+        }
+        let second = try Subprocess.vigil(["analyze", Self.vtest, "--out", out, "--max-frames", "2", "--patches", "2"])
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        #expect(second.status == 73, "\(second.stderr)")
+        #expect(second.stderr.contains("another vigil run is writing"), "\(second.stderr)")
+        #expect(p.terminationStatus == 130)
+        // The folder is the first run's alone: its report and CSV agree.
+        let report = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: out + "/vtest/report.json")))
+        let n = report["frames"]?.arrayValue?.count ?? -1
+        #expect(report["partial"]?.boolValue == true)
+        let rows = try String(contentsOfFile: out + "/vtest/frames.csv", encoding: .utf8).split(separator: "\n").count
+        #expect(rows == n + 1, "\(rows) CSV rows for \(n) frames")
+    }
+
+    /// A re-run that is killed leaves the previous complete folder as it was; the next run cleans up after it.
+    @Test func killedRerunLeavesPreviousResults() throws {
+        let out = Subprocess.tempDirectory("killed")
+        let first = try Subprocess.vigil(["analyze", Self.vtest, "--out", out, "--max-frames", "3", "--patches", "4"])
+        #expect(first.status == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: out + "/vtest/report.json"))
+        let (p, _, _) = try Subprocess.start(Subprocess.vigil, ["analyze", Self.vtest, "--out", out, "--patches", "4"])
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let staging = ((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).first { $0.hasPrefix(".vtest.partial-") }
+            if let staging, let csv = try? String(contentsOfFile: out + "/" + staging + "/frames.csv", encoding: .utf8), csv.split(separator: "\n").count > 2 { break }
+            usleep(100_000)
+        }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/vtest/report.json")) == before)
+        #expect(try String(contentsOfFile: out + "/vtest/frames.csv", encoding: .utf8).split(separator: "\n").count == 4)
+        let again = try Subprocess.vigil(["analyze", Self.vtest, "--out", out, "--max-frames", "2", "--patches", "2", "--no-video"])
+        #expect(again.status == 0)
+        let left = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.contains(".partial-") || $0.contains(".replaced-") }
+        #expect(left.isEmpty, "\(left)")
+        #expect(!FileManager.default.fileExists(atPath: out + "/vtest/overlay.mp4"), "a --no-video re-run replaces the folder whole")
+    }
+
+    /// An output folder that cannot be created is an output error (73) in one sentence, not an NSError dump.
+    @Test func unwritableOutput() throws {
+        let dir = Subprocess.tempDirectory("unwritable")
+        let file = dir + "/a-file"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+        let r = try Subprocess.vigil(["analyze", Self.clip, "--out", file + "/sub", "--max-frames", "1", "--no-video"])
+        #expect(r.status == 73, "\(r.stderr)")
+        #expect(r.stderr.contains("cannot write the output folder"), "\(r.stderr)")
+        #expect(!r.stderr.contains("NSCocoaErrorDomain") && !r.stderr.contains("UserInfo"), "\(r.stderr)")
+    }
+}
