@@ -87,6 +87,7 @@ final class _UnsafeInputFormat {
         let code = avformat_open_input(&ctx, url, nil, &dict)  // frees ctx on failure
         interrupt.disarm()
         guard code >= 0, let opened = ctx else {
+            if interrupt.stop?() == true { throw FFmpegError(code: code, message: "stopped on request while connecting", path: url, while: "open") }
             throw FFmpegError.forOpen(code: code, url: url, timeout: interrupt.timeout)
         }
         pointer = opened
@@ -103,8 +104,10 @@ final class _InterruptState: @unchecked Sendable {
     /// Seconds a single blocking read may take; `nil` disables the deadline.
     let timeout: Double?
     private var deadline: UInt64 = .max
+    /// Asked on every check: true ends any blocking operation at once (Ctrl-C while a network source stalls).
+    let stop: (@Sendable () -> Bool)?
 
-    init(timeout: Double?) { self.timeout = timeout }
+    init(timeout: Double?, stop: (@Sendable () -> Bool)? = nil) { self.timeout = timeout; self.stop = stop }
 
     /// Starts the clock for one blocking operation.
     func arm() {
@@ -116,7 +119,7 @@ final class _InterruptState: @unchecked Sendable {
     func disarm() { deadline = .max }
 
     /// Whether the current blocking operation has overrun its deadline.
-    var expired: Bool { deadline != .max && _InterruptState.now() > deadline }
+    var expired: Bool { (deadline != .max && _InterruptState.now() > deadline) || (stop?() ?? false) }
 
     static func now() -> UInt64 {
         var ts = timespec()

@@ -61,6 +61,9 @@ public final class VideoSource: @unchecked Sendable {
         public var yieldSkipped: Bool
         /// Output picture size (after rotation), instead of the display size.
         public var outputSize: (width: Int, height: Int)?
+        /// Asked while FFmpeg blocks on input: true ends the wait at once (an interrupted run stops within a second
+        /// even while a network source stalls). Reading then ends as if the input had.
+        public var shouldStop: (@Sendable () -> Bool)? = nil
 
         /// Makes options; all defaults read the whole clip and return every frame.
         public init(start: Double? = nil, duration: Double? = nil, maxFrames: Int? = nil, every: Int = 1,
@@ -133,7 +136,7 @@ public final class VideoSource: @unchecked Sendable {
             formatOptions["rw_timeout"] = micros
             formatOptions["timeout"] = micros
         }
-        let interrupt = _InterruptState(timeout: isNetwork ? options.timeout : nil)
+        let interrupt = _InterruptState(timeout: isNetwork ? options.timeout : nil, stop: options.shouldStop)
         input = try _UnsafeInputFormat(url: url, options: formatOptions, interrupt: interrupt)
         let fmt = input.pointer
 
@@ -350,6 +353,7 @@ public final class VideoSource: @unchecked Sendable {
             let rr = av_read_frame(fmt, pkt)
             input.interrupt.disarm()
             if rr < 0 {
+                if options.shouldStop?() == true { ended = true; break }  // stopped on request: end quietly
                 if rr == FFmpegError.exit || rr == FFmpegError.timedOut {
                     throw FFmpegError(code: rr, message: "no data arrived within \(formatSeconds(options.timeout ?? 0)) (the source stalled)",
                                       path: url, while: "read")

@@ -160,8 +160,11 @@ public final class AnalyzeRunner: @unchecked Sendable {
         let started = Date()
         let source: VideoSource
         do {
-            source = try VideoSource(url: clip, options: .init(start: options.start, duration: options.duration, maxFrames: options.maxFrames, every: options.every, targetFPS: options.fps,
-                                                               timeout: options.networkTimeout, yieldSkipped: options.writeVideo))
+            var sourceOptions = VideoSource.Options(start: options.start, duration: options.duration, maxFrames: options.maxFrames, every: options.every,
+                                                    targetFPS: options.fps, timeout: options.networkTimeout, yieldSkipped: options.writeVideo)
+            let cancel = self.cancel
+            sourceOptions.shouldStop = { cancel.isCancelled }
+            source = try VideoSource(url: clip, options: sourceOptions)
         } catch {
             return ClipOutcome(clip: clip, folder: nil, status: .failed, error: "\(error)", summary: nil, analysedFrames: 0, framesWritten: 0,
                                wallSeconds: 0, openFailed: true)

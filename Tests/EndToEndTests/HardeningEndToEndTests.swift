@@ -122,3 +122,43 @@ import TestSupport
         #expect(!r.stderr.contains("NSCocoaErrorDomain") && !r.stderr.contains("UserInfo"), "\(r.stderr)")
     }
 }
+
+/// A network source that accepts the connection and then sends nothing.
+struct SilentServer {
+    let fd: Int32, port: UInt16
+    init() throws {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) } }
+        guard bound == 0, listen(s, 8) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
+        fd = s
+        port = UInt16(bigEndian: addr.sin_port)
+    }
+    func close() { _ = Glibc.close(fd) }
+}
+
+extension HardeningEndToEndTests {
+    /// Ctrl-C while a network source stalls stops within about a second, not after --timeout.
+    @Test func interruptDuringStallIsPrompt() throws {
+        let server = try SilentServer()
+        defer { server.close() }
+        let out = Subprocess.tempDirectory("stall")
+        let (p, _, errPipe) = try Subprocess.start(Subprocess.vigil, ["analyze", "http://127.0.0.1:\(server.port)/feed.mp4", "--out", out, "--timeout", "60"])
+        // Once vigil connects it has set up its signal handling and is waiting for data.
+        let conn = accept(server.fd, nil, nil)
+        defer { if conn >= 0 { _ = Glibc.close(conn) } }
+        usleep(500_000)
+        let sent = Date()
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        let waited = Date().timeIntervalSince(sent)
+        let err = String(decoding: errPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(p.terminationStatus == 130, "\(err)")
+        #expect(waited < 3, "took \(waited) s to stop")
+    }
+}
