@@ -115,7 +115,8 @@ public final class VideoSource: @unchecked Sendable {
     private var ended = false
     private var selectedCount = 0
     private var nextSelectTime: Double?
-    private var lastPTS: Double?
+    /// Time of the last frame decoded so far, seconds.
+    public private(set) var lastPTS: Double?
     private var consecutiveReadErrors = 0
 
     /// Opens `url` (a path, or any URL this FFmpeg reads: http(s), rtsp, udp, ...) and reads its

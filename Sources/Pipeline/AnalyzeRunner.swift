@@ -37,6 +37,8 @@ public struct AnalyzeOptions: Sendable {
 public struct ClipOutcome: Sendable {
     public enum Status: String, Sendable {
         case ok, partial, failed
+        /// Analysed to its end, but the input was incomplete or damaged (see the report's `input`).
+        case incomplete
         /// Not started: the run was interrupted before this clip.
         case skipped = "not-analysed"
     }
@@ -105,6 +107,25 @@ public final class AnalyzeRunner: @unchecked Sendable {
             try? IndexWriter.write(directory: options.outDirectory, entries: entries)
         }
         return outcomes
+    }
+
+    /// Whether the input was whole: no read error or stall, no damaged packet, and (when the whole of an MP4/MOV was
+    /// read) as many frames as it declares (MP4/MOV), or frames up to its declared duration (Matroska/WebM). AVI counts
+    /// are not compared: AVI declares its null (repeat) frames too.
+    func completeness(source: VideoSource, meta: ClipMetadata, readError: Error?, analysed: Int, interrupted: Bool) -> InputCompleteness {
+        var problems: [String] = []
+        if let readError { problems.append("\(readError)") }
+        if source.damagedPackets > 0 { problems.append("\(source.damagedPackets) damaged packet(s) were skipped or concealed; the frames around them may be missing") }
+        let wholeRead = !interrupted && readError == nil && options.start == nil && options.duration == nil && (options.maxFrames.map { analysed < $0 } ?? true)
+        if wholeRead, meta.container.hasPrefix("mov,mp4"), let declared = meta.frameCount, source.framesDecoded < declared {
+            problems.append("decoded \(source.framesDecoded) of the \(declared) frames the file declares: it is truncated or damaged")
+        }
+        // Matroska and WebM declare a duration, not a frame count: the last frame must come within a second of its end.
+        if wholeRead, meta.container.hasPrefix("matroska"), let declared = meta.duration, let last = source.lastPTS, last + 1 < declared {
+            problems.append(String(format: "the frames end at %.2f s but the file declares %.2f s: it is truncated", last, declared))
+        }
+        return InputCompleteness(declaredFrames: meta.frameCount, decodedFrames: source.framesDecoded, damagedPackets: source.damagedPackets,
+                                 complete: problems.isEmpty, problem: problems.isEmpty ? nil : problems.joined(separator: "; "))
     }
 
     /// A folder name from a clip path or URL: the file name without its extension; for a stream URL (rtsp, udp,
@@ -275,8 +296,9 @@ public final class AnalyzeRunner: @unchecked Sendable {
         group.wait()
         let decErr = decodeError.get()
         let interrupted = cancel.isCancelled && cancel.cancelReason != "error"
-        var status: ClipOutcome.Status = (interrupted || fatal != nil || decErr != nil) ? .partial : .ok
-        var errorText: String? = fatal.map { "\($0)" } ?? decErr.map { "\($0)" }
+        let input = completeness(source: source, meta: meta, readError: interrupted ? nil : decErr, analysed: acc.count, interrupted: interrupted)
+        var status: ClipOutcome.Status = (interrupted || fatal != nil) ? .partial : (input.complete ? .ok : .incomplete)
+        var errorText: String? = fatal.map { "\($0)" } ?? (interrupted ? nil : input.problem)
         if let sink {
             do { try sink.finish() } catch { status = .partial; errorText = errorText ?? "\(error)"; outputFatal = true }
         }
@@ -286,7 +308,7 @@ public final class AnalyzeRunner: @unchecked Sendable {
         let timing = TimingSummary(wallSeconds: wall, analysedFramesPerSecond: wall > 0 ? Double(acc.count) / wall : 0,
                                    meanMsPerStage: stageTotals.mapValues { $0 / n })
         do {
-            _ = try writer.finish(summary: summary, partial: status != .ok, timing: timing)
+            _ = try writer.finish(summary: summary, partial: interrupted || fatal != nil || decErr != nil || status == .partial, input: input, timing: timing)
         } catch {
             return ClipOutcome(clip: clip, folder: nil, status: .failed, error: "\(error)", summary: summary, analysedFrames: acc.count,
                                framesWritten: written, wallSeconds: wall, openFailed: false, outputFailed: true)
@@ -301,9 +323,7 @@ public final class AnalyzeRunner: @unchecked Sendable {
                                summary: summary, analysedFrames: acc.count, framesWritten: written, wallSeconds: wall, openFailed: false,
                                outputFailed: outputFatal)
         }
-        if status == .ok && source.damagedPackets > 0 {
-            errorText = "\(source.damagedPackets) damaged packet(s) were skipped; the frames around them may be missing"
-        }
+
         return ClipOutcome(clip: clip, folder: folder, status: status, error: errorText, summary: summary, analysedFrames: acc.count,
                            framesWritten: written, wallSeconds: wall, openFailed: false)
     }

@@ -56,7 +56,7 @@ public enum IndexWriter {
         <title>Vigil reports</title>
         <style>
         \(HTML.style)
-        .status-ok{color:var(--pass);font-weight:600}.status-partial{color:#9a5b00;font-weight:600}.status-failed{color:var(--fail);font-weight:600}
+        .status-ok{color:var(--pass);font-weight:600}.status-partial,.status-incomplete{color:#9a5b00;font-weight:600}.status-failed{color:var(--fail);font-weight:600}
         td.err{color:var(--fail);font-size:13px;overflow-wrap:anywhere}
         </style>
         </head>

@@ -22,6 +22,19 @@ public enum ReportSchema {
       "items": {"$ref": "#/$defs/frame"}
     },
     "summary": {"$ref": "#/$defs/summary"},
+    "input": {
+      "type": "object",
+      "description": "What decoding found of the clip. complete is false when the input ended early (a stalled or dropped source, a read error, fewer frames than an MP4/MOV declares) or had damaged packets; vigil then exits 74.",
+      "additionalProperties": false,
+      "required": ["decodedFrames", "damagedPackets", "complete"],
+      "properties": {
+        "declaredFrames": {"type": "integer", "minimum": 0, "description": "Frames the container declares for the stream, when it does."},
+        "decodedFrames": {"type": "integer", "minimum": 0, "description": "Frames decoded in the analysed window."},
+        "damagedPackets": {"type": "integer", "minimum": 0, "description": "Packets or frames FFmpeg reported as damaged (skipped or concealed)."},
+        "complete": {"type": "boolean", "description": "False when the input was incomplete or damaged."},
+        "problem": {"type": "string", "description": "What was wrong, when something was."}
+      }
+    },
     "timing": {"$ref": "#/$defs/timing"}
   },
   "$defs": {

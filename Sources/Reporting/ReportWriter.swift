@@ -2,6 +2,24 @@ import Foundation
 import Imaging
 import Robustness
 
+/// What decoding found of the clip: whether the input was whole.
+public struct InputCompleteness: Codable, Sendable, Equatable {
+    /// Frames the container declares for the stream, when it does.
+    public var declaredFrames: Int?
+    /// Frames decoded in the analysed window.
+    public var decodedFrames: Int
+    /// Packets or frames FFmpeg reported as damaged (skipped or concealed).
+    public var damagedPackets: Int
+    /// False when the input ended early (a stall, a read error, fewer frames than declared) or had damaged packets.
+    public var complete: Bool
+    /// What was wrong, when something was.
+    public var problem: String?
+    public init(declaredFrames: Int?, decodedFrames: Int, damagedPackets: Int, complete: Bool, problem: String?) {
+        self.declaredFrames = declaredFrames; self.decodedFrames = decodedFrames; self.damagedPackets = damagedPackets
+        self.complete = complete; self.problem = problem
+    }
+}
+
 /// Writes one clip's `frames.csv`, `report.json` and `report.html`, streaming the frames to disk as they come.
 ///
 /// Memory stays flat whatever the clip length: `append` writes a CSV row and a JSON line to a fragment file
@@ -91,7 +109,7 @@ public final class ReportWriter: @unchecked Sendable {
     ///   - partial: true when the analysis stopped early (interrupted); marked in both reports.
     ///   - timing: wall-clock figures, written apart as the last key of `report.json`.
     /// - Throws: `ReportingError`; a failed finish leaves the fragment file in place.
-    public func finish(summary: ClipSummary, partial: Bool, timing: TimingSummary) throws -> ReportPaths {
+    public func finish(summary: ClipSummary, partial: Bool, input: InputCompleteness? = nil, timing: TimingSummary) throws -> ReportPaths {
         try lock.withLock {
             guard !finished else { throw ReportingError(.finished, path: directory, reason: "finish called twice") }
             finished = true
@@ -99,7 +117,7 @@ public final class ReportWriter: @unchecked Sendable {
             try fragment.close()
             let worst = Set(summary.worstFrames.map(\.frame))
             thumbnails = thumbnails.filter { worst.contains($0.key) }
-            try writeJSON(summary: summary, partial: partial, timing: timing)
+            try writeJSON(summary: summary, partial: partial, input: input, timing: timing)
             try AtomicFile.write(paths.html) { out in
                 try HTMLReport(provenance: provenance, summary: summary, partial: partial, timing: timing,
                                frameCount: frameCount, fragmentPath: fragmentPath, thumbnails: thumbnails).write(to: out)
@@ -113,7 +131,7 @@ public final class ReportWriter: @unchecked Sendable {
     }
 
     /// `{"schemaVersion", "partial", "provenance", "frames": [one record per line], "summary", "timing"}`.
-    private func writeJSON(summary: ClipSummary, partial: Bool, timing: TimingSummary) throws {
+    private func writeJSON(summary: ClipSummary, partial: Bool, input: InputCompleteness?, timing: TimingSummary) throws {
         func encode<T: Encodable>(_ v: T, _ what: String) throws -> Data {
             do { return try encoder.encode(v) } catch { throw ReportingError(.encode, path: paths.json, reason: "\(what): \(error)") }
         }
@@ -133,6 +151,10 @@ public final class ReportWriter: @unchecked Sendable {
             }
             try out.write(first ? "],\n\"summary\": " : "\n],\n\"summary\": ")
             try out.write(bytes: summaryJSON)
+            if let input {
+                try out.write(",\n\"input\": ")
+                try out.write(bytes: try encode(input, "input"))
+            }
             try out.write(",\n\"timing\": ")
             try out.write(bytes: timingJSON)
             try out.write("\n}\n")

@@ -16,7 +16,8 @@ struct Analyze: ParsableCommand {
             Exit status: 0 success; 1 a clip's mean retention is below --fail-under; 64 usage error; \
             65 input error (a clip or the model could not be read, or no frame was analysed; other clips are still \
             analysed); 73 an output folder is locked by another run or cannot be written (earlier results there are \
-            kept); 130 interrupted.
+            kept); 74 a clip's input was incomplete (ended early, truncated or damaged; the report says what); \
+            130 interrupted.
             """)
 
     @Argument(help: ArgumentHelp("Video files or URLs (file, http(s), rtsp, udp: anything this FFmpeg reads).", valueName: "clip-or-url"))
@@ -156,6 +157,7 @@ struct Analyze: ParsableCommand {
         if cancel.isCancelled && cancel.cancelReason != "error" { throw ExitCode(ExitStatus.interrupted.rawValue) }
         if outcomes.contains(where: { $0.outputFailed }) { throw ExitCode(ExitStatus.outputError.rawValue) }
         if outcomes.contains(where: { $0.status == .failed }) { throw ExitCode(ExitStatus.inputError.rawValue) }
+        if outcomes.contains(where: { $0.status == .incomplete }) { throw ExitCode(ExitStatus.incompleteInput.rawValue) }
         if outcomes.contains(where: { $0.summary?.passed == false }) { throw ExitCode(ExitStatus.failed.rawValue) }
     }
 

@@ -8,6 +8,9 @@ enum ExitStatus: Int32 {
     case usage = 64
     /// An input (clip, image or model) could not be read or is unsupported.
     case inputError = 65
+    /// The input was incomplete: it ended early (a stalled or dropped source, a read error, a truncated file) or had
+    /// damaged packets. The report covers what was decoded (`input.complete` false).
+    case incompleteInput = 74
     /// An output could not be written: the output folder is locked by another run, cannot be created, or the disk
     /// filled up (sysexits' EX_CANTCREAT). Earlier results in that folder are left as they were.
     case outputError = 73

@@ -162,3 +162,28 @@ extension HardeningEndToEndTests {
         #expect(waited < 3, "took \(waited) s to stop")
     }
 }
+
+extension HardeningEndToEndTests {
+    /// Truncated or damaged input is analysed as far as it goes, recorded in the report's `input`, said on stderr, and
+    /// exits 74, which a CI job can tell from success; a whole file says complete.
+    @Test(arguments: [("Fixtures/bad/truncated_faststart.mp4", "frames the file declares"), ("Fixtures/bad/truncated.mkv", "the file declares"),
+                      ("Fixtures/bad/garbage_middle.mp4", "damaged packet"), ("Fixtures/video/carphone_pristine.mp4", "")])
+    func incompleteInputIsReported(_ clip: String, _ problem: String) throws {
+        let out = Subprocess.tempDirectory("incomplete")
+        let r = try Subprocess.vigil(["analyze", clip, "--out", out, "--every", "10", "--patches", "2", "--no-video"])
+        let folder = out + "/" + ((clip as NSString).lastPathComponent as NSString).deletingPathExtension
+        let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/report.json"))
+        try JSONSchemaValidator(schemaFile: FixturePaths.path("scripts/schema/report-v1.schema.json")).validate(document: data)
+        let input = try JSONValue.parse(data)["input"]
+        if problem.isEmpty {
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(input?["complete"]?.boolValue == true)
+            #expect(input?["decodedFrames"]?.double == 120)
+        } else {
+            #expect(r.status == 74, "\(clip): \(r.status) \(r.stderr)")
+            #expect(r.stderr.contains("incomplete") && r.stderr.contains(problem), "\(r.stderr)")
+            #expect(input?["complete"]?.boolValue == false)
+            #expect(input?["problem"]?.stringValue?.contains(problem) == true)
+        }
+    }
+}
