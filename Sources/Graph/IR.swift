@@ -78,6 +78,7 @@ public enum Op: Sendable, Equatable {
             case .softplus: return "Softplus"
             case .erf: return "Erf"
             case .sqrt: return "Sqrt"
+            case .exp: return "Exp"
             }
         case let .binary(b): return "\(b)".capitalized
         case let .variadic(b, mean): return mean ? "Mean" : (b == .add ? "Sum" : "\(b)".capitalized)
@@ -95,7 +96,13 @@ public enum Op: Sendable, Equatable {
         case .split: return "Split"
         case .slice: return "Slice"
         case .pad: return "Pad"
-        case let .reduce(k, _, _, _): return "Reduce" + "\(k)".capitalized
+        case let .reduce(k, _, _, _):
+            switch k {
+            case .sumSquare: return "ReduceSumSquare"
+            case .l2: return "ReduceL2"
+            case .l1: return "ReduceL1"
+            default: return "Reduce" + "\(k)".capitalized
+            }
         case .softmax: return "Softmax"
         case .identity: return "Identity"
         case .resize: return "Resize"

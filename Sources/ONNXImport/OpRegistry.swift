@@ -275,6 +275,9 @@ let opTable: [String: OpRule] = [
     "ReduceMax": reduceRule(.max, axesInputSince: 18),
     "ReduceMin": reduceRule(.min, axesInputSince: 18),
     "ReduceSum": reduceRule(.sum, axesInputSince: 13),
+    "ReduceSumSquare": reduceRule(.sumSquare, axesInputSince: 18),
+    "ReduceL2": reduceRule(.l2, axesInputSince: 18),
+    "ReduceL1": reduceRule(.l1, axesInputSince: 18),
     "Softmax": OpRule { c in Lowering(op: .softmax(axis: c.attrs.int("axis", c.opset >= 13 ? -1 : 1), legacy: c.opset < 13), dataInputs: [0]) },
     "Dropout": OpRule { c in
         // Inference, or a ratio of 0 (as exporters write for attention dropout): the identity. The mask output
@@ -294,6 +297,7 @@ let opTable: [String: OpRule] = [
     },
     "Erf": OpRule(9) { _ in Lowering(op: .activation(.erf), dataInputs: [0]) },
     "Sqrt": OpRule(6) { _ in Lowering(op: .activation(.sqrt), dataInputs: [0]) },
+    "Exp": OpRule(6) { _ in Lowering(op: .activation(.exp), dataInputs: [0]) },
     "LayerNormalization": OpRule(17) { c in
         if c.proto.output.count > 1 && c.proto.output.dropFirst().contains(where: { !$0.isEmpty }) {
             throw c.unsupported("the Mean and InvStdDev outputs of LayerNormalization are training outputs, not supported")

@@ -66,7 +66,7 @@ extension Classifier {
     ///   tensor with more than one position from which no other such tensor is reached on the way to the output
     ///   (so a squeeze-and-excitation block's pooling does not stop the search). When that map is an activation
     ///   applied outside the module that made its input (DenseNet's functional ReLU after `features`), the module's
-    ///   own output is taken, as a hook on that module sees it.
+    ///   own output is taken, as a hook on that module sees it; a pooling that keeps the map's size is looked through.
     public static func suggestCAMLayer(_ model: ONNXModel) -> (layer: String, layout: CAMLayout)? {
         let g = model.graph
         var producer: [String: Node] = [:]
@@ -104,6 +104,15 @@ extension Classifier {
             for o in n.outputs where model.shapes[o].flatMap({ CAMLayout.of($0) }) == .nchw && reaches.contains(o) && !spatialBelow.contains(o) { best = o }
         }
         guard var layer = best else { return nil }
+        // A pooling that keeps the map's size (VGG's and AlexNet's adaptive average pool at 224x224 input) or an
+        // identity repeats the map: the module before it is the documented choice (`features[-1]`).
+        while let p = producer[layer], let input = p.inputs.first, let si = model.shapes[input], si == model.shapes[layer] {
+            switch p.op {
+            case .pool, .identity: layer = input; continue
+            default: break
+            }
+            break
+        }
         if let p = producer[layer], case .activation = p.op, let input = p.inputs.first, let q = producer[input], spatial(input),
            modulePath(q.name).hasPrefix(modulePath(p.name) + "/") {
             layer = input

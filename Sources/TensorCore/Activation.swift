@@ -20,6 +20,8 @@ public enum Activation: Sendable, Equatable, Hashable {
     case erf
     /// The square root (LayerNorm decomposed at opset 13 divides by it).
     case sqrt
+    /// e^x.
+    case exp
 
     /// f(x) for one value.
     @inlinable public func apply(_ x: Float) -> Float {
@@ -37,6 +39,7 @@ public enum Activation: Sendable, Equatable, Hashable {
         case .softplus: return x > 20 ? x : Foundation.log1p(Foundation.exp(x))
         case .erf: return Foundation.erf(x)
         case .sqrt: return x.squareRoot()
+        case .exp: return Foundation.exp(x)
         }
     }
 
@@ -56,6 +59,7 @@ public enum Activation: Sendable, Equatable, Hashable {
         case .softplus: return 1 / (1 + Foundation.exp(-x))
         case .erf: return 1.1283791670955126 * Foundation.exp(-x * x)
         case .sqrt: return 0.5 / y
+        case .exp: return y
         }
     }
 

@@ -1,7 +1,13 @@
 import Foundation
 
 /// Reduction kind.
-public enum ReduceKind: Sendable, Equatable, Hashable { case sum, mean, max, min }
+public enum ReduceKind: Sendable, Equatable, Hashable {
+    case sum, mean, max, min
+    /// Sum of squares, and its square root (ReduceSumSquare, ReduceL2: Swin-V2's cosine attention).
+    case sumSquare, l2
+    /// Sum of absolute values (ReduceL1).
+    case l1
+}
 
 /// Reduces `x` over `axes` (already normalised, sorted); the result keeps reduced axes as 1.
 public func reduce(_ kind: ReduceKind, _ x: Tensor, axes: [Int]) -> Tensor {
@@ -20,17 +26,20 @@ public func reduce(_ kind: ReduceKind, _ x: Tensor, axes: [Int]) -> Tensor {
                     case .sum, .mean: op[j] += v
                     case .max: op[j] = Swift.max(op[j], v)
                     case .min: op[j] = Swift.min(op[j], v)
+                    case .sumSquare, .l2: op[j] += v * v
+                    case .l1: op[j] += Swift.abs(v)
                     }
                 }
             }
         }
     }
     if kind == .mean { let s = 1 / Float(max(n, 1)); for i in 0..<out.count { out[i] *= s } }
+    if kind == .l2 { for i in 0..<out.count { out[i] = out[i].squareRoot() } }
     return Tensor(shape: outShape, data: out)
 }
 
 /// Gradient of `reduce` (keepdims shape `y`): sum/mean spread evenly, max/min go to the elements equal to the result
-/// (shared equally among ties).
+/// (shared equally among ties), sum of squares 2x, L2 x / y (0 where the norm is 0), L1 the sign of x.
 public func reduceBackward(_ kind: ReduceKind, x: Tensor, y: Tensor, dy: Tensor, axes: [Int]) -> Tensor {
     let n = axes.reduce(1) { $0 * x.shape[$1] }
     let oS = broadcastStrides(y.shape, to: x.shape)
@@ -48,6 +57,9 @@ public func reduceBackward(_ kind: ReduceKind, x: Tensor, y: Tensor, dy: Tensor,
             case .sum: dx[xo + i] = dy.data[j]
             case .mean: dx[xo + i] = dy.data[j] / Float(n)
             case .max, .min: if x.data[xo + i] == y.data[j] { dx[xo + i] = dy.data[j] / ties[j] }
+            case .sumSquare: dx[xo + i] = 2 * x.data[xo + i] * dy.data[j]
+            case .l2: dx[xo + i] = y.data[j] > 0 ? x.data[xo + i] / y.data[j] * dy.data[j] : 0
+            case .l1: dx[xo + i] = x.data[xo + i] > 0 ? dy.data[j] : (x.data[xo + i] < 0 ? -dy.data[j] : 0)
             }
         }
     }

@@ -156,6 +156,10 @@ let vjpCases: [VJPCase] = {
 
     // Transformer pieces.
     c.append(VJPCase(label: "activation erf", op: .activation(.erf), inputs: [r.tensor([2, 3, 4], -2, 2)]).nonlinear())
+    c.append(VJPCase(label: "activation exp", op: .activation(.exp), inputs: [r.tensor([2, 3], -2, 2)]).nonlinear())
+    c.append(VJPCase(label: "reduce l2 axis -1 keepdims", op: .reduce(.l2, axes: [-1], keepDims: true, noopWithEmptyAxes: false), inputs: [r.tensor([2, 3, 4])]).nonlinear())
+    c.append(VJPCase(label: "reduce sum of squares axes [0,2]", op: .reduce(.sumSquare, axes: [0, 2], keepDims: false, noopWithEmptyAxes: false), inputs: [r.tensor([2, 3, 4])]).nonlinear())
+    c.append(VJPCase(label: "reduce l1 axis 1", op: .reduce(.l1, axes: [1], keepDims: true, noopWithEmptyAxes: false), inputs: [r.spaced([2, 3, 2])]).nonlinear())
     c.append(VJPCase(label: "activation sqrt", op: .activation(.sqrt), inputs: [r.tensor([2, 3, 4], 0.5, 3)]).nonlinear())
     c.append(VJPCase(label: "layerNorm last axis", op: .layerNorm(axis: -1, epsilon: 1e-5), inputs: [r.tensor([2, 3, 6], -2, 2), r.tensor([6]), r.tensor([6])]).nonlinear())
     c.append(VJPCase(label: "layerNorm axis 1 no bias", op: .layerNorm(axis: 1, epsilon: 1e-3), inputs: [r.tensor([2, 3, 2, 2], -2, 2), r.tensor([3, 2, 2])]).nonlinear())

@@ -1,0 +1,1 @@
+	ByJH{ÓB£É,Bh¯A©½AÏYB¥B±píAdŽBê¥B³7bBæXB,ÛA6'¦A¤B2<B¹ªB¿ÍçAG¤"B
