@@ -398,6 +398,8 @@ public final class VideoSource: @unchecked Sendable {
     /// Throws a clear error for a missing, unreadable, directory or empty local file.
     private static func checkLocalFile(_ url: String) throws {
         let path = url.lowercased().hasPrefix("file:") ? String(url.dropFirst(5)) : url
+        // An image sequence in FFmpeg's syntax (img%03d.png): FFmpeg's image2 demuxer finds the files itself.
+        if isImageSequencePattern(path) { return }
         var st = stat()
         if stat(path, &st) != 0 {
             let e = errno
@@ -414,6 +416,17 @@ public final class VideoSource: @unchecked Sendable {
                               path: url, while: "open")
         }
     }
+}
+
+/// True for FFmpeg's image-sequence syntax: a `%d` or `%0Nd` in the name.
+func isImageSequencePattern(_ path: String) -> Bool {
+    var rest = Substring(path)
+    while let i = rest.firstIndex(of: "%") {
+        rest = rest[rest.index(after: i)...]
+        let digits = rest.prefix { $0.isNumber }
+        if rest.dropFirst(digits.count).first == "d" { return true }
+    }
+    return false
 }
 
 extension String {

@@ -61,6 +61,9 @@ public final class Classifier: Sendable {
             throw RobustnessError.badModel(path: modelPath, detail: "input '\(inputName)' has shape \(gi.shape.map { $0.map(String.init) ?? "?" }); Vigil needs an image classifier with input [N,3,H,W] (colour) or [N,1,H,W] (grayscale)")
         }
         inputChannels = gi.shape[1] ?? 3
+        // One mean/std value serves every channel.
+        if card.mean.count == 1 { card.mean = Array(repeating: card.mean[0], count: 3) }
+        if card.std.count == 1 { card.std = Array(repeating: card.std[0], count: 3) }
         let h = card.inputSize?.first ?? gi.shape[2], w = card.inputSize?.last ?? gi.shape[3]
         guard let h, let w, h > 0, w > 0 else {
             throw RobustnessError.badModel(path: modelPath, detail: "input '\(inputName)' has no fixed height and width; give inputSize in the model card or --size")

@@ -96,8 +96,11 @@ public struct ModelCard: Codable, Sendable, Equatable {
 
     /// Checks field values.
     public func validate(path: String) throws {
-        guard mean.count == 3, std.count == 3, std.allSatisfy({ $0 != 0 }) else {
-            throw RobustnessError.badCard(path: path, detail: "mean and std need three values each and std must be non-zero")
+        if let inputSize, inputSize.count != 2 || !inputSize.allSatisfy({ $0 > 0 && $0 <= 16384 }) {
+            throw RobustnessError.badCard(path: path, detail: "inputSize \(inputSize) must be [height, width] with two values from 1 to 16384")
+        }
+        guard [1, 3].contains(mean.count), [1, 3].contains(std.count), (mean + std).allSatisfy({ $0.isFinite }), std.allSatisfy({ $0 != 0 }) else {
+            throw RobustnessError.badCard(path: path, detail: "mean and std need one value (grayscale) or three each, finite, and std must be non-zero")
         }
         guard ["center-crop", "stretch"].contains(resize.policy) else {
             throw RobustnessError.badCard(path: path, detail: "resize policy '\(resize.policy)' is not center-crop or stretch")

@@ -28,22 +28,22 @@ struct Analyze: ParsableCommand {
     @Option(help: ArgumentHelp("Output folder; one sub-folder per clip.", valueName: "dir"))
     var out: String = "Reports"
 
-    @Option(help: ArgumentHelp("Analyse every Nth frame (the overlay still shows every frame, carrying the last analysis).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Analyse every Nth frame (the overlay still shows every frame, carrying the last analysis).", valueName: "n"))
     var every: Int?
 
-    @Option(help: ArgumentHelp("Analyse at this many frames per second of clip time instead of --every.", valueName: "f"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Analyse at this many frames per second of clip time instead of --every.", valueName: "f"))
     var fps: Double?
 
-    @Option(help: ArgumentHelp("Stop after analysing this many frames.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop after analysing this many frames.", valueName: "n"))
     var maxFrames: Int?
 
-    @Option(help: ArgumentHelp("Start this many seconds into the clip.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Start this many seconds into the clip.", valueName: "seconds"))
     var start: Double?
 
-    @Option(help: ArgumentHelp("Analyse only this many seconds of the clip (from --start).", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Analyse only this many seconds of the clip (from --start).", valueName: "seconds"))
     var duration: Double?
 
-    @Option(help: ArgumentHelp("Occlusion patches per analysed frame.", valueName: "k"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Occlusion patches per analysed frame.", valueName: "k"))
     var patches: Int = 16
 
     @Option(help: ArgumentHelp("Patch side as a fraction of the model input side; a range like 0.125-0.25 draws sizes uniformly.", valueName: "fraction"))
@@ -67,19 +67,19 @@ struct Analyze: ParsableCommand {
     @Option(help: ArgumentHelp("Grad-CAM colour scale in the overlay: clip (one scale for the clip, no flicker) or frame.", valueName: "mode"))
     var camNorm: String = "clip"
 
-    @Option(help: ArgumentHelp("Fail (exit 1) when a clip's mean retention is below R (0-1).", valueName: "r"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Fail (exit 1) when a clip's mean retention is below R (0-1).", valueName: "r"))
     var failUnder: Double?
 
     @Flag(help: "Do not write overlay.mp4 (report only).")
     var noVideo = false
 
-    @Option(help: ArgumentHelp("Frames analysed in parallel, each with its own engine workspace; the cores are shared between them (default: the number of cores, which measured fastest).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Frames analysed in parallel, each with its own engine workspace; the cores are shared between them (default: the number of cores, which measured fastest).", valueName: "n"))
     var threads: Int?
 
-    @Option(help: ArgumentHelp("H.264 quality of the overlay (CRF, 0-51, lower is better).", valueName: "crf"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("H.264 quality of the overlay (CRF, 0-51, lower is better).", valueName: "crf"))
     var crf: Int = 20
 
-    @Option(help: ArgumentHelp("Network read timeout in seconds for URLs.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Network read timeout in seconds for URLs.", valueName: "seconds"))
     var timeout: Double = 10
 
     func validate() throws {

@@ -187,3 +187,34 @@ extension HardeningEndToEndTests {
         }
     }
 }
+
+extension HardeningEndToEndTests {
+    /// Negative numbers reach validation, which says what range is allowed (not ArgumentParser's "Missing value").
+    @Test(arguments: [["--patches", "-1"], ["--every", "-3"], ["--max-frames", "-1"], ["--start", "-2"], ["--threads", "-1"]])
+    func negativeValuesAreExplained(_ flags: [String]) throws {
+        let r = try Subprocess.vigil(["analyze", Self.clip, "--out", Subprocess.tempDirectory("neg"), "--no-video"] + flags)
+        #expect(r.status == 64)
+        #expect(r.stderr.contains(flags[0]) && !r.stderr.contains("Missing value"), "\(r.stderr)")
+    }
+
+    /// FFmpeg's image-sequence syntax is read as a clip.
+    @Test func imageSequence() throws {
+        let dir = Subprocess.tempDirectory("sequence")
+        let ff = try Subprocess.run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=160x96:rate=25:duration=0.2",
+                                                        dir + "/img%03d.png"])
+        #expect(ff.status == 0)
+        let r = try Subprocess.vigil(["analyze", dir + "/img%03d.png", "--out", dir + "/out", "--patches", "2", "--no-video"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("5 frames analysed"), "\(r.stderr)")
+    }
+
+    /// A card whose inputSize is not two positive extents is refused in one sentence naming the card.
+    @Test func cardWithEmptyInputSize() throws {
+        let dir = Subprocess.tempDirectory("card")
+        let card = dir + "/bad.card.json"
+        try Data(#"{"inputSize": [0, 0]}"#.utf8).write(to: URL(fileURLWithPath: card))
+        let r = try Subprocess.vigil(["analyze", Self.clip, "--card", card, "--out", dir, "--no-video"])
+        #expect(r.status == 65, "\(r.stderr)")
+        #expect(r.stderr.contains(card) && r.stderr.contains("inputSize [0, 0] must be [height, width]"), "\(r.stderr)")
+    }
+}
