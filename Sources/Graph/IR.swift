@@ -123,61 +123,6 @@ public enum Op: Sendable, Equatable {
     }
 }
 
-/// Scale and zero point of a linear quantisation, per tensor or along one axis, and the integer type's range.
-public struct Quantization: Sendable, Equatable {
-    /// One value per tensor, or one per index of `axis`.
-    public var scales: [Float]
-    public var zeroPoints: [Int]
-    /// The axis of per-axis quantisation (normalised at run time; ignored when there is one scale).
-    public var axis: Int
-    /// The integer type's range: 0...255 for uint8, -128...127 for int8, the int32 range for biases.
-    public var low: Int, high: Int
-    public init(scales: [Float], zeroPoints: [Int], axis: Int, low: Int, high: Int) {
-        self.scales = scales; self.zeroPoints = zeroPoints; self.axis = axis; self.low = low; self.high = high
-    }
-
-    /// (outer, per-index count, inner) to walk a tensor of `shape` with one scale per index of the axis.
-    func layout(_ shape: [Int]) -> (outer: Int, count: Int, inner: Int) {
-        guard scales.count > 1 else { return (1, 1, shapeCount(shape)) }
-        let a = axis < 0 ? axis + shape.count : axis
-        return (shapeCount(Array(shape[..<a])), shape[a], shapeCount(Array(shape[(a + 1)...])))
-    }
-
-    /// Quantises (`forward`) or dequantises `x` into a new array.
-    func apply(_ x: [Float], shape: [Int], quantize: Bool) -> [Float] {
-        let (outer, count, inner) = layout(shape)
-        var y = [Float](repeating: 0, count: x.count)
-        let lo = Float(low), hi = Float(high)
-        for o in 0..<outer { for c in 0..<count {
-            let s = scales[scales.count > 1 ? c : 0], z = Float(zeroPoints[zeroPoints.count > 1 ? c : 0])
-            let base = (o * count + c) * inner
-            if quantize { for i in base..<(base + inner) { y[i] = min(max((x[i] / s).rounded(.toNearestOrEven) + z, lo), hi) } }
-            else { for i in base..<(base + inner) { y[i] = (x[i] - z) * s } }
-        } }
-        return y
-    }
-
-    /// Gradient of quantise or dequantise: straight through the rounding, zero where quantisation saturated.
-    func backward(x: [Float], dy: [Float], shape: [Int], quantize: Bool) -> [Float] {
-        let (outer, count, inner) = layout(shape)
-        var dx = [Float](repeating: 0, count: x.count)
-        let lo = Float(low), hi = Float(high)
-        for o in 0..<outer { for c in 0..<count {
-            let s = scales[scales.count > 1 ? c : 0], z = Float(zeroPoints[zeroPoints.count > 1 ? c : 0])
-            let base = (o * count + c) * inner
-            if quantize {
-                // As PyTorch's fake quantisation: the gradient passes where the unsaturated integer is in range.
-                for i in base..<(base + inner) {
-                    let q = (x[i] / s).rounded(.toNearestOrEven) + z
-                    if q >= lo && q <= hi { dx[i] = dy[i] / s }
-                }
-            }
-            else { for i in base..<(base + inner) { dx[i] = dy[i] * s } }
-        } }
-        return dx
-    }
-}
-
 /// Ops on channel-blocked tensors (`[N, ceil(C/16), H, W, 16]`, see `ChannelBlocks`).
 public enum BlockedOp: Sendable, Equatable {
     /// NCHW `[N, C, H, W]` to blocked.

@@ -45,7 +45,7 @@ import Testing
     @Test func schemaIsJSONAndNamesEveryTopLevelKey() throws {
         let schema = try #require(try JSONSerialization.jsonObject(with: Data(ReportSchema.v1.utf8)) as? [String: Any])
         let properties = try #require(schema["properties"] as? [String: Any])
-        #expect(Set(properties.keys) == ["schemaVersion", "partial", "provenance", "frames", "summary", "timing"])
+        #expect(Set(properties.keys) == ["schemaVersion", "partial", "provenance", "frames", "summary", "input", "timing"])
         #expect(schema["additionalProperties"] as? Bool == false)
     }
 
