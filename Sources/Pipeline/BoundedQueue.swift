@@ -3,7 +3,8 @@ import Foundation
 /// A blocking first-in first-out queue with a capacity: producers wait when it is full, consumers when empty.
 /// Closing it wakes everyone; `pop` then drains what is left and returns nil.
 final class BoundedQueue<Element>: @unchecked Sendable {
-    private var items: [Element] = []
+    /// Popped slots are cleared at once: a popped element (a 4K frame is 25 MB) must not stay alive in the array.
+    private var items: [Element?] = []
     private var head = 0
     private let capacity: Int
     private var closed = false
@@ -27,9 +28,11 @@ final class BoundedQueue<Element>: @unchecked Sendable {
         cond.lock(); defer { cond.unlock() }
         while items.count == head && !closed { cond.wait() }
         if items.count == head { return nil }
-        let e = items[head]
+        let e = items[head]!
+        items[head] = nil
         head += 1
-        if head > 64 && head * 2 > items.count { items.removeFirst(head); head = 0 }
+        if head == items.count { items.removeAll(keepingCapacity: true); head = 0 }
+        else if head > 64 && head * 2 > items.count { items.removeFirst(head); head = 0 }
         cond.broadcast()
         return e
     }

@@ -218,3 +218,40 @@ extension HardeningEndToEndTests {
         #expect(r.stderr.contains(card) && r.stderr.contains("inputSize [0, 0] must be [height, width]"), "\(r.stderr)")
     }
 }
+
+/// Runs a command and returns its exit status and its own peak resident memory (wait4's rusage), in bytes.
+func runMeasuringPeakMemory(_ exe: String, _ args: [String]) throws -> (status: Int32, peakBytes: Int) {
+    var pid: pid_t = 0
+    let argv = ([exe] + args).map { strdup($0) } + [nil]
+    defer { for p in argv { free(p) } }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    guard posix_spawn(&pid, exe, &actions, nil, argv, environ) == 0 else { throw CocoaError(.executableLoad) }
+    var status: Int32 = 0
+    var usage = rusage()
+    _ = wait4(pid, &status, 0, &usage)
+    return ((status >> 8) & 0xff, usage.ru_maxrss * 1024)
+}
+
+extension HardeningEndToEndTests {
+    /// Peak memory does not grow with the number of analysed frames (a queue once kept up to 64 finished frames
+    /// alive), and thousands of patches are evaluated in bounded chunks.
+    @Test func memoryStaysFlat() throws {
+        let dir = Subprocess.tempDirectory("memory")
+        let clip = dir + "/hd.mp4"
+        let ff = try Subprocess.run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=25:duration=4",
+                                                        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", clip])
+        #expect(ff.status == 0)
+        let vigil = Subprocess.vigil
+        let short = try runMeasuringPeakMemory(vigil, ["analyze", clip, "--out", dir + "/a", "--max-frames", "30", "--patches", "2", "--no-video"])
+        let long = try runMeasuringPeakMemory(vigil, ["analyze", clip, "--out", dir + "/b", "--max-frames", "100", "--patches", "2", "--no-video"])
+        #expect(short.status == 0 && long.status == 0)
+        #expect(Double(long.peakBytes) <= 1.15 * Double(short.peakBytes), "peak \(short.peakBytes >> 20) MB at 30 frames, \(long.peakBytes >> 20) MB at 100")
+        let many = try runMeasuringPeakMemory(vigil, ["analyze", clip, "--out", dir + "/c", "--max-frames", "1", "--patches", "1024", "--no-video"])
+        #expect(many.status == 0)
+        #expect(many.peakBytes < 900 << 20, "peak \(many.peakBytes >> 20) MB with 1024 patches")
+    }
+}
