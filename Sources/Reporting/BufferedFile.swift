@@ -16,7 +16,7 @@ final class BufferedFile {
             throw ReportingError(.create, path: path, reason: String(cString: strerror(errno)))
         }
         do { handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path)) } catch {
-            throw ReportingError(.create, path: path, reason: "\(error)")
+            throw ReportingError(.create, path: path, error: error)
         }
         buffer.reserveCapacity(Self.capacity)
     }
@@ -36,7 +36,7 @@ final class BufferedFile {
     func flush() throws {
         guard !buffer.isEmpty else { return }
         do { try handle.write(contentsOf: buffer) } catch {
-            throw ReportingError(.write, path: path, reason: "\(error)")
+            throw ReportingError(.write, path: path, error: error)
         }
         buffer.removeAll(keepingCapacity: true)
     }
@@ -45,7 +45,7 @@ final class BufferedFile {
         guard !closed else { return }
         try flush()
         closed = true
-        do { try handle.close() } catch { throw ReportingError(.write, path: path, reason: "\(error)") }
+        do { try handle.close() } catch { throw ReportingError(.write, path: path, error: error) }
     }
 }
 
@@ -60,7 +60,7 @@ struct LineReader {
     init(path: String) throws {
         self.path = path
         do { handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path)) } catch {
-            throw ReportingError(.read, path: path, reason: "\(error)")
+            throw ReportingError(.read, path: path, error: error)
         }
     }
 
@@ -83,7 +83,7 @@ struct LineReader {
             start = 0
             let chunk: Data?
             do { chunk = try handle.read(upToCount: 1 << 20) } catch {
-                throw ReportingError(.read, path: path, reason: "\(error)")
+                throw ReportingError(.read, path: path, error: error)
             }
             if let chunk, !chunk.isEmpty { buffer.append(contentsOf: chunk) } else { atEnd = true }
         }

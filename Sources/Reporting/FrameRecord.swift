@@ -32,5 +32,22 @@ public struct ReportingError: Error, CustomStringConvertible, Sendable {
         self.operation = operation; self.path = path; self.reason = reason
     }
 
-    public var description: String { "cannot \(operation.rawValue) \(path): \(reason)" }
+    /// From a Foundation error: the system's reason (errno) when there is one, not the NSError dump.
+    public init(_ operation: Operation, path: String, error: Error) {
+        self.init(operation, path: path, reason: ReportingError.reason(error))
+    }
+
+    public var description: String {
+        var s = "cannot \(operation.rawValue) \(path): \(reason)"
+        if reason.contains("No space left") { s += "; free space on that disk or choose another --out" }
+        return s
+    }
+
+    /// The POSIX reason behind a Foundation error, else its description.
+    static func reason(_ error: Error) -> String {
+        let ns = error as NSError
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        if let u = ns.userInfo[NSUnderlyingErrorKey] as? NSError, u.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(u.code))) }
+        return "\(error)"
+    }
 }

@@ -32,13 +32,13 @@ public enum IndexWriter {
     /// - Throws: `ReportingError`.
     public static func write(directory: String, entries: [IndexEntry]) throws {
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-            throw ReportingError(.createDirectory, path: directory, reason: "\(error)")
+            throw ReportingError(.createDirectory, path: directory, error: error)
         }
         let dir = URL(fileURLWithPath: directory)
         let jsonPath = dir.appendingPathComponent("index.json").path
         let data: Data
         do { data = try ReportJSON.encoder(pretty: true).encode(IndexFile(schemaVersion: ReportWriter.schemaVersion, clips: entries)) } catch {
-            throw ReportingError(.encode, path: jsonPath, reason: "\(error)")
+            throw ReportingError(.encode, path: jsonPath, error: error)
         }
         try AtomicFile.write(jsonPath) { out in try out.write(bytes: data); try out.write("\n") }
         try AtomicFile.write(dir.appendingPathComponent("index.html").path) { out in try out.write(html(entries)) }

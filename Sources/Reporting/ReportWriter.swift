@@ -56,7 +56,7 @@ public final class ReportWriter: @unchecked Sendable {
         self.directory = directory
         self.provenance = provenance
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-            throw ReportingError(.createDirectory, path: directory, reason: "\(error)")
+            throw ReportingError(.createDirectory, path: directory, error: error)
         }
         let dir = URL(fileURLWithPath: directory)
         paths = ReportPaths(json: dir.appendingPathComponent("report.json").path,
@@ -123,7 +123,7 @@ public final class ReportWriter: @unchecked Sendable {
                                frameCount: frameCount, fragmentPath: fragmentPath, thumbnails: thumbnails).write(to: out)
             }
             do { try FileManager.default.removeItem(atPath: fragmentPath) } catch {
-                throw ReportingError(.remove, path: fragmentPath, reason: "\(error)")
+                throw ReportingError(.remove, path: fragmentPath, error: error)
             }
             thumbnails = [:]
             return paths

@@ -255,3 +255,20 @@ extension HardeningEndToEndTests {
         #expect(many.peakBytes < 900 << 20, "peak \(many.peakBytes >> 20) MB with 1024 patches")
     }
 }
+
+extension HardeningEndToEndTests {
+    /// A disk that fills up mid-run: exit 73, one sentence naming the file and what to do, and no folder that
+    /// looks complete (mounts a 600 KB tmpfs, so it needs root, as CI has).
+    @Test(.enabled(if: getuid() == 0, "mounting a small tmpfs needs root")) func fullDisk() throws {
+        let mountPoint = Subprocess.tempDirectory("fulldisk")
+        let m = try Subprocess.run("/bin/mount", ["-t", "tmpfs", "-o", "size=600k", "tmpfs", mountPoint])
+        try #require(m.status == 0, "mount: \(m.stderr)")
+        defer { _ = try? Subprocess.run("/bin/umount", [mountPoint]) }
+        let r = try Subprocess.vigil(["analyze", Self.vtest, "--out", mountPoint, "--max-frames", "40", "--patches", "2"])
+        #expect(r.status == 73, "\(r.stderr)")
+        #expect(r.stderr.contains("No space left on device; free space on that disk or choose another --out"), "\(r.stderr)")
+        #expect(!r.stderr.contains("NSCocoaErrorDomain"))
+        let left = try FileManager.default.contentsOfDirectory(atPath: mountPoint).filter { !$0.hasSuffix(".lock") }
+        #expect(left.isEmpty, "\(left)")
+    }
+}
