@@ -37,6 +37,9 @@ public struct ClipMetadata: Codable, Sendable, Equatable {
     public var hasAudio: Bool
     /// The stream's YUV matrix as FFmpeg names it (`bt709`, `smpte170m`, ...), when the stream says.
     public var colorMatrix: String? = nil
+    /// How many video streams the clip has, and which of them (counting from 0) is read.
+    public var videoStreamCount: Int? = nil
+    public var videoStream: Int? = nil
 
     /// Makes metadata by hand (tests, fixtures).
     public init(url: String, container: String, codec: String, profile: String?, width: Int, height: Int,

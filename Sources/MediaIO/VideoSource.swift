@@ -64,6 +64,8 @@ public final class VideoSource: @unchecked Sendable {
         /// Asked while FFmpeg blocks on input: true ends the wait at once (an interrupted run stops within a second
         /// even while a network source stalls). Reading then ends as if the input had.
         public var shouldStop: (@Sendable () -> Bool)? = nil
+        /// Which video stream to read, counting video streams from 0 (nil: FFmpeg's best one).
+        public var stream: Int? = nil
 
         /// Makes options; all defaults read the whole clip and return every frame.
         public init(start: Double? = nil, duration: Double? = nil, maxFrames: Int? = nil, every: Int = 1,
@@ -151,7 +153,19 @@ public final class VideoSource: @unchecked Sendable {
         let streams = UnsafeBufferPointer(start: fmt.pointee.streams, count: Int(fmt.pointee.nb_streams))
         let hasAudio = streams.contains { $0?.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO }
         var decoder: UnsafePointer<AVCodec>? = nil
-        let best = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &decoder, 0)
+        let videoStreams = streams.indices.filter {
+            streams[$0]?.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO && streams[$0]!.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC == 0
+        }
+        var wanted: Int32 = -1
+        if let n = options.stream {
+            guard n >= 0 && n < videoStreams.count else {
+                throw FFmpegError(code: FFmpegError.streamNotFound,
+                                  message: "it has \(videoStreams.count) video stream\(videoStreams.count == 1 ? "" : "s"), so --stream \(n) does not exist" + (videoStreams.isEmpty ? "" : " (use 0 to \(videoStreams.count - 1))"),
+                                  path: url, while: "decode")
+            }
+            wanted = Int32(videoStreams[n])
+        }
+        let best = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, wanted, -1, &decoder, 0)
         if best == FFmpegError.streamNotFound
             || (best >= 0 && streams[Int(best)]!.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC != 0) {
             throw FFmpegError(code: FFmpegError.streamNotFound,
@@ -222,6 +236,8 @@ public final class VideoSource: @unchecked Sendable {
             duration: duration,
             frameCount: stream.pointee.nb_frames > 0 ? Int(stream.pointee.nb_frames) : nil,
             bitRate: bitRate, rotation: rotation, pixelFormat: pixFmt, hasAudio: hasAudio)
+        meta.videoStreamCount = videoStreams.count
+        meta.videoStream = videoStreams.firstIndex(of: Int(best))
         if par.pointee.color_space != AVCOL_SPC_UNSPECIFIED, let name = av_color_space_name(par.pointee.color_space) {
             meta.colorMatrix = String(cString: name)
         }

@@ -28,6 +28,8 @@ public struct AnalyzeOptions: Sendable {
     public var videoCRF: Int = 20
     public var networkTimeout: Double = 10
     /// The command line, recorded in the report.
+    /// Which video stream to read (counting video streams from 0); nil: FFmpeg's best.
+    public var stream: Int? = nil
     public var commandLine: String = "vigil analyze"
     public var vigilVersion: String = "0.0.0"
     public init() {}
@@ -185,6 +187,7 @@ public final class AnalyzeRunner: @unchecked Sendable {
                                                     targetFPS: options.fps, timeout: options.networkTimeout, yieldSkipped: options.writeVideo)
             let cancel = self.cancel
             sourceOptions.shouldStop = { cancel.isCancelled }
+            sourceOptions.stream = options.stream
             source = try VideoSource(url: clip, options: sourceOptions)
         } catch {
             return ClipOutcome(clip: clip, folder: nil, status: .failed, error: "\(error)", summary: nil, analysedFrames: 0, framesWritten: 0,
@@ -299,6 +302,9 @@ public final class AnalyzeRunner: @unchecked Sendable {
         let input = completeness(source: source, meta: meta, readError: interrupted ? nil : decErr, analysed: acc.count, interrupted: interrupted)
         var status: ClipOutcome.Status = (interrupted || fatal != nil) ? .partial : (input.complete ? .ok : .incomplete)
         var errorText: String? = fatal.map { "\($0)" } ?? (interrupted ? nil : input.problem)
+        if errorText == nil, let n = meta.videoStreamCount, n > 1, let k = meta.videoStream {
+            errorText = "the clip has \(n) video streams; stream \(k) was analysed (choose another with --stream 0 to \(n - 1))"
+        }
         if let sink {
             do { try sink.finish() } catch { status = .partial; errorText = errorText ?? "\(error)"; outputFatal = true }
         }

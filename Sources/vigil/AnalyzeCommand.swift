@@ -82,6 +82,9 @@ struct Analyze: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Network read timeout in seconds for URLs.", valueName: "seconds"))
     var timeout: Double = 10
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("Which video stream to analyse when a clip has several, counting from 0 (default: FFmpeg's best; the run says which it took).", valueName: "n"))
+    var stream: Int?
+
     func validate() throws {
         guard !clips.isEmpty else { throw ValidationError("Give at least one clip or URL to analyse.") }
         if every != nil && fps != nil { throw ValidationError("Use either --every or --fps, not both.") }
@@ -96,6 +99,7 @@ struct Analyze: ParsableCommand {
         if let failUnder, !(0...1).contains(failUnder) { throw ValidationError("--fail-under takes a retention between 0 and 1, got \(failUnder).") }
         if let threads, !(1...64).contains(threads) { throw ValidationError("--threads must be between 1 and 64, got \(threads).") }
         guard (0...51).contains(crf) else { throw ValidationError("--crf must be between 0 and 51, got \(crf).") }
+        if let stream, stream < 0 { throw ValidationError("--stream counts video streams from 0, got \(stream).") }
         guard timeout > 0 && timeout <= 86_400 else { throw ValidationError("--timeout must be more than 0 and at most 86400 seconds, got \(timeout).") }
     }
 
@@ -142,6 +146,7 @@ struct Analyze: ParsableCommand {
         opts.workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
         opts.videoCRF = crf
         opts.networkTimeout = timeout
+        opts.stream = stream
         opts.vigilVersion = Vigil.configuration.version
         opts.commandLine = Self.recordedCommandLine()
         let cancel = CancellationFlag()

@@ -272,3 +272,26 @@ extension HardeningEndToEndTests {
         #expect(left.isEmpty, "\(left)")
     }
 }
+
+extension HardeningEndToEndTests {
+    /// A clip with two video streams: the run says which it analysed, --stream picks the other, and a stream that
+    /// does not exist is refused in one sentence.
+    @Test func twoVideoStreams() throws {
+        let dir = Subprocess.tempDirectory("streams")
+        let clip = dir + "/two.mkv"
+        let ff = try Subprocess.run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=160x96:rate=25:duration=0.2",
+                                                        "-f", "lavfi", "-i", "testsrc=size=128x72:rate=25:duration=0.2", "-map", "0", "-map", "1",
+                                                        "-c:v", "libx264", "-preset", "ultrafast", clip])
+        #expect(ff.status == 0, "\(ff.stderr)")
+        let first = try Subprocess.vigil(["analyze", clip, "--out", dir + "/a", "--patches", "2", "--no-video"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("the clip has 2 video streams; stream 0 was analysed"), "\(first.stderr)")
+        let second = try Subprocess.vigil(["analyze", clip, "--out", dir + "/b", "--patches", "2", "--no-video", "--stream", "1"])
+        #expect(second.status == 0, "\(second.stderr)")
+        let report = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: dir + "/b/two/report.json")))
+        #expect(report["provenance"]?["clip"]?["width"]?.double == 128)
+        let missing = try Subprocess.vigil(["analyze", clip, "--out", dir + "/c", "--no-video", "--stream", "2"])
+        #expect(missing.status == 65)
+        #expect(missing.stderr.contains("it has 2 video streams, so --stream 2 does not exist (use 0 to 1)"), "\(missing.stderr)")
+    }
+}
