@@ -21,12 +21,16 @@ public struct FFmpegError: Error, CustomStringConvertible, Equatable, Sendable {
     /// What MediaIO was doing, as a verb phrase ("open the input", "decode a packet").
     public let operation: String
 
-    /// Makes an error; `message` defaults to FFmpeg's own text for `code` (`av_strerror`).
-    public init(code: Int32, message: String? = nil, path: String, while operation: String) {
+    /// What to do, when the code alone does not say it (a network source rather than a file).
+    let customAdvice: String?
+
+    /// Makes an error; `message` defaults to FFmpeg's own text for `code` (`av_strerror`), `advice` to the code's.
+    public init(code: Int32, message: String? = nil, path: String, while operation: String, advice: String? = nil) {
         self.code = code
         self.message = message ?? FFmpegError.text(for: code)
         self.path = path
         self.operation = operation
+        self.customAdvice = advice
     }
 
     /// One sentence: the file, the cause and what to do.
@@ -36,6 +40,7 @@ public struct FFmpegError: Error, CustomStringConvertible, Equatable, Sendable {
 
     /// What the user should do about this error.
     public var advice: String {
+        if let customAdvice { return customAdvice }
         switch code {
         case FFmpegError.noSuchFile: return "check the path"
         case FFmpegError.permissionDenied: return "check the file's permissions"

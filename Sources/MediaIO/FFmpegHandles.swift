@@ -133,6 +133,22 @@ extension FFmpegError {
     static func forOpen(code: Int32, url: String, timeout: Double?) -> FFmpegError {
         let lower = url.lowercased()
         let message: String
+        // A network source: say what went wrong with the connection, not with a file.
+        if let host = networkHost(url) {
+            switch code {
+            case FFmpegError.invalidData, FFmpegError.demuxerNotFound:
+                return FFmpegError(code: code, message: "nothing that reads as a video stream arrived within \(formatSeconds(timeout ?? 0)) (the server stalled, or it is not serving video)",
+                                   path: url, while: "open", advice: "check the URL and that the server is publishing a stream")
+            case vigil_averror(EIO), vigil_averror(EHOSTUNREACH), vigil_averror(ENETUNREACH):
+                if !resolves(host) {
+                    return FFmpegError(code: code, message: "the host name '\(host)' cannot be resolved", path: url, while: "open",
+                                       advice: "check the host name in the URL and the network's name service")
+                }
+                return FFmpegError(code: code, message: "the connection to \(host) failed (\(FFmpegError.text(for: code)))", path: url, while: "open",
+                                   advice: "check the URL and that the server is running and reachable")
+            default: break
+            }
+        }
         switch code {
         case FFmpegError.invalidData:
             if lower.hasSuffix(".mp4") || lower.hasSuffix(".mov") || lower.hasSuffix(".m4v") {
@@ -149,6 +165,24 @@ extension FFmpegError {
         }
         return FFmpegError(code: code, message: message, path: url, while: "open")
     }
+}
+
+/// The host of a network URL (`rtsp://cam:8554/x` -> `cam`), nil for files.
+func networkHost(_ url: String) -> String? {
+    let parts = url.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
+    guard parts.count == 2, !url.lowercased().hasPrefix("file:") else { return nil }
+    var rest = parts[1]
+    if let at = rest.firstIndex(of: "@"), rest[..<at].contains(":") || !rest[..<at].contains("/") { rest = rest[rest.index(after: at)...] }
+    if rest.hasPrefix("[") { return rest.dropFirst().prefix { $0 != "]" }.description }
+    let host = rest.prefix { $0 != "/" && $0 != ":" && $0 != "?" }
+    return host.isEmpty ? nil : String(host)
+}
+
+/// Whether the system's resolver knows `host`.
+func resolves(_ host: String) -> Bool {
+    var result: UnsafeMutablePointer<addrinfo>? = nil
+    defer { if let result { freeaddrinfo(result) } }
+    return getaddrinfo(host, nil, nil, &result) == 0
 }
 
 /// Whether the local file at `path` begins with an ISO-BMFF box header (`ftyp`, `mdat`, `moov`, ...).

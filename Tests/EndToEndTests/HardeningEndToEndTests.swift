@@ -295,3 +295,18 @@ extension HardeningEndToEndTests {
         #expect(missing.stderr.contains("it has 2 video streams, so --stream 2 does not exist (use 0 to 1)"), "\(missing.stderr)")
     }
 }
+
+extension HardeningEndToEndTests {
+    /// Network sources get network causes: an unknown host, and an RTSP server that accepts and then says nothing.
+    @Test func networkMessages() throws {
+        let unknown = try Subprocess.vigil(["analyze", "rtsp://no-such-host.invalid/cam", "--out", Subprocess.tempDirectory("net"), "--timeout", "3"])
+        #expect(unknown.status == 65)
+        #expect(unknown.stderr.contains("the host name 'no-such-host.invalid' cannot be resolved"), "\(unknown.stderr)")
+        let server = try SilentServer()
+        defer { server.close() }
+        let stalled = try Subprocess.vigil(["analyze", "rtsp://127.0.0.1:\(server.port)/cam", "--out", Subprocess.tempDirectory("net"), "--timeout", "2"])
+        #expect(stalled.status == 65)
+        #expect(stalled.stderr.contains("nothing that reads as a video stream arrived within 2 s"), "\(stalled.stderr)")
+        #expect(!stalled.stderr.contains("re-copy"), "\(stalled.stderr)")
+    }
+}
