@@ -310,3 +310,64 @@ extension HardeningEndToEndTests {
         #expect(!stalled.stderr.contains("re-copy"), "\(stalled.stderr)")
     }
 }
+
+extension HardeningEndToEndTests {
+    /// An HTTP source that sends part of a clip and then stalls: the frames that came are analysed, the report says
+    /// the input is incomplete, and the exit status (74) tells it from success.
+    @Test func midStreamStall() throws {
+        let dir = Subprocess.tempDirectory("midstall")
+        let clip = dir + "/fast.mp4"
+        let ff = try Subprocess.run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", FixturePaths.path("Fixtures/video/carphone_pristine.mp4"),
+                                                        "-c", "copy", "-movflags", "+faststart", clip])
+        #expect(ff.status == 0)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: clip))
+        let server = try SilentServer()
+        defer { server.close() }
+        let fd = server.fd
+        Thread.detachNewThread {
+            let conn = accept(fd, nil, nil)
+            guard conn >= 0 else { return }
+            var request = [UInt8](repeating: 0, count: 4096)
+            _ = read(conn, &request, request.count)
+            let head = Data("HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nConnection: keep-alive\r\n\r\n".utf8)
+            let part = head + bytes.prefix(bytes.count * 6 / 10)
+            _ = part.withUnsafeBytes { write(conn, $0.baseAddress, part.count) }
+            sleep(30)  // stall with the connection open
+            _ = Glibc.close(conn)
+        }
+        let r = try Subprocess.vigil(["analyze", "http://127.0.0.1:\(server.port)/fast", "--out", dir + "/out", "--timeout", "2", "--patches", "2",
+                                      "--every", "10", "--no-video"])
+        #expect(r.status == 74, "\(r.stderr)")
+        #expect(r.stderr.contains("incomplete") && r.stderr.contains("stalled"), "\(r.stderr)")
+        let report = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: dir + "/out/127.0.0.1_\(server.port)_fast/report.json")))
+        #expect(report["input"]?["complete"]?.boolValue == false)
+        #expect((report["frames"]?.arrayValue?.count ?? 0) >= 3)
+    }
+
+    /// `--size 32` on a model whose input is fixed at 224: no frame can be analysed, so the run fails (65) rather than
+    /// writing an empty report.
+    @Test func wrongInputSizeFails() throws {
+        let r = try Subprocess.vigil(["analyze", Self.clip, "--size", "32", "--max-frames", "2", "--out", Subprocess.tempDirectory("size"), "--no-video"])
+        #expect(r.status == 65, "\(r.stderr)")
+        #expect(!r.stderr.contains(": ok"))
+    }
+
+    /// An interrupted multi-clip run lists the clips it did not reach in index.json.
+    @Test func interruptedIndexListsTheRest() throws {
+        let out = Subprocess.tempDirectory("interrupted-index")
+        let (p, _, _) = try Subprocess.start(Subprocess.vigil, ["analyze", Self.vtest, Self.clip, "Fixtures/video/bikes.mp4", "--out", out, "--patches", "4"])
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let staging = ((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).first { $0.hasPrefix(".vtest.partial-") }
+            if let staging, let csv = try? String(contentsOfFile: out + "/" + staging + "/frames.csv", encoding: .utf8), csv.split(separator: "\n").count > 2 { break }
+            usleep(100_000)
+        }
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 130)
+        let index = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: out + "/index.json")))
+        let entries = index["clips"]?.arrayValue ?? index.arrayValue ?? []
+        #expect(entries.count == 3, "\(index)")
+        #expect(entries.last?["status"]?.stringValue == "not-analysed", "\(index)")
+    }
+}
