@@ -27,9 +27,9 @@ public struct AnalyzeOptions: Sendable {
     public var workers: Int = 1
     public var videoCRF: Int = 20
     public var networkTimeout: Double = 10
-    /// The command line, recorded in the report.
     /// Which video stream to read (counting video streams from 0); nil: FFmpeg's best.
     public var stream: Int? = nil
+    /// The command line, recorded in the report.
     public var commandLine: String = "vigil analyze"
     public var vigilVersion: String = "0.0.0"
     public init() {}
