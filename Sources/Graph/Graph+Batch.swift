@@ -14,8 +14,9 @@ extension Graph {
     /// Why the graph is not batch-separable (see `isBatchSeparable`), or nil when it is.
     public var batchMixing: String? {
         guard inputs.allSatisfy({ $0.shape.count >= 1 && ($0.shape[0] == nil || $0.shape[0] == 1) }) else { return "an input has a batch other than 1 or free" }
-        guard let s1 = inferShapes(batch: 1) else { return "shapes cannot be inferred at batch 1" }
-        guard let s2 = inferShapes(batch: 2) else { return "shapes cannot be inferred at batch 2 (" + (firstShapeFailure(batch: 2) ?? "?") + ")" }
+        let s1: [String: [Int]], s2: [String: [Int]]
+        do { s1 = try shapes(atBatch: 1) } catch { return "shapes cannot be inferred at batch 1 (\(error))" }
+        do { s2 = try shapes(atBatch: 2) } catch { return "shapes cannot be inferred at batch 2 (\(error))" }
         var dependent = Set(inputs.map(\.name))
         for node in nodes where node.inputs.contains(where: { dependent.contains($0) }) {
             let rank = node.inputs.first.flatMap { s1[$0]?.count } ?? 0
@@ -40,20 +41,5 @@ extension Graph {
                   a.dropFirst() == b.dropFirst() else { return "'\(v)' does not keep the batch as its leading axis (\(s1[v] ?? []) at batch 1, \(s2[v] ?? []) at batch 2)" }
         }
         return outputs.allSatisfy { dependent.contains($0) } ? nil : "an output does not depend on the input"
-    }
-
-    /// The first node whose shapes fail at `batch`, with the reason.
-    func firstShapeFailure(batch: Int) -> String? {
-        var sh: [String: [Int]] = [:]
-        for gi in inputs { sh[gi.name] = [batch] + gi.shape.dropFirst().map { $0 ?? 1 } }
-        for (name, t) in constants { sh[name] = t.shape }
-        for n in nodes {
-            let xs = n.inputs.filter { !$0.isEmpty }.compactMap { sh[$0] }
-            do {
-                let ys = try n.op.outputShapes(xs, batch: batch, node: n.name)
-                for (j, o) in n.outputs.enumerated() where j < ys.count { sh[o] = ys[j] }
-            } catch { return "\(error)" }
-        }
-        return nil
     }
 }

@@ -114,17 +114,28 @@ extension Graph {
     /// The shape of every value at the given batch size (axis 0 of each graph input that leaves it free or
     /// sets it to 1), or nil when an input has another free extent, or an op rejects its inputs or makes a
     /// different number of outputs than its node names.
-    func inferShapes(batch: Int) -> [String: [Int]]? {
+    func inferShapes(batch: Int) -> [String: [Int]]? { try? shapes(atBatch: batch) }
+
+    /// `inferShapes`, throwing a `GraphError` that names the input or node at fault instead of returning nil.
+    func shapes(atBatch batch: Int) throws -> [String: [Int]] {
         var sh: [String: [Int]] = [:]
         for gi in inputs {
-            guard let first = gi.shape.first, gi.shape.dropFirst().allSatisfy({ $0 != nil }) else { return nil }
+            guard let first = gi.shape.first, gi.shape.dropFirst().allSatisfy({ $0 != nil }) else {
+                throw GraphError.badInput(name: gi.name, detail: "has a free extent other than the batch axis")
+            }
             sh[gi.name] = [first == nil || first == 1 ? batch : first!] + gi.shape.dropFirst().map { $0! }
         }
         for (name, t) in constants { sh[name] = t.shape }
         for n in nodes {
             var xs: [[Int]] = []
-            for i in n.inputs where !i.isEmpty { guard let s = sh[i] else { return nil }; xs.append(s) }
-            guard let ys = try? n.op.outputShapes(xs, batch: batch, node: n.name), ys.count == n.outputs.count else { return nil }
+            for i in n.inputs where !i.isEmpty {
+                guard let s = sh[i] else { throw GraphError.undefinedTensor(name: i, node: n.name) }
+                xs.append(s)
+            }
+            let ys = try n.op.outputShapes(xs, batch: batch, node: n.name)
+            guard ys.count == n.outputs.count else {
+                throw GraphError.shapeMismatch(node: n.name, op: n.op.name, detail: "makes \(ys.count) outputs but the node names \(n.outputs.count)")
+            }
             for (j, o) in n.outputs.enumerated() { sh[o] = ys[j] }
         }
         return sh

@@ -176,7 +176,7 @@ extension Op {
             return [Tensor(shape: s, data: y)]
         case let .einsum(spec):
             return [try! spec.evaluate(x[0], x[1])]
-        case let .gather(ax, indices, indexShape):
+        case let .gather(ax, indices, _):
             let s = x[0].shape, a = ax < 0 ? ax + s.count : ax
             let outer = shapeCount(Array(s[..<a])), dim = s[a], inner = shapeCount(Array(s[(a + 1)...]))
             var y = [Float](repeating: 0, count: shapeCount(outShapes[0]))
@@ -190,7 +190,6 @@ extension Op {
                     } }
                 }
             }
-            _ = indexShape
             return [Tensor(shape: outShapes[0], data: y)]
         case .expand:
             return [binaryTensor(.add, x[0], Tensor(shape: outShapes[0]), outShapes[0], ws: ws)]

@@ -64,25 +64,19 @@ extension ImportState {
             else { set(ConstValue(shape: dims, ints: [Int](repeating: v.ints?.first ?? 0, count: count))) }
             return true
         case "Gather":
-            guard let data = input(0), let idx = input(1) else {
-                throw unsupported("Gather runs only on constants (shape sub-graphs); a run-time Gather is not supported")
-            }
+            // Checked here against the fold's own bounds; the values come from the run-time op (`Op.gather`).
+            guard let data = input(0), let idx = input(1) else { return false }
             let r = data.shape.count
             var axis = attrs.int("axis", 0); if axis < 0 { axis += r }
             guard axis >= 0 && axis < r else { throw unsupported("Gather axis \(attrs.int("axis", 0)) is out of range for shape \(data.shape)") }
             let dim = data.shape[axis]
             let ii = idx.asInts.map { $0 < 0 ? $0 + dim : $0 }
             guard ii.allSatisfy({ $0 >= 0 && $0 < dim }) else { throw unsupported("Gather indices \(idx.asInts) are out of range for axis \(axis) of \(data.shape)") }
-            let outer = shapeCount(Array(data.shape[..<axis])), inner = shapeCount(Array(data.shape[(axis + 1)...]))
             let outShape = Array(data.shape[..<axis]) + idx.shape + Array(data.shape[(axis + 1)...])
             guard let outCount = checkedCount(outShape), outCount <= ImportState.maxFoldedCount else {
                 throw ModelError.badGraph(path: path, detail: "node '\(n.name)' (Gather) would produce shape \(outShape), larger than \(ImportState.maxFoldedCount) values; the model is damaged, re-export it")
             }
-            var order: [Int] = []
-            for o in 0..<outer { for i in ii { for k in 0..<inner { order.append((o * dim + i) * inner + k) } } }
-            if let f = data.floats { set(ConstValue(shape: outShape, floats: order.map { f[$0] })) }
-            else { let v = data.ints!; set(ConstValue(shape: outShape, ints: order.map { v[$0] })) }
-            return true
+            return try foldRuntimeOp(n, attrs: attrs)
         case "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Not", "Where", "Mod", "Neg", "Abs", "Floor", "Ceil":
             let ins = try (0..<n.input.count).map { i -> ConstValue in
                 guard let v = input(i) else { throw unsupported("\(n.opType) runs only on constants (shape sub-graphs); a run-time \(n.opType) is not supported") }
@@ -134,20 +128,13 @@ extension ImportState {
         guard let count = checkedCount(outShape), count <= ImportState.maxFoldedCount else {
             throw ModelError.badGraph(path: path, detail: "node '\(n.name)' (\(op)) would fold to shape \(outShape), larger than \(ImportState.maxFoldedCount) values; the model is damaged, re-export it")
         }
-        let strides = ins.map { broadcastStrides($0.shape, to: outShape) }, oS = contiguousStrides(outShape)
         // Integers are kept exact as Int; floats as Double.
         let valueInputs = moves ? Array(ins.dropFirst()) : ins
         let floatResult = valueInputs.contains { $0.floats != nil } && !["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Not"].contains(op)
         var fl: [Float] = [], it: [Int] = []
         if floatResult { fl.reserveCapacity(count) } else { it.reserveCapacity(count) }
         let fmod = attrs.int("fmod", 0) != 0
-        for o in 0..<count {
-            var rem = o
-            var at = [Int](repeating: 0, count: ins.count)
-            for ax in 0..<outShape.count {
-                let i = rem / oS[ax]; rem %= oS[ax]
-                for j in 0..<ins.count { at[j] += i * strides[j][ax] }
-            }
+        try forEachBroadcastElement(ins.map(\.shape), to: outShape) { _, at in
             func d(_ j: Int) -> Double { ins[j].floats.map { Double($0[at[j]]) } ?? Double(ins[j].ints![at[j]]) }
             func i(_ j: Int) -> Int { ins[j].ints?[at[j]] ?? saturatingInt(ins[j].floats![at[j]]) }
             switch op {
@@ -281,12 +268,9 @@ extension ImportState {
             }
             func overflow() -> ModelError { .badGraph(path: path, detail: "node '\(n.name)' (\(n.opType)) overflows in a shape computation; the model is damaged, re-export it") }
             let av = a.asInts, bv = b.asInts
-            let aS = broadcastStrides(a.shape, to: outShape), bS = broadcastStrides(b.shape, to: outShape), oS = contiguousStrides(outShape)
             var out = [Int](repeating: 0, count: outCount)
-            for o in 0..<out.count {
-                var rem = o, ai = 0, bi = 0
-                for ax in 0..<outShape.count { let i = rem / oS[ax]; rem %= oS[ax]; ai += i * aS[ax]; bi += i * bS[ax] }
-                let x = av[ai], y = bv[bi]
+            try forEachBroadcastElement([a.shape, b.shape], to: outShape) { o, at in
+                let x = av[at[0]], y = bv[at[1]]
                 switch op {
                 case .add, .sub, .mul:
                     let (r, o1) = op == .add ? x.addingReportingOverflow(y) : op == .sub ? x.subtractingReportingOverflow(y) : x.multipliedReportingOverflow(by: y)
@@ -306,5 +290,21 @@ extension ImportState {
         default:
             return false
         }
+    }
+}
+
+/// Calls `body` for each element of `outShape`, in order, with its flat index and the flat index it reads in each of
+/// `shapes` broadcast to it (NumPy rules; the shapes are known to broadcast).
+func forEachBroadcastElement(_ shapes: [[Int]], to outShape: [Int], _ body: (Int, [Int]) throws -> Void) rethrows {
+    let strides = shapes.map { broadcastStrides($0, to: outShape) }, oS = contiguousStrides(outShape)
+    var at = [Int](repeating: 0, count: shapes.count)
+    for o in 0..<shapeCount(outShape) {
+        var rem = o
+        for j in 0..<at.count { at[j] = 0 }
+        for ax in 0..<outShape.count {
+            let i = rem / oS[ax]; rem %= oS[ax]
+            for j in 0..<at.count { at[j] += i * strides[j][ax] }
+        }
+        try body(o, at)
     }
 }

@@ -77,10 +77,7 @@ extension Classifier {
 
         // Token models.
         let norms = layerNormOutputs(g).filter { reaches.contains($0) }
-        let grid: (Int, Int)? = g.nodes.lazy.compactMap { n -> (Int, Int)? in
-            guard case .conv = n.op, let s = model.shapes[n.outputs[0]], s.count == 4 else { return nil }
-            return (s[2], s[3])
-        }.first
+        let grid = patchGrid(model)
         let tokenNorms = norms.filter { name in
             guard let s = model.shapes[name] else { return false }
             return s.count == 3 || (s.count == 4 && CAMLayout.of(s) == .channelsLast)
@@ -118,6 +115,14 @@ extension Classifier {
             layer = input
         }
         return (layer, .nchw)
+    }
+
+    /// The spatial size of the first convolution's output: a token model's patch grid (its patch embedding).
+    static func patchGrid(_ model: ONNXModel) -> (Int, Int)? {
+        model.graph.nodes.lazy.compactMap { n -> (Int, Int)? in
+            guard case .conv = n.op, let s = model.shapes[n.outputs[0]], s.count == 4 else { return nil }
+            return (s[2], s[3])
+        }.first
     }
 
     /// The module path of an exported node name (`/features/norm5/BatchNormalization` -> `/features/norm5`).

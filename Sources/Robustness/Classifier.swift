@@ -19,6 +19,10 @@ public final class Classifier: Sendable {
     public let camLayout: CAMLayout
     /// Colour channels of the model input: 3 (RGB or BGR) or 1 (luma, for grayscale and thermal cameras).
     public let inputChannels: Int
+    /// Mean and std (0-255 pixel units) of each input channel: the card's, or for a 1-channel model their averages
+    /// (torchvision's grayscale convention, 0.449 and 0.226).
+    public var channelMean: [Float] { inputChannels == 3 ? card.mean : [card.mean.reduce(0, +) / Float(card.mean.count)] }
+    public var channelStd: [Float] { inputChannels == 3 ? card.std : [card.std.reduce(0, +) / Float(card.std.count)] }
     /// Model input height and width.
     public let inputHeight: Int, inputWidth: Int
     /// Number of classes.
@@ -79,11 +83,7 @@ public final class Classifier: Sendable {
         if layer == suggested?.layer, let layout = suggested?.layout {
             camLayout = layout
         } else if let s = model.shapes[layer] {
-            let grid: (Int, Int)? = model.graph.nodes.lazy.compactMap { n -> (Int, Int)? in
-                guard case .conv = n.op, let o = model.shapes[n.outputs[0]], o.count == 4 else { return nil }
-                return (o[2], o[3])
-            }.first
-            guard let layout = CAMLayout.of(s, grid: grid) else {
+            guard let layout = CAMLayout.of(s, grid: Classifier.patchGrid(model)) else {
                 throw RobustnessError.badModel(path: modelPath, detail: "Grad-CAM layer '\(layer)' has shape \(s); it must be a map [N,C,H,W] or [N,H,W,C], or tokens [N,T,C] that form a square grid (after up to one class token)")
             }
             camLayout = layout
@@ -131,7 +131,7 @@ public final class Classifier: Sendable {
     /// Converts a frame into the model's planar input and says which part of the frame it covers.
     ///
     /// A 1-channel model gets the frame's luma, Y = kr R + kg G + kb B with the clip's matrix (`luma`), normalised
-    /// by the card's mean and std (three values are averaged: torchvision's grayscale convention, 0.449 and 0.226).
+    /// by `channelMean` and `channelStd`.
     public func preprocess(_ image: RGBImage, luma: LumaMatrix = .bt601) -> (input: [Float], crop: CropRect) {
         let crop = cropRect(width: image.width, height: image.height)
         let filter = ResampleFilter(rawValue: card.resize.filter) ?? .bilinear
@@ -140,7 +140,7 @@ public final class Classifier: Sendable {
                                             toWidth: inputWidth, toHeight: inputHeight, filter: filter,
                                             mean: [0, 0, 0], std: [1, 1, 1], pixelScale: 1)
             let plane = inputWidth * inputHeight, (kr, kg, kb) = luma.weights
-            let mean = card.mean.reduce(0, +) / Float(card.mean.count), std = card.std.reduce(0, +) / Float(card.std.count)
+            let mean = channelMean[0], std = channelStd[0]
             return ((0..<plane).map { i in (kr * raw[i] + kg * raw[plane + i] + kb * raw[2 * plane + i] - mean) / std }, crop)
         }
         var planar = image.resampledPlanar(cropX: crop.x, cropY: crop.y, cropW: crop.width, cropH: crop.height,

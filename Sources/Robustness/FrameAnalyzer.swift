@@ -156,10 +156,7 @@ public final class FrameAnalyzer: @unchecked Sendable {
     func applyFill(_ x: UnsafeMutablePointer<Float>, patch p: Patch, frame: Int, patchIndex: Int, clean: [Float]) {
         let c = classifier
         let w = c.inputWidth, plane = w * c.inputHeight, channels = c.inputChannels
-        let card = c.card
-        // A 1-channel (luma) input is normalised by the averaged mean and std (see `Classifier.preprocess`).
-        let mean = channels == 3 ? card.mean : [card.mean.reduce(0, +) / Float(card.mean.count)]
-        let std = channels == 3 ? card.std : [card.std.reduce(0, +) / Float(card.std.count)]
+        let mean = c.channelMean, std = c.channelStd
         switch parameters.fill {
         case .gray, .black:
             for ch in 0..<channels {

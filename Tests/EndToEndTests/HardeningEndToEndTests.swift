@@ -7,6 +7,20 @@ import TestSupport
     static let clip = "Fixtures/video/synth_h264.mp4"
     static let vtest = "Fixtures/video/vtest.avi"
 
+    /// Waits (up to 60 s) until a running analysis of `clip` into `out` has its staging folder with at least `frames`
+    /// rows in its frames.csv.
+    static func waitForStaging(in out: String, clip: String, frames: Int) {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let staging = ((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).first { $0.hasPrefix(".\(clip).partial-") }
+            if let staging {
+                if frames == 0 { return }
+                if let csv = try? String(contentsOfFile: out + "/" + staging + "/frames.csv", encoding: .utf8), csv.split(separator: "\n").count > frames { return }
+            }
+            usleep(50_000)
+        }
+    }
+
     /// Values at the extremes are refused in one sentence with exit 64 (no crash, no hang).
     @Test(arguments: [["--start", "1e15"], ["--start", "inf"], ["--start", "1e300"], ["--start", "nan"], ["--fps", "inf"], ["--fps", "1e12"],
                       ["--fps", "nan"], ["--duration", "inf"], ["--timeout", "1e300"], ["--patches", "0"], ["--fail-under", "nan"]])
@@ -68,11 +82,7 @@ import TestSupport
     @Test func concurrentRunsAreRefused() throws {
         let out = Subprocess.tempDirectory("concurrent")
         let (p, _, _) = try Subprocess.start(Subprocess.vigil, ["analyze", Self.vtest, "--out", out, "--patches", "8"])
-        // Wait for the first run's staging folder.
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, !((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).contains(where: { $0.hasPrefix(".vtest.partial-") }) {
-            usleep(50_000)
-        }
+        Self.waitForStaging(in: out, clip: "vtest", frames: 0)
         let second = try Subprocess.vigil(["analyze", Self.vtest, "--out", out, "--max-frames", "2", "--patches", "2"])
         kill(p.processIdentifier, SIGINT)
         p.waitUntilExit()
@@ -94,12 +104,7 @@ import TestSupport
         #expect(first.status == 0)
         let before = try Data(contentsOf: URL(fileURLWithPath: out + "/vtest/report.json"))
         let (p, _, _) = try Subprocess.start(Subprocess.vigil, ["analyze", Self.vtest, "--out", out, "--patches", "4"])
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            let staging = ((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).first { $0.hasPrefix(".vtest.partial-") }
-            if let staging, let csv = try? String(contentsOfFile: out + "/" + staging + "/frames.csv", encoding: .utf8), csv.split(separator: "\n").count > 2 { break }
-            usleep(100_000)
-        }
+        Self.waitForStaging(in: out, clip: "vtest", frames: 2)
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
         #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/vtest/report.json")) == before)
@@ -356,12 +361,7 @@ extension HardeningEndToEndTests {
     @Test func interruptedIndexListsTheRest() throws {
         let out = Subprocess.tempDirectory("interrupted-index")
         let (p, _, _) = try Subprocess.start(Subprocess.vigil, ["analyze", Self.vtest, Self.clip, "Fixtures/video/bikes.mp4", "--out", out, "--patches", "4"])
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            let staging = ((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).first { $0.hasPrefix(".vtest.partial-") }
-            if let staging, let csv = try? String(contentsOfFile: out + "/" + staging + "/frames.csv", encoding: .utf8), csv.split(separator: "\n").count > 2 { break }
-            usleep(100_000)
-        }
+        Self.waitForStaging(in: out, clip: "vtest", frames: 2)
         kill(p.processIdentifier, SIGINT)
         p.waitUntilExit()
         #expect(p.terminationStatus == 130)
