@@ -14,6 +14,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+        // Live feeds: the Prometheus text format and the HTTP server that serves it (--metrics), and alert hooks.
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         // C shims: module map + shim.h only.
@@ -36,9 +41,15 @@ let package = Package(
         .target(name: "MediaIO", dependencies: ["CAVUtil", "CAVCodec", "CAVFormat", "CSwScale", "Imaging"]),
         .target(name: "Robustness", dependencies: ["Graph", "ONNXImport", "Imaging"]),
         .target(name: "Reporting", dependencies: ["Robustness", "Imaging"]),
-        .target(name: "Pipeline", dependencies: ["MediaIO", "Robustness", "Reporting", "Imaging"]),
+        .target(name: "Pipeline", dependencies: ["MediaIO", "Robustness", "Reporting", "Imaging",
+                                                 .product(name: "Subprocess", package: "swift-subprocess")]),
+        // Serves a live run's figures in the Prometheus text format over HTTP; only the CLI links the server.
+        .target(name: "LiveMetrics", dependencies: ["Pipeline",
+                                                    .product(name: "Prometheus", package: "swift-prometheus"),
+                                                    .product(name: "Hummingbird", package: "hummingbird"),
+                                                    .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "vigil", dependencies: [
-            "Pipeline", "MediaIO", "Robustness", "Reporting", "ONNXImport", "Graph",
+            "Pipeline", "MediaIO", "Robustness", "Reporting", "ONNXImport", "Graph", "LiveMetrics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "VigilBench", dependencies: [

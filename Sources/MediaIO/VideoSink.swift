@@ -24,11 +24,27 @@ public final class VideoSink: @unchecked Sendable {
         public var crf: Int
         /// x264 preset, from `ultrafast` to `veryslow`.
         public var preset: String
+        /// Write an HLS playlist (`path`, e.g. `overlay.m3u8`) and MPEG-TS segments beside it instead of an MP4, so
+        /// the video can be watched while it is written. The playlist is written in place (no temporary file).
+        public var hls: HLS?
 
         /// Makes options.
-        public init(crf: Int = 20, preset: String = "veryfast") {
+        public init(crf: Int = 20, preset: String = "veryfast", hls: HLS? = nil) {
             self.crf = crf
             self.preset = preset
+            self.hls = hls
+        }
+    }
+
+    /// HLS output: segments of about `segmentSeconds` (cut at key frames, one every segment), named
+    /// `<segmentPrefix>NNNNNN.ts` beside the playlist.
+    public struct HLS: Sendable {
+        public var segmentSeconds: Double
+        /// Segments listed in the playlist; older ones are deleted from disk. 0 lists and keeps them all.
+        public var listSize: Int
+        public var segmentPrefix: String
+        public init(segmentSeconds: Double = 2, listSize: Int = 0, segmentPrefix: String = "overlay-") {
+            self.segmentSeconds = segmentSeconds; self.listSize = listSize; self.segmentPrefix = segmentPrefix
         }
     }
 
@@ -62,6 +78,7 @@ public final class VideoSink: @unchecked Sendable {
     private var durations: [Int64: Int64] = [:]
     private var padded: [UInt8] = []
     private var finished = false
+    private let isHLS: Bool
 
     /// Creates the temporary file and opens the encoder; nothing is written under `path` until `finish()`.
     ///
@@ -84,12 +101,13 @@ public final class VideoSink: @unchecked Sendable {
         self.height = height
         encodedWidth = (width + 1) & ~1
         encodedHeight = (height + 1) & ~1
-        temporaryPath = VideoSink.temporaryPath(for: path)
+        temporaryPath = options.hls == nil ? VideoSink.temporaryPath(for: path) : path
+        isHLS = options.hls != nil
         let rate = frameRate.num > 0 && frameRate.den > 0 ? frameRate : Rational(25, 1)
         nominalTicks = Swift.max(1, Int64((Double(VideoSink.ticksPerSecond) * Double(rate.den) / Double(rate.num)).rounded()))
         lastInterval = nominalTicks
 
-        output = try _UnsafeOutputFormat(path: temporaryPath, displayPath: path)
+        output = try _UnsafeOutputFormat(path: temporaryPath, displayPath: path, format: options.hls == nil ? "mp4" : "hls")
         let oc = output.pointer
 
         var encoder = avcodec_find_encoder_by_name("libx264")
@@ -124,6 +142,12 @@ public final class VideoSink: @unchecked Sendable {
         if codecName == "libx264" {
             av_dict_set(&codecOptions, "crf", String(options.crf), 0)
             av_dict_set(&codecOptions, "preset", options.preset, 0)
+            if let hls = options.hls {
+                // A key frame at every segment boundary, and no frame reordering delay for a live playlist.
+                cc.pointee.gop_size = Int32(Swift.max(1, Swift.min(600, (hls.segmentSeconds * (rate.value ?? 25)).rounded())))
+                av_dict_set(&codecOptions, "x264-params", "scenecut=0", 0)
+                av_dict_set(&codecOptions, "tune", "zerolatency", 0)
+            }
         } else {
             // MPEG-4 Part 2 has no CRF: map it to a fixed quantiser (crf 20 -> q 3).
             let q = Swift.min(31, Swift.max(2, (options.crf - 2) / 6))
@@ -151,7 +175,16 @@ public final class VideoSink: @unchecked Sendable {
         try output.open()
         var muxOptions: OpaquePointer? = nil
         defer { av_dict_free(&muxOptions) }
-        av_dict_set(&muxOptions, "movflags", "+faststart", 0)
+        if let hls = options.hls {
+            let dir = path.directory
+            av_dict_set(&muxOptions, "hls_time", "\(hls.segmentSeconds)", 0)
+            av_dict_set(&muxOptions, "hls_list_size", String(hls.listSize), 0)
+            av_dict_set(&muxOptions, "hls_flags", hls.listSize > 0 ? "delete_segments+independent_segments+program_date_time+temp_file"
+                                                                   : "independent_segments+program_date_time+temp_file", 0)
+            av_dict_set(&muxOptions, "hls_segment_filename", dir + hls.segmentPrefix + "%06d.ts", 0)
+        } else {
+            av_dict_set(&muxOptions, "movflags", "+faststart", 0)
+        }
         let headerCode = avformat_write_header(oc, &muxOptions)
         try FFmpegError.check(headerCode, path: path, while: "write the header of")
     }
@@ -159,7 +192,7 @@ public final class VideoSink: @unchecked Sendable {
     deinit {
         if !finished {
             output.closeFile()
-            unlink(temporaryPath)
+            if !isHLS { unlink(temporaryPath) }
         }
     }
 
@@ -207,6 +240,7 @@ public final class VideoSink: @unchecked Sendable {
         try send(nil)
         try FFmpegError.check(av_write_trailer(output.pointer), path: path, while: "finish")
         output.closeFile()
+        if isHLS { finished = true; return }
         if rename(temporaryPath, path) != 0 {
             let e = errno
             throw FFmpegError(code: vigil_averror(e), message: "renaming the finished temporary file failed (\(String(cString: strerror(e))))",
@@ -263,6 +297,14 @@ public final class VideoSink: @unchecked Sendable {
     }
 }
 
+extension String {
+    /// The folder part of a path, with its trailing slash ("" for a bare name).
+    fileprivate var directory: String {
+        guard let slash = lastIndex(of: "/") else { return "" }
+        return String(self[...slash])
+    }
+}
+
 /// Owns one muxing `AVFormatContext` and its `AVIOContext` (`avformat_alloc_output_context2`,
 /// `avio_open` / `avio_closep`, `avformat_free_context`).
 final class _UnsafeOutputFormat {
@@ -270,19 +312,20 @@ final class _UnsafeOutputFormat {
     let path: String
     let displayPath: String
 
-    init(path: String, displayPath: String) throws {
+    init(path: String, displayPath: String, format: String = "mp4") throws {
         self.path = path
         self.displayPath = displayPath
         var ctx: UnsafeMutablePointer<AVFormatContext>? = nil
-        let code = avformat_alloc_output_context2(&ctx, nil, "mp4", path)
+        let code = avformat_alloc_output_context2(&ctx, nil, format, path)
         guard code >= 0, let ctx else {
             throw FFmpegError(code: code < 0 ? code : FFmpegError.outOfMemory, path: displayPath, while: "create a muxer for")
         }
         pointer = ctx
     }
 
-    /// Opens the file for writing (`avio_open`).
+    /// Opens the file for writing (`avio_open`); a muxer that opens its own files (HLS) needs none.
     func open() throws {
+        if pointer.pointee.oformat.pointee.flags & AVFMT_NOFILE != 0 { return }
         let code = avio_open(&pointer.pointee.pb, path, AVIO_FLAG_WRITE)
         if code < 0 {
             throw FFmpegError(code: code, message: "the temporary file beside it cannot be created (\(FFmpegError.text(for: code)))",

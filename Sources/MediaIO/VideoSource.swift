@@ -115,6 +115,8 @@ public final class VideoSource: @unchecked Sendable {
 
     private var draining = false
     private var ended = false
+    /// True while `frame` holds the frame `init` decoded to learn the picture size, not yet handed out.
+    private var firstFramePending = false
     private var selectedCount = 0
     private var nextSelectTime: Double?
     /// Time of the last frame decoded so far, seconds.
@@ -209,7 +211,15 @@ public final class VideoSource: @unchecked Sendable {
         let tb = stream.pointee.time_base
         timeBase = tb.den != 0 ? Double(tb.num) / Double(tb.den) : 0
         timeBaseNum = Double(tb.num); timeBaseDen = tb.den != 0 ? Double(tb.den) : 1
-        let codedW = Int(par.pointee.width), codedH = Int(par.pointee.height)
+        var codedW = Int(par.pointee.width), codedH = Int(par.pointee.height)
+        var firstFrameDamage: Int? = nil
+        if codedW <= 0 || codedH <= 0 {
+            // A live stream joined mid-way (MPEG-TS over UDP, say) has no picture size until its first key frame:
+            // decode up to the first frame, take the size from it, and hand that frame out first.
+            firstFrameDamage = try VideoSource.decodeFirstFrame(input: input, codec: codec, packet: packet, frame: frame, stream: best,
+                                                                url: url, timeout: options.timeout)
+            codedW = Int(frame.pointer.pointee.width); codedH = Int(frame.pointer.pointee.height)
+        }
         let sarAV = av_guess_sample_aspect_ratio(fmt, stream, nil)
         let sar = sarAV.num > 0 && sarAV.den > 0 ? Rational(sarAV) : Rational(1, 1)
         var displayW = codedW, displayH = codedH
@@ -261,6 +271,10 @@ public final class VideoSource: @unchecked Sendable {
             windowStart = nil
         }
         if let d = options.duration { windowEnd = (windowStart ?? streamStart) + d } else { windowEnd = nil }
+        if let damage = firstFrameDamage {
+            damagedPackets = damage
+            firstFramePending = true
+        }
     }
 
     /// Returns the next selected frame (or, with `yieldSkipped`, the next frame), or `nil` at the end of
@@ -325,7 +339,7 @@ public final class VideoSource: @unchecked Sendable {
 
     /// Decodes until a frame inside the window is in `frame`; returns its pts, or `nil` at the end.
     private func nextWindowFrame() throws -> Double? {
-        while try decodeOne() {
+        while try takePendingFrame() || decodeOne() {
             let f = frame.pointer.pointee
             let ts = f.best_effort_timestamp != vigil_av_nopts_value() ? f.best_effort_timestamp : f.pts
             let pts: Double
@@ -349,6 +363,41 @@ public final class VideoSource: @unchecked Sendable {
     }
 
     // MARK: Decoding
+
+    /// Decodes until the first frame of `stream` is in `frame` (kept for `nextWindowFrame`); returns the damaged
+    /// packets met on the way (a stream joined mid-way starts with undecodable ones).
+    /// - Throws: `FFmpegError` when the source ends, stalls past the timeout or sends only garbage before any frame.
+    private static func decodeFirstFrame(input: _UnsafeInputFormat, codec: _UnsafeCodecContext, packet: _UnsafePacket, frame: _UnsafeFrame,
+                                         stream: Int32, url: String, timeout: Double?) throws -> Int {
+        let cc = codec.pointer, pkt = packet.pointer, fmt = input.pointer
+        var damaged = 0
+        for _ in 0..<100_000 {
+            let r = avcodec_receive_frame(cc, frame.pointer)
+            if r >= 0 { return damaged }
+            if r != FFmpegError.tryAgain && r != FFmpegError.endOfFile { damaged += 1 }
+            if r == FFmpegError.endOfFile { break }
+            input.interrupt.arm()
+            let rr = av_read_frame(fmt, pkt)
+            input.interrupt.disarm()
+            if rr == FFmpegError.exit || rr == FFmpegError.timedOut {
+                throw FFmpegError(code: rr, message: "no picture arrived within \(formatSeconds(timeout ?? 0)), so its size is unknown (the source stalled)",
+                                  path: url, while: "read")
+            }
+            if rr < 0 { break }
+            defer { av_packet_unref(pkt) }
+            if pkt.pointee.stream_index != stream { continue }
+            if avcodec_send_packet(cc, pkt) < 0 { damaged += 1 }
+        }
+        throw FFmpegError(code: FFmpegError.invalidData, message: "no picture could be decoded, so its size is unknown (the stream ended or sent no key frame)",
+                          path: url, while: "decode")
+    }
+
+    /// True once, for the frame `init` decoded to learn the picture size.
+    private func takePendingFrame() -> Bool {
+        guard firstFramePending else { return false }
+        firstFramePending = false
+        return true
+    }
 
     /// Runs the send/receive loop until the decoder yields a frame (true) or is drained (false).
     private func decodeOne() throws -> Bool {

@@ -29,6 +29,8 @@ public struct AnalyzeOptions: Sendable {
     public var networkTimeout: Double = 10
     /// Which video stream to read (counting video streams from 0); nil: FFmpeg's best.
     public var stream: Int? = nil
+    /// Which report.json to write (version 2: frames in frames.jsonl).
+    public var reportFormat: ReportFormat = .v2
     /// The command line, recorded in the report.
     public var commandLine: String = "vigil analyze"
     public var vigilVersion: String = "0.0.0"
@@ -73,6 +75,14 @@ public final class AnalyzeRunner: @unchecked Sendable {
     public let options: AnalyzeOptions
     public let cancel: CancellationFlag
     let progress: @Sendable (ProgressEvent) -> Void
+    /// How live feeds are run; nil runs every input as a recorded clip.
+    public var live: LiveOptions? = nil
+    /// Whether an input is a live feed (run by `LiveRunner`) rather than a recorded clip.
+    public var isLive: @Sendable (String) -> Bool = { _ in false }
+    /// The metrics observer for a live feed, when metrics are served.
+    public var observer: @Sendable (String) -> LiveObserver? = { _ in nil }
+    /// Where live alerts' JSON lines go.
+    public var alertOutput: @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
 
     public init(classifier: Classifier, options: AnalyzeOptions, cancel: CancellationFlag, progress: @escaping @Sendable (ProgressEvent) -> Void) {
         self.classifier = classifier; self.options = options; self.cancel = cancel; self.progress = progress
@@ -97,7 +107,13 @@ public final class AnalyzeRunner: @unchecked Sendable {
             usedNames.insert(base)
             let folder = (options.outDirectory as NSString).appendingPathComponent(base)
             progress(.clipStarted(clip: clip, index: i, of: clips.count, expectedFrames: nil))
-            let o = runClip(clip, into: folder)
+            let o: ClipOutcome
+            if let live, isLive(clip) {
+                o = LiveRunner(classifier: classifier, options: options, live: live, cancel: cancel, observer: observer(clip),
+                               alertOutput: alertOutput, progress: progress).run(url: clip, folder: folder)
+            } else {
+                o = runClip(clip, into: folder)
+            }
             progress(.clipFinished(o))
             outcomes.append(o)
         }
@@ -197,7 +213,7 @@ public final class AnalyzeRunner: @unchecked Sendable {
         let writer: ReportWriter
         var sink: VideoSink? = nil
         do {
-            writer = try ReportWriter(directory: folder, provenance: provenance(meta))
+            writer = try ReportWriter(directory: folder, provenance: provenance(meta), format: options.reportFormat)
             if options.writeVideo {
                 sink = try VideoSink(path: (folder as NSString).appendingPathComponent("overlay.mp4"), width: meta.width, height: meta.height,
                                      frameRate: meta.frameRate, options: .init(crf: options.videoCRF))
@@ -334,8 +350,12 @@ public final class AnalyzeRunner: @unchecked Sendable {
                            framesWritten: written, wallSeconds: wall, openFailed: false)
     }
 
-    func provenance(_ m: ClipMetadata) -> Provenance {
-        let c = classifier
+    func provenance(_ m: ClipMetadata) -> Provenance { options.provenance(clip: m, classifier: classifier) }
+}
+
+extension AnalyzeOptions {
+    /// What a report records of the model, the parameters and the clip.
+    func provenance(clip m: ClipMetadata, classifier c: Classifier) -> Provenance {
         let card = c.card
         let info = ClipInfo(url: m.url, container: m.container, codec: m.codec, profile: m.profile, width: m.width, height: m.height,
                             frameRate: "\(m.frameRate.num)/\(m.frameRate.den)", duration: m.duration, frameCount: m.frameCount,
@@ -348,12 +368,12 @@ public final class AnalyzeRunner: @unchecked Sendable {
         model.inputChannels = c.inputChannels
         model.batch = c.model.batch.rawValue
         if !c.model.quantizedOpCounts.isEmpty { model.quantized = true }
-        let p = options.parameters
+        let p = parameters
         let params = ReportParameters(patches: p.patches, patchSizeLow: p.patchSizeLow, patchSizeHigh: p.patchSizeHigh, fill: p.fill.rawValue,
-                                      seed: p.seed, target: options.targetDescription, camNorm: options.camNorm,
-                                      every: options.fps == nil ? options.every : nil, fps: options.fps, maxFrames: options.maxFrames,
-                                      failUnder: options.failUnder)
-        return Provenance(vigilVersion: options.vigilVersion, createdBy: options.commandLine, model: model, parameters: params,
+                                      seed: p.seed, target: targetDescription, camNorm: camNorm,
+                                      every: fps == nil ? every : nil, fps: fps, maxFrames: maxFrames,
+                                      failUnder: failUnder)
+        return Provenance(vigilVersion: vigilVersion, createdBy: commandLine, model: model, parameters: params,
                           ffmpeg: FFmpegLibrary.versionString,
                           blas: blasConfiguration + (kernelISA == .avx512 ? "; convolutions on Vigil's AVX-512 kernels" : ""),
                           clip: info)

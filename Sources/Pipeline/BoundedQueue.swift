@@ -37,6 +37,29 @@ final class BoundedQueue<Element>: @unchecked Sendable {
         return e
     }
 
+    /// Appends without waiting: false when the queue is full or closed (the caller drops the element).
+    func tryPush(_ e: Element) -> Bool {
+        cond.lock(); defer { cond.unlock() }
+        if closed || items.count - head >= capacity { return false }
+        items.append(e)
+        cond.broadcast()
+        return true
+    }
+
+    /// What a timed `pop` found.
+    enum Timed { case element(Element), timedOut, closed }
+
+    /// Takes the oldest element, waiting at most `seconds` for one.
+    func pop(timeout seconds: Double) -> Timed {
+        cond.lock()
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        while items.count == head && !closed {
+            if !cond.wait(until: deadline) && items.count == head && !closed { cond.unlock(); return .timedOut }
+        }
+        cond.unlock()
+        return pop().map { .element($0) } ?? .closed
+    }
+
     /// No more pushes; waiting consumers drain and finish.
     func close() {
         cond.lock(); closed = true; cond.broadcast(); cond.unlock()
@@ -61,4 +84,5 @@ final class Locked<Value>: @unchecked Sendable {
     init(_ v: Value) { value = v }
     func get() -> Value { lock.lock(); defer { lock.unlock() }; return value }
     func set(_ v: Value) { lock.lock(); value = v; lock.unlock() }
+    func mutate(_ body: (inout Value) -> Void) { lock.lock(); body(&value); lock.unlock() }
 }

@@ -12,7 +12,7 @@ final class OutputFolder {
     let final: String
     /// Where this run writes them.
     let staging: String
-    private var lockFD: Int32
+    private let lock: FolderLock
 
     /// Takes the folder's lock, removes what killed runs left, and creates the staging folder.
     /// - Throws: `OutputFolderError` saying what to do.
@@ -20,14 +20,7 @@ final class OutputFolder {
         self.final = final
         let fm = FileManager.default
         let parent = (final as NSString).deletingLastPathComponent, name = (final as NSString).lastPathComponent
-        if let reason = Self.makeDirectories(parent.isEmpty ? "." : parent) { throw OutputFolderError.cannotCreate(path: parent, reason: reason) }
-        let lockPath = (parent as NSString).appendingPathComponent(".\(name).lock")
-        lockFD = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard lockFD >= 0 else { throw OutputFolderError.cannotCreate(path: lockPath, reason: String(cString: strerror(errno))) }
-        guard flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
-            close(lockFD)
-            throw OutputFolderError.busy(path: final)
-        }
+        lock = try FolderLock(final: final)
         // Holding the lock, every staging or replaced folder of this name belongs to a run that is gone.
         for entry in (try? fm.contentsOfDirectory(atPath: parent.isEmpty ? "." : parent)) ?? []
         where entry.hasPrefix(".\(name).partial-") || entry.hasPrefix(".\(name).replaced-") {
@@ -35,14 +28,8 @@ final class OutputFolder {
         }
         staging = (parent as NSString).appendingPathComponent(".\(name).partial-\(getpid())")
         if mkdir(staging, 0o755) != 0 {
-            let reason = String(cString: strerror(errno))
-            flock(lockFD, LOCK_UN); close(lockFD)
-            throw OutputFolderError.cannotCreate(path: staging, reason: reason)
+            throw OutputFolderError.cannotCreate(path: staging, reason: String(cString: strerror(errno)))
         }
-    }
-
-    deinit {
-        if lockFD >= 0 { flock(lockFD, LOCK_UN); close(lockFD) }
     }
 
     /// Puts the staging folder in place of the final one (the old one is removed after the swap).
@@ -73,11 +60,34 @@ final class OutputFolder {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
             return isDir.boolValue ? nil : "'\(path)' is a file, not a folder"
         }
-        let parent = (path as NSString).deletingLastPathComponent
+        // Not NSString.deletingLastPathComponent: this Foundation traps on a one-character path such as "R".
+        let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        let parent = trimmed.lastIndex(of: "/").map { String(trimmed[..<$0]) } ?? ""
         if !parent.isEmpty && parent != path, let r = makeDirectories(parent) { return r }
         if mkdir(path, 0o755) != 0 && errno != EEXIST { return String(cString: strerror(errno)) }
         return nil
     }
+}
+
+/// The lock (`.NAME.lock` beside the folder, `flock`) that keeps two runs from writing one output folder at once;
+/// held until the value is released. Creates the folder's parents.
+final class FolderLock {
+    private let fd: Int32
+
+    /// - Throws: `OutputFolderError.busy` when another run holds it, `.cannotCreate` when it cannot be made.
+    init(final: String) throws {
+        let parent = (final as NSString).deletingLastPathComponent, name = (final as NSString).lastPathComponent
+        if let reason = OutputFolder.makeDirectories(parent.isEmpty ? "." : parent) { throw OutputFolderError.cannotCreate(path: parent, reason: reason) }
+        let lockPath = (parent as NSString).appendingPathComponent(".\(name).lock")
+        fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw OutputFolderError.cannotCreate(path: lockPath, reason: String(cString: strerror(errno))) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw OutputFolderError.busy(path: final)
+        }
+    }
+
+    deinit { flock(fd, LOCK_UN); close(fd) }
 }
 
 /// Why an output folder cannot be written.

@@ -70,64 +70,25 @@ enum HTML {
 }
 
 /// The self-contained `report.html`: verdict, metrics with intervals, charts, label timeline, worst frames and
-/// provenance. Per-frame values are read back from the fragment file and downsampled to `maxPoints`.
+/// provenance. The charts draw the clip's `FrameSeries` (at most `maxPoints` points).
 struct HTMLReport {
     var provenance: Provenance
     var summary: ClipSummary
     var partial: Bool
     var timing: TimingSummary
     var frameCount: Int
-    var fragmentPath: String
+    var series: FrameSeries
+    var schemaVersion: String
     var thumbnails: [Int: Thumbnail]
 
     /// Most points drawn per chart.
-    static let maxPoints = 2000
+    static let maxPoints = FrameSeries.maxPoints
     /// Colours for the most frequent labels; the rest share `otherColor`.
     static let palette = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f", "#ff9da7"]
     static let otherColor = "#bac4ce"
 
-    /// Per-frame fields the charts need (decoding ignores the rest of each record).
-    private struct Sample: Decodable {
-        var pts: Double
-        var top5: [ClassScore]
-        var retention: Double
-        var retentionInterval: Interval
-    }
-
-    /// Reads the fragment once, averaging consecutive frames in buckets so at most `maxPoints` remain; the
-    /// retention band of a bucket spans its lowest low and highest high.
-    func samples() throws -> (probability: [ChartPoint], retention: [ChartPoint]) {
-        let bucket = max(1, (frameCount + Self.maxPoints - 1) / Self.maxPoints)
-        var prob: [ChartPoint] = [], ret: [ChartPoint] = []
-        var n = 0, x = 0.0, p = 0.0, r = 0.0, lo = Double.infinity, hi = -Double.infinity
-        var pLo = Double.infinity, pHi = -Double.infinity
-        func emit() {
-            guard n > 0 else { return }
-            let d = Double(n)
-            prob.append(ChartPoint(x: x / d, y: p / d, low: pLo, high: pHi))
-            ret.append(ChartPoint(x: x / d, y: r / d, low: lo, high: hi))
-            n = 0; x = 0; p = 0; r = 0; lo = .infinity; hi = -.infinity; pLo = .infinity; pHi = -.infinity
-        }
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        var reader = try LineReader(path: fragmentPath)
-        while let line = try reader.next() {
-            let s: Sample
-            do { s = try decoder.decode(Sample.self, from: Data(line)) } catch {
-                throw ReportingError(.read, path: fragmentPath, reason: "bad frame record: \(error)")
-            }
-            let top1 = Double(s.top5.first?.probability ?? 0)
-            n += 1; x += s.pts; p += top1; r += s.retention
-            lo = min(lo, s.retentionInterval.low); hi = max(hi, s.retentionInterval.high)
-            pLo = min(pLo, top1); pHi = max(pHi, top1)
-            if n == bucket { emit() }
-        }
-        emit()
-        return (prob, ret)
-    }
-
     func write(to out: BufferedFile) throws {
-        let (prob, ret) = try samples()
+        let (prob, ret) = series.chartPoints
         let e = HTML.escape
         let clip = provenance.clip
         let clipName = URL(fileURLWithPath: clip.url).lastPathComponent
@@ -171,7 +132,7 @@ struct HTMLReport {
         try out.write(timeline(domain: domain))
         try out.write(worstFrames())
         try out.write(provenanceTable())
-        try out.write("<footer>Written by Vigil \(e(provenance.vigilVersion)) (report schema \(ReportWriter.schemaVersion)). This page is self-contained and opens offline.</footer>\n</main>\n</body>\n</html>\n")
+        try out.write("<footer>Written by Vigil \(e(provenance.vigilVersion)) (report schema \(schemaVersion)). This page is self-contained and opens offline.</footer>\n</main>\n</body>\n</html>\n")
     }
 
     func verdict() -> String {

@@ -37,7 +37,7 @@ public enum IndexWriter {
         let dir = URL(fileURLWithPath: directory)
         let jsonPath = dir.appendingPathComponent("index.json").path
         let data: Data
-        do { data = try ReportJSON.encoder(pretty: true).encode(IndexFile(schemaVersion: ReportWriter.schemaVersion, clips: entries)) } catch {
+        do { data = try ReportJSON.encoder(pretty: true).encode(IndexFile(schemaVersion: "1.0", clips: entries)) } catch {
             throw ReportingError(.encode, path: jsonPath, error: error)
         }
         try AtomicFile.write(jsonPath) { out in try out.write(bytes: data); try out.write("\n") }

@@ -1,8 +1,8 @@
-/// The JSON Schema of `report.json`, schema version 1.0.
+/// The JSON Schemas of what `vigil analyze` writes.
 ///
-/// The same text is committed as `scripts/schema/report-v1.schema.json`; a test keeps the two identical.
+/// The same texts are committed in `scripts/schema/`; a test keeps each pair identical.
 public enum ReportSchema {
-    /// JSON Schema (draft 2020-12) of `report.json` version 1.0.
+    /// JSON Schema (draft 2020-12) of `report.json` version 1.0 (`--report-schema 1`: frames inline).
     public static let v1 = #"""
 {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -271,6 +271,1321 @@ public enum ReportSchema {
         "wallSeconds": {"type": "number", "minimum": 0, "description": "Seconds from opening the clip to writing the report."},
         "analysedFramesPerSecond": {"type": "number", "minimum": 0, "description": "Analysed frames per wall-clock second."},
         "meanMsPerStage": {"type": "object", "additionalProperties": {"type": "number"}, "description": "Mean milliseconds per analysis stage, keyed by stage name."}
+      }
+    }
+  }
+}
+"""#
+    /// JSON Schema (draft 2020-12) of `report.json` version 2.0 (frames in `frames.jsonl`).
+    public static let v2 = #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "vigil:report-v2.schema.json",
+  "title": "Vigil report.json, schema version 2.0",
+  "description": "What `vigil analyze` measured on one clip (or one window of a live feed): provenance, clip metrics, the per-frame series downsampled to at most 2000 points, and the run's wall-clock timing. The per-frame records are not in this file: they stream to `frames.jsonl` beside it (one `$defs/frame` object per line, in time order) and to `frames.csv`, so report.json stays small however long the clip. Everything except `timing` is byte-identical for identical inputs. Version 1.0 (report-v1.schema.json, `--report-schema 1`) holds the frames inline instead.",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "schemaVersion",
+    "partial",
+    "provenance",
+    "framesFile",
+    "frameCount",
+    "series",
+    "summary",
+    "timing"
+  ],
+  "properties": {
+    "schemaVersion": {
+      "const": "2.0",
+      "description": "Version of this schema; a reader should refuse a major version it does not know."
+    },
+    "partial": {
+      "type": "boolean",
+      "description": "True when the analysis stopped early (SIGINT/SIGTERM): the report covers only the frames analysed before it stopped."
+    },
+    "provenance": {
+      "$ref": "#/$defs/provenance"
+    },
+    "framesFile": {
+      "type": "string",
+      "description": "The file beside report.json holding one frame record (`$defs/frame`) per line, in time order."
+    },
+    "frameCount": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "Lines in framesFile: the analysed frames."
+    },
+    "series": {
+      "$ref": "#/$defs/series"
+    },
+    "summary": {
+      "$ref": "#/$defs/summary"
+    },
+    "input": {
+      "type": "object",
+      "description": "What decoding found of the clip. complete is false when the input ended early (a stalled or dropped source, a read error, fewer frames than an MP4/MOV declares) or had damaged packets; vigil then exits 74.",
+      "additionalProperties": false,
+      "required": [
+        "decodedFrames",
+        "damagedPackets",
+        "complete"
+      ],
+      "properties": {
+        "declaredFrames": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Frames the container declares for the stream, when it does."
+        },
+        "decodedFrames": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Frames decoded in the analysed window."
+        },
+        "damagedPackets": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Packets or frames FFmpeg reported as damaged (skipped or concealed)."
+        },
+        "complete": {
+          "type": "boolean",
+          "description": "False when the input was incomplete or damaged."
+        },
+        "problem": {
+          "type": "string",
+          "description": "What was wrong, when something was."
+        }
+      }
+    },
+    "timing": {
+      "$ref": "#/$defs/timing"
+    }
+  },
+  "$defs": {
+    "interval": {
+      "type": "object",
+      "description": "A 95% interval.",
+      "additionalProperties": false,
+      "required": [
+        "low",
+        "high"
+      ],
+      "properties": {
+        "low": {
+          "type": "number",
+          "description": "Lower bound."
+        },
+        "high": {
+          "type": "number",
+          "description": "Upper bound."
+        }
+      }
+    },
+    "flips": {
+      "type": "object",
+      "description": "Labels that flipping patches produced, each with how many patches gave it.",
+      "additionalProperties": {
+        "type": "integer",
+        "minimum": 1
+      }
+    },
+    "classScore": {
+      "type": "object",
+      "description": "One class and its probability on the clean frame.",
+      "additionalProperties": false,
+      "required": [
+        "index",
+        "label",
+        "probability"
+      ],
+      "properties": {
+        "index": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Class index in the model's output."
+        },
+        "label": {
+          "type": "string",
+          "description": "Class label from the model's label file (or the index as text)."
+        },
+        "probability": {
+          "type": "number",
+          "description": "Softmax probability."
+        }
+      }
+    },
+    "patch": {
+      "type": "object",
+      "description": "A square occlusion patch in model-input pixel coordinates.",
+      "additionalProperties": false,
+      "required": [
+        "x",
+        "y",
+        "side"
+      ],
+      "properties": {
+        "x": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Left edge."
+        },
+        "y": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Top edge."
+        },
+        "side": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "Side length."
+        }
+      }
+    },
+    "patchOutcome": {
+      "type": "object",
+      "description": "What one occluded copy of the frame gave.",
+      "additionalProperties": false,
+      "required": [
+        "patch",
+        "top1",
+        "targetProbability",
+        "drop",
+        "flipped"
+      ],
+      "properties": {
+        "patch": {
+          "$ref": "#/$defs/patch"
+        },
+        "top1": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Top-1 class index with the patch applied."
+        },
+        "targetProbability": {
+          "type": "number",
+          "description": "Probability of the target class with the patch applied."
+        },
+        "drop": {
+          "type": "number",
+          "description": "Relative drop of the target's probability: (clean - occluded) / clean; negative when the patch raised it."
+        },
+        "flipped": {
+          "type": "boolean",
+          "description": "True when the patch changed the top-1 class."
+        }
+      }
+    },
+    "cropRect": {
+      "type": "object",
+      "description": "The region of the decoded frame the model saw, in frame pixels.",
+      "additionalProperties": false,
+      "required": [
+        "x",
+        "y",
+        "width",
+        "height"
+      ],
+      "properties": {
+        "x": {
+          "type": "number",
+          "description": "Left edge."
+        },
+        "y": {
+          "type": "number",
+          "description": "Top edge."
+        },
+        "width": {
+          "type": "number",
+          "description": "Width."
+        },
+        "height": {
+          "type": "number",
+          "description": "Height."
+        }
+      }
+    },
+    "frame": {
+      "type": "object",
+      "description": "Everything measured on one analysed frame (wall-clock timings are left out for determinism).",
+      "additionalProperties": false,
+      "required": [
+        "frame",
+        "pts",
+        "top5",
+        "target",
+        "cam",
+        "camWidth",
+        "camHeight",
+        "patches",
+        "retention",
+        "retentionInterval",
+        "meanDrop",
+        "worstPatch",
+        "flippedTo",
+        "sensitivity",
+        "crop"
+      ],
+      "properties": {
+        "frame": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Index of the frame among the clip's decoded frames (0-based)."
+        },
+        "pts": {
+          "type": "number",
+          "description": "Presentation time in seconds."
+        },
+        "top5": {
+          "type": "array",
+          "minItems": 1,
+          "maxItems": 5,
+          "items": {
+            "$ref": "#/$defs/classScore"
+          },
+          "description": "The five most probable classes on the clean frame, most probable first (fewer when the model has fewer classes)."
+        },
+        "target": {
+          "$ref": "#/$defs/classScore",
+          "description": "The class Grad-CAM and the probability drops refer to (the top-1 unless --target fixes one)."
+        },
+        "cam": {
+          "type": "array",
+          "items": {
+            "type": "number"
+          },
+          "description": "Grad-CAM at the CAM layer's resolution, row-major [camHeight, camWidth], ReLU applied, not normalised."
+        },
+        "camWidth": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Width of the CAM grid."
+        },
+        "camHeight": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Height of the CAM grid."
+        },
+        "patches": {
+          "type": "array",
+          "items": {
+            "$ref": "#/$defs/patchOutcome"
+          },
+          "description": "One outcome per occlusion patch, in the seeded sampling order."
+        },
+        "retention": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1,
+          "description": "Share of patches that kept the clean top-1."
+        },
+        "retentionInterval": {
+          "$ref": "#/$defs/interval",
+          "description": "Wilson 95% interval of the retention."
+        },
+        "meanDrop": {
+          "type": "number",
+          "description": "Mean relative drop of the target's probability over the patches."
+        },
+        "worstPatch": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Index into `patches` of the largest drop."
+        },
+        "flippedTo": {
+          "$ref": "#/$defs/flips"
+        },
+        "sensitivity": {
+          "type": "array",
+          "items": {
+            "type": [
+              "number",
+              "null"
+            ]
+          },
+          "description": "Occlusion sensitivity at the CAM's resolution, row-major [camHeight, camWidth]: mean drop of the patches covering each cell; null where no patch reached."
+        },
+        "camAgreement": {
+          "type": "number",
+          "minimum": -1,
+          "maximum": 1,
+          "description": "Pearson correlation of Grad-CAM and occlusion sensitivity over the covered cells; absent when undefined."
+        },
+        "crop": {
+          "$ref": "#/$defs/cropRect"
+        }
+      }
+    },
+    "labelSegment": {
+      "type": "object",
+      "description": "A run of consecutive analysed frames with the same clean top-1.",
+      "additionalProperties": false,
+      "required": [
+        "label",
+        "classIndex",
+        "startPTS",
+        "endPTS",
+        "frames"
+      ],
+      "properties": {
+        "label": {
+          "type": "string",
+          "description": "Top-1 label of the run."
+        },
+        "classIndex": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Top-1 class index of the run."
+        },
+        "startPTS": {
+          "type": "number",
+          "description": "Time of the run's first analysed frame."
+        },
+        "endPTS": {
+          "type": "number",
+          "description": "Time of the run's last analysed frame."
+        },
+        "frames": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "Analysed frames in the run."
+        }
+      }
+    },
+    "worstFrame": {
+      "type": "object",
+      "description": "One of the least robust frames (lowest retention, then largest mean drop).",
+      "additionalProperties": false,
+      "required": [
+        "frame",
+        "pts",
+        "retention",
+        "meanDrop",
+        "label",
+        "flippedTo"
+      ],
+      "properties": {
+        "frame": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Frame index."
+        },
+        "pts": {
+          "type": "number",
+          "description": "Presentation time in seconds."
+        },
+        "retention": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1,
+          "description": "The frame's retention."
+        },
+        "meanDrop": {
+          "type": "number",
+          "description": "The frame's mean relative drop of the target's probability."
+        },
+        "label": {
+          "type": "string",
+          "description": "The frame's clean top-1 label."
+        },
+        "flippedTo": {
+          "$ref": "#/$defs/flips"
+        }
+      }
+    },
+    "summary": {
+      "type": "object",
+      "description": "Clip-level metrics with their intervals.",
+      "additionalProperties": false,
+      "required": [
+        "analysedFrames",
+        "meanRetention",
+        "retentionInterval",
+        "bootstrapBlockLength",
+        "pooledRetention",
+        "pooledRetentionInterval",
+        "framesWithFlip",
+        "meanConfidenceDrop",
+        "meanTop1Probability",
+        "top1FlipRate",
+        "labelTimeline",
+        "worstFrames"
+      ],
+      "properties": {
+        "analysedFrames": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Number of analysed frames."
+        },
+        "meanRetention": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1,
+          "description": "Mean of the per-frame retentions."
+        },
+        "retentionInterval": {
+          "$ref": "#/$defs/interval",
+          "description": "95% moving-block bootstrap interval of the mean retention (neighbouring frames are not independent)."
+        },
+        "bootstrapBlockLength": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "Block length, in analysed frames, of the bootstrap."
+        },
+        "pooledRetention": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1,
+          "description": "Share of all patches of all frames that kept their frame's top-1."
+        },
+        "pooledRetentionInterval": {
+          "$ref": "#/$defs/interval",
+          "description": "Wilson 95% interval of the pooled retention (treats patches as independent)."
+        },
+        "framesWithFlip": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1,
+          "description": "Share of frames where at least one patch flipped the top-1."
+        },
+        "meanConfidenceDrop": {
+          "type": "number",
+          "description": "Mean over frames of the per-frame mean relative drop."
+        },
+        "meanTop1Probability": {
+          "type": "number",
+          "description": "Mean clean top-1 probability."
+        },
+        "top1FlipRate": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1,
+          "description": "Share of consecutive analysed-frame pairs whose clean top-1 differs."
+        },
+        "camTemporalStability": {
+          "type": "number",
+          "minimum": -1,
+          "maximum": 1,
+          "description": "Mean Pearson correlation of consecutive Grad-CAM maps; absent with fewer than two usable pairs."
+        },
+        "camOcclusionAgreement": {
+          "type": "number",
+          "minimum": -1,
+          "maximum": 1,
+          "description": "Mean per-frame Pearson correlation of Grad-CAM and occlusion sensitivity; absent when no frame had one."
+        },
+        "labelTimeline": {
+          "type": "array",
+          "items": {
+            "$ref": "#/$defs/labelSegment"
+          },
+          "description": "Runs of the clean top-1 label, in time order."
+        },
+        "worstFrames": {
+          "type": "array",
+          "items": {
+            "$ref": "#/$defs/worstFrame"
+          },
+          "description": "The least robust frames, least robust first."
+        },
+        "failUnder": {
+          "type": "number",
+          "description": "The --fail-under threshold on the mean retention; absent when not given."
+        },
+        "passed": {
+          "type": "boolean",
+          "description": "Whether the mean retention met failUnder; absent when no threshold was given."
+        }
+      }
+    },
+    "clip": {
+      "type": "object",
+      "description": "What the container and decoder said about the clip.",
+      "additionalProperties": false,
+      "required": [
+        "url",
+        "container",
+        "codec",
+        "width",
+        "height",
+        "frameRate",
+        "rotation",
+        "pixelFormat"
+      ],
+      "properties": {
+        "url": {
+          "type": "string",
+          "description": "The path or URL as given."
+        },
+        "container": {
+          "type": "string",
+          "description": "FFmpeg's container format name."
+        },
+        "codec": {
+          "type": "string",
+          "description": "Codec of the analysed video stream."
+        },
+        "profile": {
+          "type": "string",
+          "description": "Codec profile; absent when unknown."
+        },
+        "width": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Display width in pixels (after rotation and sample aspect ratio)."
+        },
+        "height": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Display height in pixels."
+        },
+        "frameRate": {
+          "type": "string",
+          "pattern": "^[0-9]+/[0-9]+$",
+          "description": "Average frame rate as an exact fraction num/den."
+        },
+        "duration": {
+          "type": "number",
+          "description": "Duration in seconds; absent when unknown."
+        },
+        "frameCount": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Frames in the stream; absent when unknown."
+        },
+        "bitRate": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Bit rate in bits per second; absent when unknown."
+        },
+        "rotation": {
+          "type": "integer",
+          "description": "Display rotation in degrees."
+        },
+        "pixelFormat": {
+          "type": "string",
+          "description": "Decoder pixel format name."
+        }
+      }
+    },
+    "resize": {
+      "type": "object",
+      "description": "How frames become the model's input.",
+      "additionalProperties": false,
+      "required": [
+        "policy",
+        "cropFraction",
+        "filter"
+      ],
+      "properties": {
+        "policy": {
+          "type": "string",
+          "description": "center-crop or stretch."
+        },
+        "cropFraction": {
+          "type": "number",
+          "description": "Share of the short side a centre crop keeps."
+        },
+        "filter": {
+          "type": "string",
+          "description": "bilinear, bicubic, area or nearest."
+        }
+      }
+    },
+    "model": {
+      "type": "object",
+      "description": "The model as it was used.",
+      "additionalProperties": false,
+      "required": [
+        "path",
+        "sha256",
+        "inputSize",
+        "camLayer",
+        "outputKind",
+        "mean",
+        "std",
+        "resize"
+      ],
+      "properties": {
+        "path": {
+          "type": "string",
+          "description": "Path of the ONNX file."
+        },
+        "sha256": {
+          "type": "string",
+          "pattern": "^[0-9a-f]{64}$",
+          "description": "SHA-256 of the ONNX file, lower-case hex."
+        },
+        "name": {
+          "type": "string",
+          "description": "Model name from its card."
+        },
+        "inputSize": {
+          "type": "array",
+          "items": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "minItems": 2,
+          "maxItems": 2,
+          "description": "[height, width] of the model input."
+        },
+        "camLayer": {
+          "type": "string",
+          "description": "Tensor whose activations Grad-CAM explains."
+        },
+        "camReshape": {
+          "type": "string",
+          "description": "How the Grad-CAM layer's values were reshaped to a [C,H,W] map: token layouts (class tokens dropped, the rest on the patch grid) and channels-last maps. Absent for [N,C,H,W] maps."
+        },
+        "inputChannels": {
+          "type": "integer",
+          "enum": [
+            1,
+            3
+          ],
+          "description": "Colour channels of the model input; 1 means the frame's luma (BT.601 or BT.709 as the clip says). Absent means 3."
+        },
+        "batch": {
+          "type": "string",
+          "enum": [
+            "free",
+            "freed-from-fixed",
+            "fixed"
+          ],
+          "description": "How the model's batch axis was handled: free in the file; fixed at 1 in the file and freed at load; fixed at 1 (batches run one item at a time, occlusion recomputes copies in full)."
+        },
+        "quantized": {
+          "type": "boolean",
+          "description": "True for a quantised (QDQ) model, run with integer semantics."
+        },
+        "outputKind": {
+          "type": "string",
+          "description": "logits (Vigil applies softmax) or probabilities."
+        },
+        "mean": {
+          "type": "array",
+          "items": {
+            "type": "number"
+          },
+          "description": "Per-channel mean in 0...255 pixel units."
+        },
+        "std": {
+          "type": "array",
+          "items": {
+            "type": "number"
+          },
+          "description": "Per-channel standard deviation in 0...255 pixel units."
+        },
+        "resize": {
+          "$ref": "#/$defs/resize"
+        },
+        "labels": {
+          "type": "string",
+          "description": "Label file named by the model card; absent when there is none."
+        }
+      }
+    },
+    "parameters": {
+      "type": "object",
+      "description": "Every analysis parameter that changes the numbers.",
+      "additionalProperties": false,
+      "required": [
+        "patches",
+        "patchSizeLow",
+        "patchSizeHigh",
+        "fill",
+        "seed",
+        "target",
+        "camNorm"
+      ],
+      "properties": {
+        "patches": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "Occlusion patches per frame (--patches)."
+        },
+        "patchSizeLow": {
+          "type": "number",
+          "description": "Smallest patch side as a fraction of the input's short side (--patch-size)."
+        },
+        "patchSizeHigh": {
+          "type": "number",
+          "description": "Largest patch side; equal to patchSizeLow for a fixed size."
+        },
+        "fill": {
+          "enum": [
+            "gray",
+            "black",
+            "blur",
+            "noise"
+          ],
+          "description": "What hides the pixels under a patch (--fill)."
+        },
+        "seed": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Seed of the patch placement and of the bootstrap (--seed)."
+        },
+        "target": {
+          "type": "string",
+          "description": "top1, or the fixed target class as given (--target)."
+        },
+        "camNorm": {
+          "enum": [
+            "clip",
+            "frame"
+          ],
+          "description": "Grad-CAM normalisation of the overlay (--cam-norm)."
+        },
+        "every": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "Analyse every Nth frame (--every); absent when not given."
+        },
+        "fps": {
+          "type": "number",
+          "exclusiveMinimum": 0,
+          "description": "Analysis rate in frames per second (--fps); absent when not given."
+        },
+        "maxFrames": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "Most frames analysed (--max-frames); absent when not given."
+        },
+        "failUnder": {
+          "type": "number",
+          "description": "Verdict threshold on the mean retention (--fail-under); absent when not given."
+        }
+      }
+    },
+    "provenance": {
+      "type": "object",
+      "description": "Where the report came from: enough to reproduce it.",
+      "additionalProperties": false,
+      "required": [
+        "vigilVersion",
+        "createdBy",
+        "model",
+        "parameters",
+        "ffmpeg",
+        "blas",
+        "clip"
+      ],
+      "properties": {
+        "vigilVersion": {
+          "type": "string",
+          "description": "Version of the Vigil that wrote the report."
+        },
+        "createdBy": {
+          "type": "string",
+          "description": "The command line that produced the report."
+        },
+        "model": {
+          "$ref": "#/$defs/model"
+        },
+        "parameters": {
+          "$ref": "#/$defs/parameters"
+        },
+        "ffmpeg": {
+          "type": "string",
+          "description": "FFmpeg library versions."
+        },
+        "blas": {
+          "type": "string",
+          "description": "BLAS library and version."
+        },
+        "clip": {
+          "$ref": "#/$defs/clip"
+        }
+      }
+    },
+    "timing": {
+      "type": "object",
+      "description": "Wall-clock figures of the run: the only part of the report that differs between identical runs.",
+      "additionalProperties": false,
+      "required": [
+        "wallSeconds",
+        "analysedFramesPerSecond",
+        "meanMsPerStage"
+      ],
+      "properties": {
+        "wallSeconds": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Seconds from opening the clip to writing the report."
+        },
+        "analysedFramesPerSecond": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Analysed frames per wall-clock second."
+        },
+        "meanMsPerStage": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "number"
+          },
+          "description": "Mean milliseconds per analysis stage, keyed by stage name."
+        }
+      }
+    },
+    "series": {
+      "type": "object",
+      "additionalProperties": false,
+      "description": "The per-frame values over time, consecutive frames averaged in buckets of bucketFrames so that at most 2000 points remain (the points the HTML charts draw).",
+      "required": [
+        "bucketFrames",
+        "points"
+      ],
+      "properties": {
+        "bucketFrames": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "Frames averaged into each point (the last point may hold fewer)."
+        },
+        "points": {
+          "type": "array",
+          "maxItems": 2000,
+          "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "pts",
+              "top1Probability",
+              "top1ProbabilityMin",
+              "top1ProbabilityMax",
+              "retention",
+              "retentionLow",
+              "retentionHigh"
+            ],
+            "properties": {
+              "pts": {
+                "type": "number",
+                "description": "Mean presentation time of the bucket's frames, seconds."
+              },
+              "top1Probability": {
+                "type": "number",
+                "description": "Mean clean top-1 probability of the bucket's frames."
+              },
+              "top1ProbabilityMin": {
+                "type": "number",
+                "description": "Lowest clean top-1 probability in the bucket."
+              },
+              "top1ProbabilityMax": {
+                "type": "number",
+                "description": "Highest clean top-1 probability in the bucket."
+              },
+              "retention": {
+                "type": "number",
+                "description": "Mean retention of the bucket's frames."
+              },
+              "retentionLow": {
+                "type": "number",
+                "description": "Lowest lower bound of the frames' retention intervals in the bucket."
+              },
+              "retentionHigh": {
+                "type": "number",
+                "description": "Highest upper bound of the frames' retention intervals in the bucket."
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""#
+    /// JSON Schema (draft 2020-12) of a live feed's `index.json`.
+    public static let liveIndex = #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "vigil:live-index.schema.json",
+  "title": "Vigil live feed index.json, schema version 1.0",
+  "description": "The state of `vigil analyze` on a live feed, rewritten atomically at each window boundary and every few seconds while the run goes on. Its size is bounded: only the windows --keep keeps are listed, and at most the last 100 gaps and alerts.",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "schemaVersion",
+    "feed",
+    "status",
+    "startedAt",
+    "updatedAt",
+    "model",
+    "modelSHA256",
+    "windowSeconds",
+    "counts",
+    "reconnects",
+    "gapCount",
+    "gaps",
+    "alertCount",
+    "alerts",
+    "prunedWindows",
+    "windows"
+  ],
+  "properties": {
+    "schemaVersion": {
+      "const": "1.0",
+      "description": "Version of this schema."
+    },
+    "feed": {
+      "type": "string",
+      "description": "The feed's URL."
+    },
+    "status": {
+      "enum": [
+        "running",
+        "ended",
+        "interrupted",
+        "failed"
+      ],
+      "description": "running while the run goes on; ended when the feed ended (reconnection off or given up) or --max-frames/--duration was reached; interrupted after SIGINT/SIGTERM; failed after an analysis or output error (see error)."
+    },
+    "startedAt": {
+      "type": "string",
+      "description": "When the run started (UTC, ISO 8601)."
+    },
+    "updatedAt": {
+      "type": "string",
+      "description": "When this file was written (UTC, ISO 8601)."
+    },
+    "model": {
+      "type": "string",
+      "description": "The model file."
+    },
+    "modelSHA256": {
+      "type": "string",
+      "description": "SHA-256 of the model file."
+    },
+    "windowSeconds": {
+      "type": "number",
+      "exclusiveMinimum": 0,
+      "description": "Window length in feed seconds (--window)."
+    },
+    "keepSeconds": {
+      "type": "number",
+      "exclusiveMinimum": 0,
+      "description": "How long windows and overlay segments are kept (--keep)."
+    },
+    "alertUnder": {
+      "type": "number",
+      "description": "The --alert-under threshold."
+    },
+    "overlay": {
+      "type": "string",
+      "description": "The overlay's HLS playlist beside index.json, when the overlay is written."
+    },
+    "counts": {
+      "type": "object",
+      "description": "Frames seen by the run.",
+      "additionalProperties": false,
+      "required": [
+        "received",
+        "analysed",
+        "dropped",
+        "overlayDropped"
+      ],
+      "properties": {
+        "received": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Frames decoded from the feed."
+        },
+        "analysed": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Frames analysed."
+        },
+        "dropped": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Frames not analysed because a newer frame replaced them before a worker was free."
+        },
+        "overlayDropped": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Frames left out of the overlay because its encoder was behind."
+        }
+      }
+    },
+    "latency": {
+      "type": "object",
+      "description": "Seconds from a frame's decoding to its finished analysis, over the whole run (percentiles from a histogram with 5% resolution).",
+      "additionalProperties": false,
+      "required": [
+        "p50",
+        "p90",
+        "p99",
+        "max",
+        "samples"
+      ],
+      "properties": {
+        "p50": {
+          "type": "number"
+        },
+        "p90": {
+          "type": "number"
+        },
+        "p99": {
+          "type": "number"
+        },
+        "max": {
+          "type": "number"
+        },
+        "samples": {
+          "type": "integer",
+          "minimum": 0
+        }
+      }
+    },
+    "reconnects": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "Successful reconnections."
+    },
+    "gapCount": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "Gaps in all (the list holds the last 100)."
+    },
+    "gaps": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "description": "A time the feed delivered no frames.",
+        "additionalProperties": false,
+        "required": [
+          "start",
+          "cause",
+          "attempts"
+        ],
+        "properties": {
+          "start": {
+            "type": "string",
+            "description": "When the feed stopped delivering (UTC, ISO 8601)."
+          },
+          "end": {
+            "type": "string",
+            "description": "When frames came again; absent while the gap lasts or when the run gave up."
+          },
+          "seconds": {
+            "type": "number",
+            "minimum": 0,
+            "description": "The gap's length."
+          },
+          "cause": {
+            "type": "string",
+            "description": "The error or end of stream that started it."
+          },
+          "attempts": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Reconnection attempts made."
+          }
+        }
+      }
+    },
+    "alertCount": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "Alerts in all (the list holds the last 100)."
+    },
+    "alerts": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "description": "A window whose mean retention fell below --alert-under.",
+        "additionalProperties": false,
+        "required": [
+          "window",
+          "at",
+          "meanRetention",
+          "retentionInterval",
+          "threshold"
+        ],
+        "properties": {
+          "window": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "at": {
+            "type": "string",
+            "description": "When the window closed (UTC, ISO 8601)."
+          },
+          "meanRetention": {
+            "type": "number"
+          },
+          "retentionInterval": {
+            "$ref": "#/$defs/interval"
+          },
+          "threshold": {
+            "type": "number"
+          },
+          "hookExitStatus": {
+            "type": "integer",
+            "description": "Exit status of the --on-alert command."
+          }
+        }
+      }
+    },
+    "prunedWindows": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "Closed windows deleted by --keep."
+    },
+    "windows": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "description": "One window of the feed.",
+        "additionalProperties": false,
+        "required": [
+          "index",
+          "startTime",
+          "endTime",
+          "frames",
+          "alert"
+        ],
+        "properties": {
+          "index": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Window number, from 0."
+          },
+          "folder": {
+            "type": "string",
+            "description": "Its folder under windows/ (report.json version 2, report.html, frames.jsonl, frames.csv); absent for the current window."
+          },
+          "startTime": {
+            "type": "number",
+            "description": "Feed time the window starts at: seconds of video since the run started, continuous across gaps."
+          },
+          "endTime": {
+            "type": "number",
+            "description": "Feed time the window ends at (for the current window: its planned end)."
+          },
+          "firstFrameAt": {
+            "type": "string",
+            "description": "Wall-clock time (UTC, ISO 8601) of its first analysed frame."
+          },
+          "lastFrameAt": {
+            "type": "string",
+            "description": "Wall-clock time (UTC, ISO 8601) of its last analysed frame."
+          },
+          "frames": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Frames analysed in the window."
+          },
+          "meanRetention": {
+            "type": "number",
+            "description": "Mean per-frame retention."
+          },
+          "retentionInterval": {
+            "$ref": "#/$defs/interval"
+          },
+          "meanTop1Probability": {
+            "type": "number",
+            "description": "Mean clean top-1 probability."
+          },
+          "top1": {
+            "type": "string",
+            "description": "The most frequent clean top-1 label."
+          },
+          "alert": {
+            "type": "boolean",
+            "description": "True when its mean retention fell below --alert-under."
+          }
+        }
+      },
+      "description": "Closed windows still on disk, oldest first."
+    },
+    "current": {
+      "type": "object",
+      "description": "One window of the feed.",
+      "additionalProperties": false,
+      "required": [
+        "index",
+        "startTime",
+        "endTime",
+        "frames",
+        "alert"
+      ],
+      "properties": {
+        "index": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Window number, from 0."
+        },
+        "folder": {
+          "type": "string",
+          "description": "Its folder under windows/ (report.json version 2, report.html, frames.jsonl, frames.csv); absent for the current window."
+        },
+        "startTime": {
+          "type": "number",
+          "description": "Feed time the window starts at: seconds of video since the run started, continuous across gaps."
+        },
+        "endTime": {
+          "type": "number",
+          "description": "Feed time the window ends at (for the current window: its planned end)."
+        },
+        "firstFrameAt": {
+          "type": "string",
+          "description": "Wall-clock time (UTC, ISO 8601) of its first analysed frame."
+        },
+        "lastFrameAt": {
+          "type": "string",
+          "description": "Wall-clock time (UTC, ISO 8601) of its last analysed frame."
+        },
+        "frames": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Frames analysed in the window."
+        },
+        "meanRetention": {
+          "type": "number",
+          "description": "Mean per-frame retention."
+        },
+        "retentionInterval": {
+          "$ref": "#/$defs/interval"
+        },
+        "meanTop1Probability": {
+          "type": "number",
+          "description": "Mean clean top-1 probability."
+        },
+        "top1": {
+          "type": "string",
+          "description": "The most frequent clean top-1 label."
+        },
+        "alert": {
+          "type": "boolean",
+          "description": "True when its mean retention fell below --alert-under."
+        }
+      }
+    },
+    "meanRetention": {
+      "type": "number",
+      "description": "Frame-weighted mean retention of the listed windows."
+    },
+    "error": {
+      "type": "string",
+      "description": "What stopped the run, when it failed."
+    }
+  },
+  "$defs": {
+    "interval": {
+      "type": "object",
+      "description": "A 95% interval.",
+      "additionalProperties": false,
+      "required": [
+        "low",
+        "high"
+      ],
+      "properties": {
+        "low": {
+          "type": "number"
+        },
+        "high": {
+          "type": "number"
+        }
       }
     }
   }

@@ -20,26 +20,41 @@ public struct InputCompleteness: Codable, Sendable, Equatable {
     }
 }
 
-/// Writes one clip's `frames.csv`, `report.json` and `report.html`, streaming the frames to disk as they come.
+/// Which `report.json` to write.
+public enum ReportFormat: Int, Sendable, CaseIterable {
+    /// Version 1.0: every frame record inline in report.json (grows with the clip).
+    case v1 = 1
+    /// Version 2.0: frame records in `frames.jsonl`; report.json holds summaries and a downsampled series.
+    case v2 = 2
+
+    /// The `schemaVersion` written.
+    public var schemaVersion: String { self == .v1 ? "1.0" : "2.0" }
+}
+
+/// Writes one clip's `frames.csv`, `report.json` and `report.html` (and, in version 2, `frames.jsonl`), streaming
+/// the frames to disk as they come.
 ///
 /// Memory stays flat whatever the clip length: `append` writes a CSV row and a JSON line to a fragment file
 /// (`.frames.jsonl.partial`) and keeps nothing per frame but the candidate worst-frame thumbnails. `finish`
-/// copies the fragment into `report.json` (written to a temporary file, then renamed), reads it again for the
-/// HTML charts, and removes it.
+/// reads the fragment once for the downsampled series, writes `report.json` (to a temporary file, then renamed)
+/// and the HTML, and then renames the fragment to `frames.jsonl` (version 2) or copies it into report.json and
+/// removes it (version 1).
 ///
 /// `report.json` is byte-identical for identical inputs except its last key, `timing`.
 /// The writer is safe to call from several threads; frames must be appended in time order.
 public final class ReportWriter: @unchecked Sendable {
     /// Name of the per-frame fragment file inside the report directory while the clip is analysed.
     public static let fragmentName = ".frames.jsonl.partial"
-    /// The `schemaVersion` written to `report.json`.
-    public static let schemaVersion = "1.0"
+    /// The name of the per-frame file of a version 2 report.
+    public static let framesFileName = "frames.jsonl"
     /// Widest thumbnail kept, in pixels.
     public static let thumbnailWidth = 320
 
     public let directory: String
     public let provenance: Provenance
     public let paths: ReportPaths
+    /// The report.json version written.
+    public let format: ReportFormat
     let fragmentPath: String
 
     private let lock = NSLock()
@@ -52,9 +67,10 @@ public final class ReportWriter: @unchecked Sendable {
 
     /// Creates `directory` (and its parents) and starts `frames.csv` and the fragment file in it.
     /// - Throws: `ReportingError` when the directory or a file cannot be created.
-    public init(directory: String, provenance: Provenance) throws {
+    public init(directory: String, provenance: Provenance, format: ReportFormat = .v2) throws {
         self.directory = directory
         self.provenance = provenance
+        self.format = format
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
             throw ReportingError(.createDirectory, path: directory, error: error)
         }
@@ -117,21 +133,30 @@ public final class ReportWriter: @unchecked Sendable {
             try fragment.close()
             let worst = Set(summary.worstFrames.map(\.frame))
             thumbnails = thumbnails.filter { worst.contains($0.key) }
-            try writeJSON(summary: summary, partial: partial, input: input, timing: timing)
+            let series = try FrameSeries.read(path: fragmentPath, frameCount: frameCount)
+            try writeJSON(summary: summary, partial: partial, input: input, timing: timing, series: series)
             try AtomicFile.write(paths.html) { out in
                 try HTMLReport(provenance: provenance, summary: summary, partial: partial, timing: timing,
-                               frameCount: frameCount, fragmentPath: fragmentPath, thumbnails: thumbnails).write(to: out)
+                               frameCount: frameCount, series: series, schemaVersion: format.schemaVersion, thumbnails: thumbnails).write(to: out)
             }
-            do { try FileManager.default.removeItem(atPath: fragmentPath) } catch {
-                throw ReportingError(.remove, path: fragmentPath, error: error)
+            if format == .v2 {
+                let framesPath = (directory as NSString).appendingPathComponent(Self.framesFileName)
+                if rename(fragmentPath, framesPath) != 0 {
+                    throw ReportingError(.rename, path: framesPath, reason: String(cString: strerror(errno)))
+                }
+            } else {
+                do { try FileManager.default.removeItem(atPath: fragmentPath) } catch {
+                    throw ReportingError(.remove, path: fragmentPath, error: error)
+                }
             }
             thumbnails = [:]
             return paths
         }
     }
 
-    /// `{"schemaVersion", "partial", "provenance", "frames": [one record per line], "summary", "timing"}`.
-    private func writeJSON(summary: ClipSummary, partial: Bool, input: InputCompleteness?, timing: TimingSummary) throws {
+    /// Version 1: `{"schemaVersion", "partial", "provenance", "frames": [one record per line], "summary", "input", "timing"}`;
+    /// version 2: `{"schemaVersion", "partial", "provenance", "framesFile", "frameCount", "series", "summary", "input", "timing"}`.
+    private func writeJSON(summary: ClipSummary, partial: Bool, input: InputCompleteness?, timing: TimingSummary, series: FrameSeries) throws {
         func encode<T: Encodable>(_ v: T, _ what: String) throws -> Data {
             do { return try encoder.encode(v) } catch { throw ReportingError(.encode, path: paths.json, reason: "\(what): \(error)") }
         }
@@ -139,17 +164,23 @@ public final class ReportWriter: @unchecked Sendable {
         let summaryJSON = try encode(summary, "summary")
         let timingJSON = try encode(timing, "timing")
         try AtomicFile.write(paths.json) { out in
-            try out.write("{\n\"schemaVersion\": \"\(Self.schemaVersion)\",\n\"partial\": \(partial),\n\"provenance\": ")
+            try out.write("{\n\"schemaVersion\": \"\(format.schemaVersion)\",\n\"partial\": \(partial),\n\"provenance\": ")
             try out.write(bytes: provenanceJSON)
-            try out.write(",\n\"frames\": [")
-            var reader = try LineReader(path: fragmentPath)
-            var first = true
-            while let line = try reader.next() {
-                try out.write(first ? "\n" : ",\n")
-                try out.write(bytes: line)
-                first = false
+            if format == .v2 {
+                try out.write(",\n\"framesFile\": \"\(Self.framesFileName)\",\n\"frameCount\": \(frameCount),\n\"series\": ")
+                try out.write(bytes: try encode(series, "series"))
+                try out.write(",\n\"summary\": ")
+            } else {
+                try out.write(",\n\"frames\": [")
+                var reader = try LineReader(path: fragmentPath)
+                var first = true
+                while let line = try reader.next() {
+                    try out.write(first ? "\n" : ",\n")
+                    try out.write(bytes: line)
+                    first = false
+                }
+                try out.write(first ? "],\n\"summary\": " : "\n],\n\"summary\": ")
             }
-            try out.write(first ? "],\n\"summary\": " : "\n],\n\"summary\": ")
             try out.write(bytes: summaryJSON)
             if let input {
                 try out.write(",\n\"input\": ")

@@ -121,3 +121,34 @@ public struct ClipAccumulator: Sendable {
             failUnder: failUnder, passed: failUnder.map { mean >= $0 })
     }
 }
+
+extension ClipSummary {
+    /// The metrics of consecutive parts (the windows of a live feed) taken together, without their frames: means are
+    /// weighted by frames; the retention interval is a moving-block bootstrap over the parts' means (a part's own
+    /// interval when there is one part); pooled counts add up; the timeline and worst frames are left empty (each
+    /// part's report has its own).
+    public static func combining(_ parts: [ClipSummary], failUnder: Double?, seed: UInt64 = 0) -> ClipSummary? {
+        let used = parts.filter { $0.analysedFrames > 0 }
+        guard !used.isEmpty else { return nil }
+        let n = used.reduce(0) { $0 + $1.analysedFrames }
+        func mean(_ f: (ClipSummary) -> Double) -> Double { used.reduce(0) { $0 + f($1) * Double($1.analysedFrames) } / Double(n) }
+        func optionalMean(_ f: (ClipSummary) -> Double?) -> Double? {
+            let have = used.filter { f($0) != nil }
+            let m = have.reduce(0) { $0 + $1.analysedFrames }
+            return m > 0 ? have.reduce(0) { $0 + f($1)! * Double($1.analysedFrames) } / Double(m) : nil
+        }
+        let meanRetention = mean(\.meanRetention)
+        let interval = used.count == 1 ? used[0].retentionInterval
+            : Statistics.blockBootstrapMean(used.map(\.meanRetention), blockLength: max(1, Int(ceil(pow(Double(used.count), 1.0 / 3.0)))), seed: seed)
+        let pooled = mean(\.pooledRetention)
+        return ClipSummary(
+            analysedFrames: n, meanRetention: meanRetention, retentionInterval: interval,
+            bootstrapBlockLength: used.count == 1 ? used[0].bootstrapBlockLength : max(1, Int(ceil(pow(Double(used.count), 1.0 / 3.0)))),
+            pooledRetention: pooled,
+            pooledRetentionInterval: Interval(low: used.map(\.pooledRetentionInterval.low).min()!, high: used.map(\.pooledRetentionInterval.high).max()!),
+            framesWithFlip: mean(\.framesWithFlip), meanConfidenceDrop: mean(\.meanConfidenceDrop), meanTop1Probability: mean(\.meanTop1Probability),
+            top1FlipRate: mean(\.top1FlipRate), camTemporalStability: optionalMean(\.camTemporalStability),
+            camOcclusionAgreement: optionalMean(\.camOcclusionAgreement), labelTimeline: [], worstFrames: [],
+            failUnder: failUnder, passed: failUnder.map { meanRetention >= $0 })
+    }
+}

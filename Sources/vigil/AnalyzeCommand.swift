@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
 import Graph
+import LiveMetrics
+import MediaIO
 import Pipeline
+import Reporting
 import Robustness
 
 /// `vigil analyze`: the main job.
@@ -9,15 +12,21 @@ struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Classify every frame, measure robustness to occlusion, explain with Grad-CAM, and write an overlay video and a report.",
         discussion: """
-            For each clip, writes OUT/<clip>/overlay.mp4, report.json, report.html and frames.csv (and OUT/index.html \
-            when there are several clips). Interrupting with Ctrl-C (SIGINT) or SIGTERM stops cleanly: the frames \
-            analysed so far are written as a complete report marked partial and a playable video.
+            For each clip, writes OUT/<clip>/overlay.mp4, report.json, report.html, frames.jsonl and frames.csv (and \
+            OUT/index.html when there are several clips). Interrupting with Ctrl-C (SIGINT) or SIGTERM stops cleanly: \
+            the frames analysed so far are written as a complete report marked partial and a playable video.
+
+            Live feeds (rtsp, rtmp, rtp, udp, srt and tcp URLs, and http(s) streams without a duration, or any input \
+            with --live on) run in real time: the newest frame is analysed whenever an analyser is free and the rest \
+            are counted as dropped; the feed is reopened when it drops; OUT/<feed>/ holds index.html and index.json \
+            (rewritten as the run goes), one report per --window in windows/, and the overlay as HLS (overlay.m3u8). \
+            The run ends at --max-frames or --duration, when the feed is given up, or on Ctrl-C.
 
             Exit status: 0 success; 1 a clip's mean retention is below --fail-under; 64 usage error; \
             65 input error (a clip or the model could not be read, or no frame was analysed; other clips are still \
             analysed); 73 an output folder is locked by another run or cannot be written (earlier results there are \
-            kept); 74 a clip's input was incomplete (ended early, truncated or damaged; the report says what); \
-            130 interrupted.
+            kept), or --metrics cannot listen; 74 a clip's input was incomplete (ended early, truncated or damaged; \
+            the report says what), or a live feed was given up after --reconnect-limit attempts; 130 interrupted.
             """)
 
     @Argument(help: ArgumentHelp("Video files or URLs (file, http(s), rtsp, udp: anything this FFmpeg reads).", valueName: "clip-or-url"))
@@ -85,6 +94,33 @@ struct Analyze: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Which video stream to analyse when a clip has several, counting from 0 (default: FFmpeg's best; the run says which it took).", valueName: "n"))
     var stream: Int?
 
+    @Option(help: ArgumentHelp("Whether inputs are live feeds: auto (rtsp, rtmp, rtp, udp, srt, tcp URLs, and http(s) streams without a duration), on, or off.", valueName: "mode"))
+    var live: LiveMode = .auto
+
+    @Option(help: ArgumentHelp("Live feeds: close a window report (JSON + HTML) every DURATION of feed time, like 30s, 5m or 1h.", valueName: "duration"))
+    var window: String = "5m"
+
+    @Option(help: ArgumentHelp("Live feeds: delete windows and overlay segments older than DURATION (default: keep all).", valueName: "duration"))
+    var keep: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Live feeds: print a JSON alert line on stdout when a window's mean retention is below R (0-1).", valueName: "r"))
+    var alertUnder: Double?
+
+    @Option(help: ArgumentHelp("Live feeds: run this shell command on each alert, with the facts in VIGIL_ALERT_* environment variables.", valueName: "command"))
+    var onAlert: String?
+
+    @Flag(inversion: .prefixedNo, help: "Live feeds: reopen the feed with backoff when it drops (gaps are recorded in index.json).")
+    var reconnect = true
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Live feeds: give up after this many failed reconnection attempts in a row (default: never).", valueName: "n"))
+    var reconnectLimit: Int?
+
+    @Option(help: ArgumentHelp("Live feeds: serve Prometheus metrics at http://HOST:PORT/metrics while the run goes on.", valueName: "host:port"))
+    var metrics: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("report.json version: 2 (frames in frames.jsonl; stays small however long the clip) or 1 (frames inline).", valueName: "n"))
+    var reportSchema: Int = 2
+
     func validate() throws {
         guard !clips.isEmpty else { throw ValidationError("Give at least one clip or URL to analyse.") }
         if every != nil && fps != nil { throw ValidationError("Use either --every or --fps, not both.") }
@@ -101,6 +137,37 @@ struct Analyze: ParsableCommand {
         guard (0...51).contains(crf) else { throw ValidationError("--crf must be between 0 and 51, got \(crf).") }
         if let stream, stream < 0 { throw ValidationError("--stream counts video streams from 0, got \(stream).") }
         guard timeout > 0 && timeout <= 86_400 else { throw ValidationError("--timeout must be more than 0 and at most 86400 seconds, got \(timeout).") }
+        let w = try Self.parseDuration(window, flag: "--window")
+        if let keep, try Self.parseDuration(keep, flag: "--keep") < w {
+            throw ValidationError("--keep (\(keep)) must be at least one --window (\(window)), or no window would stay on disk.")
+        }
+        if let alertUnder, !(0...1).contains(alertUnder) { throw ValidationError("--alert-under takes a retention between 0 and 1, got \(alertUnder).") }
+        if onAlert != nil && alertUnder == nil { throw ValidationError("--on-alert needs --alert-under R, the retention below which a window alerts.") }
+        if let reconnectLimit, reconnectLimit < 1 { throw ValidationError("--reconnect-limit must be 1 or more, got \(reconnectLimit) (use --no-reconnect to never reconnect).") }
+        if let metrics { _ = try Self.parseHostPort(metrics) }
+        guard [1, 2].contains(reportSchema) else { throw ValidationError("--report-schema must be 1 or 2, got \(reportSchema).") }
+    }
+
+    /// Seconds from "90", "90s", "5m", "1.5h" or "1d".
+    static func parseDuration(_ s: String, flag: String) throws -> Double {
+        let t = s.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        var number = t, scale = 1.0
+        if let u = t.last, let f = units[u] { number = String(t.dropLast()); scale = f }
+        guard let v = Double(number), v.isFinite, v > 0, v * scale >= 1, v * scale <= 3.2e7 else {
+            throw ValidationError("\(flag) takes a duration from 1s to a year, like 30s, 5m, 1.5h or 1d, got '\(s)'.")
+        }
+        return v * scale
+    }
+
+    /// (host, port) from "HOST:PORT" or ":PORT" (all interfaces).
+    static func parseHostPort(_ s: String) throws -> (String, Int) {
+        guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError("--metrics takes HOST:PORT like 127.0.0.1:9464 or :9464, got '\(s)'.")
+        }
+        var host = String(s[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "0.0.0.0" : host, port)
     }
 
     static func parsePatchSize(_ s: String) throws -> (Double, Double) {
@@ -149,11 +216,39 @@ struct Analyze: ParsableCommand {
         opts.stream = stream
         opts.vigilVersion = Vigil.configuration.version
         opts.commandLine = Self.recordedCommandLine()
+        opts.reportFormat = reportSchema == 1 ? .v1 : .v2
+        var liveOptions = LiveOptions()
+        liveOptions.windowSeconds = try Self.parseDuration(window, flag: "--window")
+        liveOptions.keepSeconds = try keep.map { try Self.parseDuration($0, flag: "--keep") }
+        liveOptions.alertUnder = alertUnder
+        liveOptions.onAlert = onAlert
+        liveOptions.reconnect.enabled = reconnect
+        liveOptions.reconnect.limit = reconnectLimit
         let cancel = CancellationFlag()
         let signals = SignalTrap(cancel: cancel)
         let progress = ProgressPrinter()
         let runner = AnalyzeRunner(classifier: classifier, options: opts, cancel: cancel) { progress.handle($0) }
+        let mode = live, networkTimeout = timeout
+        let liveInputs = Set(clips.filter { Self.isLive($0, mode: mode, timeout: networkTimeout) })
+        if !liveInputs.isEmpty {
+            if start != nil { printError(ValidationError("--start does not apply to a live feed; drop it or use --live off.")); throw ExitCode(ExitStatus.usage.rawValue) }
+            runner.live = liveOptions
+            runner.isLive = { liveInputs.contains($0) }
+        }
+        var endpoint: MetricsEndpoint? = nil
+        if let metrics {
+            let (host, port) = try Self.parseHostPort(metrics)
+            let e = MetricsEndpoint()
+            do { try e.start(host: host, port: port) } catch {
+                printError(error)
+                throw ExitCode(ExitStatus.outputError.rawValue)
+            }
+            FileHandle.standardError.write(Data("metrics: http://\(host):\(e.port)/metrics\n".utf8))
+            runner.observer = { e.observer(feed: $0) }
+            endpoint = e
+        }
         let outcomes = runner.run(clips: clips)
+        endpoint?.stop()
         // VIGIL_PROFILE=1 (or =shapes): time per op kind over the whole run, summed over the workers.
         if ProcessInfo.processInfo.environment["VIGIL_PROFILE"] != nil {
             FileHandle.standardError.write(Data(("time per op kind:\n" + Executor.profileReport() + "\n").utf8))
@@ -166,16 +261,35 @@ struct Analyze: ParsableCommand {
         if outcomes.contains(where: { $0.summary?.passed == false }) { throw ExitCode(ExitStatus.failed.rawValue) }
     }
 
+    /// Whether `clip` is run as a live feed: by its scheme, or for http(s) when FFmpeg finds no duration.
+    static func isLive(_ clip: String, mode: LiveMode, timeout: Double) -> Bool {
+        switch mode {
+        case .on: return true
+        case .off: return false
+        case .auto:
+            if LiveFeedKind.isLiveScheme(clip) { return true }
+            let lower = clip.lowercased()
+            guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else { return false }
+            guard let source = try? VideoSource(url: clip, options: .init(timeout: timeout)) else { return false }
+            return source.metadata.duration == nil
+        }
+    }
+
     /// The command line without where and how fast it ran (--out, --threads), so reports of the same job compare
     /// equal wherever and however they were computed.
     static func recordedCommandLine() -> String {
         var args = Array(CommandLine.arguments.dropFirst())
-        for flag in ["--out", "--threads"] {
+        for flag in ["--out", "--threads", "--metrics"] {
             if let i = args.firstIndex(of: flag), i + 1 < args.count { args.removeSubrange(i...(i + 1)) }
             args = args.filter { !$0.hasPrefix(flag + "=") }
         }
         return (["vigil"] + args).joined(separator: " ")
     }
+}
+
+/// `--live`: whether inputs are live feeds.
+enum LiveMode: String, ExpressibleByArgument, CaseIterable {
+    case auto, on, off
 }
 
 extension PatchFill: ExpressibleByArgument {}
