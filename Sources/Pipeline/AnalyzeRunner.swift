@@ -101,14 +101,15 @@ public final class AnalyzeRunner: @unchecked Sendable {
                                             summary: nil, analysedFrames: 0, framesWritten: 0, wallSeconds: 0, openFailed: false))
                 continue
             }
-            var base = Self.folderName(for: clip)
+            let liveFeed = live != nil && isLive(clip)
+            var base = Self.folderName(for: clip, live: liveFeed)
             var n = 2
-            while usedNames.contains(base) { base = Self.folderName(for: clip) + "-\(n)"; n += 1 }
+            while usedNames.contains(base) { base = Self.folderName(for: clip, live: liveFeed) + "-\(n)"; n += 1 }
             usedNames.insert(base)
             let folder = (options.outDirectory as NSString).appendingPathComponent(base)
             progress(.clipStarted(clip: clip, index: i, of: clips.count, expectedFrames: nil))
             let o: ClipOutcome
-            if let live, isLive(clip) {
+            if let live, liveFeed {
                 o = LiveRunner(classifier: classifier, options: options, live: live, cancel: cancel, observer: observer(clip),
                                alertOutput: alertOutput, progress: progress).run(url: clip, folder: folder)
             } else {
@@ -147,12 +148,12 @@ public final class AnalyzeRunner: @unchecked Sendable {
     }
 
     /// A folder name from a clip path or URL: the file name without its extension; for a stream URL (rtsp, udp,
-    /// rtp, srt, tcp, or http without a file name) its host, port and path, so two feeds get two folders.
-    /// Never empty, never `.` or `..` or anything that starts with a dot (nothing can leave `--out`).
-    static func folderName(for clip: String) -> String {
+    /// rtp, srt, tcp, http without a file name, or any URL run as a live feed) its host, port and path, so two feeds
+    /// get two folders. Never empty, never `.` or `..` or anything that starts with a dot (nothing can leave `--out`).
+    static func folderName(for clip: String, live: Bool = false) -> String {
         var name: String
         if let u = URLComponents(string: clip), let scheme = u.scheme?.lowercased(), scheme != "file", let host = u.host, !host.isEmpty,
-           !(["http", "https"].contains(scheme) && !(u.path as NSString).pathExtension.isEmpty) {
+           live || !(["http", "https"].contains(scheme) && !(u.path as NSString).pathExtension.isEmpty) {
             name = ([host] + (u.port.map { ["\($0)"] } ?? []) + u.path.split(separator: "/").map(String.init)).joined(separator: "_")
         } else {
             name = (clip as NSString).lastPathComponent

@@ -124,7 +124,7 @@ public struct ClipAccumulator: Sendable {
 
 extension ClipSummary {
     /// The metrics of consecutive parts (the windows of a live feed) taken together, without their frames: means are
-    /// weighted by frames; the retention interval is a moving-block bootstrap over the parts' means (a part's own
+    /// weighted by frames; the retention interval is a bootstrap over the parts (each part a block of frames, weighted by them) (a part's own
     /// interval when there is one part); pooled counts add up; the timeline and worst frames are left empty (each
     /// part's report has its own).
     public static func combining(_ parts: [ClipSummary], failUnder: Double?, seed: UInt64 = 0) -> ClipSummary? {
@@ -139,11 +139,11 @@ extension ClipSummary {
         }
         let meanRetention = mean(\.meanRetention)
         let interval = used.count == 1 ? used[0].retentionInterval
-            : Statistics.blockBootstrapMean(used.map(\.meanRetention), blockLength: max(1, Int(ceil(pow(Double(used.count), 1.0 / 3.0)))), seed: seed)
+            : Statistics.weightedBootstrapMean(used.map(\.meanRetention), weights: used.map { Double($0.analysedFrames) }, seed: seed)
         let pooled = mean(\.pooledRetention)
         return ClipSummary(
             analysedFrames: n, meanRetention: meanRetention, retentionInterval: interval,
-            bootstrapBlockLength: used.count == 1 ? used[0].bootstrapBlockLength : max(1, Int(ceil(pow(Double(used.count), 1.0 / 3.0)))),
+            bootstrapBlockLength: used.count == 1 ? used[0].bootstrapBlockLength : 1,
             pooledRetention: pooled,
             pooledRetentionInterval: Interval(low: used.map(\.pooledRetentionInterval.low).min()!, high: used.map(\.pooledRetentionInterval.high).max()!),
             framesWithFlip: mean(\.framesWithFlip), meanConfidenceDrop: mean(\.meanConfidenceDrop), meanTop1Probability: mean(\.meanTop1Probability),

@@ -142,6 +142,34 @@ public enum Statistics {
     }
 }
 
+extension Statistics {
+    /// A bootstrap interval for the weighted mean of `values` (the means of consecutive blocks, such as the windows
+    /// of a live feed, each weighted by its frames): blocks are drawn with replacement and each replicate's weighted
+    /// mean taken.
+    /// - Complexity: O(resamples * n).
+    public static func weightedBootstrapMean(_ values: [Double], weights: [Double], resamples: Int = 2000,
+                                             confidence: Double = 0.95, seed: UInt64 = 0) -> Interval {
+        let n = values.count
+        precondition(weights.count == n)
+        guard n > 1 else { let v = values.first ?? 0; return Interval(low: v, high: v) }
+        var rng = SplitMix64(state: seed ^ 0x3E16_47ED)
+        var means = [Double](repeating: 0, count: resamples)
+        for r in 0..<resamples {
+            var sum = 0.0, weight = 0.0
+            for _ in 0..<n {
+                let i = Int(rng.next() % UInt64(n))
+                sum += values[i] * weights[i]; weight += weights[i]
+            }
+            means[r] = weight > 0 ? sum / weight : 0
+        }
+        means.sort()
+        let alpha = (1 - confidence) / 2
+        let lo = means[min(resamples - 1, max(0, Int((alpha * Double(resamples)).rounded(.down))))]
+        let hi = means[min(resamples - 1, max(0, Int(((1 - alpha) * Double(resamples)).rounded(.up)) - 1))]
+        return Interval(low: lo, high: hi)
+    }
+}
+
 /// SplitMix64: the generator behind patch positions and bootstrap resampling (same constants as the peers').
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     public var state: UInt64

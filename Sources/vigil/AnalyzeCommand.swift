@@ -16,8 +16,8 @@ struct Analyze: ParsableCommand {
             OUT/index.html when there are several clips). Interrupting with Ctrl-C (SIGINT) or SIGTERM stops cleanly: \
             the frames analysed so far are written as a complete report marked partial and a playable video.
 
-            Live feeds (rtsp, rtmp, rtp, udp, srt and tcp URLs, and http(s) streams without a duration, or any input \
-            with --live on) run in real time: the newest frame is analysed whenever an analyser is free and the rest \
+            Live feeds (rtsp, rtmp, rtp, udp, srt and tcp URLs, live HLS playlists, or any input with --live on, such \
+            as a progressive http stream) run in real time: the newest frame is analysed whenever an analyser is free and the rest \
             are counted as dropped; the feed is reopened when it drops; OUT/<feed>/ holds index.html and index.json \
             (rewritten as the run goes), one report per --window in windows/, and the overlay as HLS (overlay.m3u8). \
             The run ends at --max-frames or --duration, when the feed is given up, or on Ctrl-C.
@@ -94,7 +94,7 @@ struct Analyze: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Which video stream to analyse when a clip has several, counting from 0 (default: FFmpeg's best; the run says which it took).", valueName: "n"))
     var stream: Int?
 
-    @Option(help: ArgumentHelp("Whether inputs are live feeds: auto (rtsp, rtmp, rtp, udp, srt, tcp URLs, and http(s) streams without a duration), on, or off.", valueName: "mode"))
+    @Option(help: ArgumentHelp("Whether inputs are live feeds: auto (rtsp, rtmp, rtp, udp, srt and tcp URLs, and live HLS playlists), on, or off.", valueName: "mode"))
     var live: LiveMode = .auto
 
     @Option(help: ArgumentHelp("Live feeds: close a window report (JSON + HTML) every DURATION of feed time, like 30s, 5m or 1h.", valueName: "duration"))
@@ -268,8 +268,11 @@ struct Analyze: ParsableCommand {
         case .off: return false
         case .auto:
             if LiveFeedKind.isLiveScheme(clip) { return true }
+            // An HLS playlist is live when it has no end (FFmpeg then finds no duration). Other http(s) inputs are not
+            // probed: a server may take one client only (ffmpeg -listen), so a progressive live stream needs --live on.
             let lower = clip.lowercased()
-            guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else { return false }
+            guard lower.hasPrefix("http://") || lower.hasPrefix("https://"),
+                  (URLComponents(string: clip)?.path ?? "").lowercased().hasSuffix(".m3u8") else { return false }
             guard let source = try? VideoSource(url: clip, options: .init(timeout: timeout)) else { return false }
             return source.metadata.duration == nil
         }

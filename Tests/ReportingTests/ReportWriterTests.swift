@@ -2,6 +2,7 @@ import Foundation
 import Reporting
 import Robustness
 import Testing
+import TestSupport
 
 @Suite struct ReportWriterTests {
     @Test func csvHasHeaderAndOneRowPerFrame() throws {
@@ -64,7 +65,7 @@ import Testing
 
     @Test func fragmentFileIsRemovedAfterFinish() throws {
         let dir = TemporaryDirectory(); defer { dir.remove() }
-        let writer = try ReportWriter(directory: dir.path, provenance: ReportFixtures.provenance())
+        let writer = try ReportWriter(directory: dir.path, provenance: ReportFixtures.provenance(), format: .v1)
         var acc = ClipAccumulator(worstCount: 3)
         for i in 0..<5 { let f = ReportFixtures.frame(i); try writer.append(f); acc.add(f) }
         #expect(FileManager.default.fileExists(atPath: dir.file(ReportWriter.fragmentName)))
@@ -74,6 +75,42 @@ import Testing
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
         #expect(names == ["frames.csv", "report.html", "report.json"], "no temporary files left: \(names)")
         #expect(throws: ReportingError.self) { try writer.append(ReportFixtures.frame(5)) }
+    }
+
+    /// Version 2: the frames go to frames.jsonl (one schema-valid record per line); report.json holds a series of at
+    /// most 2000 points whatever the frame count, and stays small.
+    @Test func version2KeepsFramesOutOfReportJSON() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let (paths, _) = try ReportFixtures.writeReport(to: dir.path, count: 4500, thumbnails: false, format: .v2)
+        let data = try Data(contentsOf: URL(fileURLWithPath: paths.json))
+        let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(Set(root.keys) == ["schemaVersion", "partial", "provenance", "framesFile", "frameCount", "series", "summary", "timing"])
+        #expect(root["schemaVersion"] as? String == "2.0")
+        #expect(root["frameCount"] as? Int == 4500)
+        let series = try #require(root["series"] as? [String: Any])
+        #expect(series["bucketFrames"] as? Int == 3)
+        #expect((series["points"] as? [Any])?.count == 1500)
+        #expect(data.count < 1_000_000, "report.json is \(data.count) bytes")
+        let lines = try String.file(dir.file("frames.jsonl")).split(separator: "\n")
+        #expect(lines.count == 4500)
+        #expect(try JSONDecoder().decode(FrameRecord.self, from: Data(lines[7].utf8)).cam == ReportFixtures.frame(7).cam)
+        let validator = try JSONSchemaValidator(schemaFile: FixturePaths.path("scripts/schema/report-v2.schema.json"))
+        try validator.validate(document: data)
+        for line in lines.prefix(50) { try validator.validate(document: Data(line.utf8), definition: "frame") }
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        #expect(names == ["frames.csv", "frames.jsonl", "report.html", "report.json"], "\(names)")
+    }
+
+    /// The series averages frames in buckets: the first point of a 3-frame bucket is the mean of frames 0-2.
+    @Test func seriesAveragesBuckets() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        _ = try ReportFixtures.writeReport(to: dir.path, count: 4001, thumbnails: false, format: .v2)
+        let series = try FrameSeries.read(path: dir.file("frames.jsonl"), frameCount: 4001)
+        #expect(series.bucketFrames == 3 && series.points.count == 1334)
+        let f = (0..<3).map { ReportFixtures.frame($0) }
+        #expect(abs(series.points[0].retention - f.map(\.retention).reduce(0, +) / 3) < 1e-12)
+        #expect(series.points[0].retentionLow == f.map(\.retentionInterval.low).min())
+        #expect(abs(series.points[0].pts - f.map(\.pts).reduce(0, +) / 3) < 1e-12)
     }
 
     @Test func partialFlagIsWrittenAndShown() throws {

@@ -60,6 +60,39 @@ public struct JSONSchemaValidator {
         if !errors.isEmpty { throw ValidationFailure(errors: errors) }
     }
 
+    /// Validates a JSON document against one of the schema's definitions (`#/$defs/NAME`), such as a line of frames.jsonl.
+    public func validate(document: Data, definition: String) throws {
+        var errors: [String] = []
+        guard let def = resolve("#/$defs/\(definition)") else { throw ValidationFailure(errors: ["no $defs/\(definition) in the schema"]) }
+        check(try JSONValue.parse(document), def, "$", &errors)
+        if !errors.isEmpty { throw ValidationFailure(errors: errors) }
+    }
+
+    /// Validates a report folder written by `vigil analyze`: report.json against the schema of its version and, for
+    /// version 2, every line of frames.jsonl against `$defs/frame` and `frameCount` against the line count. Returns the
+    /// frame records.
+    @discardableResult
+    public static func validateReportFolder(_ dir: String) throws -> [JSONValue] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/report.json"))
+        let report = try JSONValue.parse(data)
+        if report["schemaVersion"]?.stringValue == "1.0" {
+            try JSONSchemaValidator(schemaFile: FixturePaths.path("scripts/schema/report-v1.schema.json")).validate(document: data)
+            return report["frames"]?.arrayValue ?? []
+        }
+        let v = try JSONSchemaValidator(schemaFile: FixturePaths.path("scripts/schema/report-v2.schema.json"))
+        try v.validate(document: data)
+        let text = try String(contentsOfFile: dir + "/" + (report["framesFile"]?.stringValue ?? "frames.jsonl"), encoding: .utf8)
+        var frames: [JSONValue] = []
+        for line in text.split(separator: "\n") {
+            try v.validate(document: Data(line.utf8), definition: "frame")
+            frames.append(try JSONValue.parse(Data(line.utf8)))
+        }
+        if let n = report["frameCount"]?.double, Int(n) != frames.count {
+            throw ValidationFailure(errors: ["frameCount \(Int(n)) but frames.jsonl has \(frames.count) lines"])
+        }
+        return frames
+    }
+
     func resolve(_ ref: String) -> JSONValue? {
         guard ref.hasPrefix("#/") else { return nil }
         var node: JSONValue? = root
