@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        // SHA-256 of models and clips (provenance, and the fleet's skip-if-done check).
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
     ],
     targets: [
         // C shims: module map + shim.h only.
@@ -39,7 +41,7 @@ let package = Package(
         .target(name: "ONNXImport", dependencies: ["Graph", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "Imaging", dependencies: ["CPNG"]),
         .target(name: "MediaIO", dependencies: ["CAVUtil", "CAVCodec", "CAVFormat", "CSwScale", "Imaging"]),
-        .target(name: "Robustness", dependencies: ["Graph", "ONNXImport", "Imaging"]),
+        .target(name: "Robustness", dependencies: ["Graph", "ONNXImport", "Imaging", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Reporting", dependencies: ["Robustness", "Imaging"]),
         .target(name: "Pipeline", dependencies: ["MediaIO", "Robustness", "Reporting", "Imaging",
                                                  .product(name: "Subprocess", package: "swift-subprocess")]),
@@ -65,6 +67,7 @@ let package = Package(
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "Imaging", "TestSupport"]),
         .testTarget(name: "RobustnessTests", dependencies: ["Robustness", "Graph", "ONNXImport", "Imaging", "TestSupport"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Robustness", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Reporting", "Robustness", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Imaging"], exclude: ["Snapshots"]),
     ]
 )

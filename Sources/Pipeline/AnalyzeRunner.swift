@@ -58,6 +58,10 @@ public struct ClipOutcome: Sendable {
     public var openFailed: Bool
     /// True when the failure was in writing the outputs (a locked, unwritable or full output folder).
     public var outputFailed: Bool = false
+    /// True when earlier complete results were kept instead of analysing the clip again (fleet runs).
+    public var reused: Bool = false
+    /// The clip's position in the manifest (or in the command line's clip list).
+    public var position: Int = 0
 }
 
 /// Progress of the run, for a terminal or a log.
@@ -90,11 +94,21 @@ public final class AnalyzeRunner: @unchecked Sendable {
 
     /// Analyses every clip in turn; a clip that fails does not stop the others. Writes an index when there are several.
     public func run(clips: [String]) -> [ClipOutcome] {
+        run(entries: clips.enumerated().map { ManifestEntry(clip: $1, position: $0) })
+    }
+
+    /// Analyses `entries` (a manifest, or the part of it a shard takes) in turn, each with its own name, target and
+    /// window when the manifest gives them. Folder names are made unique over `allEntries` (the whole manifest), so a
+    /// clip gets the same folder in every shard layout. With `fleet` set, a clip whose complete results already sit in
+    /// its folder (same model, parameters and bytes) is not analysed again, and the index is always written, with
+    /// the fleet's facts.
+    public func run(entries: [ManifestEntry], allEntries: [ManifestEntry]? = nil, fleet: FleetInfo? = nil) -> [ClipOutcome] {
         // Kernels split their work over the cores left per worker.
         setComputeThreads(max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, options.workers)))
+        let names = folderNames(allEntries ?? entries)
         var outcomes: [ClipOutcome] = []
-        var usedNames = Set<String>()
-        for (i, clip) in clips.enumerated() {
+        for (i, entry) in entries.enumerated() {
+            let clip = entry.clip
             if cancel.isCancelled {
                 // Listed all the same, so the index shows what the interruption left undone.
                 outcomes.append(ClipOutcome(clip: clip, folder: nil, status: .skipped, error: "not analysed: the run was interrupted first",
@@ -102,30 +116,76 @@ public final class AnalyzeRunner: @unchecked Sendable {
                 continue
             }
             let liveFeed = live != nil && isLive(clip)
-            var base = Self.folderName(for: clip, live: liveFeed)
-            var n = 2
-            while usedNames.contains(base) { base = Self.folderName(for: clip, live: liveFeed) + "-\(n)"; n += 1 }
-            usedNames.insert(base)
-            let folder = (options.outDirectory as NSString).appendingPathComponent(base)
-            progress(.clipStarted(clip: clip, index: i, of: clips.count, expectedFrames: nil))
-            let o: ClipOutcome
-            if let live, liveFeed {
-                o = LiveRunner(classifier: classifier, options: options, live: live, cancel: cancel, observer: observer(clip),
-                               alertOutput: alertOutput, progress: progress).run(url: clip, folder: folder)
-            } else {
-                o = runClip(clip, into: folder)
+            let folder = (options.outDirectory as NSString).appendingPathComponent(names[entry.position] ?? "clip")
+            progress(.clipStarted(clip: clip, index: i, of: entries.count, expectedFrames: nil))
+            var o: ClipOutcome
+            switch clipRunner(for: entry) {
+            case .failure(let error):
+                o = ClipOutcome(clip: clip, folder: nil, status: .failed, error: "\(error)", summary: nil, analysedFrames: 0, framesWritten: 0,
+                                wallSeconds: 0, openFailed: true)
+            case .success(let runner):
+                if let live, liveFeed {
+                    o = LiveRunner(classifier: classifier, options: runner.options, live: live, cancel: cancel, observer: observer(clip),
+                                   alertOutput: alertOutput, progress: progress).run(url: clip, folder: folder)
+                } else if fleet != nil, let kept = FleetReuse.outcome(clip: clip, folder: folder, options: runner.options, classifier: classifier) {
+                    o = kept
+                } else {
+                    o = runner.runClip(clip, into: folder)
+                }
             }
+            o.position = entry.position
             progress(.clipFinished(o))
             outcomes.append(o)
         }
-        if clips.count > 1 {
+        if entries.count > 1 || fleet != nil {
             let entries = outcomes.map { o in
                 IndexEntry(clip: o.clip, folder: o.folder.map { ($0 as NSString).lastPathComponent }, status: o.status.rawValue,
-                           error: o.error, meanRetention: o.summary?.meanRetention, passed: o.summary?.passed)
+                           error: o.error, meanRetention: o.summary?.meanRetention, passed: o.summary?.passed,
+                           retentionInterval: o.summary?.retentionInterval, analysedFrames: o.summary?.analysedFrames,
+                           position: fleet == nil ? nil : o.position, reused: o.reused ? true : nil)
             }
-            try? IndexWriter.write(directory: options.outDirectory, entries: entries)
+            do { try IndexWriter.write(directory: options.outDirectory, entries: entries, fleet: fleet) } catch {
+                if fleet != nil, !outcomes.isEmpty {
+                    outcomes[outcomes.count - 1].outputFailed = true
+                    outcomes[outcomes.count - 1].error = "\(error)"
+                }
+            }
         }
         return outcomes
+    }
+
+    /// One folder name per manifest position: the entry's `name`, or one made from the clip, with `-2`, `-3`, ...
+    /// added in manifest order when two would collide.
+    func folderNames(_ entries: [ManifestEntry]) -> [Int: String] {
+        var used = Set<String>(), names: [Int: String] = [:]
+        for e in entries.sorted(by: { $0.position < $1.position }) {
+            let live = self.live != nil && isLive(e.clip)
+            let first = e.name.map { Self.folderName(for: $0) } ?? Self.folderName(for: e.clip, live: live)
+            var base = first, n = 2
+            while used.contains(base) { base = first + "-\(n)"; n += 1 }
+            used.insert(base)
+            names[e.position] = base
+        }
+        return names
+    }
+
+    /// A runner with this entry's own target, start and duration in its options.
+    func clipRunner(for entry: ManifestEntry) -> Result<AnalyzeRunner, ManifestError> {
+        guard entry.target != nil || entry.start != nil || entry.duration != nil else { return .success(self) }
+        var o = options
+        if let t = entry.target {
+            guard let index = classifier.classIndex(for: t) else {
+                return .failure(ManifestError(path: entry.clip, line: entry.position + 1,
+                                              reason: "names target '\(t)', which is neither a class index nor a label of the model"))
+            }
+            o.parameters.targetClass = index
+            o.targetDescription = t
+        }
+        if let s = entry.start { o.start = s }
+        if let d = entry.duration { o.duration = d }
+        let r = AnalyzeRunner(classifier: classifier, options: o, cancel: cancel, progress: progress)
+        r.live = live; r.isLive = isLive; r.observer = observer; r.alertOutput = alertOutput
+        return .success(r)
     }
 
     /// Whether the input was whole: no read error or stall, no damaged packet, and (when the whole of an MP4/MOV was
@@ -357,10 +417,20 @@ public final class AnalyzeRunner: @unchecked Sendable {
 extension AnalyzeOptions {
     /// What a report records of the model, the parameters and the clip.
     func provenance(clip m: ClipMetadata, classifier c: Classifier) -> Provenance {
-        let card = c.card
         let info = ClipInfo(url: m.url, container: m.container, codec: m.codec, profile: m.profile, width: m.width, height: m.height,
                             frameRate: "\(m.frameRate.num)/\(m.frameRate.den)", duration: m.duration, frameCount: m.frameCount,
                             bitRate: m.bitRate, rotation: m.rotation, pixelFormat: m.pixelFormat)
+        var clip = info
+        clip.sha256 = Self.fileSHA256(m.url)
+        return Provenance(vigilVersion: vigilVersion, createdBy: commandLine, model: modelInfo(c), parameters: reportParameters,
+                          ffmpeg: FFmpegLibrary.versionString,
+                          blas: blasConfiguration + (kernelISA == .avx512 ? "; convolutions on Vigil's AVX-512 kernels" : ""),
+                          clip: clip)
+    }
+
+    /// The model as a report records it.
+    func modelInfo(_ c: Classifier) -> ModelInfo {
+        let card = c.card
         var model = ModelInfo(path: c.model.path, sha256: c.modelSHA256, name: card.name, inputSize: [c.inputHeight, c.inputWidth],
                               camLayer: c.camLayer, outputKind: card.outputKind, mean: card.mean, std: card.std,
                               resize: card.resize,
@@ -369,14 +439,25 @@ extension AnalyzeOptions {
         model.inputChannels = c.inputChannels
         model.batch = c.model.batch.rawValue
         if !c.model.quantizedOpCounts.isEmpty { model.quantized = true }
+        return model
+    }
+
+    /// Every parameter that changes the numbers, as the report records them.
+    var reportParameters: ReportParameters {
         let p = parameters
-        let params = ReportParameters(patches: p.patches, patchSizeLow: p.patchSizeLow, patchSizeHigh: p.patchSizeHigh, fill: p.fill.rawValue,
+        var params = ReportParameters(patches: p.patches, patchSizeLow: p.patchSizeLow, patchSizeHigh: p.patchSizeHigh, fill: p.fill.rawValue,
                                       seed: p.seed, target: targetDescription, camNorm: camNorm,
                                       every: fps == nil ? every : nil, fps: fps, maxFrames: maxFrames,
                                       failUnder: failUnder)
-        return Provenance(vigilVersion: vigilVersion, createdBy: commandLine, model: model, parameters: params,
-                          ffmpeg: FFmpegLibrary.versionString,
-                          blas: blasConfiguration + (kernelISA == .avx512 ? "; convolutions on Vigil's AVX-512 kernels" : ""),
-                          clip: info)
+        params.start = start
+        params.duration = duration
+        return params
+    }
+
+    /// SHA-256 of a local clip file (nil for URLs and image-sequence patterns, or when it cannot be read).
+    static func fileSHA256(_ url: String) -> String? {
+        let path = url.lowercased().hasPrefix("file:") ? String(url.dropFirst(5)) : url
+        guard !path.contains("://"), FileManager.default.fileExists(atPath: path) else { return nil }
+        return try? FileHash.sha256Hex(ofFile: path)
     }
 }

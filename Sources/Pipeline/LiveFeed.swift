@@ -79,7 +79,7 @@ final class LiveFeed: @unchecked Sendable {
                     damagedPackets += s.damagedPackets
                     source = nil
                     if cancel.isCancelled { return nil }
-                    if !drop(cause: "the stream ended") { return nil }
+                    if !drop(cause: "the stream ended", clean: true) { return nil }
                 } catch {
                     damagedPackets += s.damagedPackets
                     source = nil
@@ -92,14 +92,17 @@ final class LiveFeed: @unchecked Sendable {
         return nil
     }
 
-    /// Records a drop; false when reconnection is off.
-    private func drop(cause: String) -> Bool {
-        onEvent(.dropped(cause: cause, at: Date()))
+    /// Records a drop; false when reconnection is off. With reconnection off, a stream that ends cleanly ends the run
+    /// normally; one that fails (a stall, a read error) is given up (`endReason`).
+    private func drop(cause: String, clean: Bool = false) -> Bool {
         guard policy.enabled else {
-            endReason = "the feed ended (\(cause)) and reconnection is off"
+            if clean { return false }
+            onEvent(.dropped(cause: cause, at: Date()))
+            endReason = "the feed failed (\(cause)) and reconnection is off"
             onEvent(.gaveUp(reason: endReason!))
             return false
         }
+        onEvent(.dropped(cause: cause, at: Date()))
         return true
     }
 

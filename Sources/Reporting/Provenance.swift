@@ -26,6 +26,8 @@ public struct ClipInfo: Codable, Sendable, Equatable {
     public var rotation: Int
     /// Decoder pixel format name (e.g. `yuv420p`).
     public var pixelFormat: String
+    /// SHA-256 of the clip file (local files only): a fleet run reuses a clip's results only for the same bytes.
+    public var sha256: String?
 
     public init(url: String, container: String, codec: String, profile: String? = nil, width: Int, height: Int,
                 frameRate: String, duration: Double? = nil, frameCount: Int? = nil, bitRate: Int? = nil,
@@ -96,6 +98,9 @@ public struct ReportParameters: Codable, Sendable, Equatable {
     public var maxFrames: Int?
     /// Verdict threshold on the mean retention, when given.
     public var failUnder: Double?
+    /// Seconds into the clip the analysis started, and how many seconds it covered, when given.
+    public var start: Double?
+    public var duration: Double?
 
     public init(patches: Int, patchSizeLow: Double, patchSizeHigh: Double, fill: String, seed: UInt64,
                 target: String = "top1", camNorm: String = "clip", every: Int? = nil, fps: Double? = nil,

@@ -181,6 +181,7 @@ public enum ReportSchema {
       "additionalProperties": false,
       "required": ["url", "container", "codec", "width", "height", "frameRate", "rotation", "pixelFormat"],
       "properties": {
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "SHA-256 of the clip file (local files only); a fleet run reuses a clip's results only for the same bytes."},
         "url": {"type": "string", "description": "The path or URL as given."},
         "container": {"type": "string", "description": "FFmpeg's container format name."},
         "codec": {"type": "string", "description": "Codec of the analysed video stream."},
@@ -234,6 +235,8 @@ public enum ReportSchema {
       "additionalProperties": false,
       "required": ["patches", "patchSizeLow", "patchSizeHigh", "fill", "seed", "target", "camNorm"],
       "properties": {
+        "start": {"type": "number", "minimum": 0, "description": "Seconds into the clip the analysis started (--start or the manifest's start), when given."},
+        "duration": {"type": "number", "exclusiveMinimum": 0, "description": "Seconds of the clip analysed (--duration or the manifest's duration), when given."},
         "patches": {"type": "integer", "minimum": 1, "description": "Occlusion patches per frame (--patches)."},
         "patchSizeLow": {"type": "number", "description": "Smallest patch side as a fraction of the input's short side (--patch-size)."},
         "patchSizeHigh": {"type": "number", "description": "Largest patch side; equal to patchSizeLow for a fixed size."},
@@ -864,6 +867,11 @@ public enum ReportSchema {
         "pixelFormat": {
           "type": "string",
           "description": "Decoder pixel format name."
+        },
+        "sha256": {
+          "type": "string",
+          "pattern": "^[0-9a-f]{64}$",
+          "description": "SHA-256 of the clip file (local files only); a fleet run reuses a clip's results only for the same bytes."
         }
       }
     },
@@ -1055,6 +1063,16 @@ public enum ReportSchema {
         "failUnder": {
           "type": "number",
           "description": "Verdict threshold on the mean retention (--fail-under); absent when not given."
+        },
+        "start": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Seconds into the clip the analysis started (--start or the manifest's start), when given."
+        },
+        "duration": {
+          "type": "number",
+          "exclusiveMinimum": 0,
+          "description": "Seconds of the clip analysed (--duration or the manifest's duration), when given."
         }
       }
     },
@@ -1190,6 +1208,145 @@ public enum ReportSchema {
           }
         }
       }
+    }
+  }
+}
+"""#
+    /// JSON Schema (draft 2020-12) of `index.json` over several clips, a shard or a merge.
+    public static let index = #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "vigil:index.schema.json",
+  "title": "Vigil index.json (several clips, a manifest, a shard or a merge), schema version 1.0",
+  "description": "Written by `vigil analyze` with several clips or --manifest (into OUT, or OUT/shards/I with --shard) and by `vigil merge` (into OUT). A merged index lists the same clips with the same numbers as one unsharded run of the manifest.",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "schemaVersion",
+    "clips"
+  ],
+  "properties": {
+    "schemaVersion": {
+      "const": "1.0"
+    },
+    "fleet": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "manifest",
+        "manifestSHA256",
+        "manifestClips"
+      ],
+      "description": "The manifest, and which shard this is or which shards were merged.",
+      "properties": {
+        "manifest": {
+          "type": "string"
+        },
+        "manifestSHA256": {
+          "type": "string",
+          "pattern": "^[0-9a-f]{64}$"
+        },
+        "manifestClips": {
+          "type": "integer",
+          "minimum": 1
+        },
+        "shard": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "shards": {
+          "type": "integer",
+          "minimum": 1
+        },
+        "mergedShards": {
+          "type": "array",
+          "items": {
+            "type": "integer",
+            "minimum": 0
+          }
+        },
+        "missingShards": {
+          "type": "array",
+          "items": {
+            "type": "integer",
+            "minimum": 0
+          }
+        }
+      }
+    },
+    "clips": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "clip",
+          "status"
+        ],
+        "description": "One clip.",
+        "properties": {
+          "clip": {
+            "type": "string",
+            "description": "The clip path or URL as given (or as the manifest lists it, made absolute)."
+          },
+          "folder": {
+            "type": "string",
+            "description": "The clip's report folder, relative to index.json (absent when nothing was written)."
+          },
+          "status": {
+            "enum": [
+              "ok",
+              "partial",
+              "failed",
+              "incomplete",
+              "not-analysed"
+            ],
+            "description": "ok; partial (interrupted, or an error after some frames); failed (see error); incomplete (analysed, but the input was cut short or damaged); not-analysed (the run was interrupted first, or the clip's shard is missing from a merge)."
+          },
+          "error": {
+            "type": "string",
+            "description": "Why the clip failed or was incomplete."
+          },
+          "meanRetention": {
+            "type": "number"
+          },
+          "retentionInterval": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "low",
+              "high"
+            ],
+            "properties": {
+              "low": {
+                "type": "number"
+              },
+              "high": {
+                "type": "number"
+              }
+            },
+            "description": "The mean retention's 95% moving-block bootstrap interval."
+          },
+          "passed": {
+            "type": "boolean",
+            "description": "The verdict against --fail-under, when given."
+          },
+          "analysedFrames": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "position": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "0-based position in the manifest (fleet runs)."
+          },
+          "reused": {
+            "type": "boolean",
+            "description": "True when earlier complete results with the same model, parameters and clip bytes were kept instead of analysing again."
+          }
+        }
+      },
+      "description": "The clips in order (manifest order in fleet runs)."
     }
   }
 }

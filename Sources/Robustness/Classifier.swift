@@ -116,7 +116,7 @@ public final class Classifier: Sendable {
         } else {
             labels = (0..<classCount).map { "class \($0)" }
         }
-        modelSHA256 = (try? SHA256.hex(ofFile: modelPath)) ?? ""
+        modelSHA256 = (try? FileHash.sha256Hex(ofFile: modelPath)) ?? ""
     }
 
     /// The label of class `i`.

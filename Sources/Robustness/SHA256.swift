@@ -1,72 +1,20 @@
+import Crypto
 import Foundation
 
-/// SHA-256 (FIPS 180-4), for recording which model file a report was made with.
-public struct SHA256 {
-    private var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-    private var buffer: [UInt8] = []
-    private var length: UInt64 = 0
-    private static let k: [UInt32] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01,
-        0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
-        0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
-        0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08,
-        0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
-        0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-    ]
-
-    public init() {}
-
-    /// Adds bytes.
-    public mutating func update(_ data: some DataProtocol) {
-        length &+= UInt64(data.count)
-        buffer.append(contentsOf: data)
-        var off = 0
-        while buffer.count - off >= 64 { block(buffer[off..<(off + 64)]); off += 64 }
-        buffer.removeFirst(off)
+/// SHA-256 of files, through swift-crypto (BoringSSL's implementation on Linux).
+public enum FileHash {
+    /// The lowercase hex SHA-256 of the file at `path`, read in 1 MiB pieces (memory stays flat for any size).
+    /// - Throws: the system's error when the file cannot be opened or read.
+    public static func sha256Hex(ofFile path: String) throws -> String {
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        var hasher = Crypto.SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
-    /// The digest as lowercase hex.
-    public mutating func finalizeHex() -> String {
-        let bits = length &* 8
-        buffer.append(0x80)
-        while buffer.count % 64 != 56 { buffer.append(0) }
-        for i in (0..<8).reversed() { buffer.append(UInt8(truncatingIfNeeded: bits >> (UInt64(i) * 8))) }
-        var off = 0
-        while off < buffer.count { block(buffer[off..<(off + 64)]); off += 64 }
-        buffer = []
-        return h.map { String(format: "%08x", $0) }.joined()
-    }
-
-    private mutating func block(_ b: ArraySlice<UInt8>) {
-        var w = [UInt32](repeating: 0, count: 64)
-        let s = b.startIndex
-        for i in 0..<16 { w[i] = UInt32(b[s + 4 * i]) << 24 | UInt32(b[s + 4 * i + 1]) << 16 | UInt32(b[s + 4 * i + 2]) << 8 | UInt32(b[s + 4 * i + 3]) }
-        func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
-        for i in 16..<64 {
-            let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-            let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
-            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-        }
-        var a = h[0], bb = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
-        for i in 0..<64 {
-            let t1 = hh &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ Self.k[i] &+ w[i]
-            let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & bb) ^ (a & c) ^ (bb & c))
-            hh = g; g = f; f = e; e = d &+ t1; d = c; c = bb; bb = a; a = t1 &+ t2
-        }
-        h[0] &+= a; h[1] &+= bb; h[2] &+= c; h[3] &+= d; h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
-    }
-
-    /// Digest of a file, read in 1 MiB chunks.
-    public static func hex(ofFile path: String) throws -> String {
-        guard let fh = FileHandle(forReadingAtPath: path) else { throw RobustnessError.badModel(path: path, detail: "cannot be read") }
-        defer { try? fh.close() }
-        var s = SHA256()
-        while true {
-            let d = fh.readData(ofLength: 1 << 20)
-            if d.isEmpty { break }
-            s.update(d)
-        }
-        return s.finalizeHex()
+    /// The lowercase hex SHA-256 of `data`.
+    public static func sha256Hex(_ data: Data) -> String {
+        Crypto.SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -30,7 +30,13 @@ struct Analyze: ParsableCommand {
             """)
 
     @Argument(help: ArgumentHelp("Video files or URLs (file, http(s), rtsp, udp: anything this FFmpeg reads).", valueName: "clip-or-url"))
-    var clips: [String]
+    var clips: [String] = []
+
+    @Option(help: ArgumentHelp("Analyse the clips a manifest lists: one path or URL per line, or a CSV/JSON with clip, name, target, start and duration (relative paths are relative to the manifest). Clips whose complete results are already in --out (same model, parameters and bytes) are kept, not analysed again.", valueName: "file"))
+    var manifest: String?
+
+    @Option(help: ArgumentHelp("With --manifest: analyse shard I of N (I from 0; the clips at positions I, I+N, ...) into OUT/shards/I/; `vigil merge` joins the shards.", valueName: "i/n"))
+    var shard: String?
 
     @OptionGroup var modelOptions: ModelOptions
 
@@ -122,7 +128,13 @@ struct Analyze: ParsableCommand {
     var reportSchema: Int = 2
 
     func validate() throws {
-        guard !clips.isEmpty else { throw ValidationError("Give at least one clip or URL to analyse.") }
+        if manifest == nil {
+            guard !clips.isEmpty else { throw ValidationError("Give at least one clip or URL to analyse, or --manifest FILE.") }
+            if shard != nil { throw ValidationError("--shard needs --manifest FILE: a shard is a part of a manifest.") }
+        } else if !clips.isEmpty {
+            throw ValidationError("Give either clips or --manifest, not both (add the clips to the manifest).")
+        }
+        if let shard { _ = try Self.parseShard(shard) }
         if every != nil && fps != nil { throw ValidationError("Use either --every or --fps, not both.") }
         if let every, every < 1 { throw ValidationError("--every must be 1 or more, got \(every).") }
         if let fps, !(fps > 0 && fps <= 1000) { throw ValidationError("--fps must be more than 0 and at most 1000 frames per second of clip time, got \(fps).") }
@@ -146,6 +158,15 @@ struct Analyze: ParsableCommand {
         if let reconnectLimit, reconnectLimit < 1 { throw ValidationError("--reconnect-limit must be 1 or more, got \(reconnectLimit) (use --no-reconnect to never reconnect).") }
         if let metrics { _ = try Self.parseHostPort(metrics) }
         guard [1, 2].contains(reportSchema) else { throw ValidationError("--report-schema must be 1 or 2, got \(reportSchema).") }
+    }
+
+    /// (I, N) from "I/N", 0 <= I < N.
+    static func parseShard(_ s: String) throws -> (Int, Int) {
+        let parts = s.split(separator: "/")
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, n <= 100_000, i >= 0, i < n else {
+            throw ValidationError("--shard takes I/N with 0 <= I < N (shards count from 0), like 0/4, got '\(s)'.")
+        }
+        return (i, n)
     }
 
     /// Seconds from "90", "90s", "5m", "1.5h" or "1d".
@@ -227,9 +248,30 @@ struct Analyze: ParsableCommand {
         let cancel = CancellationFlag()
         let signals = SignalTrap(cancel: cancel)
         let progress = ProgressPrinter()
-        let runner = AnalyzeRunner(classifier: classifier, options: opts, cancel: cancel) { progress.handle($0) }
+        var runner = AnalyzeRunner(classifier: classifier, options: opts, cancel: cancel) { progress.handle($0) }
         let mode = live, networkTimeout = timeout
-        let liveInputs = Set(clips.filter { Self.isLive($0, mode: mode, timeout: networkTimeout) })
+        // The clips: from the command line, or a manifest (all of it, or one shard into OUT/shards/I).
+        var entries = clips.enumerated().map { ManifestEntry(clip: $1, position: $0) }
+        var allEntries: [ManifestEntry]? = nil
+        var fleet: FleetInfo? = nil
+        if let manifest {
+            let m: Manifest
+            do { m = try Manifest(path: manifest, sha256: FileHash.sha256Hex) } catch {
+                printError(error)
+                throw ExitCode(ExitStatus.inputError.rawValue)
+            }
+            allEntries = m.entries
+            entries = m.entries
+            fleet = FleetInfo(manifest: manifest, manifestSHA256: m.sha256, manifestClips: m.entries.count)
+            if let shard {
+                let (i, n) = try Self.parseShard(shard)
+                entries = m.shard(i, of: n)
+                fleet?.shard = i; fleet?.shards = n
+                opts.outDirectory = (out as NSString).appendingPathComponent("shards/\(i)")
+                runner = AnalyzeRunner(classifier: classifier, options: opts, cancel: cancel) { progress.handle($0) }
+            }
+        }
+        let liveInputs = Set(entries.map(\.clip).filter { Self.isLive($0, mode: mode, timeout: networkTimeout) })
         if !liveInputs.isEmpty {
             if start != nil { printError(ValidationError("--start does not apply to a live feed; drop it or use --live off.")); throw ExitCode(ExitStatus.usage.rawValue) }
             runner.live = liveOptions
@@ -247,7 +289,7 @@ struct Analyze: ParsableCommand {
             runner.observer = { e.observer(feed: $0) }
             endpoint = e
         }
-        let outcomes = runner.run(clips: clips)
+        let outcomes = runner.run(entries: entries, allEntries: allEntries, fleet: fleet)
         endpoint?.stop()
         // VIGIL_PROFILE=1 (or =shapes): time per op kind over the whole run, summed over the workers.
         if ProcessInfo.processInfo.environment["VIGIL_PROFILE"] != nil {
@@ -351,8 +393,9 @@ final class ProgressPrinter: @unchecked Sendable {
             if tty { write("\r\u{1B}[K") }
             var line = "\(o.clip): \(o.status.rawValue)"
             if let s = o.summary, o.analysedFrames > 0 {
-                line += String(format: ", %d frames analysed in %.1f s, mean retention %.3f [%.3f, %.3f]", o.analysedFrames, o.wallSeconds,
-                               s.meanRetention, s.retentionInterval.low, s.retentionInterval.high)
+                line += o.reused ? String(format: ", %d frames analysed by an earlier run with the same model, parameters and clip (kept)", o.analysedFrames)
+                    : String(format: ", %d frames analysed in %.1f s", o.analysedFrames, o.wallSeconds)
+                line += String(format: ", mean retention %.3f [%.3f, %.3f]", s.meanRetention, s.retentionInterval.low, s.retentionInterval.high)
                 if let p = s.passed { line += p ? ", PASS" : ", FAIL (below --fail-under \(s.failUnder!))" }
             }
             if let f = o.folder, o.status != .failed { line += " -> \(f)" }
