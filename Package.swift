@@ -51,7 +51,7 @@ let package = Package(
                                                     .product(name: "Hummingbird", package: "hummingbird"),
                                                     .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "vigil", dependencies: [
-            "Pipeline", "MediaIO", "Robustness", "Reporting", "ONNXImport", "Graph", "LiveMetrics",
+            "Pipeline", "MediaIO", "Robustness", "Reporting", "ONNXImport", "Graph", "TensorCore", "LiveMetrics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "VigilBench", dependencies: [

@@ -49,10 +49,10 @@ final class BlockedIncrementalOcclusion {
     }
 
     /// nil when the graph has no blocked form or its input is not an image `[N, C, H, W]`.
-    init?(graph original: Graph, input: String, output: String, fullThreshold: Double) {
-        guard let g = original.channelBlocked(), g.inputs.count == 1, g.inputs[0].name == input, g.inputs[0].shape.count == 4 else { return nil }
+    init?(graph original: Graph, input: String, output: String, fullThreshold: Double, configuration: EngineConfiguration, packing: PackedWeights) {
+        guard let g = original.channelBlocked(packing: packing), g.inputs.count == 1, g.inputs[0].name == input, g.inputs[0].shape.count == 4 else { return nil }
         graph = g; inputName = input; outputName = output; self.fullThreshold = fullThreshold
-        executor = Executor(graph: g)
+        executor = Executor(graph: g, configuration: configuration, packing: packing)
         var names = [String](repeating: "", count: executor.ids.count)
         for (n, i) in executor.ids { names[i] = n }
         self.names = names
@@ -110,18 +110,19 @@ final class BlockedIncrementalOcclusion {
         for (j, node) in graph.nodes.enumerated() {
             let ins = nodeInputs[j]
             if !ins.contains(where: { tiles[$0] != nil }) { continue }
-            let t0 = Executor.profiling ? DispatchTime.now().uptimeNanoseconds : 0
+            let profile = executor.configuration.profile
+            let t0 = profile != nil ? DispatchTime.now().uptimeNanoseconds : 0
             guard let out = incremental(node, j, tiles: tiles, k: k) else { switchAt = j; break }
-            if Executor.profiling { Executor.recordKey("incremental (blocked): " + node.op.name, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
+            profile?.record("incremental (blocked): " + node.op.name, ms: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
             incMACs += out.macs
             tiles[nodeOutputs[j][0]] = out.value
             for v in ins where lastUse[v] <= j && v != outId { tiles[v] = nil }
         }
         let tail = try tailGraph(from: switchAt)
         var feeds: [String: Tensor] = [:]
-        let t0 = Executor.profiling ? DispatchTime.now().uptimeNanoseconds : 0
+        let t0 = executor.configuration.profile != nil ? DispatchTime.now().uptimeNanoseconds : 0
         for v in tail.inputs { feeds[names[v]] = materialise(v, tiles[v], k: k) }
-        if Executor.profiling { Executor.recordKey("incremental (blocked): materialise", Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
+        executor.configuration.profile?.record("incremental (blocked): materialise", ms: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
         let result: Tensor
         if let e = tail.executor {
             result = try e.run(feeds, wholeBatch: k <= IncrementalOcclusion.wholeBatchTail).outputs[outputName]!
@@ -135,7 +136,8 @@ final class BlockedIncrementalOcclusion {
     /// The graph from node `start` on, fed the values live there as batches of K (blocked values stay blocked).
     func tailGraph(from start: Int) throws -> IncrementalOcclusion.Tail {
         if let t = tails[start] { return t }
-        let t = try IncrementalOcclusion.tail(of: graph, from: start, output: outputName, ids: ids) { shape($0) }
+        let t = try IncrementalOcclusion.tail(of: graph, from: start, output: outputName, ids: ids, configuration: executor.configuration,
+                                              packing: executor.packing) { shape($0) }
         tails[start] = t
         return t
     }

@@ -4,9 +4,14 @@ import TensorCore
 
 /// Runs a graph: a schedule computed once, values freed after their last reader, optional captures.
 ///
-/// One `Executor` per thread: the `Graph` is shared and immutable, the executor owns its workspace.
+/// One `Executor` per thread: the `Graph` is shared and immutable, the executor owns its workspace, its packed
+/// weights and its `EngineConfiguration` (kernels, layout, threads, profiling), which the engines it makes inherit.
 public final class Executor {
     public let graph: Graph
+    /// How this executor runs (passed in; nothing process-wide).
+    public let configuration: EngineConfiguration
+    /// Weights packed for the blocked graphs this executor and the executors it makes use.
+    public let packing: PackedWeights
     /// Dense id of every tensor name.
     let ids: [String: Int]
     let nodeInputs: [[Int]]
@@ -23,7 +28,7 @@ public final class Executor {
     var itemExecutors: [Executor] = []
     /// Runs plain forward passes (no captures, no gradient) on AVX-512: the graph in the channel-blocked
     /// layout (`Graph.channelBlocked`), nil when no op converts; made on first use.
-    lazy var blockedExecutor: Executor? = graph.channelBlocked().map { Executor(graph: $0) }
+    lazy var blockedExecutor: Executor? = graph.channelBlocked(packing: packing).map { Executor(graph: $0, configuration: configuration, packing: packing) }
     /// Shapes of this graph's values at batch 1 (their channel counts, for captures made on the blocked executor).
     lazy var capturedShapes: [String: [Int]]? = graph.inferShapes(batch: 1)
     /// For a channel-blocked graph: which values live in the arena (`BlockedArenaPlan`), by id.
@@ -35,8 +40,13 @@ public final class Executor {
     let arena = AlignedFloats()
 
     /// Plans the schedule of `graph`.
-    public init(graph: Graph) {
+    /// - Parameters:
+    ///   - configuration: kernels, layout, threads per kernel call and profiling.
+    ///   - packing: packed weights to share with other engines of the same owner.
+    public init(graph: Graph, configuration: EngineConfiguration = .standard, packing: PackedWeights = PackedWeights()) {
         self.graph = graph
+        self.configuration = configuration
+        self.packing = packing
         let schedule = Graph.Schedule(graph)
         ids = schedule.ids; nodeInputs = schedule.nodeInputs; nodeOutputs = schedule.nodeOutputs; lastUse = schedule.lastUse
         constIds = schedule.constIds
@@ -73,14 +83,22 @@ public final class Executor {
         try run(inputs, capture: capture, retainForGradientOf: root, wholeBatch: wholeBatch, keepInArena: [])
     }
 
+    /// True when plain forward passes take the channel-blocked graph on this thread.
+    var blockedPasses: Bool { configuration.usesBlockedLayout }
+
     /// `run`, and for a blocked graph without a gradient root the arena values `keepInArena` (ids) stay readable
     /// through `arenaValue` until the next run; captures of arena values are then left to `arenaValue`.
     func run(_ inputs: [String: Tensor], capture: [String], retainForGradientOf root: String?, wholeBatch: Bool,
              keepInArena: Set<Int>) throws -> Evaluation {
+        try configuration.apply { try runConfigured(inputs, capture: capture, retainForGradientOf: root, wholeBatch: wholeBatch, keepInArena: keepInArena) }
+    }
+
+    private func runConfigured(_ inputs: [String: Tensor], capture: [String], retainForGradientOf root: String?, wholeBatch: Bool,
+                               keepInArena: Set<Int>) throws -> Evaluation {
         let keepArena = !keepInArena.isEmpty
         lastArenaPlan = nil
         // The blocked executor validates the same inputs (its graph has this graph's inputs).
-        if root == nil && !keepArena && kernelISA == .avx512 && Executor.blockedLayout, let blocked = blockedExecutor {
+        if root == nil && !keepArena && blockedPasses, let blocked = blockedExecutor {
             if capture.isEmpty { return try blocked.run(inputs, wholeBatch: wholeBatch) }
             if let e = try runBlockedCapturing(blocked, inputs, capture: capture, wholeBatch: wholeBatch) { return e }
         }
@@ -128,14 +146,14 @@ public final class Executor {
             keep.insert(r)
             for k in d.nodes { keep.formUnion(nodeInputs[k]); keep.formUnion(nodeOutputs[k]) }
         }
-        let profile = Executor.profiling
+        let profile = configuration.profile != nil
         let inputIds = Set(graph.inputs.compactMap { ids[$0.name] })
         let arenaBase = plan.map { arena.reserve($0.floats) }
         for (k, node) in graph.nodes.enumerated() {
             if let plan, let arenaBase, nodeInputs[k].contains(where: { arenaValues[$0] }) || nodeOutputs[k].contains(where: { arenaValues[$0] }) {
                 let t0 = profile ? DispatchTime.now().uptimeNanoseconds : 0
                 try runArenaNode(k, plan, arenaBase, values: &values)
-                if profile { Executor.record(node, nodeInputs[k].map { plan.shapes[$0]! }, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
+                if profile { record(node, nodeInputs[k].map { plan.shapes[$0]! }, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
             } else {
                 let x = nodeInputs[k].map { values[$0]! }
                 let shapes = try node.op.outputShapes(x.map(\.shape), batch: batch, node: node.name)
@@ -145,7 +163,7 @@ public final class Executor {
                 }
                 let t0 = profile ? DispatchTime.now().uptimeNanoseconds : 0
                 let y = node.op.evaluate(x, outShapes: shapes, ws: workspace)
-                if profile { Executor.record(node, x.map(\.shape), Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
+                if profile { record(node, x.map(\.shape), Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
                 for (j, v) in nodeOutputs[k].enumerated() { values[v] = y[j] }
             }
             for v in nodeInputs[k] where lastUse[v] == k && !keep.contains(v) && !constIds.contains(v) {
@@ -209,7 +227,7 @@ extension Executor {
         let per = Executor.splitItems
         let tasks = (batch + per - 1) / per
         let threads = min(computeThreads, tasks)
-        while itemExecutors.count < threads { itemExecutors.append(Executor(graph: graph)) }
+        while itemExecutors.count < threads { itemExecutors.append(Executor(graph: graph, configuration: configuration.with(threads: 1), packing: packing)) }
         // Split every graph input into its items: [B, ...] -> B x [1, ...].
         var itemInputs = [[String: Tensor]](repeating: [:], count: tasks)
         for gi in graph.inputs {
@@ -256,20 +274,13 @@ extension Executor {
         return Evaluation(outputs: outs, captured: [:], retained: [:], root: nil, gradientNodes: [], batch: batch)
     }
 
-    /// Set VIGIL_PROFILE=1 to accumulate time per op kind (printed by `profileReport`).
-    static let profiling = ProcessInfo.processInfo.environment["VIGIL_PROFILE"] != nil
-    /// VIGIL_PROFILE=shapes also splits the convolutions by input and weight shape.
-    static let profilingShapes = ProcessInfo.processInfo.environment["VIGIL_PROFILE"] == "shapes"
-    /// VIGIL_LAYOUT=nchw keeps plain forward passes in NCHW (to compare the layouts).
-    static let blockedLayout = ProcessInfo.processInfo.environment["VIGIL_LAYOUT"]?.lowercased() != "nchw"
     /// Items per task in `runItemsInParallel` (1 measured best at batch 16: 2 and 4 were no faster).
     static let splitItems = 1
-    nonisolated(unsafe) static var profileTotals: [String: (Double, Int)] = [:]
-    static let profileLock = NSLock()
-    static func recordKey(_ key: String, _ ms: Double) {
-        profileLock.lock(); let v = profileTotals[key] ?? (0, 0); profileTotals[key] = (v.0 + ms, v.1 + 1); profileLock.unlock()
-    }
-    static func record(_ n: Node, _ shapes: [[Int]], _ ms: Double) {
+
+    /// Adds a node's time to the configuration's profile, by op kind (and by shape when it asks).
+    func record(_ n: Node, _ shapes: [[Int]], _ ms: Double) {
+        guard let profile = configuration.profile else { return }
+        let profilingShapes = profile.byShape
         var key = n.op.name
         if case let .conv(wd, groups, _) = n.op {
             key += groups > 1 ? " depthwise \(wd.kernelH)x\(wd.kernelW)/\(wd.strideH)" : " \(wd.kernelH)x\(wd.kernelW)/\(wd.strideH)"
@@ -283,12 +294,7 @@ extension Executor {
                 key += " \(shapes[0])"
             }
         }
-        recordKey(key, ms)
-    }
-    /// Time per op kind so far, largest first.
-    public static func profileReport() -> String {
-        profileLock.lock(); defer { profileLock.unlock() }
-        return profileTotals.sorted { $0.value.0 > $1.value.0 }.map { String(format: "%8.1f ms %6d x  %@", $0.value.0, $0.value.1, $0.key) }.joined(separator: "\n")
+        profile.record(key, ms: ms)
     }
 }
 

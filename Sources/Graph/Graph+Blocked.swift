@@ -15,7 +15,9 @@ extension Graph {
     /// that operand. GlobalAveragePool of a blocked tensor returns to NCHW. Any other reader of a blocked value
     /// gets an NCHW copy made just before it, and so do the graph outputs. The same values come out as from the
     /// original graph; intermediate tensors are not observable (run captures and gradients on the original).
-    public func channelBlocked() -> Graph? {
+    /// - Parameter packing: where packed weights are kept (shared by the engines of one owner, so each weight is
+    ///   packed once for them).
+    public func channelBlocked(packing: PackedWeights = PackedWeights()) -> Graph? {
         if isChannelBlocked { return nil }
         // Shapes at batch 1, and at batch 2 to tell a broadcast over the batch from equal shapes.
         guard let shapes = inferShapes(batch: 1), let shapes2 = inferShapes(batch: 2) else { return nil }
@@ -55,7 +57,7 @@ extension Graph {
                 if n.inputs.count > 2 && bias == nil { break }
                 // Named after the output, which is unique (node names need not be).
                 let wName = n.outputs[0] + "::blocked_weight", bName = n.outputs[0] + "::blocked_bias"
-                let packed = PackedWeights.shared.packed(w.data, kind: kind, shape: s)
+                let packed = packing.packed(w.data, kind: kind, shape: s)
                 let packedBias = bias.map { b in b.data.withUnsafeBufferPointer { packBlockedBias($0.baseAddress!, channels: s.outC) } }
                     ?? packBlockedBias(nil, channels: s.outC)
                 consts[wName] = Tensor(shape: [packed.count], data: packed)
@@ -142,11 +144,12 @@ extension Graph {
     }
 }
 
-/// Packed weights shared by every blocked graph made from the same weight storage: each executor (per
-/// thread, per occlusion tail, per frame in flight) makes its own blocked graph, and EfficientNet-Lite0's
-/// weights are 19 MB a copy.
-final class PackedWeights: @unchecked Sendable {
-    static let shared = PackedWeights()
+/// Packed weights shared by the blocked graphs one owner makes from the same weight storage: an executor, its
+/// per-item executors and occlusion tails, and an analyser's occlusion engine each make a blocked graph, and
+/// EfficientNet-Lite0's weights are 19 MB a copy. Owned by whoever makes the engines (an `Executor`, a frame
+/// analyser), never process-wide.
+public final class PackedWeights: @unchecked Sendable {
+    public init() {}
     private struct Key: Hashable { let address: UnsafeRawPointer; let count: Int; let kind: BlockedConvKind; let shape: ConvShape }
     /// Each entry keeps its source array alive, so its address cannot be reused by another array.
     private var entries: [Key: (source: [Float], packed: [Float])] = [:]

@@ -58,10 +58,15 @@ public final class IncrementalOcclusion {
     /// The engine on the graph's channel-blocked form (`BlockedIncrementalOcclusion`), made on first use; nil
     /// when the graph has none.
     lazy var blockedEngine: BlockedIncrementalOcclusion? = BlockedIncrementalOcclusion(graph: graph, input: inputName, output: outputName,
-                                                                                        fullThreshold: fullThreshold)
-    /// True when runs on this thread take the blocked engine: AVX-512 kernels, the blocked layout not turned off
-    /// (`VIGIL_LAYOUT=nchw`), and a graph with a blocked form.
-    public var usesBlockedLayout: Bool { kernelISA == .avx512 && Executor.blockedLayout && blockedEngine != nil }
+                                                                                        fullThreshold: fullThreshold, configuration: configuration,
+                                                                                        packing: packing)
+    /// How this engine and the executors it makes run.
+    public let configuration: EngineConfiguration
+    /// Weights packed for the blocked graphs it makes (shared with the owner's other engines).
+    public let packing: PackedWeights
+    /// True when runs on this thread take the blocked engine: AVX-512 kernels, the blocked layout, and a graph with
+    /// a blocked form.
+    public var usesBlockedLayout: Bool { configuration.usesBlockedLayout && blockedEngine != nil }
 
     /// Channel counts of the graph's values (for NCHW copies out of the blocked engine's clean pass).
     lazy var channelCounts: [String: Int] = (graph.inferShapes(batch: 1) ?? [:]).compactMapValues { $0.count == 4 ? $0[1] : nil }
@@ -79,8 +84,10 @@ public final class IncrementalOcclusion {
     public var nodeOutputNames: [String] { usesBlockedLayout ? [] : graph.nodes.flatMap(\.outputs) }
 
     /// - Parameters: the graph (fused is fine), its image input and the output to return.
-    public init(graph: Graph, input: String, output: String) {
+    public init(graph: Graph, input: String, output: String, configuration: EngineConfiguration = .standard,
+                packing: PackedWeights = PackedWeights()) {
         self.graph = graph; inputName = input; outputName = output
+        self.configuration = configuration; self.packing = packing
         let schedule = Graph.Schedule(graph)
         var last = schedule.lastUse
         for o in graph.outputs { if let i = schedule.ids[o] { last[i] = Int.max } }
@@ -107,6 +114,10 @@ public final class IncrementalOcclusion {
     ///     `Executor.run(capture: nodeOutputNames)`), to skip repeating it; nil runs the clean pass here.
     /// - Throws: `GraphError` when the graph rejects the input.
     public func run(cleanInput: Tensor, patches: [OcclusionPatchInput], cleanValues: [String: Tensor]? = nil) throws -> Tensor {
+        try configuration.apply { try runConfigured(cleanInput: cleanInput, patches: patches, cleanValues: cleanValues) }
+    }
+
+    private func runConfigured(cleanInput: Tensor, patches: [OcclusionPatchInput], cleanValues: [String: Tensor]?) throws -> Tensor {
         let k = patches.count
         precondition(k > 0, "IncrementalOcclusion.run needs at least one patch")
         if usesBlockedLayout, let engine = blockedEngine, cleanInput.rank == 4, cleanInput.shape[0] == 1 {
@@ -157,13 +168,14 @@ public final class IncrementalOcclusion {
         for (j, node) in graph.nodes.enumerated() {
             let ins = nodeInputs[j]
             if !ins.contains(where: { patched[$0] != nil }) { continue }
-            let t0 = Executor.profiling ? DispatchTime.now().uptimeNanoseconds : 0
+            let profile = configuration.profile
+            let t0 = profile != nil ? DispatchTime.now().uptimeNanoseconds : 0
             guard let out = try incremental(node, j, clean: clean, patched: patched, k: k) else { switchAt = j; break }
-            if Executor.profiling {
+            if let profile {
                 var key = "incremental: " + node.op.name
                 if case let .conv(wd, groups, _) = node.op { key += (groups > 1 ? " depthwise " : " ") + "\(wd.kernelH)x\(wd.kernelW)/\(wd.strideH)" }
-                if Executor.profilingShapes { key += " \(valueShapes[ins[0]]) -> tiles \(out.value.channels)x\(out.value.th)x\(out.value.tw)" }
-                Executor.recordKey(key, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+                if profile.byShape { key += " \(valueShapes[ins[0]]) -> tiles \(out.value.channels)x\(out.value.th)x\(out.value.tw)" }
+                profile.record(key, ms: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
             }
             incMACs += out.macs
             patched[nodeOutputs[j][0]] = out.value
@@ -173,9 +185,9 @@ public final class IncrementalOcclusion {
         // separable batches one copy per thread).
         let tail = try tailGraph(from: switchAt)
         var feeds: [String: Tensor] = [:]
-        let t0 = Executor.profiling ? DispatchTime.now().uptimeNanoseconds : 0
+        let t0 = configuration.profile != nil ? DispatchTime.now().uptimeNanoseconds : 0
         for v in tail.inputs { feeds[names[v]] = materialise(v, clean: clean, patched: patched, k: k) }
-        if Executor.profiling { Executor.recordKey("incremental: materialise", Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
+        configuration.profile?.record("incremental: materialise", ms: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
         let result: Tensor
         if switchAt == graph.nodes.count { result = feeds[outputName]! }
         else {
@@ -192,7 +204,7 @@ public final class IncrementalOcclusion {
 
     func tailGraph(from start: Int) throws -> Tail {
         if let t = tails[start] { return t }
-        let t = try Self.tail(of: graph, from: start, output: outputName, ids: ids) { valueShapes[$0] }
+        let t = try Self.tail(of: graph, from: start, output: outputName, ids: ids, configuration: configuration, packing: packing) { valueShapes[$0] }
         tails[start] = t
         return t
     }
@@ -200,12 +212,13 @@ public final class IncrementalOcclusion {
     /// The nodes of `graph` from `start` on as a graph making `output` (`Graph.subgraph`), fed the values live
     /// at `start` (batch axis free, other extents from `shape`), with an executor; no executor when `start` is
     /// past the last node.
-    static func tail(of graph: Graph, from start: Int, output: String, ids: [String: Int], shape: (Int) -> [Int]) throws -> Tail {
+    static func tail(of graph: Graph, from start: Int, output: String, ids: [String: Int], configuration: EngineConfiguration,
+                     packing: PackedWeights, shape: (Int) -> [Int]) throws -> Tail {
         guard start < graph.nodes.count else { return Tail(inputs: [ids[output]!], executor: nil) }
         guard let (sub, feeds) = try graph.subgraph(Array(graph.nodes[start...]), output: output, shape: { ids[$0].map(shape) }) else {
             throw GraphError.unknownTensor(name: output)
         }
-        return Tail(inputs: feeds.map { ids[$0]! }, executor: Executor(graph: sub))
+        return Tail(inputs: feeds.map { ids[$0]! }, executor: Executor(graph: sub, configuration: configuration, packing: packing))
     }
 
     /// Writes each patch's values into its copy's input window: `plane(t, c)` is where channel c of copy t's

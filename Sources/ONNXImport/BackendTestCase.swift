@@ -33,7 +33,7 @@ public struct BackendTestCase: Sendable {
 
     /// Runs every data set and compares every output at `|a - e| <= atol + rtol * |e|`.
     /// - Throws: `ModelError` when the model cannot be loaded (unsupported ops surface here), `GraphError` at run time.
-    public func run(rtol: Float = 1e-4, atol: Float = 1e-5) throws -> [Result] {
+    public func run(rtol: Float = 1e-4, atol: Float = 1e-5, configuration: EngineConfiguration = .standard) throws -> [Result] {
         let fm = FileManager.default
         let sets = (try fm.contentsOfDirectory(atPath: directory)).filter { $0.hasPrefix("test_data_set_") }.sorted()
         guard !sets.isEmpty else { throw ModelError.unreadable(path: directory, reason: "no test_data_set_* folder in the case") }
@@ -59,7 +59,7 @@ public struct BackendTestCase: Sendable {
                     feeds[input] = nil
                 }
             }
-            let exec = Executor(graph: model.graph.fused())
+            let exec = Executor(graph: model.graph.fused(), configuration: configuration)
             let eval = try exec.run(feeds)
             var r = Result(dataSet: set, passed: true, maxAbsDiff: 0, maxRelDiff: 0, worstOutput: "", worstIndex: -1, expected: 0, actual: 0, message: nil)
             var worstExcess: Float = -.infinity

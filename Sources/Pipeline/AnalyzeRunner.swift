@@ -29,6 +29,8 @@ public struct AnalyzeOptions: Sendable {
     public var networkTimeout: Double = 10
     /// Which video stream to read (counting video streams from 0); nil: FFmpeg's best.
     public var stream: Int? = nil
+    /// How the engines run (kernels, layout, threads, profiling); `threads` is shared out between the workers.
+    public var engine = EngineConfiguration.standard
     /// Which report.json to write (version 2: frames in frames.jsonl).
     public var reportFormat: ReportFormat = .v2
     /// The command line, recorded in the report.
@@ -103,8 +105,6 @@ public final class AnalyzeRunner: @unchecked Sendable {
     /// its folder (same model, parameters and bytes) is not analysed again, and the index is always written, with
     /// the fleet's facts.
     public func run(entries: [ManifestEntry], allEntries: [ManifestEntry]? = nil, fleet: FleetInfo? = nil) -> [ClipOutcome] {
-        // Kernels split their work over the cores left per worker.
-        setComputeThreads(max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, options.workers)))
         let names = folderNames(allEntries ?? entries)
         var outcomes: [ClipOutcome] = []
         for (i, entry) in entries.enumerated() {
@@ -311,7 +311,7 @@ public final class AnalyzeRunner: @unchecked Sendable {
         let workerGroup = DispatchGroup()
         for _ in 0..<workers {
             workerGroup.enter()
-            let analyzer = FrameAnalyzer(classifier: classifier, parameters: options.parameters)
+            let analyzer = FrameAnalyzer(classifier: classifier, parameters: options.parameters, configuration: options.workerEngine)
             analyzer.luma = meta.colorMatrix == "bt709" ? .bt709 : .bt601
             Thread.detachNewThread {
                 defer { workerGroup.leave() }
@@ -415,6 +415,9 @@ public final class AnalyzeRunner: @unchecked Sendable {
 }
 
 extension AnalyzeOptions {
+    /// One worker's engine: the cores shared out between the frames analysed at once.
+    var workerEngine: EngineConfiguration { engine.with(threads: max(1, engine.threads / max(1, workers))) }
+
     /// What a report records of the model, the parameters and the clip.
     func provenance(clip m: ClipMetadata, classifier c: Classifier) -> Provenance {
         let info = ClipInfo(url: m.url, container: m.container, codec: m.codec, profile: m.profile, width: m.width, height: m.height,
@@ -424,7 +427,7 @@ extension AnalyzeOptions {
         clip.sha256 = Self.fileSHA256(m.url)
         return Provenance(vigilVersion: vigilVersion, createdBy: commandLine, model: modelInfo(c), parameters: reportParameters,
                           ffmpeg: FFmpegLibrary.versionString,
-                          blas: blasConfiguration + (kernelISA == .avx512 ? "; convolutions on Vigil's AVX-512 kernels" : ""),
+                          blas: blasConfiguration + (engine.effectiveKernels == .avx512 ? "; convolutions on Vigil's AVX-512 kernels" : ""),
                           clip: clip)
     }
 

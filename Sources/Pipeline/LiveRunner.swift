@@ -136,7 +136,7 @@ public final class LiveRunner: @unchecked Sendable {
         let workerGroup = DispatchGroup()
         for _ in 0..<workers {
             workerGroup.enter()
-            let analyzer = FrameAnalyzer(classifier: classifier, parameters: options.parameters)
+            let analyzer = FrameAnalyzer(classifier: classifier, parameters: options.parameters, configuration: options.workerEngine)
             analyzer.luma = meta.colorMatrix == "bt709" ? .bt709 : .bt601
             Thread.detachNewThread {
                 defer { workerGroup.leave() }

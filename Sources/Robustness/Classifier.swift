@@ -167,7 +167,11 @@ public final class Classifier: Sendable {
     }
 
     /// A per-thread runner of this classifier.
-    public func makeSession() -> ClassifierSession { ClassifierSession(self) }
+    /// A session on one thread, its engines run as `configuration` says, sharing `packing` with the caller's other
+    /// engines.
+    public func makeSession(configuration: EngineConfiguration = .standard, packing: PackedWeights = PackedWeights()) -> ClassifierSession {
+        ClassifierSession(self, configuration: configuration, packing: packing)
+    }
 }
 
 /// The matrix that gives luma from RGB for 1-channel models.
@@ -188,13 +192,15 @@ public final class ClassifierSession {
     public let classifier: Classifier
     let executor: Executor
 
-    init(_ c: Classifier) { classifier = c; executor = Executor(graph: c.graph) }
+    init(_ c: Classifier, configuration: EngineConfiguration, packing: PackedWeights) {
+        classifier = c; executor = Executor(graph: c.graph, configuration: configuration, packing: packing)
+    }
 
     /// The part of the graph downstream of the CAM layer, run on its own to back-propagate (see `explain`); nil
     /// when it does not make the output.
     lazy var head: (graph: Graph, executor: Executor)? = {
         guard let g = classifier.graph.downstream(of: classifier.camLayer, output: classifier.outputName) else { return nil }
-        return (g, Executor(graph: g))
+        return (g, Executor(graph: g, configuration: executor.configuration, packing: executor.packing))
     }()
 
     /// Probabilities `[batch, classes]` for a batch of planar inputs laid end to end.

@@ -41,12 +41,16 @@ public final class FrameAnalyzer: @unchecked Sendable {
     /// (see `BatchHandling.fixed`) recomputes copies in full, one at a time.
     public let occlusionMode: OcclusionMode
 
-    public init(classifier: Classifier, parameters: AnalysisParameters) {
+    /// - Parameter configuration: how its engines run (kernels, layout, threads per kernel call, profiling); they
+    ///   share one set of packed weights.
+    public init(classifier: Classifier, parameters: AnalysisParameters, configuration: EngineConfiguration = .standard) {
         self.classifier = classifier
         self.parameters = parameters
         occlusionMode = classifier.model.batch == .fixed ? .full : parameters.occlusion
-        session = classifier.makeSession()
-        incremental = IncrementalOcclusion(graph: classifier.graph, input: classifier.inputName, output: classifier.outputName)
+        let packing = PackedWeights()
+        session = classifier.makeSession(configuration: configuration, packing: packing)
+        incremental = IncrementalOcclusion(graph: classifier.graph, input: classifier.inputName, output: classifier.outputName,
+                                           configuration: configuration, packing: packing)
         sampler = PatchSampler(count: parameters.patches, low: parameters.patchSizeLow, high: parameters.patchSizeHigh, seed: parameters.seed)
     }
 

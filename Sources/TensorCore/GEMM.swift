@@ -1,12 +1,9 @@
 import COpenBLAS
 import TensorKernelsAVX512
 
-/// Sets how many threads one kernel call may use; kept for callers from before `setComputeThreads`.
-///
-/// OpenBLAS itself always runs single-threaded now: the kernels split GEMMs (and everything else) into
-/// per-thread panels themselves, which removes OpenBLAS's spin/yield storm and composes with several
-/// executors running at once.
-public func setBLASThreads(_ n: Int) { setComputeThreads(n) }
+// OpenBLAS itself always runs single-threaded: the kernels split GEMMs (and everything else) into per-thread
+// panels themselves (as many as the caller's `EngineConfiguration.threads`), which removes OpenBLAS's spin/yield
+// storm and composes with several executors running at once.
 
 /// OpenBLAS's build configuration string (for report provenance), e.g. "OpenBLAS 0.3.21 ...".
 public var blasConfiguration: String {

@@ -3,8 +3,6 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Threads the kernels may use for one call (process-wide). 0 until set: then the active processor count.
-private let computeThreadSetting = Atomic<Int>(0)
 
 /// OpenBLAS is pinned to one thread the first time a kernel runs: the kernels split work themselves, so
 /// BLAS threads would only spin and yield against ours (and against a second executor).
@@ -15,16 +13,6 @@ public var blasCoreName: String {
     _ = blasSingleThreaded
     guard let p = openblas_get_corename() else { return "unknown" }
     return String(cString: p)
-}
-
-/// Sets how many threads one kernel call may use (process-wide; clamped to at least 1).
-///
-/// Several executors may run at once on different threads; each kernel call then splits its work into
-/// at most this many chunks, and Dispatch's pool shares the cores between them. Set 1 when the caller
-/// already runs one executor per core.
-public func setComputeThreads(_ n: Int) {
-    _ = blasSingleThreaded
-    computeThreadSetting.store(max(1, n), ordering: .relaxed)
 }
 
 /// Per-thread override of `computeThreads` (stored as n + 1; 0 = none), set by `withComputeThreads`.
@@ -43,13 +31,12 @@ public func withComputeThreads<R>(_ n: Int, _ body: () throws -> R) rethrows -> 
     return try body()
 }
 
-/// Threads one kernel call may use: a `withComputeThreads` limit on this thread, else the value given to
-/// `setComputeThreads`, else the active processor count.
+/// Threads one kernel call may use: the `withComputeThreads` limit on this thread (an executor sets its
+/// configuration's), else the active processor count.
 public var computeThreads: Int {
     _ = blasSingleThreaded
     if let p = pthread_getspecific(threadOverrideKey) { return Int(bitPattern: p) - 1 }
-    let n = computeThreadSetting.load(ordering: .relaxed)
-    return n > 0 ? n : max(1, ProcessInfo_activeProcessorCount)
+    return max(1, ProcessInfo_activeProcessorCount)
 }
 
 private let ProcessInfo_activeProcessorCount = ProcessInfo.processInfo.activeProcessorCount

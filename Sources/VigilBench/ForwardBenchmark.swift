@@ -44,8 +44,8 @@ struct ForwardBenchmark: ParsableCommand {
         guard !bs.isEmpty, rounds >= 1, runs >= rounds else { throw ValidationError("--batches needs sizes, and --runs at least --rounds (\(rounds))") }
         let m = try ONNXModel.load(path: model)
         let graph = m.graph.fused()
-        let exec = Executor(graph: graph)
-        setComputeThreads(threads)
+        let engine = EngineConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, threads: threads)
+        let exec = Executor(graph: graph, configuration: engine)
         let x1 = try Data(contentsOf: URL(fileURLWithPath: input)).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         let inName = m.graph.inputs[0].name
         let gflopPerItem = 2 * Double(m.multiplyAddsPerItem) / 1e9
@@ -80,7 +80,7 @@ struct ForwardBenchmark: ParsableCommand {
             }
         }
         blackHole(sink)
-        if ProcessInfo.processInfo.environment["VIGIL_PROFILE"] != nil { print(Executor.profileReport()) }
+        if let profile = engine.profile { print(profile.report()) }
         let peak = peakGflops ?? measuredPeakGFLOPS(threads: threads)
         print(String(format: "model %@: %.3f GFLOP per item, %d threads, median of %d runs per engine in %d interleaved rounds; peak %.0f GFLOP/s%@",
                      model, gflopPerItem, threads, runs, rounds, peak, peakGflops == nil ? " (measured: multiply-add loop)" : ""))
@@ -104,7 +104,7 @@ func median(_ xs: [Double]) -> Double {
 /// fp32 GFLOP/s of `threads` threads each running a register-only multiply-add loop (about 60 ms, best of three): the
 /// most this machine's cores do at the clock they hold under load (NaN without AVX-512).
 func measuredPeakGFLOPS(threads: Int) -> Double {
-    guard detectedKernelISA == .avx512 else { return .nan }
+    guard cpuKernelISA == .avx512 else { return .nan }
     let iterations = 20_000_000
     var best = 0.0
     for _ in 0..<3 {

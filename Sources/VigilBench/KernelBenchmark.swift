@@ -22,7 +22,10 @@ struct KernelBenchmark: ParsableCommand {
     var isa: String?
 
     func run() throws {
-        setComputeThreads(threads)
+        try withComputeThreads(threads) { try measure() }
+    }
+
+    func measure() throws {
         let pw = Window2D(kernelH: 1, kernelW: 1)
         func dw(_ k: Int, _ st: Int) -> Window2D {
             let p = k / 2
@@ -50,7 +53,7 @@ struct KernelBenchmark: ParsableCommand {
             ("1x1 672->112 14", ConvShape(batch: 1, inC: 672, inH: 14, inW: 14, outC: 112, groups: 1, window: pw)),
             ("1x1 1152->192 7", ConvShape(batch: 1, inC: 1152, inH: 7, inW: 7, outC: 192, groups: 1, window: pw)),
         ]
-        print(String(format: "%d thread(s), median of %d runs; detected kernels: %@", threads, runs, detectedKernelISA.rawValue))
+        print(String(format: "%d thread(s), median of %d runs; detected kernels: %@", threads, runs, cpuKernelISA.rawValue))
         print("| convolution | MMAC | blocked avx512 us | NCHW avx512 us | NCHW avx2 us | blocked GFLOP/s | NCHW avx512 GFLOP/s | NCHW avx2 GFLOP/s | blocked vs NCHW avx512 | NCHW avx512 vs avx2 |")
         print("|---|---|---|---|---|---|---|---|---|---|")
         var rng = SystemRandomNumberGenerator()

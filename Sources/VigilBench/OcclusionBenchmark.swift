@@ -35,14 +35,15 @@ struct OcclusionBenchmark: ParsableCommand {
     func run() throws {
         // VIGIL_PROFILE=1: time only the incremental runs and print their time per op kind (no full runs).
         let profiling = ProcessInfo.processInfo.environment["VIGIL_PROFILE"] != nil
-        setComputeThreads(threads)
+        let engine = EngineConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, threads: threads)
         let m = try ONNXModel.load(path: model)
         let g = m.graph.fused()
         let inName = m.graph.inputs[0].name, outName = m.graph.outputs[0]
         let x = try Data(contentsOf: URL(fileURLWithPath: input)).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         let clean = Tensor(shape: [1, 3, 224, 224], data: x)
-        let inc = IncrementalOcclusion(graph: g, input: inName, output: outName)
-        let exec = Executor(graph: g)
+        let packing = PackedWeights()
+        let inc = IncrementalOcclusion(graph: g, input: inName, output: outName, configuration: engine, packing: packing)
+        let exec = Executor(graph: g, configuration: engine, packing: packing)
         print("model \(model), \(threads) threads, median of \(runs) runs, grey patches, full recomputation in batches of \(batch)")
         print("| patches | size | incremental ms | full ms | speed-up | MACs incremental / full | max abs logit diff |")
         print("|---|---|---|---|---|---|---|")
@@ -78,7 +79,7 @@ struct OcclusionBenchmark: ParsableCommand {
                 var worst: Float = 0
                 for i in 0..<fullOut.count { worst = max(worst, abs(fullOut[i] - incOut.data[i])) }
                 if profiling {
-                    print("time per op kind of the incremental runs' clean pass and tail:\n" + Executor.profileReport())
+                    print("time per op kind of the incremental runs' clean pass and tail:\n" + (engine.profile?.report() ?? ""))
                     fullTimes = incTimes
                 }
                 let mi = incTimes.sorted()[runs / 2], mf = fullTimes.sorted()[runs / 2]

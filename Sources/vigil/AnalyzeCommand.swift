@@ -6,6 +6,7 @@ import MediaIO
 import Pipeline
 import Reporting
 import Robustness
+import TensorCore
 
 /// `vigil analyze`: the main job.
 struct Analyze: ParsableCommand {
@@ -238,6 +239,8 @@ struct Analyze: ParsableCommand {
         opts.vigilVersion = Vigil.configuration.version
         opts.commandLine = Self.recordedCommandLine()
         opts.reportFormat = reportSchema == 1 ? .v1 : .v2
+        // The engine: VIGIL_KERNELS=avx2, VIGIL_LAYOUT=nchw and VIGIL_PROFILE=1|shapes are read here, nowhere else.
+        opts.engine = .cli
         var liveOptions = LiveOptions()
         liveOptions.windowSeconds = try Self.parseDuration(window, flag: "--window")
         liveOptions.keepSeconds = try keep.map { try Self.parseDuration($0, flag: "--keep") }
@@ -292,8 +295,8 @@ struct Analyze: ParsableCommand {
         let outcomes = runner.run(entries: entries, allEntries: allEntries, fleet: fleet)
         endpoint?.stop()
         // VIGIL_PROFILE=1 (or =shapes): time per op kind over the whole run, summed over the workers.
-        if ProcessInfo.processInfo.environment["VIGIL_PROFILE"] != nil {
-            FileHandle.standardError.write(Data(("time per op kind:\n" + Executor.profileReport() + "\n").utf8))
+        if let profile = opts.engine.profile {
+            FileHandle.standardError.write(Data(("time per op kind:\n" + profile.report() + "\n").utf8))
         }
         signals.restore()
         if cancel.isCancelled && cancel.cancelReason != "error" { throw ExitCode(ExitStatus.interrupted.rawValue) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TensorCore
 import ONNXImport
 
 /// `vigil check`: runs ONNX backend-style test cases and reports the worst difference of each.
@@ -26,7 +27,7 @@ struct Check: ParsableCommand {
         for dir in cases {
             let name = (dir as NSString).lastPathComponent
             do {
-                for r in try BackendTestCase(directory: dir).run(rtol: rtol, atol: atol) {
+                for r in try BackendTestCase(directory: dir).run(rtol: rtol, atol: atol, configuration: .cli) {
                     let verdict = r.passed ? "PASS" : "FAIL"
                     var line = "\(verdict) \(name)/\(r.dataSet): max abs diff \(r.maxAbsDiff), max rel diff \(r.maxRelDiff)"
                     if r.worstIndex >= 0 { line += " (worst at \(r.worstOutput)[\(r.worstIndex)]: got \(r.actual), expected \(r.expected))" }

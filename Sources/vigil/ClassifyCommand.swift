@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TensorCore
 import MediaIO
 import Robustness
 
@@ -36,7 +37,7 @@ struct Classify: ParsableCommand {
         do { classifier = try modelOptions.loadClassifier() } catch {
             printError(error); throw ExitCode(ExitStatus.inputError.rawValue)
         }
-        let session = classifier.makeSession()
+        let session = classifier.makeSession(configuration: .cli)
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         var failed = false

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TensorCore
 import Robustness
 
 /// Where the model comes from and how frames become its input: shared by `analyze` and `classify`.
@@ -90,5 +91,13 @@ struct ModelOptions: ParsableArguments {
         if let size { card.inputSize = try Self.parseSize(size) }
         if let resize { card.resize = try Self.parseResize(resize) }
         return try Classifier(modelPath: model, card: card, cardPath: cardPath, camLayer: camLayer, labelsPath: labels)
+    }
+}
+
+extension EngineConfiguration {
+    /// The engine of a CLI run: all cores; `VIGIL_KERNELS=avx2`, `VIGIL_LAYOUT=nchw` and `VIGIL_PROFILE=1|shapes`
+    /// are read here, the only place the environment shapes the engine.
+    static var cli: EngineConfiguration {
+        fromEnvironment(ProcessInfo.processInfo.environment, threads: ProcessInfo.processInfo.activeProcessorCount)
     }
 }

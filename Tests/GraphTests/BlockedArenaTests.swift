@@ -35,20 +35,20 @@ struct BlockedArenaTests {
     func planIsSound() throws {
         var r = SeededRandom(seed: 21)
         let g = try blockedTestGraph(&r)
-        let e = Executor(graph: try #require(g.channelBlocked()))
+        let e = Executor(graph: try #require(g.channelBlocked()), configuration: .test)
         for batch in [1, 3] { try expectSoundArenaPlan(e, batch: batch) }
         // The stem's output is dead once the depthwise convolution has run, so later values reuse its space.
         let plan = try #require(e.arenaPlan(batch: 1))
         let total = e.nodeOutputs.joined().filter { e.arenaValues[$0] }.map { (shapeCount(plan.shapes[$0]!) + 15) / 16 * 16 }.reduce(0, +)
         #expect(plan.floats < total)
         // The original (NCHW) graph has no arena.
-        #expect(Executor(graph: g).arenaPlan(batch: 1) == nil)
+        #expect(Executor(graph: g, configuration: .test).arenaPlan(batch: 1) == nil)
     }
 
     @Test("EfficientNet-Lite0's plan is sound at batch 1 and 16 and holds far less than its values")
     func realModel() throws {
         let g = try ONNXModel.load(path: FixturePaths.defaultModel).graph.fused()
-        let e = Executor(graph: try #require(g.channelBlocked()))
+        let e = Executor(graph: try #require(g.channelBlocked()), configuration: .test)
         for batch in [1, 16] { try expectSoundArenaPlan(e, batch: batch) }
         let plan = try #require(e.arenaPlan(batch: 1))
         let total = e.nodeOutputs.joined().filter { e.arenaValues[$0] }.map { shapeCount(plan.shapes[$0]!) }.reduce(0, +)
@@ -77,11 +77,11 @@ struct BlockedArenaTests {
                         "wq": r.tensor([24, 24, 1, 1], -0.3, 0.3)])
         let b = try #require(g.channelBlocked())
         #expect(b.nodes.contains { $0.op == .binary(.add) }, "\(b.nodes.map(\.op.name))")
-        let e = Executor(graph: b)
+        let e = Executor(graph: b, configuration: .test)
         for batch in [1, 3] {
             try expectSoundArenaPlan(e, batch: batch)
             let x = r.tensor([batch, 20, 13, 11], -2, 2)
-            let ref = try withKernelISA(.avx2) { try Executor(graph: g).run(["x": x]).outputs }
+            let ref = try withKernelISA(.avx2) { try Executor(graph: g, configuration: .test).run(["x": x]).outputs }
             // Twice: the second run reuses the arena, whose storage then holds the first run's values.
             for _ in 0..<2 {
                 let got = try e.run(["x": x], wholeBatch: true).outputs
@@ -125,9 +125,9 @@ struct DownstreamGraphTests {
         #expect(g.downstream(of: "logits", output: "logits") == nil)
         #expect(g.downstream(of: "g", output: "a") == nil, "a is upstream of g")
         let x = r.tensor([2, 3, 6, 5])
-        let whole = Executor(graph: g)
+        let whole = Executor(graph: g, configuration: .test)
         let full = try whole.run(["x": x], capture: ["r", "a"], retainForGradientOf: "r")
-        let part = Executor(graph: head)
+        let part = Executor(graph: head, configuration: .test)
         let e = try part.run(["r": full.captured["r"]!, "a": full.captured["a"]!], retainForGradientOf: "r")
         #expect(e.outputs["logits"]! == full.outputs["logits"]!)
         var seed = Tensor(shape: [2, 7]); seed.data[3] = 1; seed.data[7 + 5] = -2

@@ -51,9 +51,9 @@ struct BlockedGraphTests {
         #expect(!names.contains("ToBlocked"), "\(names)")
         for batch in [1, 3] {
             let x = r.tensor([batch, 3, 17, 19], -2, 2)
-            let ref = try withKernelISA(.avx2) { try Executor(graph: g).run(["x": x]).outputs }
+            let ref = try withKernelISA(.avx2) { try Executor(graph: g, configuration: .test).run(["x": x]).outputs }
             for isa in [KernelISA.avx512, .avx2] {
-                let got = try withKernelISA(isa) { try Executor(graph: b).run(["x": x]).outputs }
+                let got = try withKernelISA(isa) { try Executor(graph: b, configuration: .test).run(["x": x]).outputs }
                 for name in ["logits", "gated"] {
                     #expect(got[name]!.shape == ref[name]!.shape)
                     let m = compare(got[name]!.data, ref[name]!.data, rtol: 1e-4, atol: 1e-5)
@@ -64,11 +64,11 @@ struct BlockedGraphTests {
             // it can make there: "e" is blocked (copied back to NCHW after the run), "d" also exists in NCHW
             // for the Sigmoid. "p" does not exist in the blocked graph (the Add took over its convolution), so
             // capturing it takes the NCHW path.
-            let plain = try Executor(graph: g).run(["x": x]).outputs["logits"]!
+            let plain = try Executor(graph: g, configuration: .test).run(["x": x]).outputs["logits"]!
             #expect(compare(plain.data, ref["logits"]!.data, rtol: 1e-4, atol: 1e-5) == nil)
-            let refCaptures = try withKernelISA(.avx2) { try Executor(graph: g).run(["x": x], capture: ["e", "d", "p", "s"]).captured }
+            let refCaptures = try withKernelISA(.avx2) { try Executor(graph: g, configuration: .test).run(["x": x], capture: ["e", "d", "p", "s"]).captured }
             for names in [["e"], ["e", "d", "s"], ["p", "e"]] {
-                let captured = try Executor(graph: g).run(["x": x], capture: names)
+                let captured = try Executor(graph: g, configuration: .test).run(["x": x], capture: names)
                 #expect(captured.captured["e"]!.shape == [batch, 40, 8, 9])
                 #expect(compare(captured.outputs["logits"]!.data, ref["logits"]!.data, rtol: 1e-4, atol: 1e-5) == nil)
                 for n in names {
@@ -85,8 +85,8 @@ struct BlockedGraphTests {
         let b = try #require(g.channelBlocked(), "\(what): nothing converted")
         for batch in [1, 2] {
             let x = r.tensor([batch] + input, -2, 2)
-            let ref = try withKernelISA(.avx2) { try Executor(graph: g).run(["x": x]).outputs }
-            let got = try Executor(graph: b).run(["x": x]).outputs
+            let ref = try withKernelISA(.avx2) { try Executor(graph: g, configuration: .test).run(["x": x]).outputs }
+            let got = try Executor(graph: b, configuration: .test).run(["x": x]).outputs
             for name in g.outputs {
                 #expect(got[name]!.shape == ref[name]!.shape, "\(what): \(name) at batch \(batch)")
                 let m = compare(got[name]!.data, ref[name]!.data, rtol: 1e-4, atol: 1e-5)

@@ -28,7 +28,7 @@ struct GraphTests {
         let (g0, fc) = try gradCAMGraph(&r)
         let g = fusedGraph ? g0.fused(preserving: ["conv_out"]) : g0
         #expect(g.nodes.count == 5, "preserving conv_out keeps relu out of the conv epilogue")
-        let ex = Executor(graph: g)
+        let ex = Executor(graph: g, configuration: .test)
         let x = r.tensor([1, 2, 6, 6])
         let eval = try ex.run(["x": x], capture: ["conv_out"], retainForGradientOf: "conv_out")
         let t = try #require(eval.captured["conv_out"])
@@ -46,7 +46,7 @@ struct GraphTests {
         // And central differences of the downstream part, away from ReLU's kink.
         let tail = try Graph(nodes: Array(g0.nodes.dropFirst()), inputs: [GraphInput(name: "conv_out", shape: [nil, 4, 6, 6])],
                              outputs: ["logits"], constants: g0.constants.filter { $0.key.hasPrefix("fc") })
-        let tailEx = Executor(graph: tail)
+        let tailEx = Executor(graph: tail, configuration: .test)
         let eps: Float = 1e-2
         var tp = t
         var checked = 0
@@ -76,7 +76,7 @@ struct GraphTests {
             inputs: [GraphInput(name: "x", shape: [2, 4])], outputs: ["y", "z", "hi"], constants: [:])
         var r = SeededRandom(seed: 5)
         let x = r.tensor([2, 4])
-        let ex = Executor(graph: g)
+        let ex = Executor(graph: g, configuration: .test)
         let eval = try ex.run(["x": x], retainForGradientOf: "x")
         let sy = r.tensor([2, 4]), sz = r.tensor([2, 2])
         let grad = try ex.gradient(eval, seeds: ["y": sy, "z": sz])   // "hi" unseeded
@@ -97,7 +97,7 @@ struct GraphTests {
         var r = SeededRandom(seed: 6)
         let g = try Graph(nodes: [Node(name: "conv7", op: .conv(window: pad1, groups: 1, activation: .identity), inputs: ["x", "w"], outputs: ["y"])],
                           inputs: [GraphInput(name: "w", shape: [2, 1, 3, 3])], outputs: ["y"], constants: ["x": r.tensor([1, 1, 4, 4])])
-        let ex = Executor(graph: g)
+        let ex = Executor(graph: g, configuration: .test)
         let eval = try ex.run(["w": r.tensor([2, 1, 3, 3])], retainForGradientOf: "w")
         #expect(throws: GraphError.noGradient(node: "conv7", op: "Conv")) {
             _ = try ex.gradient(eval, seeds: ["y": Tensor(shape: [1, 2, 4, 4], repeating: 1)])
@@ -155,7 +155,7 @@ struct GraphTests {
                           inputs: [GraphInput(name: "x", shape: c.input.map { Optional($0) })], outputs: ["y"],
                           constants: ["k": Tensor(shape: c.constant)])
         do {
-            _ = try Executor(graph: g).run(["x": Tensor(shape: c.input)])
+            _ = try Executor(graph: g, configuration: .test).run(["x": Tensor(shape: c.input)])
             Issue.record("mismatched shapes were accepted")
         } catch let e as GraphError {
             guard case let .shapeMismatch(node, op, _) = e else { Issue.record("unexpected \(e)"); return }
@@ -170,7 +170,7 @@ struct GraphTests {
     func badInput() throws {
         var r = SeededRandom(seed: 3)
         let (g, _) = try gradCAMGraph(&r)
-        let ex = Executor(graph: g)
+        let ex = Executor(graph: g, configuration: .test)
         for bad in [Tensor(shape: [2, 6, 6]), Tensor(shape: [1, 3, 6, 6]), Tensor(shape: [1, 2, 6, 5])] {
             do {
                 _ = try ex.run(["x": bad])
@@ -208,8 +208,8 @@ struct GraphTests {
         let f = g.fused()
         #expect(f.nodes.count == 2, "fused ops: \(f.nodes.map(\.op.name))")
         let x = r.tensor([2, 3, 7, 7], -3, 3)
-        let a = try Executor(graph: g).run(["x": x]).outputs["y"]!
-        let b = try Executor(graph: f).run(["x": x]).outputs["y"]!
+        let a = try Executor(graph: g, configuration: .test).run(["x": x]).outputs["y"]!
+        let b = try Executor(graph: f, configuration: .test).run(["x": x]).outputs["y"]!
         #expect(a.shape == b.shape)
         let m = compare(b.data, a.data, rtol: 1e-4, atol: 1e-5)
         #expect(m == nil, "\(describe(m))")
@@ -217,8 +217,8 @@ struct GraphTests {
         // A preserved intermediate stays observable and is not fused away.
         let p = g.fused(preserving: ["n"])
         #expect(p.nodes.contains { $0.outputs == ["n"] })
-        let pe = try Executor(graph: p).run(["x": x], capture: ["n"])
-        let ue = try Executor(graph: g).run(["x": x], capture: ["n"])
+        let pe = try Executor(graph: p, configuration: .test).run(["x": x], capture: ["n"])
+        let ue = try Executor(graph: g, configuration: .test).run(["x": x], capture: ["n"])
         let mn = compare(pe.captured["n"]!.data, ue.captured["n"]!.data, rtol: 1e-4, atol: 1e-5)
         #expect(mn == nil, "\(describe(mn))")
     }

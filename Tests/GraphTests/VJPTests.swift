@@ -192,7 +192,7 @@ struct VJPTests {
         let graph = try Graph(nodes: [Node(name: "q", op: .quantize(q), inputs: ["x"], outputs: ["q"]),
                                       Node(name: "d", op: .dequantize(q), inputs: ["q"], outputs: ["y"])],
                               inputs: [GraphInput(name: "x", shape: [1, 5])], outputs: ["y"], constants: [:])
-        let ex = Executor(graph: graph)
+        let ex = Executor(graph: graph, configuration: .test)
         let eval = try ex.run(["x": x], retainForGradientOf: "x")
         let g = try ex.gradient(eval, seeds: ["y": Tensor(shape: [1, 5], data: [1, 2, 3, 4, 5])])
         // -6 / 0.5 + 10 = -2 saturates; -4.9 rounds to 0 (in range); 200 -> 410 saturates.
@@ -203,7 +203,7 @@ struct VJPTests {
     func matchesFiniteDifferences(_ c: VJPCase) throws {
         let shapes = try c.op.outputShapes(c.inputs.map(\.shape), batch: c.inputs[0].shape.first ?? 1, node: "node")
         let graph = try singleOpGraph(c.op, inputs: c.inputs, wrt: c.wrt, outputCount: shapes.count)
-        let ex = Executor(graph: graph)
+        let ex = Executor(graph: graph, configuration: .test)
         let eval = try ex.run(["x": c.inputs[c.wrt]], retainForGradientOf: "x")
 
         // The executor's forward pass is the op's.

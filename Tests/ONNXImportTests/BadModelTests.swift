@@ -270,13 +270,13 @@ import TestSupport
     @Test func missingInputAtRunTime() throws {
         let m = try ONNXModel.load(data: try Self.reluModel(), path: "relu.onnx")
         #expect(throws: GraphError.badInput(name: "x", detail: "missing; the model needs inputs [\"x\"]")) {
-            try Executor(graph: m.graph).run([:])
+            try Executor(graph: m.graph, configuration: .test).run([:])
         }
     }
 
     @Test func wrongRankAndSizeAtRunTime() throws {
         let m = try ONNXModel.load(data: try Self.reluModel(), path: "relu.onnx")
-        let exec = Executor(graph: m.graph)
+        let exec = Executor(graph: m.graph, configuration: .test)
         do { _ = try exec.run(["x": Tensor(shape: [3, 4, 4], repeating: 1)]); Issue.record("ran") } catch {
             #expect("\(error)".hasPrefix("input 'x': has rank 3 [3, 4, 4] but the model expects rank 4"), "\(error)")
         }
@@ -370,7 +370,7 @@ import TestSupport
                 guard let n = checkedCount(shape), n <= 1 << 22 else { continue }
                 feeds[gi.name] = Tensor(shape: shape, repeating: 0.5)
             }
-            do { _ = try Executor(graph: m.graph).run(feeds) } catch is GraphError {}
+            do { _ = try Executor(graph: m.graph, configuration: .test).run(feeds) } catch is GraphError {}
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import ONNXImport
+import TensorCore
 import Testing
 
 /// ONNX's own backend test cases from Debian's libonnx-testdata.
@@ -27,7 +28,7 @@ import Testing
                     continue
                 }
                 do {
-                    let results = try c.run()
+                    let results = try c.run(configuration: .test)
                     runnable += 1
                     if results.allSatisfy(\.passed) { passed += 1 } else {
                         let r = results.first { !$0.passed }!

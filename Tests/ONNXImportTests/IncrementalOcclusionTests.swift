@@ -25,9 +25,9 @@ import TestSupport
             for cc in 0..<c { for yy in 0..<ph { for xx in 0..<pw { copy[(cc * h + y + yy) * w + x + xx] = values[(cc * ph + yy) * pw + xx] } } }
             batch += copy
         }
-        let inc = IncrementalOcclusion(graph: graph, input: input, output: output)
+        let inc = IncrementalOcclusion(graph: graph, input: input, output: output, configuration: .test)
         let got = try inc.run(cleanInput: clean, patches: inputs)
-        let exec = Executor(graph: graph)
+        let exec = Executor(graph: graph, configuration: .test)
         let want = try exec.run([input: Tensor(shape: [patches] + shape.dropFirst(), data: batch)]).outputs[output]!
         #expect(got.shape == want.shape)
         var worst: Float = 0
@@ -49,7 +49,7 @@ import TestSupport
         #expect(inc.lastMACs.incremental + inc.lastMACs.full < inc.lastMACs.reference, "\(path): no work saved \(inc.lastMACs)")
         // On AVX-512 these run on the channel-blocked engine (each model has convolutions with a blocked form);
         // scripts/test runs them again on the portable kernels, which take the NCHW engine.
-        #expect(inc.usesBlockedLayout == (kernelISA == .avx512 && ProcessInfo.processInfo.environment["VIGIL_LAYOUT"] == nil), "\(path)")
+        #expect(inc.usesBlockedLayout == (EngineConfiguration.test.effectiveKernels == .avx512), "\(path)")
     }
 
     /// Every small op model whose input is an image (rank 4 with a spatial plane of at least 4x4).
@@ -65,7 +65,7 @@ import TestSupport
             var free = m.graph
             free.inputs = free.inputs.map { GraphInput(name: $0.name, shape: [nil] + $0.shape.dropFirst()) }
             // Skip models that bake the batch size into a reshape or resize target.
-            guard (try? Executor(graph: free).run([gi.name: Tensor(shape: [5, c, h, w])])) != nil else { continue }
+            guard (try? Executor(graph: free, configuration: .test).run([gi.name: Tensor(shape: [5, c, h, w])])) != nil else { continue }
             for fused in [false, true] {
                 let g = fused ? free.fused() : free
                 let (worst, _) = try Self.worstDifference(graph: g, input: gi.name, output: m.graph.outputs[0], shape: [1, c, h, w],
@@ -85,9 +85,9 @@ import TestSupport
     var rng = SeededRandom(seed: 21)
     let clean = rng.tensor([1, 3, 224, 224])
     let patches = (0..<4).map { i in OcclusionPatchInput(y: 20 * i, x: 30 * i, height: 28, width: 28, values: [Float](repeating: 0, count: 3 * 28 * 28)) }
-    let inc = IncrementalOcclusion(graph: g, input: "input", output: "logits")
+    let inc = IncrementalOcclusion(graph: g, input: "input", output: "logits", configuration: .test)
     let own = try inc.run(cleanInput: clean, patches: patches)
-    let captured = try Executor(graph: g).run(["input": clean], capture: inc.nodeOutputNames).captured
+    let captured = try Executor(graph: g, configuration: .test).run(["input": clean], capture: inc.nodeOutputNames).captured
     let reused = try inc.run(cleanInput: clean, patches: patches, cleanValues: captured)
     #expect(own.data == reused.data)
 }
@@ -102,14 +102,14 @@ import TestSupport
     let patches = (0..<5).map { i in OcclusionPatchInput(y: 30 * i, x: 40 * i, height: 33, width: 33, values: [Float](repeating: 0.5, count: 3 * 33 * 33)) }
     // The CAM layer: the input of the global pooling.
     let cam = try #require(g.nodes.first { $0.op == .globalPool(max: false) }?.inputs[0])
-    let inc = IncrementalOcclusion(graph: g, input: "input", output: "logits")
+    let inc = IncrementalOcclusion(graph: g, input: "input", output: "logits", configuration: .test)
     guard inc.usesBlockedLayout else {
         #expect(try inc.cleanPass(a, capture: [cam]) == nil)
         return
     }
     let fresh = try inc.run(cleanInput: a, patches: patches)
     let ahead = try #require(try inc.cleanPass(a, capture: [cam, "input"]))
-    let ref = try withKernelISA(.avx2) { try Executor(graph: g).run(["input": a], capture: [cam]) }
+    let ref = try withKernelISA(.avx2) { try Executor(graph: g, configuration: .test).run(["input": a], capture: [cam]) }
     #expect(compare(ahead["logits"]!.data, ref.outputs["logits"]!.data, rtol: 1e-4, atol: 1e-4) == nil)
     #expect(ahead[cam]!.shape == ref.captured[cam]!.shape)
     #expect(compare(ahead[cam]!.data, ref.captured[cam]!.data, rtol: 1e-4, atol: 1e-4) == nil)
@@ -123,6 +123,6 @@ import TestSupport
     })
     #expect(try inc.cleanPass(b, capture: [projection.outputs[0]]) == nil)
     let other = try inc.run(cleanInput: b, patches: patches)
-    #expect(other == (try IncrementalOcclusion(graph: g, input: "input", output: "logits").run(cleanInput: b, patches: patches)))
+    #expect(other == (try IncrementalOcclusion(graph: g, input: "input", output: "logits", configuration: .test).run(cleanInput: b, patches: patches)))
     #expect(other != fresh)
 }

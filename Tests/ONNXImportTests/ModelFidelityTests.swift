@@ -13,7 +13,7 @@ import TestSupport
     func goldenLogits(image: String) throws {
         let input = try FixturePaths.floats("Fixtures/models/golden/efficientnet_lite0__\(image).input.f32")
         let expected = try FixturePaths.floats("Fixtures/models/golden/efficientnet_lite0__\(image).logits.f32")
-        let exec = Executor(graph: Self.model.graph.fused())
+        let exec = Executor(graph: Self.model.graph.fused(), configuration: .test)
         let out = try exec.run(["input": Tensor(shape: [1, 3, 224, 224], data: input)]).outputs["logits"]!
         let m = compare(out.data, expected, rtol: 0, atol: 1e-4)
         #expect(m == nil, "\(image): \(m.map { "\($0)" } ?? "")")
@@ -28,7 +28,7 @@ import TestSupport
         for d in try FileManager.default.contentsOfDirectory(atPath: root + "/ops").sorted() { dirs.append(root + "/ops/" + d) }
         #expect(dirs.count > 50)
         for d in dirs {
-            for r in try BackendTestCase(directory: d).run() {
+            for r in try BackendTestCase(directory: d).run(configuration: .test) {
                 #expect(r.passed, "\(d)/\(r.dataSet): max abs \(r.maxAbsDiff) at \(r.worstOutput)[\(r.worstIndex)] got \(r.actual) expected \(r.expected) \(r.message ?? "")")
             }
         }
@@ -38,7 +38,7 @@ import TestSupport
     @Test func batchConsistency() throws {
         let a = try FixturePaths.floats("Fixtures/models/golden/efficientnet_lite0__skimage_chelsea.input.f32")
         let b = try FixturePaths.floats("Fixtures/models/golden/efficientnet_lite0__skimage_coffee.input.f32")
-        let exec = Executor(graph: Self.model.graph.fused())
+        let exec = Executor(graph: Self.model.graph.fused(), configuration: .test)
         let la = try exec.run(["input": Tensor(shape: [1, 3, 224, 224], data: a)]).outputs["logits"]!.data
         let lb = try exec.run(["input": Tensor(shape: [1, 3, 224, 224], data: b)]).outputs["logits"]!.data
         for n in [2, 5, 32] {
@@ -58,7 +58,7 @@ import TestSupport
     @Test func gradientOnRealModel() throws {
         let input = try FixturePaths.floats("Fixtures/models/golden/efficientnet_lite0__skimage_chelsea.input.f32")
         let layer = "/_swish_1/Clip_output_0"
-        let exec = Executor(graph: Self.model.graph.fused(preserving: [layer]))
+        let exec = Executor(graph: Self.model.graph.fused(preserving: [layer]), configuration: .test)
         let eval = try exec.run(["input": Tensor(shape: [1, 3, 224, 224], data: input)], capture: [layer], retainForGradientOf: layer)
         let logits = eval.outputs["logits"]!
         let cls = logits.data.indices.max { logits.data[$0] < logits.data[$1] }!
@@ -73,7 +73,7 @@ import TestSupport
             let start = exec.graph.nodes.firstIndex { $0.outputs.contains(layer) }!
             return order.firstIndex(of: n.name)! > start
         }, inputs: [GraphInput(name: layer, shape: act.shape.map { $0 })], outputs: ["logits"], constants: exec.graph.constants.filter { _ in true })
-        let tailExec = Executor(graph: tail)
+        let tailExec = Executor(graph: tail, configuration: .test)
         var rng = SeededRandom(seed: 7)
         for _ in 0..<20 {
             let i = Int(rng.next() % UInt64(act.count))

@@ -53,7 +53,7 @@ struct ArchitectureCase: CustomTestStringConvertible, Sendable {
         let (_, expected) = try c.data
         let largest = expected.data.map(abs).max() ?? 1
         let atol = try c.meta.quant_step.map { Float($0) * 1.001 } ?? 5e-6 * largest
-        for r in try BackendTestCase(directory: c.dir).run(rtol: 0, atol: atol) {
+        for r in try BackendTestCase(directory: c.dir).run(rtol: 0, atol: atol, configuration: .test) {
             #expect(r.passed, "\(c.name): max abs \(r.maxAbsDiff) (bound \(atol)) at [\(r.worstIndex)] got \(r.actual) expected \(r.expected) \(r.message ?? "")")
         }
     }
@@ -78,9 +78,9 @@ struct ArchitectureCase: CustomTestStringConvertible, Sendable {
         let ref = try #require(c.camReference)
         let (input, _) = try c.data
         let classifier = try Classifier(modelPath: c.modelPath)
-        for isa in [KernelISA.avx512, .avx2] where isa != .avx512 || detectedKernelISA == .avx512 {
+        for isa in [KernelISA.avx512, .avx2] where isa != .avx512 || cpuKernelISA == .avx512 {
             try withKernelISA(isa) {
-                let r = try classifier.makeSession().explain(input.data, target: ref.target)
+                let r = try classifier.makeSession(configuration: .test).explain(input.data, target: ref.target)
                 #expect(r.camHeight == ref.height && r.camWidth == ref.width)
                 let rho = try #require(Statistics.pearson(r.cam, ref.cam))
                 #expect(rho >= 0.999, "\(c.name) on \(isa): Pearson \(rho)")
@@ -93,7 +93,7 @@ struct ArchitectureCase: CustomTestStringConvertible, Sendable {
     func batchesMatchSingleItems(_ c: ArchitectureCase) throws {
         let model = try ONNXModel.load(path: c.modelPath)
         let (x, _) = try c.data
-        let exec = Executor(graph: model.graph.fused())
+        let exec = Executor(graph: model.graph.fused(), configuration: .test)
         let name = model.graph.inputs[0].name, out = model.graph.outputs[0]
         var items: [[Float]] = []
         for k in 0..<3 { items.append(x.data.map { $0 * (1 + 0.1 * Float(k)) }) }

@@ -3,6 +3,7 @@ import Graph
 import Imaging
 import ONNXImport
 import Robustness
+import TensorCore
 import Testing
 import TestSupport
 
@@ -88,7 +89,7 @@ import TestSupport
         p.patches = 64
         p.patchSizeLow = 0.375; p.patchSizeHigh = 0.375 // 12 px: a patch can cover the whole 12 x 12 corner
         p.seed = 3
-        let a = try FrameAnalyzer(classifier: c, parameters: p).analyze(Self.image(), frame: 0, pts: 0)
+        let a = try FrameAnalyzer(classifier: c, parameters: p, configuration: .test).analyze(Self.image(), frame: 0, pts: 0)
         #expect(a.top1.label == "corner lit")
         // Grad-CAM: every cell outside the corner is zero and the maximum lies inside it.
         let s = Self.side, k = Self.corner

@@ -1,0 +1,53 @@
+import Foundation
+import Graph
+import ONNXImport
+import TensorCore
+import Testing
+import TestSupport
+
+/// Engines are configured by a value, not by process-wide state: two executors of one graph with different
+/// kernels, layouts, thread counts and profiles run side by side in one process, each as its configuration says.
+@Suite struct EngineConfigurationTests {
+    @Test func twoDifferentlyConfiguredEnginesRunSideBySide() throws {
+        let g = try ONNXModel.load(path: FixturePaths.defaultModel).graph.fused()
+        let input = try FixturePaths.floats("Fixtures/models/golden/efficientnet_lite0__skimage_chelsea.input.f32")
+        let expected = try FixturePaths.floats("Fixtures/models/golden/efficientnet_lite0__skimage_chelsea.logits.f32")
+        let feeds = [g.inputs[0].name: Tensor(shape: [1, 3, 224, 224], data: input)]
+        let portableProfile = EngineProfile(), fastProfile = EngineProfile()
+        let portable = Executor(graph: g, configuration: EngineConfiguration(kernels: .avx2, layout: .nchw, threads: 1, profile: portableProfile))
+        let fast = Executor(graph: g, configuration: EngineConfiguration(kernels: .avx512, layout: .blocked, threads: 2, profile: fastProfile))
+        #expect(portable.configuration.effectiveKernels == .avx2 && !portable.configuration.usesBlockedLayout)
+        // Both at once, on two threads, several times.
+        nonisolated(unsafe) var outputs: [[Float]] = [[], []]
+        nonisolated(unsafe) var failure: Error? = nil
+        nonisolated(unsafe) let engines = [portable, fast]
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            let e = engines[i]
+            do { for _ in 0..<3 { outputs[i] = try e.run(feeds).outputs[g.outputs[0]]!.data } } catch { failure = error }
+        }
+        if let failure { throw failure }
+        for (i, o) in outputs.enumerated() {
+            let m = compare(o, expected, rtol: 1e-3, atol: 1e-3)
+            #expect(m == nil, "engine \(i): \(describe(m))")
+        }
+        // Each profiled only its own runs, in its own layout.
+        let p = portableProfile.report(), f = fastProfile.report()
+        #expect(!p.isEmpty && !f.isEmpty)
+        #expect(!p.lowercased().contains("blocked"), "the NCHW engine ran no blocked op:\n\(p)")
+        if cpuKernelISA == .avx512 { #expect(f.lowercased().contains("blocked"), "the blocked engine ran blocked ops:\n\(f)") }
+        // A configuration's thread count and kernels hold inside its runs whatever the calling thread set.
+        withKernelISA(.avx512) { withComputeThreads(7) {
+            EngineConfiguration(kernels: .avx2, threads: 3).apply {
+                #expect(kernelISA == .avx2 && computeThreads == 3)
+            }
+            EngineConfiguration(threads: 2).apply { #expect(kernelISA == cpuKernelISA && computeThreads == 2) }
+        } }
+    }
+
+    @Test func environmentIsReadOnlyWhenAskedFor() {
+        let c = EngineConfiguration.fromEnvironment(["VIGIL_KERNELS": "avx2", "VIGIL_LAYOUT": "NCHW", "VIGIL_PROFILE": "shapes"], threads: 0)
+        #expect(c.kernels == .avx2 && c.layout == .nchw && c.threads == 1 && c.profile?.byShape == true)
+        let d = EngineConfiguration.fromEnvironment([:], threads: 4)
+        #expect(d.kernels == nil && d.layout == .blocked && d.threads == 4 && d.profile == nil)
+    }
+}
