@@ -1351,6 +1351,364 @@ public enum ReportSchema {
   }
 }
 """#
+    /// JSON Schema (draft 2020-12) of `compare.json`.
+    public static let compare = #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "vigil:compare.schema.json",
+  "title": "Vigil compare.json, schema version 1.0",
+  "description": "What `vigil compare` measured: several models on the same frames with the same seeded patches.",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "schemaVersion",
+    "createdBy",
+    "clips",
+    "parameters",
+    "models",
+    "pairs"
+  ],
+  "properties": {
+    "schemaVersion": {
+      "const": "1.0"
+    },
+    "createdBy": {
+      "type": "string",
+      "description": "The command line."
+    },
+    "clips": {
+      "type": "array",
+      "items": {
+        "type": "string"
+      },
+      "minItems": 1
+    },
+    "parameters": {
+      "$ref": "#/$defs/parameters"
+    },
+    "models": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "description": "One model.",
+        "additionalProperties": false,
+        "required": [
+          "name",
+          "path",
+          "sha256",
+          "inputSize",
+          "labels",
+          "analysedFrames",
+          "meanRetention",
+          "retentionInterval",
+          "meanTop1Probability",
+          "framesWithFlip",
+          "msPerFrame"
+        ],
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The card's name, else the file name (made unique)."
+          },
+          "path": {
+            "type": "string"
+          },
+          "sha256": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{64}$"
+          },
+          "inputSize": {
+            "type": "array",
+            "items": {
+              "type": "integer",
+              "minimum": 1
+            },
+            "minItems": 2,
+            "maxItems": 2,
+            "description": "[height, width]."
+          },
+          "labels": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Labels in its card."
+          },
+          "analysedFrames": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "meanRetention": {
+            "type": "number"
+          },
+          "retentionInterval": {
+            "$ref": "#/$defs/interval"
+          },
+          "meanTop1Probability": {
+            "type": "number"
+          },
+          "framesWithFlip": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1
+          },
+          "msPerFrame": {
+            "type": "number",
+            "minimum": 0,
+            "description": "Wall-clock milliseconds per analysed frame (classification, Grad-CAM, occlusion)."
+          }
+        }
+      },
+      "minItems": 2
+    },
+    "pairs": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "description": "Two models on the same frames and patches.",
+        "additionalProperties": false,
+        "required": [
+          "a",
+          "b",
+          "retentionDifference",
+          "differenceInterval",
+          "top1Agreement",
+          "labelsOnlyA",
+          "labelsOnlyB",
+          "examplesOnlyA",
+          "examplesOnlyB",
+          "mostDisagreeing"
+        ],
+        "properties": {
+          "a": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Index into models."
+          },
+          "b": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Index into models."
+          },
+          "retentionDifference": {
+            "type": "number",
+            "description": "Mean over frames of B's retention minus A's."
+          },
+          "differenceInterval": {
+            "$ref": "#/$defs/interval",
+            "description": "95% paired moving-block bootstrap interval of retentionDifference."
+          },
+          "top1Agreement": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "description": "Share of frames with the same clean top-1 label name."
+          },
+          "camSimilarity": {
+            "type": "number",
+            "description": "Mean Pearson correlation of the two Grad-CAM maps on a common 7x7 grid."
+          },
+          "labelsOnlyA": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "labelsOnlyB": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "examplesOnlyA": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "Up to 10 labels only A has."
+          },
+          "examplesOnlyB": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "Up to 10 labels only B has."
+          },
+          "mostDisagreeing": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "description": "A frame where the two retentions differ most.",
+              "additionalProperties": false,
+              "required": [
+                "clip",
+                "frame",
+                "pts",
+                "labelA",
+                "labelB",
+                "retentionA",
+                "retentionB"
+              ],
+              "properties": {
+                "clip": {
+                  "type": "string"
+                },
+                "frame": {
+                  "type": "integer",
+                  "minimum": 0
+                },
+                "pts": {
+                  "type": "number"
+                },
+                "labelA": {
+                  "type": "string"
+                },
+                "labelB": {
+                  "type": "string"
+                },
+                "retentionA": {
+                  "type": "number"
+                },
+                "retentionB": {
+                  "type": "number"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "gate": {
+      "type": "object",
+      "description": "The --baseline / --fail-if-worse gate.",
+      "additionalProperties": false,
+      "required": [
+        "baseline",
+        "margin",
+        "failures",
+        "passed"
+      ],
+      "properties": {
+        "baseline": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "margin": {
+          "type": "number"
+        },
+        "failures": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "One sentence per candidate worse than the baseline by more than margin with 95% confidence."
+        },
+        "passed": {
+          "type": "boolean"
+        }
+      }
+    }
+  },
+  "$defs": {
+    "interval": {
+      "type": "object",
+      "description": "A 95% interval.",
+      "additionalProperties": false,
+      "required": [
+        "low",
+        "high"
+      ],
+      "properties": {
+        "low": {
+          "type": "number",
+          "description": "Lower bound."
+        },
+        "high": {
+          "type": "number",
+          "description": "Upper bound."
+        }
+      }
+    },
+    "parameters": {
+      "type": "object",
+      "description": "Every analysis parameter that changes the numbers.",
+      "additionalProperties": false,
+      "required": [
+        "patches",
+        "patchSizeLow",
+        "patchSizeHigh",
+        "fill",
+        "seed",
+        "target",
+        "camNorm"
+      ],
+      "properties": {
+        "start": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Seconds into the clip the analysis started (--start or the manifest's start), when given."
+        },
+        "duration": {
+          "type": "number",
+          "exclusiveMinimum": 0,
+          "description": "Seconds of the clip analysed (--duration or the manifest's duration), when given."
+        },
+        "patches": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "Occlusion patches per frame (--patches)."
+        },
+        "patchSizeLow": {
+          "type": "number",
+          "description": "Smallest patch side as a fraction of the input's short side (--patch-size)."
+        },
+        "patchSizeHigh": {
+          "type": "number",
+          "description": "Largest patch side; equal to patchSizeLow for a fixed size."
+        },
+        "fill": {
+          "enum": [
+            "gray",
+            "black",
+            "blur",
+            "noise"
+          ],
+          "description": "What hides the pixels under a patch (--fill)."
+        },
+        "seed": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Seed of the patch placement and of the bootstrap (--seed)."
+        },
+        "target": {
+          "type": "string",
+          "description": "top1, or the fixed target class as given (--target)."
+        },
+        "camNorm": {
+          "enum": [
+            "clip",
+            "frame"
+          ],
+          "description": "Grad-CAM normalisation of the overlay (--cam-norm)."
+        },
+        "every": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "Analyse every Nth frame (--every); absent when not given."
+        },
+        "fps": {
+          "type": "number",
+          "exclusiveMinimum": 0,
+          "description": "Analysis rate in frames per second (--fps); absent when not given."
+        },
+        "maxFrames": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "Most frames analysed (--max-frames); absent when not given."
+        },
+        "failUnder": {
+          "type": "number",
+          "description": "Verdict threshold on the mean retention (--fail-under); absent when not given."
+        }
+      }
+    }
+  }
+}
+"""#
     /// JSON Schema (draft 2020-12) of a live feed's `index.json`.
     public static let liveIndex = #"""
 {

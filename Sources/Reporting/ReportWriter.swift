@@ -201,7 +201,7 @@ public final class ReportWriter: @unchecked Sendable {
 
     /// PNG bytes of `image` in base64, or nil when it cannot be encoded (the report then shows the frame
     /// without its picture).
-    static func pngBase64(_ image: RGBImage) -> String? {
+    public static func pngBase64(_ image: RGBImage) -> String? {
         guard image.width > 0, image.height > 0, let png = try? PNGWriter.encode(image) else { return nil }
         return Data(png).base64EncodedString()
     }

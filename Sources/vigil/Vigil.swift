@@ -7,7 +7,7 @@ struct Vigil: ParsableCommand {
         commandName: "vigil",
         abstract: "Audit how robust an image classifier is on real video.",
         version: "0.1.0",
-        subcommands: [Analyze.self, Merge.self, Classify.self, Inspect.self, Probe.self, Check.self],
+        subcommands: [Analyze.self, Compare.self, Merge.self, Classify.self, Inspect.self, Probe.self, Check.self],
         defaultSubcommand: nil
     )
 }

@@ -62,7 +62,7 @@ import TestSupport
 
     /// Help text is part of the interface: any change must update the snapshot on purpose
     /// (regenerate with `vigil <command> --help > Tests/EndToEndTests/Snapshots/<command>-help.txt`).
-    @Test(arguments: ["analyze", "merge", "classify", "inspect", "probe", "check", ""])
+    @Test(arguments: ["analyze", "compare", "merge", "classify", "inspect", "probe", "check", ""])
     func helpMatchesSnapshot(command: String) throws {
         let r = try Subprocess.vigil(command.isEmpty ? ["--help"] : [command, "--help"])
         #expect(r.status == 0)

@@ -41,7 +41,7 @@ import Testing
         let text = try String(contentsOf: Self.schemaFile, encoding: .utf8)
         #expect(text == ReportSchema.v1 + "\n", "run scripts/schema/embed after editing the schema file")
         let folder = Self.schemaFile.deletingLastPathComponent()
-        for (file, embedded) in [("report-v2.schema.json", ReportSchema.v2), ("index.schema.json", ReportSchema.index), ("live-index.schema.json", ReportSchema.liveIndex)] {
+        for (file, embedded) in [("report-v2.schema.json", ReportSchema.v2), ("index.schema.json", ReportSchema.index), ("compare.schema.json", ReportSchema.compare), ("live-index.schema.json", ReportSchema.liveIndex)] {
             let t = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
             #expect(t == embedded + "\n", "run scripts/schema/embed after editing \(file)")
         }
