@@ -66,6 +66,8 @@ public final class VideoSource: @unchecked Sendable {
         public var shouldStop: (@Sendable () -> Bool)? = nil
         /// Which video stream to read, counting video streams from 0 (nil: FFmpeg's best one).
         public var stream: Int? = nil
+        /// RTSP transport: `tcp` or `udp` (nil: FFmpeg's default, UDP then TCP).
+        public var rtspTransport: String? = nil
 
         /// Makes options; all defaults read the whole clip and return every frame.
         public init(start: Double? = nil, duration: Double? = nil, maxFrames: Int? = nil, every: Int = 1,
@@ -141,6 +143,7 @@ public final class VideoSource: @unchecked Sendable {
             formatOptions["rw_timeout"] = micros
             formatOptions["timeout"] = micros
         }
+        if let t = options.rtspTransport, url.lowercased().hasPrefix("rtsp") { formatOptions["rtsp_transport"] = t }
         let interrupt = _InterruptState(timeout: isNetwork ? options.timeout : nil, stop: options.shouldStop)
         input = try _UnsafeInputFormat(url: url, options: formatOptions, interrupt: interrupt)
         let fmt = input.pointer

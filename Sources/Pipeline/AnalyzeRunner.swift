@@ -29,6 +29,8 @@ public struct AnalyzeOptions: Sendable {
     public var networkTimeout: Double = 10
     /// Which video stream to read (counting video streams from 0); nil: FFmpeg's best.
     public var stream: Int? = nil
+    /// RTSP transport (`tcp` or `udp`); nil: FFmpeg's default.
+    public var rtspTransport: String? = nil
     /// How the engines run (kernels, layout, threads, profiling); `threads` is shared out between the workers.
     public var engine = EngineConfiguration.standard
     /// Which report.json to write (version 2: frames in frames.jsonl).
@@ -265,6 +267,7 @@ public final class AnalyzeRunner: @unchecked Sendable {
             let cancel = self.cancel
             sourceOptions.shouldStop = { cancel.isCancelled }
             sourceOptions.stream = options.stream
+            sourceOptions.rtspTransport = options.rtspTransport
             source = try VideoSource(url: clip, options: sourceOptions)
         } catch {
             return ClipOutcome(clip: clip, folder: nil, status: .failed, error: "\(error)", summary: nil, analysedFrames: 0, framesWritten: 0,

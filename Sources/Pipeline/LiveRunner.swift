@@ -82,6 +82,7 @@ public final class LiveRunner: @unchecked Sendable {
         let cancel = self.cancel
         sourceOptions.shouldStop = { cancel.isCancelled }
         sourceOptions.stream = options.stream
+        sourceOptions.rtspTransport = options.rtspTransport
         let state = LiveState()
         let feed: LiveFeed
         do {

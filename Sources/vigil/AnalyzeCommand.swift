@@ -101,6 +101,9 @@ struct Analyze: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Which video stream to analyse when a clip has several, counting from 0 (default: FFmpeg's best; the run says which it took).", valueName: "n"))
     var stream: Int?
 
+    @Option(help: ArgumentHelp("RTSP transport: auto (FFmpeg's default: UDP, then TCP), tcp or udp.", valueName: "transport"))
+    var rtspTransport: RTSPTransport = .auto
+
     @Option(help: ArgumentHelp("Whether inputs are live feeds: auto (rtsp, rtmp, rtp, udp, srt and tcp URLs, and live HLS playlists), on, or off.", valueName: "mode"))
     var live: LiveMode = .auto
 
@@ -236,6 +239,7 @@ struct Analyze: ParsableCommand {
         opts.videoCRF = crf
         opts.networkTimeout = timeout
         opts.stream = stream
+        opts.rtspTransport = rtspTransport == .auto ? nil : rtspTransport.rawValue
         opts.vigilVersion = Vigil.configuration.version
         opts.commandLine = Self.recordedCommandLine()
         opts.reportFormat = reportSchema == 1 ? .v1 : .v2
@@ -333,6 +337,11 @@ struct Analyze: ParsableCommand {
         }
         return (["vigil"] + args).joined(separator: " ")
     }
+}
+
+/// `--rtsp-transport`.
+enum RTSPTransport: String, ExpressibleByArgument, CaseIterable {
+    case auto, tcp, udp
 }
 
 /// `--live`: whether inputs are live feeds.

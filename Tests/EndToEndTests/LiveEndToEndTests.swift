@@ -195,4 +195,90 @@ import Glibc
         let index = try Self.checkFolder(out + "/127.0.0.1_\(port)_feed.ts")
         #expect(index["counts"]?["analysed"]?.double == 5)
     }
+
+    /// A real server started by `scripts/live/serve KIND CLIP PORT [EXTRA]`, ready once it prints "ready URL".
+    final class Server {
+        let process: Process
+        let url: String
+        init(_ kind: String, port: Int, extra: [String] = []) throws {
+            // The test runner's threads block signals, and a spawned process inherits that mask: unblock them (perl's
+            // sigprocmask) before the script starts, or its traps for TERM, USR1 and USR2 never run.
+            let (p, o, _) = try Subprocess.start("/usr/bin/perl", ["-MPOSIX", "-e", "sigprocmask(SIG_SETMASK, POSIX::SigSet->new) or die; exec @ARGV or die",
+                                                                  "/bin/bash", FixturePaths.path("scripts/live/serve"), kind,
+                                                                  FixturePaths.path(LiveEndToEndTests.vtest), "\(port)"] + extra)
+            process = p
+            // The first line on stdout: "ready URL" (the script gives up after 30 s, printing nothing).
+            var line = Data()
+            while true {
+                let byte = o.fileHandleForReading.readData(ofLength: 1)
+                if byte.isEmpty || byte == Data("\n".utf8) { break }
+                line += byte
+            }
+            let text = String(decoding: line, as: UTF8.self)
+            guard text.hasPrefix("ready ") else { kill(p.processIdentifier, SIGTERM); throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "serve \(kind): \(text)"]) }
+            url = String(text.dropFirst(6))
+            reader = o
+        }
+        let reader: Pipe
+        /// SIGUSR1 kills the publisher (the server stays up); SIGUSR2 starts it again.
+        func killPublisher() { kill(process.processIdentifier, SIGUSR1) }
+        func restartPublisher() { kill(process.processIdentifier, SIGUSR2) }
+        /// SIGTERM, then SIGKILL after 5 s (its children die with it: they run under setpriv --pdeathsig).
+        func stop() {
+            guard process.isRunning else { return }
+            kill(process.processIdentifier, SIGTERM)
+            if !LiveEndToEndTests.wait(5, { !process.isRunning }) { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
+    }
+
+    /// RTSP from a real RTSP server (GStreamer's RTSP server library) over TCP: the publisher crashes mid-run and
+    /// comes back; the run reconnects and records the gap. Then the same server over UDP transport.
+    @Test func rtspOverTCPAndUDPWithAPublisherCrash() throws {
+        let server = try Server("rtsp", port: Self.port())
+        defer { server.stop() }
+        let out = Subprocess.tempDirectory("live-rtsp")
+        let (p, _, e) = try Subprocess.start(Subprocess.vigil, ["analyze", server.url, "--rtsp-transport", "tcp", "--out", out, "--window", "2s",
+                                                               "--patches", "2", "--timeout", "4", "--max-frames", "30", "--no-video"])
+        nonisolated(unsafe) var errData = Data()
+        let t = Thread { errData = e.fileHandleForReading.readDataToEndOfFile() }
+        t.start()
+        let folder = { (try? FileManager.default.contentsOfDirectory(atPath: out))?.first { !$0.hasPrefix(".") }.map { out + "/" + $0 } ?? out + "/none" }
+        #expect(Self.wait(60) { (Self.json(folder() + "/index.json")?["counts"]?["analysed"]?.double ?? 0) >= 4 })
+        server.killPublisher()
+        #expect(Self.wait(20) { (Self.json(folder() + "/index.json")?["gapCount"]?.double ?? 0) >= 1 })
+        usleep(1_500_000)
+        server.restartPublisher()
+        p.waitUntilExit()
+        while !t.isFinished { usleep(1000) }
+        #expect(p.terminationStatus == 0, "stderr: \(String(decoding: errData, as: UTF8.self))")
+        let index = try Self.checkFolder(folder())
+        #expect((index["reconnects"]?.double ?? 0) >= 1)
+        #expect(index["gaps"]?.arrayValue?.first?["end"]?.stringValue != nil)
+        #expect(index["counts"]?["analysed"]?.double == 30)
+        #expect(folder().hasSuffix("127.0.0.1_\(URLComponents(string: server.url)!.port!)_live"), "\(folder())")
+
+        let udp = try Subprocess.vigil(["analyze", server.url, "--rtsp-transport", "udp", "--out", out + "/udp", "--max-frames", "4", "--patches", "2",
+                                        "--window", "10s", "--no-video"])
+        #expect(udp.status == 0, "\(udp.stderr)")
+        let folders = try FileManager.default.contentsOfDirectory(atPath: out + "/udp").filter { !$0.hasPrefix(".") }
+        #expect(folders.count == 1)
+        #expect(try Self.checkFolder(out + "/udp/" + folders[0])["counts"]?["analysed"]?.double == 4)
+    }
+
+    /// A live HLS playlist over HTTP (busybox httpd serving ffmpeg's segments), found live by itself; SRT; and UDP
+    /// multicast on loopback.
+    @Test(arguments: [("hls", [String]()), ("srt", []), ("udp", ["239.255.0.7"])])
+    func otherLiveSources(kind: String, extra: [String]) throws {
+        let server = try Server(kind, port: Self.port(), extra: extra)
+        defer { server.stop() }
+        let out = Subprocess.tempDirectory("live-\(kind)")
+        let r = try Subprocess.vigil(["analyze", server.url, "--out", out, "--max-frames", "4", "--patches", "2", "--window", "30s", "--no-video"])
+        #expect(r.status == 0, "\(kind): \(r.stderr)")
+        let folders = try FileManager.default.contentsOfDirectory(atPath: out).filter { !$0.hasPrefix(".") }
+        #expect(folders.count == 1, "\(folders)")
+        let index = try Self.checkFolder(out + "/" + folders[0])
+        #expect(index["counts"]?["analysed"]?.double == 4, "\(kind)")
+        #expect(index["feed"]?.stringValue == server.url)
+    }
 }
