@@ -169,7 +169,7 @@ public enum ReportSchema {
         "top1FlipRate": {"type": "number", "minimum": 0, "maximum": 1, "description": "Share of consecutive analysed-frame pairs whose clean top-1 differs."},
         "camTemporalStability": {"type": "number", "minimum": -1, "maximum": 1, "description": "Mean Pearson correlation of consecutive Grad-CAM maps; absent with fewer than two usable pairs."},
         "camOcclusionAgreement": {"type": "number", "minimum": -1, "maximum": 1, "description": "Mean per-frame Pearson correlation of Grad-CAM and occlusion sensitivity; absent when no frame had one."},
-        "labelTimeline": {"type": "array", "items": {"$ref": "#/$defs/labelSegment"}, "description": "Runs of the clean top-1 label, in time order."},
+        "labelTimeline": {"type": "array", "items": {"$ref": "#/$defs/labelSegment"}, "description": "Runs of the clean top-1 label, in time order. At most 4000 runs: when a clip has more, adjacent runs are merged in pairs (the merged run takes the label with more frames), so the timeline stays bounded however long the clip."},
         "worstFrames": {"type": "array", "items": {"$ref": "#/$defs/worstFrame"}, "description": "The least robust frames, least robust first."},
         "failUnder": {"type": "number", "description": "The --fail-under threshold on the mean retention; absent when not given."},
         "passed": {"type": "boolean", "description": "Whether the mean retention met failUnder; absent when no threshold was given."}
@@ -781,7 +781,7 @@ public enum ReportSchema {
           "items": {
             "$ref": "#/$defs/labelSegment"
           },
-          "description": "Runs of the clean top-1 label, in time order."
+          "description": "Runs of the clean top-1 label, in time order. At most 4000 runs: when a clip has more, adjacent runs are merged in pairs (the merged run takes the label with more frames), so the timeline stays bounded however long the clip."
         },
         "worstFrames": {
           "type": "array",

@@ -88,11 +88,37 @@ public struct ClipAccumulator: Sendable {
             timeline[timeline.count - 1] = last
         } else {
             timeline.append(LabelSegment(label: f.top1.label, classIndex: f.top1.index, startPTS: f.pts, endPTS: f.pts, frames: 1))
+            if timeline.count > Self.maxTimelineRuns { timeline = Self.halved(timeline) }
         }
         let w = WorstFrame(frame: f.frame, pts: f.pts, retention: f.retention, meanDrop: f.meanDrop, label: f.top1.label, flippedTo: f.flippedTo)
         worst.append(w)
         worst.sort { ($0.retention, -$0.meanDrop, $0.frame) < ($1.retention, -$1.meanDrop, $1.frame) }
         if worst.count > worstCount { worst.removeLast() }
+    }
+
+    /// Most label runs kept: past it, adjacent runs are merged in pairs (memory and reports stay bounded).
+    public static let maxTimelineRuns = 4000
+
+    /// Adjacent runs merged in pairs: each merged run spans both and takes the label with more frames (the earlier on
+    /// a tie); runs of one label that end up adjacent are joined.
+    static func halved(_ runs: [LabelSegment]) -> [LabelSegment] {
+        var out: [LabelSegment] = []
+        out.reserveCapacity(runs.count / 2 + 1)
+        var i = 0
+        while i < runs.count {
+            var r = runs[i]
+            if i + 1 < runs.count {
+                let n = runs[i + 1]
+                if n.frames > r.frames { r.label = n.label; r.classIndex = n.classIndex }
+                r.endPTS = n.endPTS; r.frames += n.frames
+            }
+            if var last = out.last, last.classIndex == r.classIndex {
+                last.endPTS = r.endPTS; last.frames += r.frames
+                out[out.count - 1] = last
+            } else { out.append(r) }
+            i += 2
+        }
+        return out
     }
 
     /// True when `frame` is currently among the worst frames (its thumbnail is worth keeping).

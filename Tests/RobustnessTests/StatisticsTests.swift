@@ -1,5 +1,5 @@
 import Foundation
-import Robustness
+@testable import Robustness
 import Testing
 
 @Suite struct StatisticsTests {
@@ -69,5 +69,24 @@ import Testing
         #expect(a == [Patch(x: 39, y: 157, side: 56), Patch(x: 43, y: 55, side: 56), Patch(x: 60, y: 63, side: 56)])
         let b = PatchSampler(count: 2, low: 0.125, high: 0.25, seed: 0).patches(frame: 1, width: 224, height: 224)
         #expect(b == [Patch(x: 146, y: 111, side: 33), Patch(x: 102, y: 105, side: 38)])
+    }
+}
+
+/// The label timeline stays bounded however often the top-1 changes, and still covers the whole clip.
+@Suite struct TimelineBoundTests {
+    @Test func flickeringLabelsAreMergedInPairs() {
+        let runs = (0..<9).map { i in LabelSegment(label: "l\(i % 3)", classIndex: i % 3, startPTS: Double(i), endPTS: Double(i) + 0.5, frames: i == 1 ? 5 : 1) }
+        let h = ClipAccumulator.halved(runs)
+        #expect(h.count == 5)
+        #expect(h[0].label == "l1" && h[0].frames == 6 && h[0].startPTS == 0 && h[0].endPTS == 1.5)
+        #expect(h.reduce(0) { $0 + $1.frames } == runs.reduce(0) { $0 + $1.frames })
+        #expect(h.last!.endPTS == 8.5)
+    }
+
+    @Test func weightedBootstrapCoversTheWeightedMean() {
+        let i = Statistics.weightedBootstrapMean([0.2, 0.9, 0.5, 0.7], weights: [100, 10, 50, 40], seed: 3)
+        let mean = (0.2 * 100 + 0.9 * 10 + 0.5 * 50 + 0.7 * 40) / 200
+        #expect(i.low <= mean && mean <= i.high && i.low < i.high)
+        #expect(Statistics.weightedBootstrapMean([0.4], weights: [3]) == Interval(low: 0.4, high: 0.4))
     }
 }
