@@ -385,7 +385,8 @@ final class ProgressPrinter: @unchecked Sendable {
         case let .progress(clip, done, total, rate):
             guard tty else { return }
             var line = "\r  \((clip as NSString).lastPathComponent): \(done)"
-            if let total, total > 0 {
+            // The total is an estimate from what the container declares; past it, only the count is shown.
+            if let total, total > 0, done <= total {
                 line += "/\(total) frames (\(Int(100 * Double(done) / Double(total)))%)"
                 let el = Date().timeIntervalSince(clipStart)
                 if done > 0 { line += ", ETA \(Self.duration(el / Double(done) * Double(max(total - done, 0))))" }
