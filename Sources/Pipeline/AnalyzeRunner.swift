@@ -275,7 +275,7 @@ public final class AnalyzeRunner: @unchecked Sendable {
         let writer: ReportWriter
         var sink: VideoSink? = nil
         do {
-            writer = try ReportWriter(directory: folder, provenance: provenance(meta), format: options.reportFormat)
+            writer = try ReportWriter(directory: folder, provenance: provenance(meta), format: options.reportFormat, overlayVideo: options.writeVideo)
             if options.writeVideo {
                 sink = try VideoSink(path: (folder as NSString).appendingPathComponent("overlay.mp4"), width: meta.width, height: meta.height,
                                      frameRate: meta.frameRate, options: .init(crf: options.videoCRF))
