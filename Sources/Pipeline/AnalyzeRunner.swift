@@ -71,7 +71,8 @@ public struct ClipOutcome: Sendable {
 /// Progress of the run, for a terminal or a log.
 public enum ProgressEvent: Sendable {
     case clipStarted(clip: String, index: Int, of: Int, expectedFrames: Int?)
-    /// `done` source frames of `total` (when the container knows it), analysed-frame rate.
+    /// `done` frames analysed of about `total` to analyse (when the input says how long it is), analysed-frame rate.
+    /// (A live feed counts the frames received, with no total.)
     case progress(clip: String, done: Int, total: Int?, analysedPerSecond: Double)
     case clipFinished(ClipOutcome)
 }
@@ -277,7 +278,7 @@ public final class AnalyzeRunner: @unchecked Sendable {
         let writer: ReportWriter
         var sink: VideoSink? = nil
         do {
-            writer = try ReportWriter(directory: folder, provenance: provenance(meta), format: options.reportFormat)
+            writer = try ReportWriter(directory: folder, provenance: provenance(meta), format: options.reportFormat, overlayVideo: options.writeVideo)
             if options.writeVideo {
                 sink = try VideoSink(path: (folder as NSString).appendingPathComponent("overlay.mp4"), width: meta.width, height: meta.height,
                                      frameRate: meta.frameRate, options: .init(crf: options.videoCRF))
@@ -338,7 +339,7 @@ public final class AnalyzeRunner: @unchecked Sendable {
         var stageTotals: [String: Double] = [:]
         let renderer = OverlayRenderer()
         var lastReport = Date()
-        let total = meta.frameCount
+        let total = source.expectedSelectedFrames
         var stopped = false, outputFatal = false
         func consume(_ w: Work) {
             defer { inFlight.signal() }
@@ -369,7 +370,7 @@ public final class AnalyzeRunner: @unchecked Sendable {
             if Date().timeIntervalSince(lastReport) > 0.25 {
                 lastReport = Date()
                 let el = Date().timeIntervalSince(started)
-                progress(.progress(clip: clip, done: w.seq + 1, total: total, analysedPerSecond: el > 0 ? Double(acc.count) / el : 0))
+                progress(.progress(clip: clip, done: acc.count, total: total, analysedPerSecond: el > 0 ? Double(acc.count) / el : 0))
             }
         }
         while let w = done.pop() {

@@ -22,45 +22,47 @@ public struct FrameSeries: Codable, Sendable, Equatable {
     public var bucketFrames: Int
     public var points: [Point]
 
-    /// Per-frame fields the series needs (decoding ignores the rest of each record).
-    private struct Sample: Decodable {
-        var pts: Double
-        var top5: [ClassScore]
-        var retention: Double
-        var retentionInterval: Interval
-    }
-
     /// Reads `frameCount` frame records, one JSON object per line, from `path` in one pass. A bucket's retention
     /// band spans its lowest low and highest high.
     /// - Throws: `ReportingError` when the file cannot be read or a line is not a frame record.
     public static func read(path: String, frameCount: Int) throws -> FrameSeries {
-        let bucket = max(1, (frameCount + maxPoints - 1) / maxPoints)
-        var points: [Point] = []
-        var n = 0, x = 0.0, p = 0.0, r = 0.0, lo = Double.infinity, hi = -Double.infinity
-        var pLo = Double.infinity, pHi = -Double.infinity
-        func emit() {
-            guard n > 0 else { return }
-            let d = Double(n)
-            points.append(Point(pts: x / d, top1Probability: p / d, top1ProbabilityMin: pLo, top1ProbabilityMax: pHi,
-                                retention: r / d, retentionLow: lo, retentionHigh: hi))
-            n = 0; x = 0; p = 0; r = 0; lo = .infinity; hi = -.infinity; pLo = .infinity; pHi = -.infinity
-        }
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        var reader = try LineReader(path: path)
-        while let line = try reader.next() {
-            let s: Sample
-            do { s = try decoder.decode(Sample.self, from: Data(line)) } catch {
-                throw ReportingError(.read, path: path, reason: "bad frame record: \(error)")
-            }
+        var builder = Builder(frameCount: frameCount)
+        try FrameSample.forEach(path: path) { builder.add($0) }
+        return builder.series
+    }
+
+    /// Averages frames, given in time order, into buckets of `bucketFrames`.
+    struct Builder {
+        let bucket: Int
+        private var points: [Point] = []
+        private var n = 0, x = 0.0, p = 0.0, r = 0.0, lo = Double.infinity, hi = -Double.infinity
+        private var pLo = Double.infinity, pHi = -Double.infinity
+
+        /// A builder for a clip of `frameCount` frames (at most `maxPoints` points).
+        init(frameCount: Int) { bucket = max(1, (frameCount + FrameSeries.maxPoints - 1) / FrameSeries.maxPoints) }
+
+        mutating func add(_ s: FrameSample) {
             let top1 = Double(s.top5.first?.probability ?? 0)
             n += 1; x += s.pts; p += top1; r += s.retention
             lo = min(lo, s.retentionInterval.low); hi = max(hi, s.retentionInterval.high)
             pLo = min(pLo, top1); pHi = max(pHi, top1)
             if n == bucket { emit() }
         }
-        emit()
-        return FrameSeries(bucketFrames: bucket, points: points)
+
+        private mutating func emit() {
+            guard n > 0 else { return }
+            let d = Double(n)
+            points.append(Point(pts: x / d, top1Probability: p / d, top1ProbabilityMin: pLo, top1ProbabilityMax: pHi,
+                                retention: r / d, retentionLow: lo, retentionHigh: hi))
+            n = 0; x = 0; p = 0; r = 0; lo = .infinity; hi = -.infinity; pLo = .infinity; pHi = -.infinity
+        }
+
+        /// The series, the last (possibly short) bucket included.
+        var series: FrameSeries {
+            var b = self
+            b.emit()
+            return FrameSeries(bucketFrames: bucket, points: b.points)
+        }
     }
 
     /// The chart points of the top-1 probability (band: the bucket's range) and of the retention (band: its interval).

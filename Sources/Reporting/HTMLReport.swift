@@ -69,8 +69,10 @@ enum HTML {
     """
 }
 
-/// The self-contained `report.html`: verdict, metrics with intervals, charts, label timeline, worst frames and
-/// provenance. The charts draw the clip's `FrameSeries` (at most `maxPoints` points).
+/// The self-contained `report.html`: verdict, metrics with intervals, the review area (the overlay video, when one
+/// was written, beside the current frame's figures: `ReviewPage`), charts, label timeline, worst frames and
+/// provenance. The charts draw the clip's `FrameSeries` (at most `maxPoints` points); the timeline at most about
+/// `maxPoints` rectangles.
 struct HTMLReport {
     var provenance: Provenance
     var summary: ClipSummary
@@ -80,6 +82,18 @@ struct HTMLReport {
     var series: FrameSeries
     var schemaVersion: String
     var thumbnails: [Int: Thumbnail]
+    /// The per-frame figures the review panel embeds.
+    var review = ReviewFrames(stride: 1, labels: [], entries: [])
+    /// Seconds per source frame (0 when unknown).
+    var frameDuration = 0.0
+    /// The overlay video beside the page, or nil when none was written (`--no-video`).
+    var video: Video? = nil
+
+    /// Files beside report.html, named relative to it.
+    struct Video {
+        var file: String
+        var subtitles: String
+    }
 
     /// Most points drawn per chart.
     static let maxPoints = FrameSeries.maxPoints
@@ -101,6 +115,7 @@ struct HTMLReport {
         <title>Vigil report: \(e(clipName))</title>
         <style>
         \(HTML.style)
+        \(ReviewPage.style)
         </style>
         </head>
         <body>
@@ -123,16 +138,23 @@ struct HTMLReport {
         if upper <= lower { upper = lower + 1 }
         let domain = lower...upper
         let note = frameCount > Self.maxPoints ? " <span class=\"sub\">(\(frameCount) frames averaged into \(prob.count) points)</span>" : ""
+        // The review area: the video (or a note that there is none) and the current frame's figures stay in view
+        // while the charts, the timeline and the least robust frames below it are clicked.
+        try out.write("<section id=\"review-area\">\n<h2>Review</h2>\n")
+        try out.write(ReviewPage.block(video: video, review: review, analysedFrames: summary.analysedFrames))
         try out.write("<h2>Top-1 probability over time\(note)</h2>\n")
         try out.write(SVGChart.line(points: prob, xDomain: domain, yLabel: "top-1 probability", band: false,
-                                    color: "#2f6690", ariaLabel: "top-1 probability over time"))
+                                    color: "#2f6690", ariaLabel: "top-1 probability over time", seekable: true))
         try out.write("<h2>Retention over time, with its 95% Wilson interval\(note)</h2>\n")
         try out.write(SVGChart.line(points: ret, xDomain: domain, yLabel: "retention", band: true,
-                                    color: "#c05621", ariaLabel: "retention over time", threshold: summary.failUnder))
+                                    color: "#c05621", ariaLabel: "retention over time", threshold: summary.failUnder, seekable: true))
         try out.write(timeline(domain: domain))
         try out.write(worstFrames())
+        try out.write("</section>\n")
         try out.write(provenanceTable())
-        try out.write("<footer>Written by Vigil \(e(provenance.vigilVersion)) (report schema \(schemaVersion)). This page is self-contained and opens offline.</footer>\n</main>\n</body>\n</html>\n")
+        try out.write(ReviewPage.data(review: review, frameDuration: frameDuration, video: video != nil, analysedFrames: summary.analysedFrames))
+        try out.write(ReviewPage.script)
+        try out.write("<footer>Written by Vigil \(e(provenance.vigilVersion)) (report schema \(schemaVersion)). This page is self-contained and opens offline\(video.map { " (with \(e($0.file)) and \(e($0.subtitles)) beside it)" } ?? "").</footer>\n</main>\n</body>\n</html>\n")
     }
 
     func verdict() -> String {
@@ -181,12 +203,24 @@ struct HTMLReport {
         let firstPTS = segs.first?.startPTS ?? 0, lastPTS = segs.last?.endPTS ?? 0
         let step = summary.analysedFrames > 1 ? (lastPTS - firstPTS) / Double(summary.analysedFrames - 1) : 0
         var rects: [(start: Double, end: Double, color: String, title: String)] = []
-        for (i, s) in segs.enumerated() {
-            let end = i + 1 < segs.count ? segs[i + 1].startPTS : s.endPTS + step
-            let title = "\(s.label): \(secs(s.startPTS))–\(secs(s.endPTS)), \(s.frames) frame(s)"
-            rects.append((s.startPTS, end, colors[s.label] ?? Self.otherColor, title))
+        for run in Self.timelineRuns(segs, span: domain.upperBound - domain.lowerBound) {
+            let first = segs[run.lowerBound], last = segs[run.upperBound - 1]
+            let end = run.upperBound < segs.count ? segs[run.upperBound].startPTS : last.endPTS + step
+            let label: String, title: String
+            if run.count == 1 {
+                label = first.label
+                title = "\(ReviewFrames.cut(first.label)): \(secs(first.startPTS))–\(secs(first.endPTS)), \(first.frames) frame(s)"
+            } else {
+                // Too short to draw one by one: the label with the most frames stands for the run.
+                var frames: [String: Int] = [:]
+                for s in segs[run] { frames[s.label, default: 0] += s.frames }
+                let top = frames.max { ($0.value, $1.key) < ($1.value, $0.key) }!
+                label = top.key
+                title = "\(run.count) segments \(secs(first.startPTS))–\(secs(last.endPTS)), mostly \(ReviewFrames.cut(top.key)) (\(top.value) of \(frames.values.reduce(0, +)) frames)"
+            }
+            rects.append((first.startPTS, end, colors[label] ?? Self.otherColor, title))
         }
-        var h = "<h2>Label timeline</h2>\n" + SVGChart.timeline(rects, xDomain: domain) + "<div class=\"legend\">"
+        var h = "<h2>Label timeline</h2>\n" + SVGChart.timeline(rects, xDomain: domain, seekable: true) + "<div class=\"legend\">"
         for (label, frames) in ranked.prefix(Self.palette.count) {
             h += "<div><span class=\"sw\" style=\"background:\(colors[label]!)\"></span>\(HTML.escape(label)) <span class=\"sub\">(\(frames) frames)</span></div>"
         }
@@ -198,12 +232,30 @@ struct HTMLReport {
         return h + "</div>\n"
     }
 
+    /// The timeline's segments in drawing order: one run per segment, or, when there are more than `maxPoints`
+    /// segments, runs of consecutive segments each spanning at least 1/`maxPoints` of `span` (so the page stays
+    /// small however often the label flips in a long clip).
+    static func timelineRuns(_ segs: [LabelSegment], span: Double) -> [Range<Int>] {
+        guard segs.count > maxPoints, span > 0 else { return segs.indices.map { $0..<($0 + 1) } }
+        let minimum = span / Double(maxPoints)
+        var runs: [Range<Int>] = []
+        var start = 0
+        for i in segs.indices {
+            let end = i + 1 < segs.count ? segs[i + 1].startPTS : segs[i].endPTS
+            if end - segs[start].startPTS >= minimum || i + 1 == segs.count {
+                runs.append(start..<(i + 1))
+                start = i + 1
+            }
+        }
+        return runs
+    }
+
     func worstFrames() -> String {
         var h = "<h2>Least robust frames</h2>\n"
         guard !summary.worstFrames.isEmpty else { return h + "<p class=\"sub\">No frames were analysed.</p>\n" }
         h += "<div class=\"thumbs\">\n"
         for w in summary.worstFrames {
-            h += "<div class=\"thumb\">"
+            h += "<div class=\"thumb\" data-frame=\"\(w.frame)\" data-t=\"\(w.pts)\" tabindex=\"0\" role=\"button\" title=\"Show frame \(w.frame)\(video == nil ? "" : " in the video")\">"
             if let t = thumbnails[w.frame], let original = ReportWriter.pngBase64(t.original),
                let overlay = ReportWriter.pngBase64(t.overlay) {
                 h += "<div class=\"pair\"><figure><img alt=\"frame \(w.frame)\" src=\"data:image/png;base64,\(original)\"><figcaption>frame</figcaption></figure>"

@@ -152,5 +152,9 @@ public struct ReportPaths: Sendable, Equatable {
     public var json: String
     public var html: String
     public var csv: String
-    public init(json: String, html: String, csv: String) { self.json = json; self.html = html; self.csv = csv }
+    /// The overlay video's WebVTT track, when a video is written.
+    public var subtitles: String?
+    public init(json: String, html: String, csv: String, subtitles: String? = nil) {
+        self.json = json; self.html = html; self.csv = csv; self.subtitles = subtitles
+    }
 }

@@ -31,8 +31,8 @@ public enum ReportFormat: Int, Sendable, CaseIterable {
     public var schemaVersion: String { self == .v1 ? "1.0" : "2.0" }
 }
 
-/// Writes one clip's `frames.csv`, `report.json` and `report.html` (and, in version 2, `frames.jsonl`), streaming
-/// the frames to disk as they come.
+/// Writes one clip's `frames.csv`, `report.json` and `report.html` (and, in version 2, `frames.jsonl`; with an
+/// overlay video, its WebVTT track `overlay.vtt`), streaming the frames to disk as they come.
 ///
 /// Memory stays flat whatever the clip length: `append` writes a CSV row and a JSON line to a fragment file
 /// (`.frames.jsonl.partial`) and keeps nothing per frame but the candidate worst-frame thumbnails. `finish`
@@ -49,6 +49,9 @@ public final class ReportWriter: @unchecked Sendable {
     public static let framesFileName = "frames.jsonl"
     /// Widest thumbnail kept, in pixels.
     public static let thumbnailWidth = 320
+    /// The overlay video the page plays, and its WebVTT track (same name, so VLC and mpv load it with the video).
+    public static let videoFileName = "overlay.mp4"
+    public static let subtitlesFileName = "overlay.vtt"
 
     public let directory: String
     public let provenance: Provenance
@@ -60,14 +63,18 @@ public final class ReportWriter: @unchecked Sendable {
     private let lock = NSLock()
     private var csv: BufferedFile
     private var fragment: BufferedFile
+    private var subtitles: WebVTTWriter?
     private let encoder = ReportJSON.encoder()
     private var frameCount = 0
     private var thumbnails: [Int: Thumbnail] = [:]
     private var finished = false
 
     /// Creates `directory` (and its parents) and starts `frames.csv` and the fragment file in it.
+    /// - Parameters:
+    ///   - overlayVideo: true when `overlay.mp4` is written beside the report: the writer then streams its WebVTT
+    ///     track, `overlay.vtt`, and the page plays the video; false: the page says there is no video.
     /// - Throws: `ReportingError` when the directory or a file cannot be created.
-    public init(directory: String, provenance: Provenance, format: ReportFormat = .v2) throws {
+    public init(directory: String, provenance: Provenance, format: ReportFormat = .v2, overlayVideo: Bool = false) throws {
         self.directory = directory
         self.provenance = provenance
         self.format = format
@@ -77,17 +84,22 @@ public final class ReportWriter: @unchecked Sendable {
         let dir = URL(fileURLWithPath: directory)
         paths = ReportPaths(json: dir.appendingPathComponent("report.json").path,
                             html: dir.appendingPathComponent("report.html").path,
-                            csv: dir.appendingPathComponent("frames.csv").path)
+                            csv: dir.appendingPathComponent("frames.csv").path,
+                            subtitles: overlayVideo ? dir.appendingPathComponent(Self.subtitlesFileName).path : nil)
         fragmentPath = dir.appendingPathComponent(Self.fragmentName).path
         csv = try BufferedFile(creating: paths.csv)
         try csv.write(FrameCSV.header)
         fragment = try BufferedFile(creating: fragmentPath)
+        if let vtt = paths.subtitles {
+            subtitles = try WebVTTWriter(path: vtt, frameDuration: Self.frameDuration(provenance.clip.frameRate))
+        }
     }
 
     /// Number of frames appended so far.
     public var count: Int { lock.withLock { frameCount } }
 
-    /// Appends one analysed frame: a CSV row and a JSON record (without `timings`) on its own line.
+    /// Appends one analysed frame: a CSV row, a JSON record (without `timings`) on its own line and, with a video,
+    /// the previous frame's subtitle cue.
     /// - Throws: `ReportingError` when a file cannot be written or the writer has finished.
     public func append(_ frame: FrameAnalysis) throws {
         let record: Data
@@ -100,6 +112,7 @@ public final class ReportWriter: @unchecked Sendable {
             try fragment.write(bytes: record)
             try fragment.write("\n")
             try csv.write(row)
+            try subtitles?.append(frame)
             frameCount += 1
         }
     }
@@ -118,7 +131,7 @@ public final class ReportWriter: @unchecked Sendable {
         lock.withLock { thumbnails = thumbnails.filter { frames.contains($0.key) } }
     }
 
-    /// Writes `report.json` and `report.html`, closes `frames.csv` and removes the fragment file.
+    /// Writes `report.json` and `report.html`, closes `frames.csv` and `overlay.vtt` and removes the fragment file.
     ///
     /// - Parameters:
     ///   - summary: the clip metrics; only thumbnails of its `worstFrames` appear in the HTML.
@@ -131,13 +144,21 @@ public final class ReportWriter: @unchecked Sendable {
             finished = true
             try csv.close()
             try fragment.close()
+            try subtitles?.finish()
             let worst = Set(summary.worstFrames.map(\.frame))
             thumbnails = thumbnails.filter { worst.contains($0.key) }
-            let series = try FrameSeries.read(path: fragmentPath, frameCount: frameCount)
+            // One pass over the records for the charts' series and the page's per-frame figures.
+            var seriesBuilder = FrameSeries.Builder(frameCount: frameCount)
+            var reviewBuilder = ReviewFrames.Builder(frameCount: frameCount, always: worst)
+            try FrameSample.forEach(path: fragmentPath) { seriesBuilder.add($0); reviewBuilder.add($0) }
+            let series = seriesBuilder.series
             try writeJSON(summary: summary, partial: partial, input: input, timing: timing, series: series)
             try AtomicFile.write(paths.html) { out in
                 try HTMLReport(provenance: provenance, summary: summary, partial: partial, timing: timing,
-                               frameCount: frameCount, series: series, schemaVersion: format.schemaVersion, thumbnails: thumbnails).write(to: out)
+                               frameCount: frameCount, series: series, schemaVersion: format.schemaVersion, thumbnails: thumbnails,
+                               review: reviewBuilder.frames, frameDuration: Self.frameDuration(provenance.clip.frameRate),
+                               video: subtitles == nil ? nil : HTMLReport.Video(file: Self.videoFileName, subtitles: Self.subtitlesFileName))
+                    .write(to: out)
             }
             if format == .v2 {
                 let framesPath = (directory as NSString).appendingPathComponent(Self.framesFileName)
@@ -190,6 +211,13 @@ public final class ReportWriter: @unchecked Sendable {
             try out.write(bytes: timingJSON)
             try out.write("\n}\n")
         }
+    }
+
+    /// Seconds per frame from a `"num/den"` frame rate, or 0 when the rate is unknown.
+    static func frameDuration(_ rate: String) -> Double {
+        let parts = rate.split(separator: "/").compactMap { Double($0) }
+        guard parts.count == 2, parts[0] > 0, parts[1] > 0 else { return 0 }
+        return parts[1] / parts[0]
     }
 
     /// `image` shrunk to at most `thumbnailWidth` pixels wide (area filter), or as it is.

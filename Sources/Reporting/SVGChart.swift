@@ -14,13 +14,14 @@ enum SVGChart {
     static let left = 52.0, right = 18.0, top = 14.0, bottom = 38.0
 
     /// A line chart of `points` (y in 0...1) against time in seconds over `xDomain`, with an optional band.
+    /// With `seekable`, the chart carries its time axis and a hidden playhead for the review page's script.
     static func line(points: [ChartPoint], xDomain: ClosedRange<Double>, yLabel: String, band: Bool,
-                     color: String, ariaLabel: String, threshold: Double? = nil) -> String {
+                     color: String, ariaLabel: String, threshold: Double? = nil, seekable: Bool = false) -> String {
         let plotW = width - left - right, plotH = height - top - bottom
         let span = max(xDomain.upperBound - xDomain.lowerBound, 1e-9)
         func sx(_ x: Double) -> Double { left + (x - xDomain.lowerBound) / span * plotW }
         func sy(_ y: Double) -> Double { top + (1 - min(max(y.isFinite ? y : 0, 0), 1)) * plotH }
-        var s = "<svg class=\"chart\" viewBox=\"0 0 \(f(width)) \(f(height))\" role=\"img\" aria-label=\"\(HTML.escape(ariaLabel))\" preserveAspectRatio=\"xMidYMid meet\">\n"
+        var s = "<svg class=\"chart\(seekable ? " seekable" : "")\" viewBox=\"0 0 \(f(width)) \(f(height))\" role=\"img\" aria-label=\"\(HTML.escape(ariaLabel))\" preserveAspectRatio=\"xMidYMid meet\"\(seekable ? timeAxis(xDomain) : "")>\n"
         // Grid and y ticks.
         for t in stride(from: 0.0, through: 1.0001, by: 0.25) {
             let y = sy(t)
@@ -57,22 +58,25 @@ enum SVGChart {
                 s += "<polyline class=\"series\" stroke=\"\(color)\" points=\"\(line)\"/>\n"
             }
         }
+        if seekable { s += playhead(y0: top, y1: top + plotH) }
         s += "</svg>\n"
         return s
     }
 
     /// The label timeline: one coloured rectangle per segment over `xDomain`, plus an x axis.
+    /// With `seekable`, as `line`, and each rectangle carries its start time (`data-t`): the review page seeks there
+    /// when it is clicked.
     static func timeline(_ segments: [(start: Double, end: Double, color: String, title: String)],
-                         xDomain: ClosedRange<Double>) -> String {
+                         xDomain: ClosedRange<Double>, seekable: Bool = false) -> String {
         let h = 64.0, bandTop = 6.0, bandH = 28.0
         let plotW = width - left - right
         let span = max(xDomain.upperBound - xDomain.lowerBound, 1e-9)
         func sx(_ x: Double) -> Double { left + (x - xDomain.lowerBound) / span * plotW }
-        var s = "<svg class=\"chart timeline\" viewBox=\"0 0 \(f(width)) \(f(h))\" role=\"img\" aria-label=\"label timeline\" preserveAspectRatio=\"xMidYMid meet\">\n"
+        var s = "<svg class=\"chart timeline\(seekable ? " seekable" : "")\" viewBox=\"0 0 \(f(width)) \(f(h))\" role=\"img\" aria-label=\"label timeline\" preserveAspectRatio=\"xMidYMid meet\"\(seekable ? timeAxis(xDomain) : "")>\n"
         s += "<rect x=\"\(f(left))\" y=\"\(f(bandTop))\" width=\"\(f(plotW))\" height=\"\(f(bandH))\" fill=\"#f0f2f5\"/>\n"
         for seg in segments {
             let x0 = sx(seg.start), x1 = max(sx(seg.end), x0 + 1)
-            s += "<rect x=\"\(f(x0))\" y=\"\(f(bandTop))\" width=\"\(f(min(x1, width - right) - x0))\" height=\"\(f(bandH))\" fill=\"\(seg.color)\"><title>\(HTML.escape(seg.title))</title></rect>\n"
+            s += "<rect class=\"segment\"\(seekable ? " data-t=\"\(seg.start)\"" : "") x=\"\(f(x0))\" y=\"\(f(bandTop))\" width=\"\(f(min(x1, width - right) - x0))\" height=\"\(f(bandH))\" fill=\"\(seg.color)\"><title>\(HTML.escape(seg.title))</title></rect>\n"
         }
         let axisY = bandTop + bandH
         for t in ticks(xDomain) {
@@ -81,8 +85,20 @@ enum SVGChart {
             s += "<text class=\"tick\" x=\"\(f(x))\" y=\"\(f(axisY + 18))\" text-anchor=\"middle\">\(tickLabel(t))</text>\n"
         }
         s += "<line class=\"axis\" x1=\"\(f(left))\" y1=\"\(f(axisY))\" x2=\"\(f(width - right))\" y2=\"\(f(axisY))\"/>\n"
+        if seekable { s += playhead(y0: bandTop - 3, y1: axisY + 3) }
         s += "</svg>\n"
         return s
+    }
+
+    /// The attributes that let the page map time to x and back: the time domain (`data-t0`, `data-t1`, seconds)
+    /// and where it is drawn (`data-x0`, `data-x1`, in viewBox units).
+    static func timeAxis(_ d: ClosedRange<Double>) -> String {
+        " data-t0=\"\(d.lowerBound)\" data-t1=\"\(d.upperBound)\" data-x0=\"\(f(left))\" data-x1=\"\(f(width - right))\""
+    }
+
+    /// The vertical line the page moves to the current frame's time (hidden until there is one).
+    static func playhead(y0: Double, y1: Double) -> String {
+        "<line class=\"playhead\" x1=\"\(f(left))\" y1=\"\(f(y0))\" x2=\"\(f(left))\" y2=\"\(f(y1))\" visibility=\"hidden\"/>\n"
     }
 
     /// About six round tick values (1, 2 or 5 times a power of ten apart) inside `domain`.

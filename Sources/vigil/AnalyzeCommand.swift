@@ -13,7 +13,8 @@ struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Classify every frame, measure robustness to occlusion, explain with Grad-CAM, and write an overlay video and a report.",
         discussion: """
-            For each clip, writes OUT/<clip>/overlay.mp4, report.json, report.html, frames.jsonl and frames.csv (and \
+            For each clip, writes OUT/<clip>/overlay.mp4 with its subtitles overlay.vtt, report.html (which plays the \
+            overlay beside its charts), report.json, frames.jsonl and frames.csv (and \
             OUT/index.html when there are several clips). Interrupting with Ctrl-C (SIGINT) or SIGTERM stops cleanly: \
             the frames analysed so far are written as a complete report marked partial and a playable video.
 
@@ -86,7 +87,7 @@ struct Analyze: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Fail (exit 1) when a clip's mean retention is below R (0-1).", valueName: "r"))
     var failUnder: Double?
 
-    @Flag(help: "Do not write overlay.mp4 (report only).")
+    @Flag(help: "Do not write overlay.mp4 and overlay.vtt (report only).")
     var noVideo = false
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Frames analysed in parallel, each with its own engine workspace; the cores are shared between them (default: the number of cores, which measured fastest).", valueName: "n"))
@@ -394,7 +395,8 @@ final class ProgressPrinter: @unchecked Sendable {
         case let .progress(clip, done, total, rate):
             guard tty else { return }
             var line = "\r  \((clip as NSString).lastPathComponent): \(done)"
-            if let total, total > 0 {
+            // The total is an estimate from what the container declares; past it, only the count is shown.
+            if let total, total > 0, done <= total {
                 line += "/\(total) frames (\(Int(100 * Double(done) / Double(total)))%)"
                 let el = Date().timeIntervalSince(clipStart)
                 if done > 0 { line += ", ETA \(Self.duration(el / Double(done) * Double(max(total - done, 0))))" }

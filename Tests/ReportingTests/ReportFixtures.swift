@@ -74,8 +74,8 @@ enum ReportFixtures {
     @discardableResult
     static func writeReport(to dir: String, count: Int = 40, failUnder: Double? = nil, partial: Bool = false,
                             timing: TimingSummary = timing, url: String = "Fixtures/clips/sample.mp4",
-                            thumbnails: Bool = true, format: ReportFormat = .v1) throws -> (ReportPaths, ClipSummary) {
-        let writer = try ReportWriter(directory: dir, provenance: provenance(url: url, failUnder: failUnder), format: format)
+                            thumbnails: Bool = true, format: ReportFormat = .v1, overlayVideo: Bool = false) throws -> (ReportPaths, ClipSummary) {
+        let writer = try ReportWriter(directory: dir, provenance: provenance(url: url, failUnder: failUnder), format: format, overlayVideo: overlayVideo)
         var acc = ClipAccumulator(worstCount: 3, seed: 7)
         for i in 0..<count {
             let f = frame(i)
