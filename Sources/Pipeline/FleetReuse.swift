@@ -27,7 +27,7 @@ enum FleetReuse {
               let sha = stored.provenance.clip.sha256, sha == AnalyzeOptions.fileSHA256(clip),
               stored.provenance.parameters == options.reportParameters,
               sameModel(stored.provenance.model, options.modelInfo(classifier)),
-              !options.writeVideo || FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent("overlay.mp4"))
+              !options.writeVideo || ["overlay.mp4", "overlay.vtt"].allSatisfy({ FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent($0)) })
         else { return nil }
         let complete = stored.input?.complete ?? true
         return ClipOutcome(clip: clip, folder: folder, status: complete ? .ok : .incomplete, error: complete ? nil : stored.input?.problem,
