@@ -1,3 +1,5 @@
+import Imaging
+
 /// A square occlusion patch in model-input pixel coordinates.
 public struct Patch: Codable, Sendable, Equatable {
     public var x: Int

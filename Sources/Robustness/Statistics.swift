@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// A two-sided interval for a proportion or a mean.
 public struct Interval: Codable, Sendable, Equatable {
@@ -170,17 +171,3 @@ extension Statistics {
     }
 }
 
-/// SplitMix64: the generator behind patch positions and bootstrap resampling (same constants as the peers').
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    public var state: UInt64
-    public init(state: UInt64) { self.state = state }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1) with 53 bits.
-    public mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
-}

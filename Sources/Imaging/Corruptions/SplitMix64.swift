@@ -1,7 +1,8 @@
 import Foundation
 
 /// A seeded 64-bit random generator (Steele, Lea and Flood's SplitMix64): the same seed gives the same
-/// sequence on every machine, so a corruption with a given seed is reproducible.
+/// sequence on every machine, so a corruption, a frame's patches or a bootstrap with a given seed is reproducible
+/// (the peers' Python scripts use the same constants).
 ///
 /// It conforms to `RandomNumberGenerator`, and adds the draws the corruptions need: uniform doubles, normal
 /// deviates (Box-Muller) and Poisson counts (Knuth below 10, Hörmann's PTRS above, as numpy does).
@@ -12,6 +13,9 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
     /// A generator whose sequence is fixed by `seed`.
     public init(seed: UInt64) { state = seed; spareNormal = nil }
+
+    /// The same, named as the patch sampler and the bootstrap name it (their seeds mix the frame in first).
+    public init(state: UInt64) { self.init(seed: state) }
 
     /// The next 64 random bits.
     public mutating func next() -> UInt64 {
@@ -24,6 +28,9 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
     /// A uniform double in [0, 1), 53 random bits.
     @inlinable public mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
+
+    /// `uniform()`: patch positions and bootstrap draws.
+    @inlinable public mutating func unit() -> Double { uniform() }
 
     /// A uniform double in [low, high).
     @inlinable public mutating func uniform(_ low: Double, _ high: Double) -> Double { low + (high - low) * uniform() }
