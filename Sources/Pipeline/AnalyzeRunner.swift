@@ -458,6 +458,7 @@ extension AnalyzeOptions {
                                       failUnder: failUnder)
         params.start = start
         params.duration = duration
+        if !p.corruptions.isEmpty { params.corruptions = p.corruptions.map(\.rawValue); params.severities = p.severities }
         return params
     }
 

@@ -51,6 +51,7 @@ public final class CompareRunner {
         var accumulators = (0..<n).map { _ in ClipAccumulator(worstCount: 1, seed: options.parameters.seed) }
         var seconds = [Double](repeating: 0, count: n)
         var retentions = [[Double]](repeating: [], count: n)  // one number per frame per model, for the paired bootstrap
+        var corruptionRates = [[Double]](repeating: [], count: n)  // per frame: share of corrupted copies whose top-1 survived
         var labels = [[String]](repeating: [], count: n)
         var camSums = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
         var camCounts = [[Int]](repeating: [Int](repeating: 0, count: n), count: n)
@@ -80,6 +81,7 @@ public final class CompareRunner {
                     values.append(FrameValues(retention: r.retention, label: r.top1.label,
                                               cam: Self.resample(r.cam, width: r.camWidth, height: r.camHeight, to: Self.camGrid), analysis: r))
                     retentions[i].append(r.retention)
+                    if let cs = r.corruptions, !cs.isEmpty { corruptionRates[i].append(Double(cs.filter(\.survived).count) / Double(cs.count)) }
                     labels[i].append(r.top1.label)
                 }
                 try csv.row(clip: clip, frame: f.index, pts: f.pts, values: values.map { ($0.label, $0.analysis.top1.probability, $0.retention) })
@@ -116,6 +118,11 @@ public final class CompareRunner {
                                         labels: c.labels.count, analysedFrames: s.analysedFrames, meanRetention: s.meanRetention,
                                         retentionInterval: s.retentionInterval, meanTop1Probability: s.meanTop1Probability,
                                         framesWithFlip: s.framesWithFlip, msPerFrame: 1000 * seconds[i] / Double(frames)))
+            models[i].corruptions = s.corruptions
+            models[i].corruptionScore = s.corruptionScore
+        }
+        if let base = options.baseline, let b = models[base].corruptionScore {
+            for i in models.indices { models[i].relativeCorruptionError = models[i].corruptionScore.map { b < 1 ? (1 - $0) / (1 - b) : ($0 < 1 ? .infinity : 1) } }
         }
         var pairs: [ComparedPair] = []
         var thumbnails: CompareReportWriter.Thumbnails = [:]
@@ -146,6 +153,16 @@ public final class CompareRunner {
                 if hi < -margin {
                     failures.append(String(format: "%@ is worse than the baseline %@ in mean retention by %.3f (95%% interval of the difference up to %.3f, below -%.3f)",
                                            names[candidate], names[base], -d, hi, margin))
+                }
+                // Camera-condition robustness: the per-frame share of corrupted copies that kept their top-1, paired.
+                if corruptionRates[candidate].count == frames, corruptionRates[base].count == frames {
+                    let diffs = zip(corruptionRates[candidate], corruptionRates[base]).map { $0 - $1 }
+                    let cd = diffs.reduce(0, +) / Double(frames)
+                    let cci = Statistics.blockBootstrapMean(diffs, seed: options.parameters.seed)
+                    if cci.high < -margin {
+                        failures.append(String(format: "%@ is worse than the baseline %@ in corruption robustness by %.3f (95%% interval of the difference up to %.3f, below -%.3f)",
+                                               names[candidate], names[base], -cd, cci.high, margin))
+                    }
                 }
             }
             gate = CompareGate(baseline: base, margin: margin, failures: failures)

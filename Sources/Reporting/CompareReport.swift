@@ -17,6 +17,11 @@ public struct ComparedModel: Codable, Sendable {
     public var framesWithFlip: Double
     /// Wall-clock milliseconds per analysed frame (classification, Grad-CAM and occlusion) on this machine.
     public var msPerFrame: Double
+    /// With --corruptions: mean retention over every corruption and severity, the per-corruption table, and relative to
+    /// the baseline ImageNet-C's mCE ratio, (1 - score) / (1 - baseline's score).
+    public var corruptionScore: Double? = nil
+    public var corruptions: [CorruptionSummary]? = nil
+    public var relativeCorruptionError: Double? = nil
     public init(name: String, path: String, sha256: String, inputSize: [Int], labels: Int, analysedFrames: Int, meanRetention: Double,
                 retentionInterval: Interval, meanTop1Probability: Double, framesWithFlip: Double, msPerFrame: Double) {
         self.name = name; self.path = path; self.sha256 = sha256; self.inputSize = inputSize; self.labels = labels

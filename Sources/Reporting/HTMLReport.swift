@@ -131,6 +131,7 @@ struct HTMLReport {
         }
         try out.write(verdict())
         try out.write(metrics())
+        try out.write(corruptionTable())
 
         let xs = (prob.map(\.x) + summary.labelTimeline.flatMap { [$0.startPTS, $0.endPTS] })
         let lower = xs.min() ?? 0
@@ -168,6 +169,28 @@ struct HTMLReport {
         default:
             return "<section class=\"verdict none\"><div class=\"word\">NO THRESHOLD</div><div class=\"detail\">\(mean) over \(s.analysedFrames) analysed frames<br>run with <code>--fail-under R</code> for a pass/fail verdict</div></section>\n"
         }
+    }
+
+    /// Retention under each corruption (rows) at each severity (columns), cells shaded from red (0) to green (1).
+    func corruptionTable() -> String {
+        guard let rows = summary.corruptions, !rows.isEmpty else { return "" }
+        let severities = Array(Set(rows.map(\.severity))).sorted()
+        var names: [String] = []
+        for r in rows where !names.contains(r.corruption) { names.append(r.corruption) }
+        var s = "<h2 id=\"corruptions\">Robustness to camera conditions"
+        if let score = summary.corruptionScore { s += String(format: " <span class=\"sub\">(mean retention %.3f)</span>", score) }
+        s += "</h2>\n<table><tr><th>corruption</th>" + severities.map { "<th>severity \($0)</th>" }.joined() + "</tr>\n"
+        for n in names {
+            s += "<tr><td>\(HTML.escape(n))</td>"
+            for sev in severities {
+                guard let r = rows.first(where: { $0.corruption == n && $0.severity == sev }) else { s += "<td></td>"; continue }
+                let hue = Int((r.retention * 120).rounded())
+                s += String(format: "<td class=\"num\" style=\"background:hsl(%d,70%%,85%%)\" title=\"%d frames, mean drop %.3f\">%.2f [%.2f, %.2f]</td>",
+                            hue, r.frames, r.meanDrop, r.retention, r.retentionInterval.low, r.retentionInterval.high)
+            }
+            s += "</tr>\n"
+        }
+        return s + "</table>\n"
     }
 
     func metrics() -> String {

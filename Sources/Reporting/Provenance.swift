@@ -101,6 +101,9 @@ public struct ReportParameters: Codable, Sendable, Equatable {
     /// Seconds into the clip the analysis started, and how many seconds it covered, when given.
     public var start: Double?
     public var duration: Double?
+    /// Camera-condition corruptions and their severities, when asked for.
+    public var corruptions: [String]?
+    public var severities: [Int]?
 
     public init(patches: Int, patchSizeLow: Double, patchSizeHigh: Double, fill: String, seed: UInt64,
                 target: String = "top1", camNorm: String = "clip", every: Int? = nil, fps: Double? = nil,

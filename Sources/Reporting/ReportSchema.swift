@@ -38,6 +38,8 @@ public enum ReportSchema {
     "timing": {"$ref": "#/$defs/timing"}
   },
   "$defs": {
+    "corruptionOutcome": {"type": "object", "additionalProperties": false, "description": "The frame's model input under one corruption at one severity.", "required": ["corruption", "severity", "top1", "survived", "targetProbability", "drop"], "properties": {"corruption": {"type": "string", "description": "imagecorruptions' name (gaussian_noise, ...), or low_light, rain, camera_shake."}, "severity": {"type": "integer", "minimum": 1, "maximum": 5}, "top1": {"type": "integer", "minimum": 0, "description": "The corrupted copy's top-1 class."}, "survived": {"type": "boolean", "description": "True when it is the clean top-1."}, "targetProbability": {"type": "number"}, "drop": {"type": "number", "description": "Clean target probability minus the corrupted copy's."}}},
+    "corruptionSummary": {"type": "object", "additionalProperties": false, "description": "One corruption at one severity over the clip's frames.", "required": ["corruption", "severity", "frames", "retention", "retentionInterval", "meanDrop"], "properties": {"corruption": {"type": "string"}, "severity": {"type": "integer", "minimum": 1, "maximum": 5}, "frames": {"type": "integer", "minimum": 0}, "retention": {"type": "number", "minimum": 0, "maximum": 1, "description": "Share of frames whose clean top-1 survived."}, "retentionInterval": {"$ref": "#/$defs/interval", "description": "95% Wilson interval."}, "meanDrop": {"type": "number", "description": "Mean drop of the target's probability."}}},
     "interval": {
       "type": "object",
       "description": "A 95% interval.",
@@ -121,6 +123,7 @@ public enum ReportSchema {
         "flippedTo": {"$ref": "#/$defs/flips"},
         "sensitivity": {"type": "array", "items": {"type": ["number", "null"]}, "description": "Occlusion sensitivity at the CAM's resolution, row-major [camHeight, camWidth]: mean drop of the patches covering each cell; null where no patch reached."},
         "camAgreement": {"type": "number", "minimum": -1, "maximum": 1, "description": "Pearson correlation of Grad-CAM and occlusion sensitivity over the covered cells; absent when undefined."},
+        "corruptions": {"type": "array", "items": {"$ref": "#/$defs/corruptionOutcome"}, "description": "The frame under each corruption and severity asked for (--corruptions), when any was."},
         "crop": {"$ref": "#/$defs/cropRect"}
       }
     },
@@ -169,6 +172,8 @@ public enum ReportSchema {
         "top1FlipRate": {"type": "number", "minimum": 0, "maximum": 1, "description": "Share of consecutive analysed-frame pairs whose clean top-1 differs."},
         "camTemporalStability": {"type": "number", "minimum": -1, "maximum": 1, "description": "Mean Pearson correlation of consecutive Grad-CAM maps; absent with fewer than two usable pairs."},
         "camOcclusionAgreement": {"type": "number", "minimum": -1, "maximum": 1, "description": "Mean per-frame Pearson correlation of Grad-CAM and occlusion sensitivity; absent when no frame had one."},
+        "corruptions": {"type": "array", "items": {"$ref": "#/$defs/corruptionSummary"}, "description": "Per corruption and severity, how often the clean top-1 survived (--corruptions)."},
+        "corruptionScore": {"type": "number", "minimum": 0, "maximum": 1, "description": "Mean of those retentions over every corruption and severity."},
         "labelTimeline": {"type": "array", "items": {"$ref": "#/$defs/labelSegment"}, "description": "Runs of the clean top-1 label, in time order. At most 4000 runs: when a clip has more, adjacent runs are merged in pairs (the merged run takes the label with more frames), so the timeline stays bounded however long the clip."},
         "worstFrames": {"type": "array", "items": {"$ref": "#/$defs/worstFrame"}, "description": "The least robust frames, least robust first."},
         "failUnder": {"type": "number", "description": "The --fail-under threshold on the mean retention; absent when not given."},
@@ -235,6 +240,8 @@ public enum ReportSchema {
       "additionalProperties": false,
       "required": ["patches", "patchSizeLow", "patchSizeHigh", "fill", "seed", "target", "camNorm"],
       "properties": {
+        "corruptions": {"type": "array", "items": {"type": "string"}, "description": "Camera-condition corruptions applied to each frame (--corruptions), when asked for."},
+        "severities": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 5}, "description": "Their severities (--severity)."},
         "start": {"type": "number", "minimum": 0, "description": "Seconds into the clip the analysis started (--start or the manifest's start), when given."},
         "duration": {"type": "number", "exclusiveMinimum": 0, "description": "Seconds of the clip analysed (--duration or the manifest's duration), when given."},
         "patches": {"type": "integer", "minimum": 1, "description": "Occlusion patches per frame (--patches)."},
@@ -615,6 +622,13 @@ public enum ReportSchema {
         },
         "crop": {
           "$ref": "#/$defs/cropRect"
+        },
+        "corruptions": {
+          "type": "array",
+          "items": {
+            "$ref": "#/$defs/corruptionOutcome"
+          },
+          "description": "The frame under each corruption and severity asked for (--corruptions), when any was."
         }
       }
     },
@@ -797,6 +811,19 @@ public enum ReportSchema {
         "passed": {
           "type": "boolean",
           "description": "Whether the mean retention met failUnder; absent when no threshold was given."
+        },
+        "corruptions": {
+          "type": "array",
+          "items": {
+            "$ref": "#/$defs/corruptionSummary"
+          },
+          "description": "Per corruption and severity, how often the clean top-1 survived (--corruptions)."
+        },
+        "corruptionScore": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1,
+          "description": "Mean of those retentions over every corruption and severity."
         }
       }
     },
@@ -1073,6 +1100,22 @@ public enum ReportSchema {
           "type": "number",
           "exclusiveMinimum": 0,
           "description": "Seconds of the clip analysed (--duration or the manifest's duration), when given."
+        },
+        "corruptions": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "Camera-condition corruptions applied to each frame (--corruptions), when asked for."
+        },
+        "severities": {
+          "type": "array",
+          "items": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 5
+          },
+          "description": "Their severities (--severity)."
         }
       }
     },
@@ -1206,6 +1249,87 @@ public enum ReportSchema {
               }
             }
           }
+        }
+      }
+    },
+    "corruptionOutcome": {
+      "type": "object",
+      "additionalProperties": false,
+      "description": "The frame's model input under one corruption at one severity.",
+      "required": [
+        "corruption",
+        "severity",
+        "top1",
+        "survived",
+        "targetProbability",
+        "drop"
+      ],
+      "properties": {
+        "corruption": {
+          "type": "string",
+          "description": "imagecorruptions' name (gaussian_noise, ...), or low_light, rain, camera_shake."
+        },
+        "severity": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 5
+        },
+        "top1": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "The corrupted copy's top-1 class."
+        },
+        "survived": {
+          "type": "boolean",
+          "description": "True when it is the clean top-1."
+        },
+        "targetProbability": {
+          "type": "number"
+        },
+        "drop": {
+          "type": "number",
+          "description": "Clean target probability minus the corrupted copy's."
+        }
+      }
+    },
+    "corruptionSummary": {
+      "type": "object",
+      "additionalProperties": false,
+      "description": "One corruption at one severity over the clip's frames.",
+      "required": [
+        "corruption",
+        "severity",
+        "frames",
+        "retention",
+        "retentionInterval",
+        "meanDrop"
+      ],
+      "properties": {
+        "corruption": {
+          "type": "string"
+        },
+        "severity": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 5
+        },
+        "frames": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "retention": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1,
+          "description": "Share of frames whose clean top-1 survived."
+        },
+        "retentionInterval": {
+          "$ref": "#/$defs/interval",
+          "description": "95% Wilson interval."
+        },
+        "meanDrop": {
+          "type": "number",
+          "description": "Mean drop of the target's probability."
         }
       }
     }
@@ -1454,6 +1578,23 @@ public enum ReportSchema {
             "type": "number",
             "minimum": 0,
             "description": "Wall-clock milliseconds per analysed frame (classification, Grad-CAM, occlusion)."
+          },
+          "corruptionScore": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "description": "With --corruptions: mean retention over every corruption and severity."
+          },
+          "corruptions": {
+            "type": "array",
+            "items": {
+              "type": "object"
+            },
+            "description": "With --corruptions: per corruption and severity, frames, retention with its Wilson interval and mean drop (as report.json's summary.corruptions)."
+          },
+          "relativeCorruptionError": {
+            "type": "number",
+            "description": "With --corruptions and --baseline: (1 - corruptionScore) / (1 - the baseline's), ImageNet-C's mCE ratio."
           }
         }
       },
@@ -1703,6 +1844,22 @@ public enum ReportSchema {
         "failUnder": {
           "type": "number",
           "description": "Verdict threshold on the mean retention (--fail-under); absent when not given."
+        },
+        "corruptions": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "Camera-condition corruptions applied to each frame (--corruptions), when asked for."
+        },
+        "severities": {
+          "type": "array",
+          "items": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 5
+          },
+          "description": "Their severities (--severity)."
         }
       }
     }

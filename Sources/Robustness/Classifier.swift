@@ -132,8 +132,9 @@ public final class Classifier: Sendable {
     ///
     /// A 1-channel model gets the frame's luma, Y = kr R + kg G + kb B with the clip's matrix (`luma`), normalised
     /// by `channelMean` and `channelStd`.
-    public func preprocess(_ image: RGBImage, luma: LumaMatrix = .bt601) -> (input: [Float], crop: CropRect) {
-        let crop = cropRect(width: image.width, height: image.height)
+    /// - Parameter wholeImage: `image` is already the model's view (its crop at the input size): take all of it.
+    public func preprocess(_ image: RGBImage, luma: LumaMatrix = .bt601, wholeImage: Bool = false) -> (input: [Float], crop: CropRect) {
+        let crop = wholeImage ? CropRect(x: 0, y: 0, width: Double(image.width), height: Double(image.height)) : cropRect(width: image.width, height: image.height)
         let filter = ResampleFilter(rawValue: card.resize.filter) ?? .bilinear
         if inputChannels == 1 {
             let raw = image.resampledPlanar(cropX: crop.x, cropY: crop.y, cropW: crop.width, cropH: crop.height,

@@ -44,6 +44,22 @@ public struct ClipSummary: Codable, Sendable {
     /// The `--fail-under` threshold, when given, and whether the mean retention met it.
     public var failUnder: Double?
     public var passed: Bool?
+    /// Per corruption and severity, how often the clean top-1 survived (`--corruptions`), when any was asked for.
+    public var corruptions: [CorruptionSummary]? = nil
+    /// Mean of those retentions over every corruption and severity: the clip's camera-condition robustness.
+    public var corruptionScore: Double? = nil
+}
+
+/// One corruption at one severity over a clip's frames.
+public struct CorruptionSummary: Codable, Sendable, Equatable {
+    public var corruption: String
+    public var severity: Int
+    public var frames: Int
+    /// Share of frames whose clean top-1 survived, with its 95% Wilson interval.
+    public var retention: Double
+    public var retentionInterval: Interval
+    /// Mean drop of the target's probability.
+    public var meanDrop: Double
 }
 
 /// Streams frame analyses into clip metrics with memory that grows only by one number per frame.
@@ -58,6 +74,8 @@ public struct ClipAccumulator: Sendable {
     var stabilitySum = 0.0, stabilityCount = 0
     var agreementSum = 0.0, agreementCount = 0
     var timeline: [LabelSegment] = []
+    /// Per (corruption, severity): frames, survivals, summed drop; in the order first seen.
+    var corruptionTotals: [String: (order: Int, corruption: String, severity: Int, frames: Int, survived: Int, drop: Double)] = [:]
     var worst: [WorstFrame] = []
     /// How many worst frames to keep.
     public let worstCount: Int
@@ -89,6 +107,12 @@ public struct ClipAccumulator: Sendable {
         } else {
             timeline.append(LabelSegment(label: f.top1.label, classIndex: f.top1.index, startPTS: f.pts, endPTS: f.pts, frames: 1))
             if timeline.count > Self.maxTimelineRuns { timeline = Self.halved(timeline) }
+        }
+        for o in f.corruptions ?? [] {
+            let key = "\(o.corruption)@\(o.severity)"
+            var t = corruptionTotals[key] ?? (corruptionTotals.count, o.corruption, o.severity, 0, 0, 0)
+            t.frames += 1; t.survived += o.survived ? 1 : 0; t.drop += Double(o.drop)
+            corruptionTotals[key] = t
         }
         let w = WorstFrame(frame: f.frame, pts: f.pts, retention: f.retention, meanDrop: f.meanDrop, label: f.top1.label, flippedTo: f.flippedTo)
         worst.append(w)
@@ -133,7 +157,7 @@ public struct ClipAccumulator: Sendable {
         let mean = n > 0 ? retentions.reduce(0, +) / Double(n) : 0
         let blockLength = max(1, Int(ceil(pow(Double(max(n, 1)), 1.0 / 3.0))))
         let ci = Statistics.blockBootstrapMean(retentions, blockLength: blockLength, seed: seed)
-        return ClipSummary(
+        var s = ClipSummary(
             analysedFrames: n, meanRetention: mean, retentionInterval: ci, bootstrapBlockLength: blockLength,
             pooledRetention: trials > 0 ? Double(kept) / Double(trials) : 0,
             pooledRetentionInterval: Statistics.wilson(successes: kept, trials: trials),
@@ -145,6 +169,16 @@ public struct ClipAccumulator: Sendable {
             camOcclusionAgreement: agreementCount > 0 ? agreementSum / Double(agreementCount) : nil,
             labelTimeline: timeline, worstFrames: worst,
             failUnder: failUnder, passed: failUnder.map { mean >= $0 })
+        if !corruptionTotals.isEmpty {
+            let rows = corruptionTotals.values.sorted { $0.order < $1.order }.map { t in
+                CorruptionSummary(corruption: t.corruption, severity: t.severity, frames: t.frames,
+                                  retention: Double(t.survived) / Double(max(1, t.frames)),
+                                  retentionInterval: Statistics.wilson(successes: t.survived, trials: t.frames), meanDrop: t.drop / Double(max(1, t.frames)))
+            }
+            s.corruptions = rows
+            s.corruptionScore = rows.map(\.retention).reduce(0, +) / Double(rows.count)
+        }
+        return s
     }
 }
 

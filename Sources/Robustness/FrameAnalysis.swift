@@ -19,6 +19,23 @@ public struct PatchOutcome: Codable, Sendable, Equatable {
     public var flipped: Bool
 }
 
+/// The frame's model input under one corruption at one severity.
+public struct CorruptionOutcome: Codable, Sendable, Equatable {
+    /// imagecorruptions' name (`gaussian_noise`, ...).
+    public var corruption: String
+    public var severity: Int
+    /// The corrupted copy's top-1 class, and whether it is the clean top-1 (the decision survived).
+    public var top1: Int
+    public var survived: Bool
+    /// The target's probability on the corrupted copy, and its drop from the clean frame.
+    public var targetProbability: Float
+    public var drop: Float
+    public init(corruption: String, severity: Int, top1: Int, survived: Bool, targetProbability: Float, drop: Float) {
+        self.corruption = corruption; self.severity = severity; self.top1 = top1; self.survived = survived
+        self.targetProbability = targetProbability; self.drop = drop
+    }
+}
+
 /// Everything Vigil measured on one analysed frame.
 public struct FrameAnalysis: Codable, Sendable {
     /// Index of the frame among the clip's decoded frames.
@@ -53,10 +70,12 @@ public struct FrameAnalysis: Codable, Sendable {
     /// Wall-clock milliseconds per stage. Not deterministic, so not part of the encoded record (the report
     /// keeps timing in a section of its own).
     public var timings: [String: Double] = [:]
+    /// The frame under each camera-condition corruption asked for (`--corruptions`), when any was.
+    public var corruptions: [CorruptionOutcome]? = nil
 
     enum CodingKeys: String, CodingKey {
         case frame, pts, top5, target, cam, camWidth, camHeight, patches, retention, retentionInterval, meanDrop, worstPatch
-        case flippedTo, sensitivity, camAgreement, crop
+        case flippedTo, sensitivity, camAgreement, crop, corruptions
     }
 
     /// True when any patch changed the top-1 class.

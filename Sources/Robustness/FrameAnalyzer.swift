@@ -16,6 +16,9 @@ public struct AnalysisParameters: Codable, Sendable, Equatable {
     public var batchSize: Int = 16
     /// How the occluded copies are evaluated; both give the same results up to float rounding.
     public var occlusion: OcclusionMode = .incremental
+    /// Camera-condition corruptions to apply to each frame's model input, at each of `severities` (1-5).
+    public var corruptions: [Corruption] = []
+    public var severities: [Int] = [3]
     public init() {}
 }
 
@@ -90,12 +93,51 @@ public final class FrameAnalyzer: @unchecked Sendable {
         var camCovered: [Float] = [], sensCovered: [Float] = []
         for (i, s) in sens.enumerated() { if let s { camCovered.append(clean.cam[i]); sensCovered.append(s) } }
         let agreement = camCovered.count > 2 ? Statistics.pearson(camCovered, sensCovered) : nil
-        return FrameAnalysis(
+        var corrupted: [CorruptionOutcome]? = nil
+        if !parameters.corruptions.isEmpty {
+            corrupted = try corrupt(image, crop: crop, frame: frame, cleanTop1: top1, target: clean.target, cleanProb: target.probability)
+            lap("corruptionsMs")
+        }
+        var analysis = FrameAnalysis(
             frame: frame, pts: pts, top5: top, target: target, cam: clean.cam, camWidth: clean.camWidth, camHeight: clean.camHeight,
             patches: outcomes, retention: outcomes.isEmpty ? 1 : Double(kept) / Double(outcomes.count),
             retentionInterval: Statistics.wilson(successes: kept, trials: outcomes.count),
             meanDrop: meanDrop, worstPatch: worst, flippedTo: flippedTo, sensitivity: sens, camAgreement: agreement,
             crop: crop, timings: timings)
+        analysis.corruptions = corrupted
+        return analysis
+    }
+
+    /// The model input (the frame's crop at the input size, 8-bit RGB) under every corruption and severity asked for,
+    /// classified in batches of `parameters.batchSize`. Each copy's randomness is seeded by the run's seed, the frame
+    /// and the corruption, so a rerun gives the same copies.
+    func corrupt(_ image: RGBImage, crop: CropRect, frame: Int, cleanTop1: Int, target: Int, cleanProb: Float) throws -> [CorruptionOutcome] {
+        let c = classifier
+        let filter = ResampleFilter(rawValue: c.card.resize.filter) ?? .bilinear
+        let x0 = max(0, Int(crop.x.rounded())), y0 = max(0, Int(crop.y.rounded()))
+        let w = max(1, min(image.width - x0, Int(crop.width.rounded()))), h = max(1, min(image.height - y0, Int(crop.height.rounded())))
+        let input = image.cropped(x: x0, y: y0, width: w, height: h).resized(width: c.inputWidth, height: c.inputHeight, filter: filter)
+        let jobs = parameters.corruptions.flatMap { k in parameters.severities.map { (k, $0) } }
+        var out: [CorruptionOutcome] = []
+        out.reserveCapacity(jobs.count)
+        let batch = max(1, parameters.batchSize)
+        var start = 0
+        while start < jobs.count {
+            let part = jobs[start..<min(jobs.count, start + batch)]
+            var planar: [Float] = []
+            for (k, s) in part {
+                let seed = parameters.seed ^ (UInt64(truncatingIfNeeded: frame) &* PatchSampler.frameStride) ^ (UInt64(s) << 56)
+                planar += c.preprocess(k.apply(to: input, severity: s, seed: seed), luma: luma, wholeImage: true).input
+            }
+            let probs = try session.probabilities(planar, batch: part.count)
+            for ((k, s), p) in zip(part, probs) {
+                let t1 = argmax(p)
+                out.append(CorruptionOutcome(corruption: k.rawValue, severity: s, top1: t1, survived: t1 == cleanTop1,
+                                             targetProbability: p[target], drop: cleanProb - p[target]))
+            }
+            start += batch
+        }
+        return out
     }
 
     /// Evaluates the occluded copies in batches.

@@ -102,6 +102,12 @@ struct Analyze: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Which video stream to analyse when a clip has several, counting from 0 (default: FFmpeg's best; the run says which it took).", valueName: "n"))
     var stream: Int?
 
+    @Option(help: ArgumentHelp("Camera-condition corruptions to apply to each analysed frame: all, or a comma list of gaussian_noise, shot_noise, impulse_noise, defocus_blur, glass_blur, motion_blur, zoom_blur, snow, frost, fog, brightness, contrast, elastic_transform, pixelate, jpeg_compression, low_light, rain, camera_shake.", valueName: "list"))
+    var corruptions: String?
+
+    @Option(help: ArgumentHelp("Corruption severities: one (3), a range (1-5), a list (1,3,5) or all.", valueName: "s"))
+    var severity: String = "3"
+
     @Option(help: ArgumentHelp("RTSP transport: auto (FFmpeg's default: UDP, then TCP), tcp or udp.", valueName: "transport"))
     var rtspTransport: RTSPTransport = .auto
 
@@ -162,6 +168,7 @@ struct Analyze: ParsableCommand {
         if onAlert != nil && alertUnder == nil { throw ValidationError("--on-alert needs --alert-under R, the retention below which a window alerts.") }
         if let reconnectLimit, reconnectLimit < 1 { throw ValidationError("--reconnect-limit must be 1 or more, got \(reconnectLimit) (use --no-reconnect to never reconnect).") }
         if let metrics { _ = try Self.parseHostPort(metrics) }
+        _ = try CorruptionFlags.parse(corruptions, severity: severity)
         guard [1, 2].contains(reportSchema) else { throw ValidationError("--report-schema must be 1 or 2, got \(reportSchema).") }
     }
 
@@ -224,6 +231,7 @@ struct Analyze: ParsableCommand {
         p.fill = fill
         p.occlusion = occlusion
         p.seed = seed
+        (p.corruptions, p.severities) = try CorruptionFlags.parse(corruptions, severity: severity)
         if target != "top1" {
             guard let t = classifier.classIndex(for: target) else {
                 printError(ValidationError("--target '\(target)' is neither a class index nor a label of the model; `vigil classify` shows the labels."))

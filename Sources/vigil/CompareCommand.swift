@@ -51,6 +51,12 @@ struct Compare: ParsableCommand {
     @Option(help: ArgumentHelp("Seed for patch positions and the bootstrap.", valueName: "s"))
     var seed: UInt64 = 0
 
+    @Option(help: ArgumentHelp("Camera-condition corruptions to apply to each analysed frame: all, or a comma list of gaussian_noise, shot_noise, impulse_noise, defocus_blur, glass_blur, motion_blur, zoom_blur, snow, frost, fog, brightness, contrast, elastic_transform, pixelate, jpeg_compression, low_light, rain, camera_shake.", valueName: "list"))
+    var corruptions: String?
+
+    @Option(help: ArgumentHelp("Corruption severities: one (3), a range (1-5), a list (1,3,5) or all.", valueName: "s"))
+    var severity: String = "3"
+
     @Option(help: ArgumentHelp("The model the others are gated against (its path, its name, or its position from 1).", valueName: "model"))
     var baseline: String?
 
@@ -72,6 +78,7 @@ struct Compare: ParsableCommand {
         if let failIfWorse, !(failIfWorse >= 0 && failIfWorse <= 1) { throw ValidationError("--fail-if-worse takes a retention margin between 0 and 1, got \(failIfWorse).") }
         if failIfWorse != nil && baseline == nil { throw ValidationError("--fail-if-worse needs --baseline MODEL, the model the others must not be worse than.") }
         guard timeout > 0 && timeout <= 86_400 else { throw ValidationError("--timeout must be more than 0 and at most 86400 seconds, got \(timeout).") }
+        _ = try CorruptionFlags.parse(corruptions, severity: severity)
     }
 
     func run() throws {
@@ -99,6 +106,7 @@ struct Compare: ParsableCommand {
         (p.patchSizeLow, p.patchSizeHigh) = try Analyze.parsePatchSize(patchSize)
         p.fill = fill
         p.seed = seed
+        (p.corruptions, p.severities) = try CorruptionFlags.parse(corruptions, severity: severity)
         o.parameters = p
         o.networkTimeout = timeout
         o.failIfWorse = failIfWorse
