@@ -32,7 +32,9 @@ struct ModelOptions: ParsableArguments {
     static var defaultModelPath: String {
         let rel = "Fixtures/models/efficientnet_lite0.onnx"
         if FileManager.default.fileExists(atPath: rel) { return rel }
-        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        // The executable's own path (/proc/self/exe), so a `vigil` found on PATH finds it too; argv[0] elsewhere.
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var url = URL(fileURLWithPath: exe).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<4 {
             let p = url.appendingPathComponent(rel).path
             if FileManager.default.fileExists(atPath: p) { return p }

@@ -78,13 +78,8 @@ import TestSupport
     @Test func interruptLeavesPartialReportAndPlayableVideo() throws {
         let out = Subprocess.tempDirectory("sigint")
         let (p, _, errPipe) = try Subprocess.start(Subprocess.vigil, ["analyze", Self.vtest, "--out", out, "--patches", "4"])
-        // Wait until some frames have been analysed (frames.csv grows), then interrupt.
-        let csv = out + "/vtest/frames.csv"
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline {
-            if let s = try? String(contentsOfFile: csv, encoding: .utf8), s.split(separator: "\n").count > 4 { break }
-            usleep(200_000)
-        }
+        // Wait until some frames have been analysed (the staging folder's frames.csv grows), then interrupt.
+        HardeningEndToEndTests.waitForStaging(in: out, clip: "vtest", frames: 4)
         kill(p.processIdentifier, SIGINT)
         p.waitUntilExit()
         let err = String(decoding: errPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
