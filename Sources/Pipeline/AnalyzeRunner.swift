@@ -315,8 +315,7 @@ public final class AnalyzeRunner: @unchecked Sendable {
         let workerGroup = DispatchGroup()
         for _ in 0..<workers {
             workerGroup.enter()
-            let analyzer = FrameAnalyzer(classifier: classifier, parameters: options.parameters, configuration: options.workerEngine)
-            analyzer.luma = meta.colorMatrix == "bt709" ? .bt709 : .bt601
+            let analyzer = options.analyzer(classifier, clip: meta)
             Thread.detachNewThread {
                 defer { workerGroup.leave() }
                 while var w = todo.pop() {
@@ -421,6 +420,13 @@ public final class AnalyzeRunner: @unchecked Sendable {
 extension AnalyzeOptions {
     /// One worker's engine: the cores shared out between the frames analysed at once.
     var workerEngine: EngineConfiguration { engine.with(threads: max(1, engine.threads / max(1, workers))) }
+
+    /// One worker's frame analyser for `meta`'s clip (its luma matrix for 1-channel models).
+    func analyzer(_ classifier: Classifier, clip meta: ClipMetadata) -> FrameAnalyzer {
+        let a = FrameAnalyzer(classifier: classifier, parameters: parameters, configuration: workerEngine)
+        a.luma = LumaMatrix(colorMatrix: meta.colorMatrix)
+        return a
+    }
 
     /// What a report records of the model, the parameters and the clip.
     func provenance(clip m: ClipMetadata, classifier c: Classifier) -> Provenance {

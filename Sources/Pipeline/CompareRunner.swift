@@ -67,7 +67,7 @@ public final class CompareRunner {
             let cancel = self.cancel
             o.shouldStop = { cancel.isCancelled }
             let source = try VideoSource(url: clip, options: o)
-            let luma: LumaMatrix = source.metadata.colorMatrix == "bt709" ? .bt709 : .bt601
+            let luma = LumaMatrix(colorMatrix: source.metadata.colorMatrix)
             var done = 0
             while !cancel.isCancelled, let f = try source.nextFrame() {
                 var values: [FrameValues] = []

@@ -137,8 +137,7 @@ public final class LiveRunner: @unchecked Sendable {
         let workerGroup = DispatchGroup()
         for _ in 0..<workers {
             workerGroup.enter()
-            let analyzer = FrameAnalyzer(classifier: classifier, parameters: options.parameters, configuration: options.workerEngine)
-            analyzer.luma = meta.colorMatrix == "bt709" ? .bt709 : .bt601
+            let analyzer = options.analyzer(classifier, clip: meta)
             Thread.detachNewThread {
                 defer { workerGroup.leave() }
                 while let f = slot.take({ f in inFlight.mutate { $0.insert(f.seq) } }) {

@@ -180,6 +180,9 @@ public enum LumaMatrix: String, Sendable, Codable {
     case bt601, bt709
     /// (kr, kg, kb).
     public var weights: (Float, Float, Float) { self == .bt709 ? (0.2126, 0.7152, 0.0722) : (0.299, 0.587, 0.114) }
+
+    /// The matrix for a clip's colour matrix name as FFmpeg gives it: BT.709 when it says so, else BT.601.
+    public init(colorMatrix: String?) { self = colorMatrix == "bt709" ? .bt709 : .bt601 }
 }
 
 /// The window of the frame that becomes the model input, in frame pixels.

@@ -146,10 +146,7 @@ struct Analyze: ParsableCommand {
             throw ValidationError("Give either clips or --manifest, not both (add the clips to the manifest).")
         }
         if let shard { _ = try Self.parseShard(shard) }
-        if every != nil && fps != nil { throw ValidationError("Use either --every or --fps, not both.") }
-        if let every, every < 1 { throw ValidationError("--every must be 1 or more, got \(every).") }
-        if let fps, !(fps > 0 && fps <= 1000) { throw ValidationError("--fps must be more than 0 and at most 1000 frames per second of clip time, got \(fps).") }
-        if let maxFrames, maxFrames < 1 { throw ValidationError("--max-frames must be 1 or more, got \(maxFrames).") }
+        try Self.validateSelection(every: every, fps: fps, maxFrames: maxFrames)
         if let start, !(start >= 0 && start <= 1e9) { throw ValidationError("--start must be between 0 and 1e9 seconds, got \(start).") }
         if let duration, !(duration > 0 && duration <= 1e9) { throw ValidationError("--duration must be more than 0 and at most 1e9 seconds, got \(duration).") }
         guard (1...4096).contains(patches) else { throw ValidationError("--patches must be between 1 and 4096, got \(patches).") }
@@ -201,6 +198,14 @@ struct Analyze: ParsableCommand {
         var host = String(s[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+
+    /// --every, --fps and --max-frames, as analyze and compare take them.
+    static func validateSelection(every: Int?, fps: Double?, maxFrames: Int?) throws {
+        if every != nil && fps != nil { throw ValidationError("Use either --every or --fps, not both.") }
+        if let every, every < 1 { throw ValidationError("--every must be 1 or more, got \(every).") }
+        if let fps, !(fps > 0 && fps <= 1000) { throw ValidationError("--fps must be more than 0 and at most 1000 frames per second of clip time, got \(fps).") }
+        if let maxFrames, maxFrames < 1 { throw ValidationError("--max-frames must be 1 or more, got \(maxFrames).") }
     }
 
     static func parsePatchSize(_ s: String) throws -> (Double, Double) {

@@ -69,10 +69,7 @@ struct Compare: ParsableCommand {
     func validate() throws {
         guard !clips.isEmpty else { throw ValidationError("Give at least one clip to compare the models on.") }
         guard models.count >= 2 else { throw ValidationError("Give two or more models to compare, each with --model PATH (got \(models.count)).") }
-        if every != nil && fps != nil { throw ValidationError("Use either --every or --fps, not both.") }
-        if let every, every < 1 { throw ValidationError("--every must be 1 or more, got \(every).") }
-        if let fps, !(fps > 0 && fps <= 1000) { throw ValidationError("--fps must be more than 0 and at most 1000, got \(fps).") }
-        if let maxFrames, maxFrames < 1 { throw ValidationError("--max-frames must be 1 or more, got \(maxFrames).") }
+        try Analyze.validateSelection(every: every, fps: fps, maxFrames: maxFrames)
         guard (1...4096).contains(patches) else { throw ValidationError("--patches must be between 1 and 4096, got \(patches).") }
         _ = try Analyze.parsePatchSize(patchSize)
         if let failIfWorse, !(failIfWorse >= 0 && failIfWorse <= 1) { throw ValidationError("--fail-if-worse takes a retention margin between 0 and 1, got \(failIfWorse).") }
