@@ -83,7 +83,7 @@ extension Executor {
         guard graph.isChannelBlocked else { return arena }
         for (k, n) in graph.nodes.enumerated() {
             switch n.op {
-            case .blocked(.toBlocked), .blocked(.conv): for v in nodeOutputs[k] { arena[v] = true }
+            case .blocked(.toBlocked), .blocked(.conv), .blocked(.maxPool), .blocked(.clamp): for v in nodeOutputs[k] { arena[v] = true }
             // (An Add of an arena value reads a blocked operand; in a tail graph, one fed blocked inputs, the other
             // operand may be such an input.)
             case .binary(.add) where n.inputs.contains(where: { ids[$0].map { arena[$0] } ?? false }):

@@ -153,8 +153,9 @@ final class BlockedIncrementalOcclusion {
     }
 
     /// A value `[1, planes, H, W, vec]` (or `[1, C, H, W]`) over a window per copy, `[K, planes, h, w, vec]`, with the
-    /// changed tiles written in and zeros outside the plane. Copies and channel blocks are split over the threads.
-    func gather(_ v: Int, _ p: Tiles?, k: Int, originY: [Int], originX: [Int], h: Int, w: Int) -> [Float] {
+    /// changed tiles written in and `fill` (zero, or minus infinity for a max pool) outside the plane. Copies and
+    /// channel blocks are split over the threads.
+    func gather(_ v: Int, _ p: Tiles?, k: Int, originY: [Int], originX: [Int], h: Int, w: Int, fill: Float = 0) -> [Float] {
         let cs = shape(v)
         let planes = cs[1], H = cs[2], W = cs[3], vec = cs.count == 5 ? cs[4] : 1
         let count = k * planes * h * w * vec
@@ -164,7 +165,7 @@ final class BlockedIncrementalOcclusion {
             withClean(v) { cb, _ in
                 (p?.data ?? empty).withUnsafeBufferPointer { pd in
                     nonisolated(unsafe) let ob = ob.baseAddress!, cb = cb, pd = pd.baseAddress
-                    @inline(__always) func zero(_ d: UnsafeMutablePointer<Float>, _ n: Int) { for i in 0..<n { d[i] = 0 } }
+                    @inline(__always) func zero(_ d: UnsafeMutablePointer<Float>, _ n: Int) { for i in 0..<n { d[i] = fill } }
                     @inline(__always) func copy(_ d: UnsafeMutablePointer<Float>, _ s: UnsafePointer<Float>, _ n: Int) { for i in 0..<n { d[i] = s[i] } }
                     parallelChunks(k * planes, minItemsPerChunk: max(1, 16_384 / max(1, h * w * vec))) { r in
                         for u in r {
@@ -297,6 +298,35 @@ final class BlockedIncrementalOcclusion {
                 a.withUnsafeBufferPointer { addVectors(yp.baseAddress!, $0.baseAddress!, y: yp.baseAddress!, count: yp.count) }
             }
             return (result(regions, win, y), 0)
+        case let .blocked(.maxPool(wd, _)):
+            guard let px = tiles[ins[0]], px.vec == 16 else { return nil }
+            let regions = px.regions.map { r -> Rect in
+                let (y0, y1) = IncrementalOcclusion.projective(r.y0, r.y1, k: wd.kernelH, s: wd.strideH, d: wd.dilationH, pad: wd.padTop, outLen: oh)
+                let (x0, x1) = IncrementalOcclusion.projective(r.x0, r.x1, k: wd.kernelW, s: wd.strideW, d: wd.dilationW, pad: wd.padLeft, outLen: ow)
+                return Rect(y0: y0, x0: x0, y1: y1, x1: x1)
+            }
+            guard let win = windows(regions) else { return nil }
+            let ih = (win.th - 1) * wd.strideH + (wd.kernelH - 1) * wd.dilationH + 1
+            let iw = (win.tw - 1) * wd.strideW + (wd.kernelW - 1) * wd.dilationW + 1
+            // Outside the input the windows hold minus infinity, so the pool over them needs no padding.
+            let xin = gather(ins[0], px, k: k, originY: win.oy.map { $0 * wd.strideH - wd.padTop },
+                             originX: win.ox.map { $0 * wd.strideW - wd.padLeft }, h: ih, w: iw, fill: -.infinity)
+            let yCount = k * outBlocks * win.th * win.tw * 16
+            var y = [Float](unsafeUninitializedCapacity: yCount) { _, n in n = yCount }
+            xin.withUnsafeBufferPointer { xp in
+                y.withUnsafeMutableBufferPointer {
+                    blockedMaxPool(xp.baseAddress!, batch: k, blocks: outBlocks, inH: ih, inW: iw,
+                                   window: Window2D(kernelH: wd.kernelH, kernelW: wd.kernelW, strideH: wd.strideH, strideW: wd.strideW,
+                                                    dilationH: wd.dilationH, dilationW: wd.dilationW),
+                                   outH: win.th, outW: win.tw, y: $0.baseAddress!)
+                }
+            }
+            return (result(regions, win, y), 0)
+        case let .blocked(.clamp(a)):
+            guard let px = tiles[ins[0]], px.vec == 16, let (lo, hi) = a.clampBounds else { return nil }
+            var y = px.data
+            y.withUnsafeMutableBufferPointer { blockedClamp($0.baseAddress!, count: $0.count, lo: lo, hi: hi, y: $0.baseAddress!) }
+            return (result(px.regions, (px.th, px.tw, px.originY, px.originX), y), 0)
         case .blocked(.toBlocked):
             guard let px = tiles[ins[0]], px.vec == 1 else { return nil }
             let yCount = k * outBlocks * px.th * px.tw * 16

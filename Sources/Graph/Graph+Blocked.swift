@@ -93,6 +93,26 @@ extension Graph {
                 }
                 if !fused { out.append(Node(name: n.name, op: n.op, inputs: [a, b], outputs: [y])) }
                 continue
+            case let .activation(a):
+                // A clamp of a blocked value: into the epilogue of the convolution that made it when nothing else
+                // reads that value (a ResNet's ReLU after its fused residual Add), else a blocked clamp.
+                guard a.clampBounds != nil, let b = blockedForm[n.inputs[0]] else { break }
+                let y = n.outputs[0] + "::blocked"
+                blockedForm[n.outputs[0]] = y
+                if readers[n.inputs[0]] == 1, !outputs.contains(n.inputs[0]), let k = out.lastIndex(where: { $0.outputs == [b] }),
+                   case let .blocked(.conv(kind, wd, m, .identity)) = out[k].op {
+                    out[k].op = .blocked(.conv(kind: kind, window: wd, outChannels: m, activation: a))
+                    out[k].outputs = [y]
+                } else {
+                    out.append(Node(name: n.name, op: .blocked(.clamp(a)), inputs: [b], outputs: [y]))
+                }
+                continue
+            case let .pool(.max, wd, ceilMode):
+                guard let b = blockedForm[n.inputs[0]], n.outputs.count == 1 else { break }
+                let y = n.outputs[0] + "::blocked"
+                blockedForm[n.outputs[0]] = y
+                out.append(Node(name: n.name, op: .blocked(.maxPool(window: wd, ceilMode: ceilMode)), inputs: [b], outputs: [y]))
+                continue
             case .globalPool(max: false):
                 guard let b = blockedForm[n.inputs[0]], let xs = shapes[n.inputs[0]], xs.count == 4 else { break }
                 out.append(Node(name: n.name, op: .blocked(.globalAveragePool(channels: xs[1])), inputs: [b], outputs: n.outputs))
@@ -195,6 +215,12 @@ extension Op {
             fromChannelBlocked(x[0], batch: s[0], channels: c, pixels: s[2] * s[3], y: y)
         case let .globalAveragePool(c):
             blockedGlobalAveragePool(x[0], batch: s[0], channels: c, pixels: s[2] * s[3], y: y)
+        case let .maxPool(wd, ceilMode):
+            blockedMaxPool(x[0], batch: s[0], blocks: s[1], inH: s[2], inW: s[3], window: wd,
+                           outH: wd.outH(s[2], ceil: ceilMode), outW: wd.outW(s[3], ceil: ceilMode), y: y)
+        case let .clamp(a):
+            let (lo, hi) = a.clampBounds!
+            blockedClamp(x[0], count: shapeCount(s), lo: lo, hi: hi, y: y)
         case let .conv(kind, wd, m, act):
             // Blocked inputs count their padding channels (zero weights); a depthwise convolution's outputs too.
             let inC = kind == .planarInput ? s[1] : s[1] * 16

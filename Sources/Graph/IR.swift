@@ -118,6 +118,8 @@ public enum Op: Sendable, Equatable {
             case .fromBlocked: return "FromBlocked"
             case let .conv(kind, _, _, _): return "BlockedConv " + kind.rawValue
             case .globalAveragePool: return "BlockedGlobalAveragePool"
+            case .maxPool: return "BlockedMaxPool"
+            case let .clamp(a): return "Blocked" + Op.activation(a).name
             }
         }
     }
@@ -135,6 +137,10 @@ public enum BlockedOp: Sendable, Equatable {
     case conv(kind: BlockedConvKind, window: Window2D, outChannels: Int, activation: Activation)
     /// Global average pooling of a blocked tensor into NCHW `[N, channels, 1, 1]`.
     case globalAveragePool(channels: Int)
+    /// Max pooling of a blocked tensor (padding taps skipped, as ONNX's minus-infinity padding).
+    case maxPool(window: Window2D, ceilMode: Bool)
+    /// A clamp (ReLU, Clip) of a blocked tensor that no convolution took into its epilogue.
+    case clamp(Activation)
 }
 
 /// One node: an op, the names of the tensors it reads and the names it writes.

@@ -94,6 +94,15 @@ extension Op {
             case let .globalAveragePool(c):
                 guard x.count == 5, x[4] == 16, x[1] == ChannelBlocks.count(c) else { throw fail("input \(x) is not \(c) channels blocked by 16") }
                 return [[x[0], c, 1, 1]]
+            case let .maxPool(wd, ceilMode):
+                try checkWindow(wd)
+                guard x.count == 5, x[4] == 16 else { throw fail("input \(x) is not blocked by 16") }
+                let oh = wd.outH(x[2], ceil: ceilMode), ow = wd.outW(x[3], ceil: ceilMode)
+                guard oh > 0, ow > 0 else { throw fail("input \(x) is smaller than the \(wd.kernelH)x\(wd.kernelW) window") }
+                return [[x[0], x[1], oh, ow, 16]]
+            case .clamp:
+                guard x.count == 5, x[4] == 16 else { throw fail("input \(x) is not blocked by 16") }
+                return [x]
             }
         case .channelAffine:
             try need(3)
@@ -332,6 +341,7 @@ extension Op {
             case .pointwise: return o[0][0] * pixels * m * s[0][1] * 16
             case .depthwise: return o[0][0] * pixels * m * taps
             case .planarInput: return o[0][0] * pixels * m * s[0][1] * taps
+            case .direct: return o[0][0] * pixels * m * s[0][1] * 16 * taps
             }
         case let .gemm(_, _, ta, _):
             return shapeCount(o[0]) * (ta ? s[0][0] : s[0][1])

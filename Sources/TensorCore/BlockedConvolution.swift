@@ -85,6 +85,8 @@ public enum BlockedConvKind: String, Sendable, Equatable {
     case depthwise
     /// Groups 1 from a planar NCHW input (few channels, the RGB stem) to a blocked output.
     case planarInput
+    /// Groups 1, any other window (3x3, strided 1x1, 7x7); blocked input and output.
+    case direct
 }
 
 extension BlockedConvKind {
@@ -96,6 +98,7 @@ extension BlockedConvKind {
         if blockedInput {
             if s.groups == 1 && wd.isPointwise { return .pointwise }
             if s.isDepthwise && s.outC == s.inC { return .depthwise }
+            if s.groups == 1 { return .direct }
             return nil
         }
         return s.groups == 1 && s.inC <= 4 ? .planarInput : nil
@@ -106,6 +109,8 @@ extension BlockedConvKind {
     ///   the pair's 32 output channels' weights for input channel `ic`.
     /// - depthwise: `[ceil(C/16), kh·kw, 16]`.
     /// - planarInput: `[ceil(M/16), C·kh·kw, 16]`.
+    /// - direct: `[ceil(M/32), kh·kw, ceil(C/16)·16, 32]`, a panel per pair of output blocks whose row
+    ///   (tap, ic) holds the pair's 32 output channels' weights.
     ///
     /// The array starts with up to 16 floats of slack, the first holding where the weights start
     /// (`blockedWeights` reads it): the start is chosen 64-byte aligned in the returned array's storage, so
@@ -118,6 +123,7 @@ extension BlockedConvKind {
         case .pointwise: count = (mb + 1) / 2 * cb * 16 * 32
         case .depthwise: count = cb * taps * 16
         case .planarInput: count = mb * s.inC * taps * 16
+        case .direct: count = (mb + 1) / 2 * taps * cb * 16 * 32
         }
         var out = [Float](repeating: 0, count: count + 16)
         out.withUnsafeMutableBufferPointer { buf in
@@ -147,6 +153,11 @@ extension BlockedConvKind {
         case .planarInput:
             let k = s.inC * taps
             for m in 0..<s.outC { for t in 0..<k { body(blockMajor(m, t, k), m * k + t) } }
+        case .direct:
+            let rows = ChannelBlocks.count(s.inC) * 16
+            for m in 0..<s.outC { for c in 0..<s.inC { for t in 0..<taps {
+                body(((m / 32 * taps + t) * rows + c) * 32 + m % 32, (m * s.inC + c) * taps + t)
+            } } }
         }
     }
 }
@@ -229,6 +240,32 @@ public func blockedConv2d(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pa
                                        padTop: wd.padTop, padLeft: wd.padLeft, w: w, bias: bias, lo: lo, hi: hi,
                                        y: y + n * yItem, outH: s.outH, outW: s.outW,
                                        blocks: b..<(b + 1), rows: (band * 8)..<min(s.outH, band * 8 + 8), scratch: scratch)
+            }
+        }
+    case .direct:
+        // Units: (image, band of output rows, two pairs of output blocks), band-major, so consecutive units of a
+        // thread copy the same input band while the pairs' weights stream. A band holds about 16 runs of 7
+        // pixels, fewer when there would be too few units to share out (a 7x7 map at batch 1).
+        let pairs = (mb + 1) / 2, couples = (pairs + 1) / 2
+        let runsPerRow = (s.outW + 6) / 7
+        var bandRows = max(1, min(s.outH, 16 / runsPerRow))
+        let wanted = computeThreads * chunksPerThread
+        while bandRows > 1 && s.batch * ((s.outH + bandRows - 1) / bandRows) * couples < wanted { bandRows = (bandRows + 1) / 2 }
+        let bands = (s.outH + bandRows - 1) / bandRows
+        let scratchBytes = blockedDirectScratchBytes(inBlocks: cb, rows: bandRows, outW: s.outW, kernelH: wd.kernelH, kernelW: wd.kernelW,
+                                                     strideH: wd.strideH, strideW: wd.strideW,
+                                                     dilationH: wd.dilationH, dilationW: wd.dilationW)
+        parallelChunks(s.batch * bands * couples) { r in
+            let scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
+            defer { scratch.deallocate() }
+            for u in r {
+                let n = u / (bands * couples), band = u / couples % bands, couple = u % couples
+                blockedDirectAVX512(x: x + n * xItem, inBlocks: cb, inH: s.inH, inW: s.inW, kernelH: wd.kernelH, kernelW: wd.kernelW,
+                                    strideH: wd.strideH, strideW: wd.strideW, dilationH: wd.dilationH, dilationW: wd.dilationW,
+                                    padTop: wd.padTop, padLeft: wd.padLeft, w: w, outBlocks: mb, bias: bias, lo: lo, hi: hi,
+                                    y: y + n * yItem, outH: s.outH, outW: s.outW,
+                                    pairs: (2 * couple)..<min(pairs, 2 * couple + 2),
+                                    rows: (band * bandRows)..<min(s.outH, band * bandRows + bandRows), scratch: scratch)
             }
         }
     case .planarInput:

@@ -37,6 +37,20 @@ let blockedCases: [ConvCase] = [
              window: Window2D(kernelH: 3, kernelW: 3, dilationH: 2, dilationW: 2, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2), bias: false),
     ConvCase(label: "depthwise 3x3 valid on 6x6, 16 channels", inC: 16, h: 6, w: 6, outC: 16, groups: 16,
              window: Window2D(kernelH: 3, kernelW: 3)),
+    ConvCase(label: "direct 3x3 pad 1 64->64 on 7x7 (odd run done once for two pairs), relu", inC: 64, h: 7, w: 7, outC: 64,
+             window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), activation: .relu),
+    ConvCase(label: "direct 3x3 pad 1 20->40 on 30x31 batch 2 (partial blocks, bands, pairs of 2 and 1 blocks)", batch: 2, inC: 20, h: 30, w: 31,
+             outC: 40, window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)),
+    ConvCase(label: "direct 3x3 stride 2 pads 0/0/1/1 40->24 on 15x17, clip", inC: 40, h: 15, w: 17, outC: 24,
+             window: Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padBottom: 1, padRight: 1), activation: .clip(0, 6)),
+    ConvCase(label: "direct 1x1 stride 2 32->48 on 14x14 batch 3 (a ResNet downsample), no bias", batch: 3, inC: 32, h: 14, w: 14, outC: 48,
+             window: Window2D(kernelH: 1, kernelW: 1, strideH: 2, strideW: 2), bias: false),
+    ConvCase(label: "direct 7x7 stride 2 pad 3 16->16 on 20x23", inC: 16, h: 20, w: 23, outC: 16,
+             window: Window2D(kernelH: 7, kernelW: 7, strideH: 2, strideW: 2, padTop: 3, padLeft: 3, padBottom: 3, padRight: 3)),
+    ConvCase(label: "direct 3x3 dilation 2 pad 2 17->33 on 9x12 batch 2, relu", batch: 2, inC: 17, h: 9, w: 12, outC: 33,
+             window: Window2D(kernelH: 3, kernelW: 3, dilationH: 2, dilationW: 2, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2), activation: .relu),
+    ConvCase(label: "direct 2x3 valid 16->96 on 1x3 (one output column)", inC: 16, h: 2, w: 3, outC: 96,
+             window: Window2D(kernelH: 2, kernelW: 3)),
     ConvCase(label: "planar stem 3->32 3x3 stride 2 pads 0/0/1/1 on 21x37, clip", inC: 3, h: 21, w: 37, outC: 32,
              window: Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padBottom: 1, padRight: 1), activation: .clip(0, 6)),
     ConvCase(label: "planar stem 3->24 3x3 pad 1 batch 2 (odd block count)", batch: 2, inC: 3, h: 9, w: 30, outC: 24,
@@ -161,11 +175,11 @@ struct BlockedConvolutionTests {
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 32, inH: 7, inW: 7, outC: 64, groups: 1, window: pw), blockedInput: true) == .pointwise)
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 32, inH: 7, inW: 7, outC: 32, groups: 32, window: k3), blockedInput: true) == .depthwise)
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 3, inH: 7, inW: 7, outC: 32, groups: 1, window: k3), blockedInput: false) == .planarInput)
-        // A full 3x3 convolution on blocked channels, a depthwise multiplier of 2 and a strided 1x1 have no blocked kernel.
-        #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 32, inH: 7, inW: 7, outC: 32, groups: 1, window: k3), blockedInput: true) == nil)
+        // A full 3x3 convolution on blocked channels and a strided 1x1 run directly; a depthwise multiplier of 2 has no blocked kernel.
+        #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 32, inH: 7, inW: 7, outC: 32, groups: 1, window: k3), blockedInput: true) == .direct)
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 16, inH: 7, inW: 7, outC: 32, groups: 16, window: k3), blockedInput: true) == nil)
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 16, inH: 8, inW: 8, outC: 32, groups: 1,
-                                                 window: Window2D(kernelH: 1, kernelW: 1, strideH: 2, strideW: 2)), blockedInput: true) == nil)
+                                                 window: Window2D(kernelH: 1, kernelW: 1, strideH: 2, strideW: 2)), blockedInput: true) == .direct)
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 8, inH: 7, inW: 7, outC: 32, groups: 1, window: k3), blockedInput: false) == nil)
     }
 }

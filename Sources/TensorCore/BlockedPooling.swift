@@ -1,0 +1,62 @@
+/// Max pooling of channel-blocked `[batch, blocks, inH, inW, 16]` into `[batch, blocks, outH, outW, 16]`: each
+/// output vector is the lane-wise maximum of its window's pixel vectors, taps outside the input skipped (ONNX
+/// pads MaxPool with minus infinity; a window wholly outside gives minus infinity). Split over `computeThreads`
+/// by (image, block, band of rows).
+public func blockedMaxPool(_ x: UnsafePointer<Float>, batch: Int, blocks: Int, inH: Int, inW: Int, window wd: Window2D,
+                           outH: Int, outW: Int, y: UnsafeMutablePointer<Float>) {
+    let bands = (outH + 7) / 8
+    let inPlane = inH * inW * 16, outPlane = outH * outW * 16
+    parallelChunks(batch * blocks * bands) { r in
+        for u in r {
+            let plane = u / bands, band = u % bands
+            let xp = x + plane * inPlane, yp = y + plane * outPlane
+            for oy in (band * 8)..<min(outH, band * 8 + 8) {
+                let iy0 = oy * wd.strideH - wd.padTop
+                let ky0 = max(0, (-iy0 + wd.dilationH - 1) / wd.dilationH)
+                let ky1 = min(wd.kernelH, iy0 >= inH ? 0 : (inH - 1 - iy0) / wd.dilationH + 1)
+                for ox in 0..<outW {
+                    let ix0 = ox * wd.strideW - wd.padLeft
+                    let kx0 = max(0, (-ix0 + wd.dilationW - 1) / wd.dilationW)
+                    let kx1 = min(wd.kernelW, ix0 >= inW ? 0 : (inW - 1 - ix0) / wd.dilationW + 1)
+                    var m = SIMD16<Float>(repeating: -.infinity)
+                    var ky = ky0
+                    while ky < ky1 {
+                        let row = xp + (iy0 + ky * wd.dilationH) * inW * 16
+                        var kx = kx0
+                        while kx < kx1 {
+                            let v = UnsafeRawPointer(row + (ix0 + kx * wd.dilationW) * 16).loadUnaligned(as: SIMD16<Float>.self)
+                            m = m.replacing(with: v, where: v .> m)
+                            kx += 1
+                        }
+                        ky += 1
+                    }
+                    UnsafeMutableRawPointer(yp + (oy * outW + ox) * 16).storeBytes(of: m, as: SIMD16<Float>.self)
+                }
+            }
+        }
+    }
+}
+
+/// Naive twin of `blockedMaxPool`: unblocks, runs `pool2d`, blocks the result (padding channels zero).
+public func blockedMaxPoolNaive(_ x: UnsafePointer<Float>, batch: Int, channels: Int, inH: Int, inW: Int, window wd: Window2D,
+                                outH: Int, outW: Int, y: UnsafeMutablePointer<Float>) {
+    var planar = [Float](repeating: 0, count: batch * channels * inH * inW)
+    fromChannelBlocked(x, batch: batch, channels: channels, pixels: inH * inW, y: &planar)
+    var pooled = [Float](repeating: 0, count: batch * channels * outH * outW)
+    pool2d(.max, x: planar, planes: batch * channels, h: inH, w: inW, window: wd, outH: outH, outW: outW, y: &pooled)
+    toChannelBlocked(pooled, batch: batch, channels: channels, pixels: outH * outW, y: y)
+}
+
+/// A clamp activation (`clampBounds` not nil) applied elementwise to `count` floats of blocked storage: a ReLU or
+/// Clip that no convolution could take into its epilogue.
+public func blockedClamp(_ x: UnsafePointer<Float>, count: Int, lo: Float, hi: Float, y: UnsafeMutablePointer<Float>) {
+    let vectors = count / 16
+    parallelChunks(vectors, minItemsPerChunk: 4096) { r in
+        let l = SIMD16<Float>(repeating: lo), h = SIMD16<Float>(repeating: hi)
+        for i in r {
+            let v = UnsafeRawPointer(x + i * 16).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(y + i * 16).storeBytes(of: v.clamped(lowerBound: l, upperBound: h), as: SIMD16<Float>.self)
+        }
+    }
+    for i in (vectors * 16)..<count { y[i] = min(max(x[i], lo), hi) }
+}

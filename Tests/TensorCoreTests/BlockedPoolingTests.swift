@@ -1,0 +1,39 @@
+import Testing
+import TensorCore
+import TestSupport
+
+@Suite("Channel-blocked pooling and clamps")
+struct BlockedPoolingTests {
+    @Test("blockedMaxPool matches its naive twin and pool2d",
+          arguments: [(Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), false, 20, 17, 23),
+                      (Window2D(kernelH: 2, kernelW: 2, strideH: 2, strideW: 2), true, 16, 7, 9),
+                      (Window2D(kernelH: 3, kernelW: 2, dilationH: 2, dilationW: 1, padTop: 2, padLeft: 0, padBottom: 0, padRight: 1), false, 33, 9, 4)])
+    func maxPool(_ wd: Window2D, _ ceilMode: Bool, _ channels: Int, _ h: Int, _ w: Int) {
+        var rng = SeededRandom(seed: UInt64(channels * h))
+        let batch = 2
+        // Negative values too: padding must act as minus infinity, not zero.
+        let x = rng.tensor([batch, channels, h * w], -5, 3).data
+        let oh = wd.outH(h, ceil: ceilMode), ow = wd.outW(w, ceil: ceilMode)
+        let blocks = ChannelBlocks.count(channels)
+        var xb = [Float](repeating: 0, count: batch * blocks * 16 * h * w)
+        toChannelBlocked(x, batch: batch, channels: channels, pixels: h * w, y: &xb)
+        var yb = [Float](repeating: .nan, count: batch * blocks * 16 * oh * ow), nb = yb
+        blockedMaxPool(xb, batch: batch, blocks: blocks, inH: h, inW: w, window: wd, outH: oh, outW: ow, y: &yb)
+        blockedMaxPoolNaive(xb, batch: batch, channels: channels, inH: h, inW: w, window: wd, outH: oh, outW: ow, y: &nb)
+        var y = [Float](repeating: .nan, count: batch * channels * oh * ow), n = y, ref = y
+        fromChannelBlocked(yb, batch: batch, channels: channels, pixels: oh * ow, y: &y)
+        fromChannelBlocked(nb, batch: batch, channels: channels, pixels: oh * ow, y: &n)
+        pool2d(.max, x: x, planes: batch * channels, h: h, w: w, window: wd, outH: oh, outW: ow, y: &ref)
+        #expect(y == ref)
+        #expect(n == ref)
+    }
+
+    @Test("blockedClamp clamps every float, a tail past whole vectors too")
+    func clamp() {
+        var rng = SeededRandom(seed: 3)
+        let x = rng.tensor([1, 16 * 9 + 5], -4, 4).data
+        var y = [Float](repeating: .nan, count: x.count)
+        blockedClamp(x, count: x.count, lo: 0, hi: 1.5, y: &y)
+        #expect(y == x.map { min(max($0, 0), 1.5) })
+    }
+}
