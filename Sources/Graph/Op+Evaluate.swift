@@ -234,7 +234,9 @@ func binaryTensor(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ o: [Int], ws: Work
     return Tensor(shape: o, data: y)
 }
 
-/// Batched matrix product with NumPy semantics (rank-1 operands promoted and the unit axis dropped).
+/// Batched matrix product with NumPy semantics (rank-1 operands promoted and the unit axis dropped), split over
+/// `computeThreads`: by products when there are several (attention's heads), else by panels of the one product
+/// (a transformer's projections at batch 1).
 func matmulTensor(_ a0: Tensor, _ b0: Tensor, outShape: [Int], transA: Bool = false, transB: Bool = false) -> Tensor {
     var a = a0.shape, b = b0.shape
     if a.count == 1 { a = [1] + a }
@@ -249,11 +251,22 @@ func matmulTensor(_ a0: Tensor, _ b0: Tensor, outShape: [Int], transA: Bool = fa
     a0.data.withUnsafeBufferPointer { ap in
         b0.data.withUnsafeBufferPointer { bp in
             y.withUnsafeMutableBufferPointer { yp in
-                for i in 0..<nb {
+                nonisolated(unsafe) let ap = ap.baseAddress!, bp = bp.baseAddress!, yp = yp.baseAddress!
+                func product(_ i: Int, parallel: Bool) {
                     var rem = i, ao = 0, bo = 0
                     for ax in 0..<batchShape.count { let j = rem / bStr[ax]; rem %= bStr[ax]; ao += j * aS[ax]; bo += j * bS[ax] }
-                    gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: ap.baseAddress! + ao * m * k, lda: transA ? m : k,
-                         b: bp.baseAddress! + bo * k * n, ldb: transB ? k : n, c: yp.baseAddress! + i * m * n, ldc: n)
+                    if parallel {
+                        gemmParallel(transA: transA, transB: transB, m: m, n: n, k: k, a: ap + ao * m * k, lda: transA ? m : k,
+                                     b: bp + bo * k * n, ldb: transB ? k : n, c: yp + i * m * n, ldc: n)
+                    } else {
+                        gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: ap + ao * m * k, lda: transA ? m : k,
+                             b: bp + bo * k * n, ldb: transB ? k : n, c: yp + i * m * n, ldc: n)
+                    }
+                }
+                if nb >= computeThreads && nb > 1 {
+                    parallelChunks(nb, minItemsPerChunk: max(1, 100_000 / max(1, m * n * k))) { r in for i in r { product(i, parallel: false) } }
+                } else {
+                    for i in 0..<nb { product(i, parallel: true) }
                 }
             }
         }

@@ -80,6 +80,10 @@ public enum Activation: Sendable, Equatable, Hashable {
         case .identity: return
         case .relu: for i in 0..<count { p[i] = max(p[i], 0) }
         case let .clip(lo, hi): for i in 0..<count { p[i] = min(max(p[i], lo), hi) }
+        // Vectorised: transformers' GELU and softmax-free exponentials, EfficientNets' swish.
+        case .erf: mapFloats16(p, p, count: count) { verf($0) }
+        case .exp: mapFloats16(p, p, count: count) { vexp($0) }
+        case .sigmoid: mapFloats16(p, p, count: count) { 1 / (1 + vexp(-$0)) }
         default: for i in 0..<count { p[i] = apply(p[i]) }
         }
     }

@@ -258,14 +258,17 @@ public func blockedConv2d(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pa
         parallelChunks(s.batch * bands * couples) { r in
             let scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
             defer { scratch.deallocate() }
+            var copied = -1   // the (image, band) the scratch holds
             for u in r {
                 let n = u / (bands * couples), band = u / couples % bands, couple = u % couples
+                defer { copied = u / couples }
                 blockedDirectAVX512(x: x + n * xItem, inBlocks: cb, inH: s.inH, inW: s.inW, kernelH: wd.kernelH, kernelW: wd.kernelW,
                                     strideH: wd.strideH, strideW: wd.strideW, dilationH: wd.dilationH, dilationW: wd.dilationW,
                                     padTop: wd.padTop, padLeft: wd.padLeft, w: w, outBlocks: mb, bias: bias, lo: lo, hi: hi,
                                     y: y + n * yItem, outH: s.outH, outW: s.outW,
                                     pairs: (2 * couple)..<min(pairs, 2 * couple + 2),
-                                    rows: (band * bandRows)..<min(s.outH, band * bandRows + bandRows), scratch: scratch)
+                                    rows: (band * bandRows)..<min(s.outH, band * bandRows + bandRows), scratch: scratch,
+                                    copyBand: copied != u / couples)
             }
         }
     case .planarInput:

@@ -9,7 +9,9 @@
 /// taps outside the input contributing zero.
 ///
 /// The input rows the band reads are first copied into a zero-padded, 64-byte aligned buffer, so every output
-/// pixel reads its taps at fixed offsets with no bounds tests. Each output row is cut into runs of seven pixels;
+/// pixel reads its taps at fixed offsets with no bounds tests (unless `copyBand` is false: the scratch already
+/// holds this band, copied for other pairs; or the window never leaves the input, as a strided 1x1's: then the
+/// input is read in place). Each output row is cut into runs of seven pixels;
 /// a tile is two runs (of the band, in any rows) by two output blocks, and the whole reduction (every tap of
 /// every input channel) stays in registers, so each output is stored once. With two pairs to do, an odd last
 /// run is done once for both pairs.
@@ -23,22 +25,26 @@
 ///   - y: `[outBlocks, outH, outW, 16]` (one image); only pairs `pairs` (pair i is blocks 2i and 2i+1) of rows
 ///     `rows` are written.
 ///   - scratch: 64-byte aligned memory of `blockedDirectScratchBytes(rows: rows.count, ...)` bytes.
+///   - copyBand: false when `scratch` holds this image's band of these rows from an earlier call.
 /// - Complexity: 16·inBlocks·kernelH·kernelW·16·2|pairs|·|rows|·outW multiply-adds.
 public func blockedDirectAVX512(x: UnsafePointer<Float>, inBlocks: Int, inH: Int, inW: Int,
                                 kernelH: Int, kernelW: Int, strideH: Int, strideW: Int,
                                 dilationH: Int, dilationW: Int, padTop: Int, padLeft: Int,
                                 w: UnsafePointer<Float>, outBlocks: Int, bias: UnsafePointer<Float>?,
                                 lo: Float, hi: Float, y: UnsafeMutablePointer<Float>, outH: Int, outW: Int,
-                                pairs: Range<Int>, rows: Range<Int>, scratch: UnsafeMutableRawPointer) {
+                                pairs: Range<Int>, rows: Range<Int>, scratch: UnsafeMutableRawPointer, copyBand: Bool = true) {
     guard !rows.isEmpty, !pairs.isEmpty else { return }
-    let padW = (outW - 1) * strideW + (kernelW - 1) * dilationW + 1
+    var padW = (outW - 1) * strideW + (kernelW - 1) * dilationW + 1
     let padH = (rows.count - 1) * strideH + (kernelH - 1) * dilationH + 1
-    let bandPlane = padH * padW * 16, inPlane = inH * inW * 16, outPlane = outH * outW * 16
-    let buf = scratch.bindMemory(to: Float.self, capacity: inBlocks * bandPlane)
-    // The band's input rows, zero outside the input: buffer column bx holds input column bx - padLeft.
+    var bandPlane = padH * padW * 16
+    let inPlane = inH * inW * 16, outPlane = outH * outW * 16
     let iyBase = rows.lowerBound * strideH - padTop
+    let inPlace = padTop == 0 && padLeft == 0 && padW <= inW && iyBase + padH <= inH
+    let buf = inPlace ? UnsafeMutablePointer(mutating: x + iyBase * inW * 16) : scratch.bindMemory(to: Float.self, capacity: inBlocks * bandPlane)
+    if inPlace { padW = inW; bandPlane = inPlane }
+    // The band's input rows, zero outside the input: buffer column bx holds input column bx - padLeft.
     let bx0 = max(0, padLeft), bx1 = min(padW, inW + padLeft)
-    for b in 0..<inBlocks {
+    for b in 0..<(inPlace || !copyBand ? 0 : inBlocks) {
         let xb = x + b * inPlane, bb = buf + b * bandPlane
         for j in 0..<padH {
             let iy = iyBase + j, row = bb + j * padW * 16
