@@ -14,9 +14,10 @@ import TensorCore
 /// Why: the NCHW engine spent most of its incremental part gathering windows a float row at a time and running
 /// depthwise filters plane by plane (16 copies x 96 channels of 35x35 for a 3x3/2), and its clean pass had to
 /// keep every activation of an NCHW forward pass, itself 1.6x slower than the blocked one.
-final class BlockedIncrementalOcclusion {
+final class BlockedIncrementalOcclusion: TiledOcclusionLayout {
     let graph: Graph
     let inputName: String, outputName: String
+    var configuration: EngineConfiguration { executor.configuration }
     /// Runs the clean pass; its schedule (ids, readers and writers, last uses) serves the incremental part too.
     let executor: Executor
     var ids: [String: Int] { executor.ids }
@@ -36,17 +37,6 @@ final class BlockedIncrementalOcclusion {
     var cleanInput: [Float]? = nil
     /// Every arena value of the clean pass, kept for the incremental part.
     lazy var keptValues: Set<Int> = executor.allArenaValues
-
-    /// Changed tiles of one value: per copy its true changed region and the window stored.
-    struct Tiles {
-        var regions: [Rect]
-        var originY: [Int], originX: [Int]
-        var th: Int, tw: Int
-        /// Channel blocks (blocked values) or channels (planar values), and floats per pixel (16 or 1).
-        var planes: Int, vec: Int
-        /// `[K, planes, th, tw, vec]`
-        var data: [Float]
-    }
 
     /// nil when the graph has no blocked form or its input is not an image `[N, C, H, W]`.
     init?(graph original: Graph, input: String, output: String, fullThreshold: Double, configuration: EngineConfiguration, packing: PackedWeights) {
@@ -89,49 +79,25 @@ final class BlockedIncrementalOcclusion {
         // The clean pass in the blocked layout (unless the last one was of this input), every value kept: blocked
         // ones in the executor's arena.
         if cleanInput != input.data { _ = try cleanPass(input) }
-        var refMACs = 0
         var nodeMACs: [Int] = []
         for j in graph.nodes.indices {
-            let m = graph.nodes[j].op.macs(inputs: nodeInputs[j].map { shape($0) }, outputs: nodeOutputs[j].map { shape($0) })
-            nodeMACs.append(m); refMACs += m
+            nodeMACs.append(graph.nodes[j].op.macs(inputs: nodeInputs[j].map { shape($0) }, outputs: nodeOutputs[j].map { shape($0) }))
         }
         // The input's tiles: the clean windows with the patches written in.
         let cIn = input.shape[1], hIn = input.shape[2], wIn = input.shape[3]
         let th = patches.map(\.height).max()!, tw = patches.map(\.width).max()!
-        var inTiles = Tiles(regions: patches.map { Rect(y0: $0.y, x0: $0.x, y1: $0.y + $0.height, x1: $0.x + $0.width) },
-                            originY: patches.map { min(max($0.y, 0), hIn - th) }, originX: patches.map { min(max($0.x, 0), wIn - tw) },
-                            th: th, tw: tw, planes: cIn, vec: 1, data: [])
+        var inTiles = ChangedTiles(regions: patches.map { Rect(y0: $0.y, x0: $0.x, y1: $0.y + $0.height, x1: $0.x + $0.width) },
+                                   originY: patches.map { min(max($0.y, 0), hIn - th) }, originX: patches.map { min(max($0.x, 0), wIn - tw) },
+                                   th: th, tw: tw, planes: cIn, vec: 1, data: [])
         inTiles.data = gather(inId, nil, k: k, originY: inTiles.originY, originX: inTiles.originX, h: th, w: tw)
         IncrementalOcclusion.writePatches(patches, channels: cIn, originY: inTiles.originY, originX: inTiles.originX, tw: tw,
                                           into: &inTiles.data) { t, c in (t * cIn + c) * th * tw }
-        var tiles: [Int: Tiles] = [inId: inTiles]
-        var incMACs = 0
-        var switchAt = graph.nodes.count
-        for (j, node) in graph.nodes.enumerated() {
-            let ins = nodeInputs[j]
-            if !ins.contains(where: { tiles[$0] != nil }) { continue }
-            let profile = executor.configuration.profile
-            let t0 = profile != nil ? DispatchTime.now().uptimeNanoseconds : 0
-            guard let out = incremental(node, j, tiles: tiles, k: k) else { switchAt = j; break }
-            profile?.record("incremental (blocked): " + node.op.name, ms: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
-            incMACs += out.macs
-            tiles[nodeOutputs[j][0]] = out.value
-            for v in ins where lastUse[v] <= j && v != outId { tiles[v] = nil }
-        }
-        let tail = try tailGraph(from: switchAt)
-        var feeds: [String: Tensor] = [:]
-        let t0 = executor.configuration.profile != nil ? DispatchTime.now().uptimeNanoseconds : 0
-        for v in tail.inputs { feeds[names[v]] = materialise(v, tiles[v], k: k) }
-        executor.configuration.profile?.record("incremental (blocked): materialise", ms: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
-        let result: Tensor
-        if let e = tail.executor {
-            result = try e.run(feeds, wholeBatch: k <= IncrementalOcclusion.wholeBatchTail).outputs[outputName]!
-        } else {
-            result = feeds[outputName]!
-        }
-        lastMACs = (incMACs, nodeMACs[switchAt...].reduce(0, +) * k, refMACs * k)
-        return result
+        let pass = try incrementalPass(inputTiles: inTiles, inputId: inId, outputId: outId, k: k, nodeMACs: nodeMACs)
+        lastMACs = pass.macs
+        return pass.output
     }
+
+    func profileKey(_ node: Node, _ j: Int, _ out: ChangedTiles) -> String { "incremental (blocked): " + node.op.name }
 
     /// The graph from node `start` on, fed the values live there as batches of K (blocked values stay blocked).
     func tailGraph(from start: Int) throws -> IncrementalOcclusion.Tail {
@@ -155,7 +121,7 @@ final class BlockedIncrementalOcclusion {
     /// A value `[1, planes, H, W, vec]` (or `[1, C, H, W]`) over a window per copy, `[K, planes, h, w, vec]`, with the
     /// changed tiles written in and `fill` (zero, or minus infinity for a max pool) outside the plane. Copies and
     /// channel blocks are split over the threads.
-    func gather(_ v: Int, _ p: Tiles?, k: Int, originY: [Int], originX: [Int], h: Int, w: Int, fill: Float = 0) -> [Float] {
+    func gather(_ v: Int, _ p: ChangedTiles?, k: Int, originY: [Int], originX: [Int], h: Int, w: Int, fill: Float = 0) -> [Float] {
         let cs = shape(v)
         let planes = cs[1], H = cs[2], W = cs[3], vec = cs.count == 5 ? cs[4] : 1
         let count = k * planes * h * w * vec
@@ -204,7 +170,7 @@ final class BlockedIncrementalOcclusion {
     }
 
     /// The K copies of a value as a batch: the clean value repeated, the changed tiles written over it.
-    func materialise(_ v: Int, _ p: Tiles?, k: Int) -> Tensor {
+    func materialise(_ v: Int, _ p: ChangedTiles?, k: Int) -> Tensor {
         let cs = shape(v), one = shapeCount(cs)
         let count = one * k
         var data = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
@@ -231,7 +197,7 @@ final class BlockedIncrementalOcclusion {
     }
 
     /// Recomputes one node over its changed tiles; nil means "switch to full recomputation here".
-    func incremental(_ node: Node, _ j: Int, tiles: [Int: Tiles], k: Int) -> (value: Tiles, macs: Int)? {
+    func incremental(_ node: Node, _ j: Int, tiles: [Int: ChangedTiles], k: Int) throws -> (value: ChangedTiles, macs: Int)? {
         let ins = nodeInputs[j]
         guard nodeOutputs[j].count == 1 else { return nil }
         let outShape = shape(nodeOutputs[j][0])
@@ -247,8 +213,8 @@ final class BlockedIncrementalOcclusion {
             for v in vs { if let p = tiles[v] { regions = regions.map { zip($0, p.regions).map { $0.union($1) } } ?? p.regions } }
             return regions
         }
-        func result(_ regions: [Rect], _ win: (th: Int, tw: Int, oy: [Int], ox: [Int]), _ data: [Float]) -> Tiles {
-            Tiles(regions: regions, originY: win.oy, originX: win.ox, th: win.th, tw: win.tw, planes: outBlocks, vec: 16, data: data)
+        func result(_ regions: [Rect], _ win: (th: Int, tw: Int, oy: [Int], ox: [Int]), _ data: [Float]) -> ChangedTiles {
+            ChangedTiles(regions: regions, originY: win.oy, originX: win.ox, th: win.th, tw: win.tw, planes: outBlocks, vec: 16, data: data)
         }
         switch node.op {
         case let .blocked(.conv(kind, wd, m, act)):

@@ -29,7 +29,7 @@ struct Rect: Equatable {
 /// batch and the rest of the graph runs normally. Results equal a full recomputation up to float rounding.
 ///
 /// One instance per thread.
-public final class IncrementalOcclusion {
+public final class IncrementalOcclusion: TiledOcclusionLayout {
     public let graph: Graph
     let inputName: String
     let outputName: String
@@ -46,9 +46,10 @@ public final class IncrementalOcclusion {
     let lastUse: [Int]
     /// Tensor names by id.
     let names: [String]
-    /// Shapes of the clean pass, by id; MACs of each node at batch 1.
+    /// Shapes of the clean pass, by id.
     var valueShapes: [[Int]]
-    var nodeMACs: [Int] = []
+    /// The clean pass's values by id, during a run.
+    var clean: [Tensor?] = []
     /// Up to this many copies, the tail runs op by op over the whole batch; beyond it, one copy per thread
     /// (K = 16: 66 vs 78 ms; K = 64: 326 vs 281 ms on EfficientNet-Lite0, 2 cores).
     static let wholeBatchTail = 16
@@ -97,16 +98,6 @@ public final class IncrementalOcclusion {
         for (n, t) in graph.constants { valueShapes[ids[n]!] = t.shape }
     }
 
-    /// A tensor's changed tiles: per copy its true changed region and the window actually stored.
-    struct Patched {
-        var regions: [Rect]
-        var originY: [Int], originX: [Int]
-        var th: Int, tw: Int
-        var channels: Int
-        /// `[channels, K, th, tw]`
-        var data: [Float]
-    }
-
     /// Runs the clean input and every occluded copy; returns `output` for the copies, `[K, ...]`.
     ///
     /// - Parameters:
@@ -126,7 +117,7 @@ public final class IncrementalOcclusion {
             lastMACs = engine.lastMACs
             return y
         }
-        var clean = [Tensor?](repeating: nil, count: ids.count)
+        clean = [Tensor?](repeating: nil, count: ids.count)
         for (n, t) in graph.constants { clean[ids[n]!] = t }
         guard let inId = ids[inputName], let outId = ids[outputName] else { throw GraphError.unknownTensor(name: inputName) }
         guard cleanInput.rank == 4, cleanInput.shape[0] == 1 else {
@@ -135,8 +126,7 @@ public final class IncrementalOcclusion {
         clean[inId] = cleanInput
         valueShapes[inId] = cleanInput.shape
         // Clean pass, keeping every activation.
-        var refMACs = 0
-        nodeMACs = []
+        var nodeMACs: [Int] = []
         for (j, node) in graph.nodes.enumerated() {
             let x = nodeInputs[j].map { clean[$0]! }
             let given = cleanValues.map { cv in nodeOutputs[j].compactMap { cv[names[$0]] } }
@@ -148,55 +138,29 @@ public final class IncrementalOcclusion {
                 y = node.op.evaluate(x, outShapes: shapes, ws: ws)
             }
             nodeMACs.append(node.op.macs(inputs: x.map(\.shape), outputs: y.map(\.shape)))
-            refMACs += nodeMACs[j]
             for (i, v) in nodeOutputs[j].enumerated() { clean[v] = y[i]; valueShapes[v] = y[i].shape }
         }
+        defer { clean = [] }
         // The input's tiles.
         let cIn = cleanInput.shape[1], hIn = cleanInput.shape[2], wIn = cleanInput.shape[3]
         let th = patches.map(\.height).max()!, tw = patches.map(\.width).max()!
-        var inTiles = Patched(regions: patches.map { Rect(y0: $0.y, x0: $0.x, y1: $0.y + $0.height, x1: $0.x + $0.width) },
-                              originY: patches.map { min(max($0.y, 0), hIn - th) }, originX: patches.map { min(max($0.x, 0), wIn - tw) },
-                              th: th, tw: tw, channels: cIn, data: [])
+        var inTiles = ChangedTiles(regions: patches.map { Rect(y0: $0.y, x0: $0.x, y1: $0.y + $0.height, x1: $0.x + $0.width) },
+                                   originY: patches.map { min(max($0.y, 0), hIn - th) }, originX: patches.map { min(max($0.x, 0), wIn - tw) },
+                                   th: th, tw: tw, planes: cIn, vec: 1, data: [])
         inTiles.data = gather(inId, clean: clean, patched: [:], k: k, originY: inTiles.originY, originX: inTiles.originX, h: th, w: tw, pad: 0)
         Self.writePatches(patches, channels: cIn, originY: inTiles.originY, originX: inTiles.originX, tw: tw, into: &inTiles.data) { t, c in
             (c * k + t) * th * tw
         }
-        var patched: [Int: Patched] = [inId: inTiles]
-        var incMACs = 0
-        // Incremental part.
-        var switchAt = graph.nodes.count
-        for (j, node) in graph.nodes.enumerated() {
-            let ins = nodeInputs[j]
-            if !ins.contains(where: { patched[$0] != nil }) { continue }
-            let profile = configuration.profile
-            let t0 = profile != nil ? DispatchTime.now().uptimeNanoseconds : 0
-            guard let out = try incremental(node, j, clean: clean, patched: patched, k: k) else { switchAt = j; break }
-            if let profile {
-                var key = "incremental: " + node.op.name
-                if case let .conv(wd, groups, _) = node.op { key += (groups > 1 ? " depthwise " : " ") + "\(wd.kernelH)x\(wd.kernelW)/\(wd.strideH)" }
-                if profile.byShape { key += " \(valueShapes[ins[0]]) -> tiles \(out.value.channels)x\(out.value.th)x\(out.value.tw)" }
-                profile.record(key, ms: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
-            }
-            incMACs += out.macs
-            patched[nodeOutputs[j][0]] = out.value
-            for v in ins where lastUse[v] <= j && v != outId { patched[v] = nil }
-        }
-        // Materialise what is live and run the rest of the graph on the K copies as a batch (the executor runs
-        // separable batches one copy per thread).
-        let tail = try tailGraph(from: switchAt)
-        var feeds: [String: Tensor] = [:]
-        let t0 = configuration.profile != nil ? DispatchTime.now().uptimeNanoseconds : 0
-        for v in tail.inputs { feeds[names[v]] = materialise(v, clean: clean, patched: patched, k: k) }
-        configuration.profile?.record("incremental: materialise", ms: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
-        let result: Tensor
-        if switchAt == graph.nodes.count { result = feeds[outputName]! }
-        else {
-            // Small batches run op by op over the whole batch with threaded kernels (measured faster at K = 16),
-            // larger ones one copy per thread; either way in the channel-blocked layout where it applies.
-            result = try tail.executor!.run(feeds, wholeBatch: k <= Self.wholeBatchTail).outputs[outputName]!
-        }
-        lastMACs = (incMACs, nodeMACs[switchAt...].reduce(0, +) * k, refMACs * k)
-        return result
+        let pass = try incrementalPass(inputTiles: inTiles, inputId: inId, outputId: outId, k: k, nodeMACs: nodeMACs)
+        lastMACs = pass.macs
+        return pass.output
+    }
+
+    func profileKey(_ node: Node, _ j: Int, _ out: ChangedTiles) -> String {
+        var key = "incremental: " + node.op.name
+        if case let .conv(wd, groups, _) = node.op { key += (groups > 1 ? " depthwise " : " ") + "\(wd.kernelH)x\(wd.kernelW)/\(wd.strideH)" }
+        if configuration.profile?.byShape == true { key += " \(valueShapes[nodeInputs[j][0]]) -> tiles \(out.planes)x\(out.th)x\(out.tw)" }
+        return key
     }
 
     /// The part of the graph from node `start` on, as its own graph whose inputs are the values live there.
@@ -234,13 +198,13 @@ public final class IncrementalOcclusion {
     }
 
     /// The K copies of value `v` as a batch `[K, ...]`.
-    func materialise(_ v: Int, clean: [Tensor?], patched: [Int: Patched], k: Int) -> Tensor {
+    func materialise(_ v: Int, _ p: ChangedTiles?, k: Int) -> Tensor {
         let c = clean[v]!
         var data = [Float](repeating: 0, count: c.count * k)
         data.withUnsafeMutableBufferPointer { d in
             c.data.withUnsafeBufferPointer { s in for t in 0..<k { (d.baseAddress! + t * c.count).update(from: s.baseAddress!, count: c.count) } }
         }
-        if let p = patched[v] {
+        if let p {
             let h = c.shape[2], w = c.shape[3], ch = c.shape[1]
             data.withUnsafeMutableBufferPointer { d in
                 p.data.withUnsafeBufferPointer { s in
@@ -266,7 +230,7 @@ public final class IncrementalOcclusion {
     /// Rows are short (9 to 59 floats), so they are copied by inlined loops rather than memmove calls, and the
     /// channels are split over the compute threads: EfficientNet-Lite0's windows at K = 16 move up to 7.5 MB
     /// (96 channels x 16 copies x 35x35), and the gathers were 4 of the incremental part's 10 ms.
-    func gather(_ v: Int, clean: [Tensor?], patched: [Int: Patched], k: Int, originY: [Int], originX: [Int], h: Int, w: Int, pad: Float) -> [Float] {
+    func gather(_ v: Int, clean: [Tensor?], patched: [Int: ChangedTiles], k: Int, originY: [Int], originX: [Int], h: Int, w: Int, pad: Float) -> [Float] {
         let c = clean[v]!
         let ch = c.shape[1], H = c.shape[2], W = c.shape[3]
         // Every element is written below (pad outside the plane), so the storage need not be cleared first.
@@ -325,7 +289,8 @@ public final class IncrementalOcclusion {
     }
 
     /// Recomputes one node over its changed tiles; nil means "switch to full recomputation here".
-    func incremental(_ node: Node, _ j: Int, clean: [Tensor?], patched: [Int: Patched], k: Int) throws -> (value: Patched, macs: Int)? {
+    func incremental(_ node: Node, _ j: Int, tiles patched: [Int: ChangedTiles], k: Int) throws -> (value: ChangedTiles, macs: Int)? {
+        let clean = self.clean
         let ins = nodeInputs[j]
         guard nodeOutputs[j].count == 1, let outShape = clean[nodeOutputs[j][0]]?.shape, outShape.count == 4 else { return nil }
         let outC = outShape[1], oh = outShape[2], ow = outShape[3]
@@ -337,7 +302,7 @@ public final class IncrementalOcclusion {
         }
         /// For a sliding-window op: the output regions, their windows, and the input tiles those windows read
         /// (`[C, K, ih, iw]` starting at `iy`, `ix` per copy, zero outside the plane).
-        func windowedInput(_ px: Patched, _ wd: Window2D)
+        func windowedInput(_ px: ChangedTiles, _ wd: Window2D)
             -> (regions: [Rect], win: (th: Int, tw: Int, oy: [Int], ox: [Int]), ih: Int, iw: Int, iy: [Int], ix: [Int], xin: [Float])? {
             let regions = px.regions.map { r -> Rect in
                 let (y0, y1) = Self.projective(r.y0, r.y1, k: wd.kernelH, s: wd.strideH, d: wd.dilationH, pad: wd.padTop, outLen: oh)
@@ -380,7 +345,7 @@ public final class IncrementalOcclusion {
                 }
             }
             let macs = outC * k * win.th * win.tw * (inShape[1] / groups) * wd.kernelH * wd.kernelW
-            return (Patched(regions: regions, originY: win.oy, originX: win.ox, th: win.th, tw: win.tw, channels: outC, data: y), macs)
+            return (ChangedTiles(regions: regions, originY: win.oy, originX: win.ox, th: win.th, tw: win.tw, planes: outC, vec: 1, data: y), macs)
         case .activation, .identity, .channelAffine:
             guard let px = patched[ins[0]], !ins.dropFirst().contains(where: { patched[$0] != nil }) else { return nil }
             var out = px
@@ -389,7 +354,7 @@ public final class IncrementalOcclusion {
             case .channelAffine:
                 let sc = clean[ins[1]]!.data, sh = clean[ins[2]]!.data
                 let plane = k * px.th * px.tw
-                for c in 0..<px.channels { for i in 0..<plane { out.data[c * plane + i] = out.data[c * plane + i] * sc[c] + sh[c] } }
+                for c in 0..<px.planes { for i in 0..<plane { out.data[c * plane + i] = out.data[c * plane + i] * sc[c] + sh[c] } }
             default: break
             }
             return (out, 0)
@@ -434,7 +399,7 @@ public final class IncrementalOcclusion {
                     }
                 }
             }
-            return (Patched(regions: regions, originY: win.oy, originX: win.ox, th: win.th, tw: win.tw, channels: outC, data: y), 0)
+            return (ChangedTiles(regions: regions, originY: win.oy, originX: win.ox, th: win.th, tw: win.tw, planes: outC, vec: 1, data: y), 0)
         case let .pool(kind, wd, _):
             guard let px = patched[ins[0]] else { return nil }
             let inShape = clean[ins[0]]!.shape
@@ -474,7 +439,7 @@ public final class IncrementalOcclusion {
                     }
                 }
             }
-            return (Patched(regions: regions, originY: win.oy, originX: win.ox, th: win.th, tw: win.tw, channels: outC, data: y), 0)
+            return (ChangedTiles(regions: regions, originY: win.oy, originX: win.ox, th: win.th, tw: win.tw, planes: outC, vec: 1, data: y), 0)
         case let .concat(axis):
             guard axis == 1 || axis == -3 else { return nil }
             var regions: [Rect]? = nil
@@ -485,7 +450,7 @@ public final class IncrementalOcclusion {
                 guard clean[v]!.shape.count == 4, clean[v]!.shape[2] == oh, clean[v]!.shape[3] == ow else { return nil }
                 y += gather(v, clean: clean, patched: patched, k: k, originY: win.oy, originX: win.ox, h: win.th, w: win.tw, pad: 0)
             }
-            return (Patched(regions: regions, originY: win.oy, originX: win.ox, th: win.th, tw: win.tw, channels: outC, data: y), 0)
+            return (ChangedTiles(regions: regions, originY: win.oy, originX: win.ox, th: win.th, tw: win.tw, planes: outC, vec: 1, data: y), 0)
         default:
             return nil
         }

@@ -1,4 +1,5 @@
 import Foundation
+import TensorKernelsAVX512
 
 /// A pointwise activation that a producing kernel can apply in its epilogue.
 public enum Activation: Sendable, Equatable, Hashable {
@@ -80,10 +81,10 @@ public enum Activation: Sendable, Equatable, Hashable {
         case .identity: return
         case .relu: for i in 0..<count { p[i] = max(p[i], 0) }
         case let .clip(lo, hi): for i in 0..<count { p[i] = min(max(p[i], lo), hi) }
-        // Vectorised: transformers' GELU and softmax-free exponentials, EfficientNets' swish.
-        case .erf: mapFloats16(p, p, count: count) { verf($0) }
-        case .exp: mapFloats16(p, p, count: count) { vexp($0) }
-        case .sigmoid: mapFloats16(p, p, count: count) { 1 / (1 + vexp(-$0)) }
+        // Vectorised on AVX-512: transformers' GELU, Exp, EfficientNets' swish.
+        case .erf where kernelISA == .avx512: elementwiseAVX512(.erf, p, p, count: count)
+        case .exp where kernelISA == .avx512: elementwiseAVX512(.exp, p, p, count: count)
+        case .sigmoid where kernelISA == .avx512: elementwiseAVX512(.sigmoid, p, p, count: count)
         default: for i in 0..<count { p[i] = apply(p[i]) }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TensorKernelsAVX512
 
 /// Reduction kind.
 public enum ReduceKind: Sendable, Equatable, Hashable {
@@ -70,11 +71,11 @@ public func reduceBackward(_ kind: ReduceKind, x: Tensor, y: Tensor, dy: Tensor,
 ///
 /// - Parameters: `x`, `y` are `[outer, axisLen, rest]` flat.
 public func softmax(_ x: UnsafePointer<Float>, outer: Int, axisLen: Int, rest: Int, y: UnsafeMutablePointer<Float>) {
-    if rest == 1 {
+    if rest == 1 && kernelISA == .avx512 {
         // Rows along the last axis (attention scores): sixteen at a time, rows split over the threads.
         nonisolated(unsafe) let x = x, y = y
         parallelChunks(outer, minItemsPerChunk: max(1, 8192 / max(1, axisLen))) { r in
-            for o in r { softmaxRow(x + o * axisLen, y + o * axisLen, count: axisLen) }
+            softmaxRowsAVX512(x, y, rows: r, length: axisLen)
         }
         return
     }
@@ -89,37 +90,6 @@ public func softmax(_ x: UnsafePointer<Float>, outer: Int, axisLen: Int, rest: I
             for i in 0..<axisLen { y[base + i * rest] *= inv }
         }
     }
-}
-
-/// One contiguous softmax row: max, exponentials and their sum, scale (sixteen floats at a time).
-@inlinable func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-    var mv = Floats16(repeating: -.infinity)
-    var i = 0
-    while i + 16 <= count {
-        let v = UnsafeRawPointer(x + i).loadUnaligned(as: Floats16.self)
-        mv.replace(with: v, where: v .> mv)
-        i += 16
-    }
-    var m = mv.max()
-    while i < count { m = max(m, x[i]); i += 1 }
-    let mm = Floats16(repeating: m)
-    var sv = Floats16()
-    i = 0
-    while i + 16 <= count {
-        let e = vexp(UnsafeRawPointer(x + i).loadUnaligned(as: Floats16.self) - mm)
-        UnsafeMutableRawPointer(y + i).storeBytes(of: e, as: Floats16.self)
-        sv += e
-        i += 16
-    }
-    var s = sv.sum()
-    if i < count {
-        var v = Floats16(repeating: -.infinity)
-        for j in 0..<(count - i) { v[j] = x[i + j] }
-        let e = vexp(v - mm)
-        for j in 0..<(count - i) { y[i + j] = e[j]; s += e[j] }
-    }
-    let inv = Floats16(repeating: 1 / s)
-    mapFloats16(y, y, count: count) { $0 * inv }
 }
 
 /// dx = y * (dy - sum(dy * y)) along the softmax axis.

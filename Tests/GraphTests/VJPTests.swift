@@ -206,8 +206,8 @@ struct VJPTests {
         let ex = Executor(graph: graph, configuration: .test)
         let eval = try ex.run(["x": c.inputs[c.wrt]], retainForGradientOf: "x")
 
-        // The executor's forward pass is the op's.
-        let direct = try c.op.run(c.inputs)
+        // The executor's forward pass is the op's (on the same kernels).
+        let direct = try EngineConfiguration.test.apply { try c.op.run(c.inputs) }
         for (j, y) in direct.enumerated() { #expect(eval.outputs["y\(j)"] == y, "output y\(j)") }
 
         var rng = SeededRandom(seed: UInt64(c.label.utf8.count) &* 7 &+ UInt64(c.wrt))

@@ -16,35 +16,49 @@ struct VectorMathTests {
         stride(from: lo, through: hi, by: 1.0 / 4096).map { $0 } + [0, -0, .leastNormalMagnitude, 1e-30, -1e-30, lo, hi]
     }
 
-    @Test("vexp is within 2 ulp of Foundation.exp on [-87, 88], saturates outside, keeps NaN")
+    /// `act` over `xs` on the AVX-512 path (the vectorised kernels).
+    static func vectorised(_ act: Activation, _ xs: [Float]) -> [Float] {
+        var ys = xs
+        withKernelISA(.avx512) { ys.withUnsafeMutableBufferPointer { act.apply($0.baseAddress!, count: $0.count) } }
+        return ys
+    }
+
+    @Test("Exp is within 2 ulp of Foundation.exp on [-87, 88], saturates outside, keeps NaN")
     func exp() {
         let xs = Self.grid(-87, 88)
-        var ys = xs
-        ys.withUnsafeMutableBufferPointer { p in mapFloats16(p.baseAddress!, p.baseAddress!, count: p.count) { vexp($0) } }
+        let ys = Self.vectorised(.exp, xs)
         var worst = 0
         for (x, y) in zip(xs, ys) { worst = max(worst, ulps(y, Foundation.exp(x))) }
         #expect(worst <= 2, "worst \(worst) ulp")
-        let edge = vexp(Floats16([-200, -88, 88.7, 89, 1000, .infinity, -.infinity, .nan, 0, 1, -1, 0.5, 10, -10, 20, 88.5]))
+        let edge = Self.vectorised(.exp, [-200, -88, 88.7, 89, 1000, .infinity, -.infinity, .nan, 0, 1, -1, 0.5, 10, -10, 20, 88.5, 3])
         #expect(edge[0] == 0 && edge[1] >= 0 && edge[1] < 1e-37)
         #expect(edge[2].isFinite && ulps(edge[2], Foundation.exp(88.7)) <= 2)
         #expect(edge[3] == .infinity && edge[4] == .infinity && edge[5] == .infinity && edge[6] == 0 && edge[7].isNaN)
         #expect(edge[8] == 1 && ulps(edge[15], Foundation.exp(88.5)) <= 2)
     }
 
-    @Test("verf is within 2 ulp (or 1e-9 absolute) of Foundation.erf, odd, ±1 far out, keeps NaN")
+    @Test("Erf is within 2 ulp (or 1e-9 absolute) of Foundation.erf, odd, ±1 far out, keeps NaN")
     func erf() {
         let xs = Self.grid(-10, 10)
-        var ys = xs
-        ys.withUnsafeMutableBufferPointer { p in mapFloats16(p.baseAddress!, p.baseAddress!, count: p.count) { verf($0) } }
+        let ys = Self.vectorised(.erf, xs)
         var worst = 0
         for (x, y) in zip(xs, ys) {
             let want = Foundation.erf(x)
             if abs(y - want) > 1e-9 { worst = max(worst, ulps(y, want)) }
         }
         #expect(worst <= 2, "worst \(worst) ulp")
-        let edge = verf(Floats16([.infinity, -.infinity, .nan, 0, 1e-20, -1e-20, 30, -30, 0.4999, 0.5, 0.5001, 3, -3, 5, 1e-38, 2]))
+        let edge = Self.vectorised(.erf, [.infinity, -.infinity, .nan, 0, 1e-20, -1e-20, 30, -30, 0.4999, 0.5, 0.5001, 3, -3, 5, 1e-38, 2])
         #expect(edge[0] == 1 && edge[1] == -1 && edge[2].isNaN && edge[3] == 0 && edge[6] == 1 && edge[7] == -1)
         #expect(edge[4] > 0 && edge[5] < 0)
+    }
+
+    @Test("Sigmoid is within 4 ulp of 1 / (1 + exp(-x))")
+    func sigmoid() {
+        let xs = Self.grid(-20, 20)
+        let ys = Self.vectorised(.sigmoid, xs)
+        var worst = 0
+        for (x, y) in zip(xs, ys) { worst = max(worst, ulps(y, Activation.sigmoid.apply(x))) }
+        #expect(worst <= 4, "worst \(worst) ulp")
     }
 
     @Test("softmax along the last axis matches a double-precision softmax, rows of every length", arguments: [1, 7, 16, 17, 197, 1000])
@@ -53,7 +67,7 @@ struct VectorMathTests {
         let rows = 5
         let x = (0..<(rows * len)).map { _ in Float.random(in: -30...30, using: &rng) }
         var y = [Float](repeating: .nan, count: x.count)
-        softmax(x, outer: rows, axisLen: len, rest: 1, y: &y)
+        withKernelISA(.avx512) { softmax(x, outer: rows, axisLen: len, rest: 1, y: &y) }
         for r in 0..<rows {
             let row = x[(r * len)..<((r + 1) * len)].map(Double.init)
             let m = row.max()!, s = row.map { Foundation.exp($0 - m) }.reduce(0, +)

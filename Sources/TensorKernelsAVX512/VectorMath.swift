@@ -1,0 +1,131 @@
+// exp and erf on sixteen floats at a time: the transcendental parts of softmax, GELU (erf), sigmoid and Exp,
+// which run over every attention score and every MLP activation of a transformer. The scalar Foundation
+// functions are their naive twins (TensorCore's `Activation.apply(_:)`, and its portable path).
+
+/// e^x, within 2 ulp of `Foundation.exp` for x in [-87, 88] (Cephes' expf: x = n·ln2 + r with |r| <= ln2/2, a
+/// degree-7 polynomial for e^r, 2^n put into exponent bits). Below -87.3 the result is 0, above 88.7 +inf;
+/// NaN stays NaN.
+@inline(__always) func vexp(_ x: F16) -> F16 {
+    var v = x
+    let hiMask = v .> 88.72283, loMask = v .< -87.33654
+    v.replace(with: 0, where: hiMask .| loMask .| (v .!= v))
+    // n = round(x / ln2) by the 1.5·2^23 trick: the sum's low mantissa bits hold n, no float-to-int conversion.
+    let magic = F16(repeating: 12582912)
+    let t = v * 1.44269504088896341 + magic
+    let n = t - magic
+    let ni = unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000
+    let r = v - n * 0.693359375 + n * 2.12194440e-4
+    var p = F16(repeating: 1.9875691500e-4)
+    p = p * r + 1.3981999507e-3
+    p = p * r + 8.3334519073e-3
+    p = p * r + 4.1665795894e-2
+    p = p * r + 1.6666665459e-1
+    p = p * r + 5.0000001201e-1
+    p = p * r * r + r + 1
+    // 2^n as 2^(n/2) · 2^(n - n/2), both normal: n reaches 128 at the top and -126 at the bottom.
+    let n1 = ni &>> 1, n2 = ni &- n1
+    var y = p * unsafeBitCast((n1 &+ 127) &<< 23, to: F16.self) * unsafeBitCast((n2 &+ 127) &<< 23, to: F16.self)
+    y.replace(with: .infinity, where: hiMask)
+    y.replace(with: 0, where: loMask)
+    y.replace(with: x, where: x .!= x)
+    return y
+}
+
+/// erf(x), within 2 ulp of `Foundation.erf`: the Maclaurin series to x^15 for |x| < 0.5, else 1 - erfc(|x|)
+/// with erfc from the Chebyshev fit of Numerical Recipes (relative error below 1.2e-7), signed; ±1 past 9.
+@inline(__always) func verf(_ x: F16) -> F16 {
+    let a = x.replacing(with: -x, where: x .< 0)
+    let z = a * a
+    // Series: 2/sqrt(pi) · x · sum (-1)^n x^2n / (n! (2n+1)).
+    var s = F16(repeating: -1.0 / 75600)
+    s = s * z + 1.0 / 9360
+    s = s * z - 1.0 / 1320
+    s = s * z + 1.0 / 216
+    s = s * z - 1.0 / 42
+    s = s * z + 1.0 / 10
+    s = s * z - 1.0 / 3
+    s = s * z + 1
+    let small = s * a * 1.1283791670955126
+    // Tail: erfc(a) = t · exp(-a² - 1.26551223 + t·P(t)), t = 1 / (1 + a/2).
+    let t = 1 / (1 + 0.5 * a)
+    var p = F16(repeating: 0.17087277)
+    p = p * t - 0.82215223
+    p = p * t + 1.48851587
+    p = p * t - 1.13520398
+    p = p * t + 0.27886807
+    p = p * t - 0.18628806
+    p = p * t + 0.09678418
+    p = p * t + 0.37409196
+    p = p * t + 1.00002368
+    p = p * t - 1.26551223
+    let large = 1 - t * vexp(p - z)
+    var y = large.replacing(with: small, where: a .< 0.5)
+    y.replace(with: 1, where: a .> 9)
+    y.replace(with: -y, where: x .< 0)
+    y.replace(with: x, where: x .!= x)
+    return y
+}
+
+/// `f` over `count` floats from `x` into `y` (may alias), sixteen at a time, the tail through a padded vector.
+@inline(__always) func map16(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, _ f: (F16) -> F16) {
+    var i = 0
+    while i + 16 <= count {
+        store16(f(load16(x + i)), y + i)
+        i += 16
+    }
+    if i < count {
+        var v = F16()
+        for j in 0..<(count - i) { v[j] = x[i + j] }
+        let r = f(v)
+        for j in 0..<(count - i) { y[i + j] = r[j] }
+    }
+}
+
+/// Which elementwise function `elementwiseAVX512` applies.
+public enum VectorFunction: Sendable {
+    case exp, erf, sigmoid
+}
+
+/// y = f(x) over `count` floats (`y` may be `x`), within 2 ulp of Foundation's exp and erf (sigmoid as
+/// 1 / (1 + exp(-x))).
+public func elementwiseAVX512(_ f: VectorFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    switch f {
+    case .exp: map16(x, y, count: count) { vexp($0) }
+    case .erf: map16(x, y, count: count) { verf($0) }
+    case .sigmoid: map16(x, y, count: count) { 1 / (1 + vexp(-$0)) }
+    }
+}
+
+/// Softmax of `rows` contiguous rows of `length` floats (the last axis): max, exponentials and their sum, scale.
+public func softmaxRowsAVX512(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Range<Int>, length: Int) {
+    for row in rows {
+        let x = x + row * length, y = y + row * length
+        var mv = F16(repeating: -.infinity)
+        var i = 0
+        while i + 16 <= length {
+            let v = load16(x + i)
+            mv.replace(with: v, where: v .> mv)
+            i += 16
+        }
+        var m = mv.max()
+        while i < length { m = max(m, x[i]); i += 1 }
+        let mm = F16(repeating: m)
+        var sv = F16()
+        i = 0
+        while i + 16 <= length {
+            let e = vexp(load16(x + i) - mm)
+            store16(e, y + i)
+            sv += e
+            i += 16
+        }
+        var s = sv.sum()
+        if i < length {
+            var v = F16(repeating: -.infinity)
+            for j in 0..<(length - i) { v[j] = x[i + j] }
+            let e = vexp(v - mm)
+            for j in 0..<(length - i) { y[i + j] = e[j]; s += e[j] }
+        }
+        let inv = F16(repeating: 1 / s)
+        map16(y, y, count: length) { $0 * inv }
+    }
+}
