@@ -19,6 +19,9 @@ struct AnalyzeBenchmark: ParsableCommand {
     @Option(help: "Patch side as a fraction of the input side.")
     var patchSize = "0.25"
 
+    @Option(help: "Model card JSON (its model path relative to it) for Vigil and the onnxruntime peer (default: the bundled EfficientNet-Lite0). The PyTorch peer runs only the bundled model.")
+    var card: String?
+
     @Option(help: "The vigil binary to time (build it with `swift build -c release --product vigil`).")
     var vigil = ".build/release/vigil"
 
@@ -51,6 +54,11 @@ struct AnalyzeBenchmark: ParsableCommand {
         for round in 0..<rounds {
             // (a) Vigil.
             var args = ["analyze", clip, "--out", out + "/vigil", "--duration", "\(seconds)", "--patches", "\(patches)", "--patch-size", patchSize, "--seed", "0"]
+            if let card {
+                let dir = (card as NSString).deletingLastPathComponent
+                let model = (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: card))) as? [String: Any])?["model"] as? String ?? ""
+                args += ["--model", (dir as NSString).appendingPathComponent(model), "--card", card]
+            }
             args += vigilArgs.split(separator: " ").map(String.init)
             let t0 = Date()
             _ = try PeerPython.runLines(vigil, args)
@@ -58,21 +66,22 @@ struct AnalyzeBenchmark: ParsableCommand {
             let name = ((clip as NSString).lastPathComponent as NSString).deletingPathExtension
             let reportData = try Data(contentsOf: URL(fileURLWithPath: out + "/vigil/\(name)/report.json"))
             let report = try JSONSerialization.jsonObject(with: reportData) as? [String: Any] ?? [:]
-            let n = (report["frames"] as? [Any])?.count ?? 0
+            let n = report["frameCount"] as? Int ?? (report["frames"] as? [Any])?.count ?? 0   // schema 2, else 1
             let timing = report["timing"] as? [String: Any] ?? [:]
             let wall = timing["wallSeconds"] as? Double ?? wallProcess
             fps[vigilName, default: []].append(Double(n) / wall); frames[vigilName] = n
             // (b), (c) the peers.
-            for peer in peerList where peer != "torch" || round < torchRounds {
+            for peer in peerList where (peer != "torch" || round < torchRounds) && (peer != "torch" || card == nil) {
                 let script = "scripts/benchmarks/peer_\(peer).py"
                 let lines = try PeerPython.runLines(py, [script, "--clip", clip, "--seconds", "\(seconds)", "--patches", "\(patches)",
-                                                         "--patch-size", patchSize, "--seed", "0", "--out", out + "/\(peer)", "--threads", "2", "--quiet"])
+                                                         "--patch-size", patchSize, "--seed", "0", "--out", out + "/\(peer)", "--threads", "2", "--quiet"]
+                                                 + (card.map { ["--card", $0] } ?? []))
                 let f = PeerPython.fields(lines.last ?? "")
                 let label = peer == "torch" ? "PyTorch + pytorch-grad-cam (peer_torch.py)" : "onnxruntime + hand Grad-CAM (peer_ort.py)"
                 fps[label, default: []].append(Double(f["fps"] ?? "") ?? .nan); frames[label] = Int(f["frames"] ?? "") ?? 0
             }
         }
-        print("clip \(clip), first \(seconds) s, every frame, K = \(patches) patches of \(patchSize), EfficientNet-Lite0, 2 cores; \(rounds) round(s), medians")
+        print("clip \(clip), first \(seconds) s, every frame, K = \(patches) patches of \(patchSize), \(card.map { ($0 as NSString).lastPathComponent } ?? "EfficientNet-Lite0"), 2 cores; \(rounds) round(s), medians")
         print("| pipeline | frames | frames/s | range | Vigil speed-up | rounds' speed-ups |")
         print("|---|---|---|---|---|---|")
         let ours = fps[vigilName]!
