@@ -1,0 +1,230 @@
+import COpenBLAS
+
+// The integer kernels onnxruntime runs for a QDQ model with its graph optimisations on (QLinearConv, QGemm,
+// QLinearAdd, QLinearGlobalAveragePool), reproduced to the bit: int32 accumulation of (x - zx)(w - zw) plus
+// the int32 bias, then MLAS's requantisation. 8-bit values are carried as exact floats, as QuantizeLinear's are.
+//
+// Accumulators are exact: products of two 8-bit values centred on their zero points are below 2^16 and sums of
+// fewer than 2^37 of them are below 2^53, so a float64 GEMM (cblas_dgemm) gives the integer result whatever its
+// summation order. The accumulators then wrap to int32 as MLAS's do (a model that overflows int32 is broken in
+// onnxruntime too).
+
+/// How an int32 accumulator becomes an 8-bit value in onnxruntime's integer kernels (MLAS
+/// `MlasRequantizeOutput`, the QLinearConv and QGemm output processors, QLinearGlobalAveragePool): converted to
+/// float (`cvtdq2ps`: to nearest even above 2^24), times the float scale, clamped to the output type's range
+/// less the zero point, rounded half to even (`cvtps2dq`) and shifted by the zero point.
+public struct Requantization: Sendable, Equatable, Hashable {
+    /// One scale, or one per output channel.
+    public var scales: [Float]
+    public var zeroPoint: Int
+    /// The output type's range: 0...255 (uint8) or -128...127 (int8).
+    public var low: Int, high: Int
+    public init(scales: [Float], zeroPoint: Int, low: Int, high: Int) {
+        self.scales = scales; self.zeroPoint = zeroPoint; self.low = low; self.high = high
+    }
+    @inlinable public func scale(channel: Int) -> Float { scales.count == 1 ? scales[0] : scales[channel] }
+
+    /// The 8-bit value of accumulator `acc` at `scale`.
+    @inlinable public func apply(_ acc: Int32, scale: Float) -> Float {
+        let z = Float(zeroPoint)
+        let v = min(max(Float(acc) * scale, Float(low) - z), Float(high) - z)
+        return v.rounded(.toNearestOrEven) + z
+    }
+
+    /// True when the accumulator's value lies in the output range before clamping (where a straight-through
+    /// gradient passes, as PyTorch's fake quantisation lets it).
+    @inlinable public func inRange(_ acc: Int32, scale: Float) -> Bool {
+        let q = (Float(acc) * scale).rounded(.toNearestOrEven) + Float(zeroPoint)
+        return q >= Float(low) && q <= Float(high)
+    }
+}
+
+/// Wraps an exact integer held in a Double to int32 (two's complement, as int32 accumulation wraps).
+@inlinable func wrapToInt32(_ v: Double) -> Int32 { Int32(truncatingIfNeeded: Int64(v)) }
+
+/// Int32 accumulators of a quantised 2-D convolution (the integer part of QLinearConv).
+///
+/// acc[n,m,oy,ox] = bias[m] + sum over (c, ky, kx) in m's group of x[n,c,iy,ix] * w[m,c,ky,kx], where padding
+/// reads 0: `x` holds the input integers less the input zero point (padding is the zero point in onnxruntime)
+/// and `weight` the weight integers less their zero point.
+/// - Parameters:
+///   - x: `[N, C, H, W]` centred integers as exact floats.
+///   - weight: `[M, C/groups, kh, kw]` centred integers.
+///   - bias: `[M]` int32, or nil.
+///   - acc: `[N, M, outH, outW]`, written completely.
+/// - Complexity: `shape.macs` multiply-adds, in float64 GEMMs split over `computeThreads` (depthwise: direct
+///   integer loops).
+public func integerConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Double>, bias: UnsafePointer<Int32>?,
+                          shape s: ConvShape, acc: UnsafeMutablePointer<Int32>) {
+    let wd = s.window, plane = s.outH * s.outW, inPlane = s.inH * s.inW
+    let kArea = wd.kernelH * wd.kernelW
+    if s.isDepthwise || s.colRows <= 16 {
+        // Few taps per output: direct integer loops over the output planes.
+        parallelChunks(s.batch * s.outC, minItemsPerChunk: 8) { r in
+            for p in r {
+                let n = p / s.outC, m = p % s.outC, g = m / s.outCPerGroup
+                let yp = acc + p * plane
+                for oy in 0..<s.outH { for ox in 0..<s.outW {
+                    var sum: Int32 = bias?[m] ?? 0
+                    for c in 0..<s.inCPerGroup {
+                        let xp = x + (n * s.inC + g * s.inCPerGroup + c) * inPlane
+                        let wp = weight + (m * s.inCPerGroup + c) * kArea
+                        for ky in 0..<wd.kernelH {
+                            let iy = oy * wd.strideH - wd.padTop + ky * wd.dilationH
+                            if iy < 0 || iy >= s.inH { continue }
+                            for kx in 0..<wd.kernelW {
+                                let ix = ox * wd.strideW - wd.padLeft + kx * wd.dilationW
+                                if ix < 0 || ix >= s.inW { continue }
+                                sum &+= Int32(xp[iy * s.inW + ix]) &* Int32(wp[ky * wd.kernelW + kx])
+                            }
+                        }
+                    }
+                    yp[oy * s.outW + ox] = sum
+                } }
+            }
+        }
+        return
+    }
+    // im2col into float64 columns, one GEMM per image and group: out[Mg, P] = W_g[Mg, K] · col[K, P].
+    let k = s.colRows, mg = s.outCPerGroup
+    var col = [Double](repeating: 0, count: k * plane)
+    var out = [Double](repeating: 0, count: mg * plane)
+    col.withUnsafeMutableBufferPointer { colBuf in
+        out.withUnsafeMutableBufferPointer { outBuf in
+            let cp = colBuf.baseAddress!, op = outBuf.baseAddress!
+            for n in 0..<s.batch {
+                for g in 0..<s.groups {
+                    let xg = x + (n * s.inC + g * s.inCPerGroup) * inPlane
+                    parallelChunks(k, minItemsPerChunk: 4) { rows in
+                        for row in rows {
+                            let c = row / kArea, ky = (row % kArea) / wd.kernelW, kx = row % wd.kernelW
+                            let xp = xg + c * inPlane, dst = cp + row * plane
+                            for oy in 0..<s.outH {
+                                let iy = oy * wd.strideH - wd.padTop + ky * wd.dilationH
+                                for ox in 0..<s.outW {
+                                    let ix = ox * wd.strideW - wd.padLeft + kx * wd.dilationW
+                                    dst[oy * s.outW + ox] = (iy < 0 || iy >= s.inH || ix < 0 || ix >= s.inW) ? 0 : Double(xp[iy * s.inW + ix])
+                                }
+                            }
+                        }
+                    }
+                    let wg = weight + g * mg * k
+                    let panels = (plane + 63) / 64
+                    parallelChunks(panels) { r in
+                        let j0 = r.lowerBound * 64, j1 = min(plane, r.upperBound * 64)
+                        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(mg), Int32(j1 - j0), Int32(k),
+                                    1, wg, Int32(k), cp + j0, Int32(plane), 0, op + j0, Int32(plane))
+                    }
+                    for mi in 0..<mg {
+                        let m = g * mg + mi, b = bias?[m] ?? 0
+                        let yp = acc + (n * s.outC + m) * plane, src = op + mi * plane
+                        for j in 0..<plane { yp[j] = wrapToInt32(src[j]) &+ b }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Naive twin of `integerConv2d`: seven loops in int32 arithmetic (wrapping), the reference tests compare against.
+/// - Parameters: as `integerConv2d`, with integer arrays; returns `[N, M, outH, outW]`.
+public func integerConv2dNaive(x: [Int32], weight: [Int32], bias: [Int32]?, shape s: ConvShape) -> [Int32] {
+    let wd = s.window
+    var y = [Int32](repeating: 0, count: s.batch * s.outC * s.outH * s.outW)
+    for n in 0..<s.batch { for m in 0..<s.outC {
+        let g = m / s.outCPerGroup
+        for oy in 0..<s.outH { for ox in 0..<s.outW {
+            var sum: Int32 = bias?[m] ?? 0
+            for c in 0..<s.inCPerGroup { for ky in 0..<wd.kernelH { for kx in 0..<wd.kernelW {
+                let iy = oy * wd.strideH - wd.padTop + ky * wd.dilationH, ix = ox * wd.strideW - wd.padLeft + kx * wd.dilationW
+                guard iy >= 0, iy < s.inH, ix >= 0, ix < s.inW else { continue }
+                let xv = x[((n * s.inC + g * s.inCPerGroup + c) * s.inH + iy) * s.inW + ix]
+                let wv = weight[((m * s.inCPerGroup + c) * wd.kernelH + ky) * wd.kernelW + kx]
+                sum &+= xv &* wv
+            } } }
+            y[((n * s.outC + m) * s.outH + oy) * s.outW + ox] = sum
+        } }
+    } }
+    return y
+}
+
+/// Int32 accumulators of a quantised matrix product (the integer part of QGemm / QLinearMatMul):
+/// acc[i,j] = bias[j] + sum over p of a[i,p] * b[p,j] (b[j,p] when `transB`), both centred on their zero points.
+/// - Parameters:
+///   - a: `[M, K]` centred integers as exact floats.
+///   - b: `[K, N]`, or `[N, K]` when `transB`, centred integers.
+///   - bias: `[N]` int32, or nil.
+///   - acc: `[M, N]`, written completely.
+/// - Complexity: M·N·K multiply-adds in one float64 GEMM.
+public func integerGemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Double>, transB: Bool,
+                        bias: UnsafePointer<Int32>?, acc: UnsafeMutablePointer<Int32>) {
+    var ad = [Double](repeating: 0, count: m * k)
+    for i in 0..<(m * k) { ad[i] = Double(a[i]) }
+    var out = [Double](repeating: 0, count: m * n)
+    ad.withUnsafeBufferPointer { ap in
+        out.withUnsafeMutableBufferPointer { op in
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, transB ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), Int32(k),
+                        1, ap.baseAddress!, Int32(k), b, Int32(transB ? k : n), 0, op.baseAddress!, Int32(n))
+        }
+    }
+    for i in 0..<m { for j in 0..<n { acc[i * n + j] = wrapToInt32(out[i * n + j]) &+ (bias?[j] ?? 0) } }
+}
+
+/// Naive twin of `integerGemm` in int32 arithmetic (wrapping); returns `[M, N]`.
+public func integerGemmNaive(m: Int, n: Int, k: Int, a: [Int32], b: [Int32], transB: Bool, bias: [Int32]?) -> [Int32] {
+    var y = [Int32](repeating: 0, count: m * n)
+    for i in 0..<m { for j in 0..<n {
+        var sum: Int32 = bias?[j] ?? 0
+        for p in 0..<k { sum &+= a[i * k + p] &* b[transB ? j * k + p : p * n + j] }
+        y[i * n + j] = sum
+    } }
+    return y
+}
+
+/// onnxruntime's QLinearAdd as MLAS runs it on x86 (`MlasQLinearAddKernelAvx2Helper`, used wherever AVX2 is):
+/// with rA = scaleA / scaleC and rB = scaleB / scaleC in float and fixed = zC - (rA·zA + rB·zB),
+/// c = saturate(roundHalfEven(fma(a, rA, fma(b, rB, fixed)))), a and b being the raw 8-bit values.
+public struct QLinearAddParameters: Sendable, Equatable, Hashable {
+    public var ratioA: Float, ratioB: Float, fixed: Float
+    public var low: Float, high: Float
+    /// - Parameters: the two inputs' and the output's scale and zero point, and the output type's range.
+    public init(scaleA: Float, zeroA: Int, scaleB: Float, zeroB: Int, scaleC: Float, zeroC: Int, low: Int, high: Int) {
+        ratioA = scaleA / scaleC; ratioB = scaleB / scaleC
+        let za = ratioA * Float(zeroA), zb = ratioB * Float(zeroB)
+        fixed = Float(zeroC) - (za + zb)
+        self.low = Float(low); self.high = Float(high)
+    }
+    /// The pre-saturation value of one output (rounded, not yet clamped).
+    @inlinable public func unclamped(_ a: Float, _ b: Float) -> Float {
+        a.multipliedAdding(ratioA, b.multipliedAdding(ratioB, fixed)).rounded(.toNearestOrEven)
+    }
+}
+
+extension Float {
+    /// self * m + c with one rounding (a fused multiply-add).
+    @inlinable func multipliedAdding(_ m: Float, _ c: Float) -> Float { c.addingProduct(self, m) }
+}
+
+/// QLinearAdd of two equally shaped 8-bit tensors (raw values as exact floats) into `y`.
+/// - Parameters: `a`, `b`, `y`: `count` values each.
+public func qlinearAdd(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int, _ p: QLinearAddParameters,
+                       y: UnsafeMutablePointer<Float>) {
+    for i in 0..<count { y[i] = min(max(p.unclamped(a[i], b[i]), p.low), p.high) }
+}
+
+/// onnxruntime's QLinearGlobalAveragePool (MLAS `MlasQLinearGlobalAveragePoolNchw` on x86): per plane the int32
+/// sum of the raw 8-bit values less zx·area, requantised at scale = scaleX / (scaleY · area).
+/// - Parameters:
+///   - x: `[planes, area]` raw 8-bit values as exact floats.
+///   - requant: the output's requantisation; its one scale must be `scaleX / (scaleY * Float(area))`.
+///   - y: `[planes]`.
+public func qlinearGlobalAveragePool(_ x: UnsafePointer<Float>, planes: Int, area: Int, inputZeroPoint: Int,
+                                     requant: Requantization, y: UnsafeMutablePointer<Float>) {
+    let bias = Int32(truncatingIfNeeded: -inputZeroPoint * area), scale = requant.scales[0]
+    for p in 0..<planes {
+        var sum: Int32 = 0
+        let xp = x + p * area
+        for i in 0..<area { sum &+= Int32(xp[i]) }
+        y[p] = requant.apply(sum &+ bias, scale: scale)
+    }
+}
