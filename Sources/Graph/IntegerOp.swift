@@ -47,7 +47,7 @@ public enum IntegerOp: Sendable, Equatable {
     func accumulators(_ x: [Tensor], outShape: [Int]) -> [Int32] {
         var acc = [Int32](repeating: 0, count: shapeCount(outShape))
         let bias: [Int32]? = x.count > 2 ? x[2].data.map { Int32($0) } : nil
-        let w = x[1].data.map(Double.init)
+        let w = x[1].data
         switch self {
         case let .conv(wd, groups, q, _, _):
             let xs = x[0].shape

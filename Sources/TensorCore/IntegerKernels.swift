@@ -4,10 +4,12 @@ import COpenBLAS
 // QLinearAdd, QLinearGlobalAveragePool), reproduced to the bit: int32 accumulation of (x - zx)(w - zw) plus
 // the int32 bias, then MLAS's requantisation. 8-bit values are carried as exact floats, as QuantizeLinear's are.
 //
-// Accumulators are exact: products of two 8-bit values centred on their zero points are below 2^16 and sums of
-// fewer than 2^37 of them are below 2^53, so a float64 GEMM (cblas_dgemm) gives the integer result whatever its
-// summation order. The accumulators then wrap to int32 as MLAS's do (a model that overflows int32 is broken in
-// onnxruntime too).
+// Accumulators are exact. When every partial sum is bounded below 2^24 (max |x| times the largest sum of |w| over
+// an output's weights), float32 represents all of them, so the float convolution and GEMM kernels give the integer
+// result whatever their summation order or fused multiply-adds: that is the common case (3x3x256 and 1x1 layers with
+// real weights). Otherwise products (below 2^16) and sums of fewer than 2^37 of them stay below 2^53, so float64
+// GEMMs (cblas_dgemm) are exact. The accumulators then wrap to int32 as MLAS's do (a model that overflows int32 is
+// broken in onnxruntime too).
 
 /// How an int32 accumulator becomes an 8-bit value in onnxruntime's integer kernels (MLAS
 /// `MlasRequantizeOutput`, the QLinearConv and QGemm output processors, QLinearGlobalAveragePool): converted to
@@ -49,46 +51,55 @@ public struct Requantization: Sendable, Equatable, Hashable {
 /// and `weight` the weight integers less their zero point.
 /// - Parameters:
 ///   - x: `[N, C, H, W]` centred integers as exact floats.
-///   - weight: `[M, C/groups, kh, kw]` centred integers.
+///   - weight: `[M, C/groups, kh, kw]` centred integers as exact floats.
 ///   - bias: `[M]` int32, or nil.
 ///   - acc: `[N, M, outH, outW]`, written completely.
-/// - Complexity: `shape.macs` multiply-adds, in float64 GEMMs split over `computeThreads` (depthwise: direct
-///   integer loops).
-public func integerConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Double>, bias: UnsafePointer<Int32>?,
+/// - Complexity: `shape.macs` multiply-adds: in float32 by `conv2d` when the partial sums are provably below 2^24,
+///   else in float64 GEMMs split over `computeThreads`.
+public func integerConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Int32>?,
+                          shape s: ConvShape, acc: UnsafeMutablePointer<Int32>) {
+    let plane = s.outH * s.outW
+    let xCount = s.batch * s.inC * s.inH * s.inW, count = s.batch * s.outC * plane
+    if exactInFloat(x, count: xCount, weight, rows: s.outC, rowLength: s.colRows) {
+        var y = [Float](repeating: 0, count: count)
+        var scratch = [Float](repeating: 0, count: max(1, s.scratchCount))
+        y.withUnsafeMutableBufferPointer { yp in scratch.withUnsafeMutableBufferPointer { sp in
+            conv2d(x, weight: weight, bias: nil, shape: s, activation: .identity, y: yp.baseAddress!, scratch: sp.baseAddress!)
+        } }
+        for i in 0..<count { acc[i] = Int32(y[i]) &+ (bias?[(i / plane) % s.outC] ?? 0) }
+        return
+    }
+    integerConv2dFloat64(x, weight: weight, bias: bias, shape: s, acc: acc)
+}
+
+/// True when float32 holds every partial sum of the products of `x` with any row of `weight` exactly: max |x| times
+/// the largest row sum of |w| is below 2^24.
+/// - Parameters: `x`: `count` values; `weight`: `[rows, rowLength]`.
+func exactInFloat(_ x: UnsafePointer<Float>, count: Int, _ weight: UnsafePointer<Float>, rows: Int, rowLength: Int) -> Bool {
+    var maxX: Float = 0
+    for i in 0..<count { maxX = max(maxX, abs(x[i])) }
+    var maxRow: Float = 0
+    for r in 0..<rows {
+        var sum: Float = 0
+        for k in 0..<rowLength { sum += abs(weight[r * rowLength + k]) }
+        maxRow = max(maxRow, sum)
+    }
+    // Row sums of at most 2^24 / 1 integers are exact; above that the bound fails anyway.
+    return Double(maxX) * Double(maxRow) < 16_777_216
+}
+
+/// `integerConv2d` in float64 GEMMs (exact for any 8-bit operands).
+func integerConv2dFloat64(_ x: UnsafePointer<Float>, weight wf: UnsafePointer<Float>, bias: UnsafePointer<Int32>?,
                           shape s: ConvShape, acc: UnsafeMutablePointer<Int32>) {
     let wd = s.window, plane = s.outH * s.outW, inPlane = s.inH * s.inW
     let kArea = wd.kernelH * wd.kernelW
-    if s.isDepthwise || s.colRows <= 16 {
-        // Few taps per output: direct integer loops over the output planes.
-        parallelChunks(s.batch * s.outC, minItemsPerChunk: 8) { r in
-            for p in r {
-                let n = p / s.outC, m = p % s.outC, g = m / s.outCPerGroup
-                let yp = acc + p * plane
-                for oy in 0..<s.outH { for ox in 0..<s.outW {
-                    var sum: Int32 = bias?[m] ?? 0
-                    for c in 0..<s.inCPerGroup {
-                        let xp = x + (n * s.inC + g * s.inCPerGroup + c) * inPlane
-                        let wp = weight + (m * s.inCPerGroup + c) * kArea
-                        for ky in 0..<wd.kernelH {
-                            let iy = oy * wd.strideH - wd.padTop + ky * wd.dilationH
-                            if iy < 0 || iy >= s.inH { continue }
-                            for kx in 0..<wd.kernelW {
-                                let ix = ox * wd.strideW - wd.padLeft + kx * wd.dilationW
-                                if ix < 0 || ix >= s.inW { continue }
-                                sum &+= Int32(xp[iy * s.inW + ix]) &* Int32(wp[ky * wd.kernelW + kx])
-                            }
-                        }
-                    }
-                    yp[oy * s.outW + ox] = sum
-                } }
-            }
-        }
-        return
-    }
+    let wDouble = (0..<(s.outC * s.colRows)).map { Double(wf[$0]) }
     // im2col into float64 columns, one GEMM per image and group: out[Mg, P] = W_g[Mg, K] · col[K, P].
     let k = s.colRows, mg = s.outCPerGroup
     var col = [Double](repeating: 0, count: k * plane)
     var out = [Double](repeating: 0, count: mg * plane)
+    wDouble.withUnsafeBufferPointer { wBuf in
+    let weight = wBuf.baseAddress!
     col.withUnsafeMutableBufferPointer { colBuf in
         out.withUnsafeMutableBufferPointer { outBuf in
             let cp = colBuf.baseAddress!, op = outBuf.baseAddress!
@@ -124,6 +135,7 @@ public func integerConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Doubl
             }
         }
     }
+    }
 }
 
 /// Naive twin of `integerConv2d`: seven loops in int32 arithmetic (wrapping), the reference tests compare against.
@@ -152,20 +164,32 @@ public func integerConv2dNaive(x: [Int32], weight: [Int32], bias: [Int32]?, shap
 /// acc[i,j] = bias[j] + sum over p of a[i,p] * b[p,j] (b[j,p] when `transB`), both centred on their zero points.
 /// - Parameters:
 ///   - a: `[M, K]` centred integers as exact floats.
-///   - b: `[K, N]`, or `[N, K]` when `transB`, centred integers.
+///   - b: `[K, N]`, or `[N, K]` when `transB`, centred integers as exact floats.
 ///   - bias: `[N]` int32, or nil.
 ///   - acc: `[M, N]`, written completely.
-/// - Complexity: M·N·K multiply-adds in one float64 GEMM.
-public func integerGemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Double>, transB: Bool,
+/// - Complexity: M·N·K multiply-adds in one float32 GEMM when its partial sums are provably exact, else float64.
+public func integerGemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, transB: Bool,
                         bias: UnsafePointer<Int32>?, acc: UnsafeMutablePointer<Int32>) {
-    var ad = [Double](repeating: 0, count: m * k)
-    for i in 0..<(m * k) { ad[i] = Double(a[i]) }
+    // Row sums of |b| along K, per output column: transposing B's bound is the same bound over its columns.
+    var maxA: Float = 0
+    for i in 0..<(m * k) { maxA = max(maxA, abs(a[i])) }
+    var maxCol: Float = 0
+    for j in 0..<n {
+        var sum: Float = 0
+        for p in 0..<k { sum += abs(b[transB ? j * k + p : p * n + j]) }
+        maxCol = max(maxCol, sum)
+    }
     var out = [Double](repeating: 0, count: m * n)
-    ad.withUnsafeBufferPointer { ap in
-        out.withUnsafeMutableBufferPointer { op in
+    if Double(maxA) * Double(maxCol) < 16_777_216 {
+        var y = [Float](repeating: 0, count: m * n)
+        y.withUnsafeMutableBufferPointer { gemm(transB: transB, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: transB ? k : n, c: $0.baseAddress!, ldc: n) }
+        for i in 0..<(m * n) { out[i] = Double(y[i]) }
+    } else {
+        let ad = (0..<(m * k)).map { Double(a[$0]) }, bd = (0..<(k * n)).map { Double(b[$0]) }
+        ad.withUnsafeBufferPointer { ap in bd.withUnsafeBufferPointer { bp in out.withUnsafeMutableBufferPointer { op in
             cblas_dgemm(CblasRowMajor, CblasNoTrans, transB ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), Int32(k),
-                        1, ap.baseAddress!, Int32(k), b, Int32(transB ? k : n), 0, op.baseAddress!, Int32(n))
-        }
+                        1, ap.baseAddress!, Int32(k), bp.baseAddress!, Int32(transB ? k : n), 0, op.baseAddress!, Int32(n))
+        } } }
     }
     for i in 0..<m { for j in 0..<n { acc[i * n + j] = wrapToInt32(out[i * n + j]) &+ (bias?[j] ?? 0) } }
 }

@@ -43,7 +43,7 @@ struct IntegerKernelTests {
         let bias = ints(s.outC, 30_000)
         let expected = integerConv2dNaive(x: x, weight: w, bias: bias, shape: s)
         var acc = [Int32](repeating: 0, count: expected.count)
-        let xf = x.map(Float.init), wd = w.map(Double.init)
+        let xf = x.map(Float.init), wd = w.map(Float.init)
         xf.withUnsafeBufferPointer { xp in wd.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in
             acc.withUnsafeMutableBufferPointer { integerConv2d(xp.baseAddress!, weight: wp.baseAddress!, bias: bp.baseAddress!, shape: s, acc: $0.baseAddress!) }
         } } }
@@ -52,16 +52,17 @@ struct IntegerKernelTests {
         if c.positive { #expect(expected.contains { abs($0) > 1 << 24 }) }
     }
 
-    /// `integerGemm` equals the int32 loops exactly, B plain and transposed.
-    @Test(arguments: [false, true])
-    func gemmMatchesNaive(transB: Bool) {
-        let m = 3, n = 17, k = 2048
+    /// `integerGemm` equals the int32 loops exactly, B plain and transposed, with sums small enough for float32
+    /// (K = 64) and not (K = 2048: float64).
+    @Test(arguments: [false, true], [64, 2048])
+    func gemmMatchesNaive(transB: Bool, k: Int) {
+        let m = 3, n = 17
         var rng = SeededRandom(seed: 5)
         func ints(_ count: Int, _ spread: Int32) -> [Int32] { (0..<count).map { _ in Int32(rng.next() % UInt64(2 * spread + 1)) - spread } }
         let a = ints(m * k, 255), b = ints(k * n, 127), bias = ints(n, 100_000)
         let expected = integerGemmNaive(m: m, n: n, k: k, a: a, b: b, transB: transB, bias: bias)
         var acc = [Int32](repeating: 0, count: m * n)
-        let af = a.map(Float.init), bd = b.map(Double.init)
+        let af = a.map(Float.init), bd = b.map(Float.init)
         af.withUnsafeBufferPointer { ap in bd.withUnsafeBufferPointer { bp in bias.withUnsafeBufferPointer { cp in
             acc.withUnsafeMutableBufferPointer { integerGemm(m: m, n: n, k: k, a: ap.baseAddress!, b: bp.baseAddress!, transB: transB, bias: cp.baseAddress!, acc: $0.baseAddress!) }
         } } }
