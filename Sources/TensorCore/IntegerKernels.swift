@@ -58,33 +58,77 @@ public struct Requantization: Sendable, Equatable, Hashable {
 ///   else in float64 GEMMs split over `computeThreads`.
 public func integerConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Int32>?,
                           shape s: ConvShape, acc: UnsafeMutablePointer<Int32>) {
-    let plane = s.outH * s.outW
-    let xCount = s.batch * s.inC * s.inH * s.inW, count = s.batch * s.outC * plane
-    if exactInFloat(x, count: xCount, weight, rows: s.outC, rowLength: s.colRows) {
-        var y = [Float](repeating: 0, count: count)
-        var scratch = [Float](repeating: 0, count: max(1, s.scratchCount))
-        y.withUnsafeMutableBufferPointer { yp in scratch.withUnsafeMutableBufferPointer { sp in
-            conv2d(x, weight: weight, bias: nil, shape: s, activation: .identity, y: yp.baseAddress!, scratch: sp.baseAddress!)
-        } }
-        for i in 0..<count { acc[i] = Int32(y[i]) &+ (bias?[(i / plane) % s.outC] ?? 0) }
+    let plane = s.outH * s.outW, inPlane = s.inH * s.inW, kArea = s.window.kernelH * s.window.kernelW
+    let xCount = s.batch * s.inC * inPlane, count = s.batch * s.outC * plane
+    var maxX: Float = 0
+    for i in 0..<xCount { maxX = max(maxX, abs(x[i])) }
+    let parts = s.groups == 1 ? exactChannelParts(weight, outC: s.outC, inC: s.inC, kArea: kArea, maxX: maxX) : (exactInFloat(maxX, weight, rows: s.outC, rowLength: s.colRows) ? [0..<s.inC] : nil)
+    guard let parts else {
+        integerConv2dFloat64(x, weight: weight, bias: bias, shape: s, acc: acc)
         return
     }
-    integerConv2dFloat64(x, weight: weight, bias: bias, shape: s, acc: acc)
+    for i in 0..<count { acc[i] = bias?[(i / plane) % s.outC] ?? 0 }
+    var y = [Float](repeating: 0, count: count)
+    for part in parts {
+        // The convolution over this slice of input channels, in float32: every partial sum is an exact integer.
+        var ps = s
+        ps.inC = part.count
+        var xs: [Float] = [], ws: [Float] = []
+        if parts.count > 1 {
+            xs = [Float](repeating: 0, count: s.batch * part.count * inPlane)
+            for n in 0..<s.batch { for (j, c) in part.enumerated() {
+                (xs.withUnsafeMutableBufferPointer { $0.baseAddress! } + (n * part.count + j) * inPlane).update(from: x + (n * s.inC + c) * inPlane, count: inPlane)
+            } }
+            ws = [Float](repeating: 0, count: s.outC * part.count * kArea)
+            for m in 0..<s.outC {
+                (ws.withUnsafeMutableBufferPointer { $0.baseAddress! } + m * part.count * kArea).update(from: weight + (m * s.inC + part.lowerBound) * kArea, count: part.count * kArea)
+            }
+        }
+        var scratch = [Float](repeating: 0, count: max(1, ps.scratchCount))
+        y.withUnsafeMutableBufferPointer { yp in scratch.withUnsafeMutableBufferPointer { sp in
+            if parts.count > 1 {
+                xs.withUnsafeBufferPointer { xp in ws.withUnsafeBufferPointer { wp in
+                    conv2d(xp.baseAddress!, weight: wp.baseAddress!, bias: nil, shape: ps, activation: .identity, y: yp.baseAddress!, scratch: sp.baseAddress!)
+                } }
+            } else {
+                conv2d(x, weight: weight, bias: nil, shape: ps, activation: .identity, y: yp.baseAddress!, scratch: sp.baseAddress!)
+            }
+        } }
+        for i in 0..<count { acc[i] &+= Int32(y[i]) }
+    }
 }
 
-/// True when float32 holds every partial sum of the products of `x` with any row of `weight` exactly: max |x| times
-/// the largest row sum of |w| is below 2^24.
-/// - Parameters: `x`: `count` values; `weight`: `[rows, rowLength]`.
-func exactInFloat(_ x: UnsafePointer<Float>, count: Int, _ weight: UnsafePointer<Float>, rows: Int, rowLength: Int) -> Bool {
-    var maxX: Float = 0
-    for i in 0..<count { maxX = max(maxX, abs(x[i])) }
+/// Slices of the input channels over which every output's partial sums are exact in float32 (max |x| times the
+/// largest sum of |w| over a slice below 2^24), as few as possible; nil when one channel alone is too much.
+/// - Parameter weight: `[outC, inC, kArea]`.
+func exactChannelParts(_ weight: UnsafePointer<Float>, outC: Int, inC: Int, kArea: Int, maxX: Float) -> [Range<Int>]? {
+    var parts = 1
+    while parts <= inC {
+        let ranges = (0..<parts).map { p in (inC * p / parts)..<(inC * (p + 1) / parts) }
+        var fits = true
+        outer: for r in ranges {
+            for m in 0..<outC {
+                var sum: Float = 0
+                for k in (r.lowerBound * kArea)..<(r.upperBound * kArea) { sum += abs(weight[m * inC * kArea + k]) }
+                if Double(sum) * Double(maxX) >= 16_777_216 { fits = false; break outer }
+            }
+        }
+        if fits { return ranges }
+        parts *= 2
+    }
+    return nil
+}
+
+/// True when float32 holds every partial sum of the products of values up to `maxX` in magnitude with any row of
+/// `weight` exactly: `maxX` times the largest row sum of |w| is below 2^24.
+/// - Parameter weight: `[rows, rowLength]`.
+func exactInFloat(_ maxX: Float, _ weight: UnsafePointer<Float>, rows: Int, rowLength: Int) -> Bool {
     var maxRow: Float = 0
     for r in 0..<rows {
         var sum: Float = 0
         for k in 0..<rowLength { sum += abs(weight[r * rowLength + k]) }
         maxRow = max(maxRow, sum)
     }
-    // Row sums of at most 2^24 / 1 integers are exact; above that the bound fails anyway.
     return Double(maxX) * Double(maxRow) < 16_777_216
 }
 

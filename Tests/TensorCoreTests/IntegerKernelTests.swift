@@ -10,7 +10,7 @@ struct IntegerConvCase: CustomTestStringConvertible, Sendable {
     /// Non-negative values only (sums that do not cancel: accumulators beyond 2^24).
     var positive = false
     var testDescription: String {
-        "\(inC)->\(outC) \(hw)x\(hw) k\(k) g\(groups) s\(stride) p\(pad) d\(dilation) |x|<=\(xSpread) |w|<=\(wSpread)"
+        "\(inC)->\(outC) \(hw)x\(hw) k\(k) g\(groups) s\(stride) p\(pad) d\(dilation) |x|<=\(xSpread) |w|<=\(wSpread)\(positive ? " non-negative" : "")"
     }
     var shape: ConvShape {
         ConvShape(batch: 2, inC: inC, inH: hw, inW: hw, outC: outC, groups: groups,
@@ -25,7 +25,10 @@ let integerConvCases: [IntegerConvCase] = [
     IntegerConvCase(inC: 8, outC: 16, hw: 8, k: 3, groups: 8, stride: 1, pad: 1, dilation: 1, xSpread: 128, wSpread: 127),
     IntegerConvCase(inC: 8, outC: 12, hw: 11, k: 3, groups: 2, stride: 1, pad: 2, dilation: 2, xSpread: 128, wSpread: 127),
     // K = 4608 non-negative products of up to 255 x 127: sums of about 3.7e7, past float32's exact integers (2^24).
+    // Run as eight float32 convolutions over slices of 64 input channels, each exact.
     IntegerConvCase(inC: 512, outC: 4, hw: 3, k: 3, groups: 1, stride: 1, pad: 1, dilation: 1, xSpread: 255, wSpread: 127, positive: true),
+    // Grouped: float64 GEMMs.
+    IntegerConvCase(inC: 512, outC: 4, hw: 3, k: 3, groups: 2, stride: 1, pad: 1, dilation: 1, xSpread: 255, wSpread: 127, positive: true),
 ]
 
 @Suite("Integer kernels")
