@@ -11,9 +11,41 @@ extension Graph {
     /// per-tensor 8-bit DequantizeLinear nodes of one integer type, the weights (and the int32 bias) are constants
     /// dequantised at load, per tensor or per output channel with one zero point, whose integers round-trip
     /// exactly, and (for Gemm) alpha = beta = 1, A is not transposed and the bias is `[N]`.
+    /// A Relu or Clip read only by a QuantizeLinear whose range it does not change (Relu: the zero point is the
+    /// type's lowest value; Clip: its bounds contain the dequantised range, to float epsilon) is dropped first, as
+    /// onnxruntime's ReluQuantFusion and ClipQuantFusion do, so the op before it fuses.
     /// - Parameter weights: the quantisation each constant dequantised at load was dequantised with, by name.
     /// - Returns: the rewritten graph, and the names of the fused nodes (the float op's name).
     public func integerQDQ(weights: [String: Quantization]) -> (graph: Graph, fused: [String]) {
+        withoutRedundantActivations().fusingIntegerPatterns(weights: weights)
+    }
+
+    /// The graph without Relu and Clip nodes that the QuantizeLinear reading them makes redundant (see `integerQDQ`).
+    func withoutRedundantActivations() -> Graph {
+        var readers: [String: Int] = [:], producer: [String: Int] = [:]
+        for (i, n) in nodes.enumerated() {
+            for o in n.outputs { producer[o] = i }
+            for v in n.inputs { readers[v, default: 0] += 1 }
+        }
+        var out = nodes, dropped: Set<Int> = []
+        for (qi, qn) in nodes.enumerated() {
+            guard case let .quantize(q) = qn.op, q.isPerTensor, let t = qn.inputs.first, readers[t] == 1, !outputs.contains(t),
+                  let ai = producer[t], case let .activation(a) = nodes[ai].op, let input = nodes[ai].inputs.first else { continue }
+            // onnxruntime's test (ClipQuantFusion): the Clip's bounds within float epsilon of the dequantised range.
+            let lowest = q.scales[0] * Float(q.low - q.zeroPoints[0]), highest = q.scales[0] * Float(q.high - q.zeroPoints[0])
+            switch a {
+            case .relu where q.zeroPoints[0] == q.low: break
+            case let .clip(lo, hi) where lo - lowest <= Float.ulpOfOne && highest - hi <= Float.ulpOfOne: break
+            default: continue
+            }
+            out[qi].inputs[0] = input
+            dropped.insert(ai)
+        }
+        guard !dropped.isEmpty else { return self }
+        return try! Graph(nodes: out.enumerated().filter { !dropped.contains($0.offset) }.map(\.element), inputs: inputs, outputs: outputs, constants: constants)
+    }
+
+    func fusingIntegerPatterns(weights: [String: Quantization]) -> (graph: Graph, fused: [String]) {
         var producer: [String: Int] = [:], readers: [String: Int] = [:]
         for (i, n) in nodes.enumerated() {
             for o in n.outputs { producer[o] = i }

@@ -74,6 +74,30 @@ import TestSupport
         nodes.append(Node(name: "peek", op: .activation(.relu), inputs: ["a"], outputs: ["peek"]))
         let g2 = try! Graph(nodes: nodes, inputs: g.inputs, outputs: g.outputs + ["peek"], constants: g.constants)
         #expect(!g2.integerQDQ(weights: w).fused.contains("conv1"))
+        // A Relu before a QuantizeLinear whose zero point is 0 (uint8) changes nothing: dropped, and the convolution fuses.
+        var withRelu = g.nodes.map { n -> Node in
+            var n = n
+            if n.name == "aq" { n.inputs = ["a_relu"] }
+            return n
+        }
+        withRelu.append(Node(name: "relu", op: .activation(.relu), inputs: ["a"], outputs: ["a_relu"]))
+        var zeroA = Self.q(0.06, 0)
+        withRelu = withRelu.map { n in
+            var n = n
+            if n.name == "aq" { n.op = .quantize(zeroA) } else if n.name == "adq" { n.op = .dequantize(zeroA) }
+            return n
+        }
+        let g3 = try! Graph(nodes: withRelu, inputs: g.inputs, outputs: g.outputs, constants: g.constants)
+        let r3 = g3.integerQDQ(weights: w)
+        #expect(r3.fused.contains("conv1") && r3.graph.opCounts["Relu"] == nil)
+        // With zero point 120 the Relu clips values the QuantizeLinear would keep: it stays, the convolution is float.
+        zeroA = Self.q(0.06, 120)
+        let g4 = try! Graph(nodes: withRelu.map { n in
+            var n = n
+            if n.name == "aq" { n.op = .quantize(zeroA) } else if n.name == "adq" { n.op = .dequantize(zeroA) }
+            return n
+        }, inputs: g.inputs, outputs: g.outputs, constants: g.constants)
+        #expect(!g4.integerQDQ(weights: w).fused.contains("conv1") && g4.integerQDQ(weights: w).graph.opCounts["Relu"] == 1)
         // A weight that is not a dequantised constant is not fused.
         #expect(!g.integerQDQ(weights: w.filter { $0.key != "w2" }).fused.contains("conv2"))
     }
