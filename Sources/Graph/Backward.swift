@@ -230,6 +230,8 @@ extension Op {
             var isQuantize = false
             if case .quantize = self { isQuantize = true }
             out[0] = Tensor(shape: x[0].shape, data: q.backward(x: x[0].data, dy: dy[0].data, shape: x[0].shape, quantize: isQuantize))
+        case let .integer(i):
+            return try i.vjp(x: x, dy: dy[0], wanted: wanted, node: node, ws: ws)
         case .blocked:
             // Gradients run on the original graph; blocked graphs serve plain forward passes only.
             throw noGrad()

@@ -54,6 +54,8 @@ public enum Op: Sendable, Equatable {
     case dequantize(Quantization)
     /// An op on the channel-blocked layout, made by `Graph.channelBlocked` (never imported).
     case blocked(BlockedOp)
+    /// An op run with onnxruntime's integer kernels, made by `Graph.integerQDQ` from a QDQ pattern.
+    case integer(IntegerOp)
 
     /// Stand-in for the batch size inside a reshape target.
     public static let batchExtent = Int.min
@@ -112,6 +114,7 @@ public enum Op: Sendable, Equatable {
         case .expand: return "Expand"
         case .quantize: return "QuantizeLinear"
         case .dequantize: return "DequantizeLinear"
+        case let .integer(i): return i.name
         case let .blocked(b):
             switch b {
             case .toBlocked: return "ToBlocked"

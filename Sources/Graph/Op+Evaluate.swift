@@ -115,6 +115,8 @@ extension Op {
             return [Tensor(shape: outShapes[0], data: y)]
         case let .blocked(b):
             return [evaluateBlocked(b, x, outShapes[0], ws: ws)]
+        case let .integer(i):
+            return i.evaluate(x, outShapes: outShapes)
         case let .lrn(size, alpha, beta, bias):
             return [TensorCore.lrn(x[0], size: size, alpha: alpha, beta: beta, bias: bias)]
         case let .gemm(alpha, beta, ta, tb):

@@ -300,6 +300,8 @@ extension Op {
             let t = target.map { $0 == Op.batchExtent ? batch : $0 }
             guard t.allSatisfy({ $0 >= 0 && $0 <= Op.maxExtent }) else { throw fail("target shape \(target) has a negative or implausible extent") }
             do { return [try broadcastShapes(s[0], t)] } catch let e as ShapeError { throw fail(e.description) }
+        case let .integer(i):
+            return try i.outputShapes(s, batch: batch, node: node)
         case let .quantize(q), let .dequantize(q):
             try need(1)
             if q.scales.count > 1 || q.zeroPoints.count > 1 {
@@ -347,6 +349,8 @@ extension Op {
             return shapeCount(o[0]) * (ta ? s[0][0] : s[0][1])
         case .matmul:
             return shapeCount(o[0]) * s[0][s[0].count - 1]
+        case let .integer(i):
+            return i.floatOp.macs(inputs: s, outputs: o)
         case let .einsum(spec):
             guard let e = try? spec.extents(s[0], s[1]) else { return 0 }
             return shapeCount(o[0]) * spec.contracted.reduce(1) { $0 * e[$1]! }

@@ -228,6 +228,7 @@ extension ImportState {
             do { outs = try low.op.run(data.map(\.tensor), node: n.name) } catch { throw wrap(error) }
             consts[n.output[0]] = ConstValue(shape: outs[0].shape, floats: outs[0].data)
             dequantized.insert(n.output[0])
+            if case let .dequantize(q) = low.op { dequantizedBy[n.output[0]] = q }
             return true
         default: break
         }

@@ -7,7 +7,8 @@ import TensorCore
 public struct ONNXModel: Sendable {
     /// The file it came from.
     public let path: String
-    /// The lowered graph (no fusion applied).
+    /// The lowered graph, with QDQ patterns rewritten into onnxruntime's integer ops (`Graph.integerQDQ`) and no
+    /// other fusion applied.
     public let graph: Graph
     public let irVersion: Int
     /// Default-domain opset.
@@ -95,6 +96,8 @@ public struct ONNXModel: Sendable {
         } else {
             graph = try state.lower(proto.graph, bindings: bindings)
         }
+        // QDQ patterns onnxruntime fuses into integer kernels run as those kernels do.
+        graph = graph.integerQDQ(weights: state.dequantizedBy).graph
         var counts: [String: Int] = [:]
         for n in proto.graph.node { counts[n.opType, default: 0] += 1 }
         return ONNXModel(path: path, graph: graph, irVersion: ir, opset: opset, producer: proto.producerName + (proto.producerVersion.isEmpty ? "" : " " + proto.producerVersion),
@@ -146,6 +149,8 @@ struct ImportState {
     var unnamed = 0
     /// Outputs of DequantizeLinear nodes folded at load.
     var dequantized: Set<String> = []
+    /// The quantisation each of those was dequantised with (what `Graph.integerQDQ` recovers the integers by).
+    var dequantizedBy: [String: Quantization] = [:]
     /// Tensors read by some node or named as graph outputs.
     var read: Set<String> = []
 
@@ -333,6 +338,14 @@ extension ONNXModel {
             default: counts[n.op.name, default: 0] += 1
             }
         }
+        return counts
+    }
+
+    /// The nodes that run with onnxruntime's integer kernels (QLinearConv, QLinearAdd, QLinearGlobalAveragePool,
+    /// QGemm), by op name with counts (empty for a float model).
+    public var integerOpCounts: [String: Int] {
+        var counts: [String: Int] = [:]
+        for n in graph.nodes { if case let .integer(i) = n.op { counts[i.name, default: 0] += 1 } }
         return counts
     }
 

@@ -38,13 +38,16 @@ struct Inspect: ParsableCommand {
         var batchNote: String?
         /// Ops that compute on quantised (QDQ) values, with counts; empty for a float model.
         var quantizedOps: [String: Int]
+        /// Of those, the ones that run with onnxruntime's integer kernels (QLinearConv, QLinearAdd,
+        /// QLinearGlobalAveragePool, QGemm); the others compute in float on dequantised values.
+        var integerOps: [String: Int]
         var unsupportedOps: [String]
         var warnings: [String]
     }
 
     func run() throws {
         var r = Report(path: model, loads: false, error: nil, irVersion: nil, opset: nil, producer: nil, inputs: [:], outputs: [:], opCounts: [:],
-                       parameters: nil, flopsPerItem: nil, camLayer: nil, camLayerShape: nil, camLayout: nil, batch: nil, batchNote: nil, quantizedOps: [:],
+                       parameters: nil, flopsPerItem: nil, camLayer: nil, camLayerShape: nil, camLayout: nil, batch: nil, batchNote: nil, quantizedOps: [:], integerOps: [:],
                        unsupportedOps: [], warnings: [])
         do {
             let m = try ONNXModel.load(path: model)
@@ -62,6 +65,7 @@ struct Inspect: ParsableCommand {
             r.batch = m.batch.rawValue
             r.batchNote = m.batchNote
             r.quantizedOps = m.quantizedOpCounts
+            r.integerOps = m.integerOpCounts
             r.warnings = m.warnings
         } catch {
             r.error = "\(error)"
@@ -86,9 +90,10 @@ struct Inspect: ParsableCommand {
                 default: print("batch: free")
                 }
             }
-            if !r.quantizedOps.isEmpty {
-                print("quantised (QDQ, int8 semantics): " + r.quantizedOps.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", "))
-            }
+            func list(_ c: [String: Int]) -> String { c.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ") }
+            if !r.integerOps.isEmpty { print("quantised, integer kernels as onnxruntime's: " + list(r.integerOps)) }
+            let floatOnQuantized = r.quantizedOps.filter { r.integerOps[$0.key] == nil }
+            if !floatOnQuantized.isEmpty { print("quantised, float on dequantised values: " + list(floatOnQuantized)) }
             if let c = r.camLayer { print("suggested Grad-CAM layer: \(c) \(r.camLayerShape.map { "\($0)" } ?? "")" + (r.camLayout.map { $0.hasPrefix("none") ? "" : ", \($0)" } ?? "")) }
             if !r.unsupportedOps.isEmpty { print("unsupported ops: " + r.unsupportedOps.joined(separator: ", ")) }
             for w in r.warnings { print("warning: \(w)") }

@@ -46,8 +46,10 @@ import TestSupport
     @Test func inspectExplains() throws {
         let q = try Subprocess.vigil(["inspect", Self.model("qdq_convnet_int8")])
         #expect(q.status == 0)
-        #expect(q.stdout.contains("quantised (QDQ, int8 semantics): "), "\(q.stdout)")
-        #expect(q.stdout.contains("Conv x3"))
+        #expect(q.stdout.contains("quantised, integer kernels as onnxruntime's: QGemm x1, QLinearAdd x1, QLinearConv x3, QLinearGlobalAveragePool x1"), "\(q.stdout)")
+        #expect(q.stdout.contains("quantised, float on dequantised values: Flatten x1"))
+        let qj = try JSONValue.parse(Data(try Subprocess.vigil(["inspect", Self.model("qdq_convnet_int8"), "--json"]).stdout.utf8))
+        #expect(qj["integerOps"]?["QLinearConv"]?.double == 3)
         let v = try Subprocess.vigil(["inspect", Self.model("vit_tiny_op17")])
         #expect(v.stdout.contains("batch: fixed at 1 in the file; batches run one item at a time"))
         #expect(v.stdout.contains("tokens [N,T,C], the first 1 (class token) dropped, the rest reshaped to a 4x4 grid"), "\(v.stdout)")

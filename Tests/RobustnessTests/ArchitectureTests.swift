@@ -119,12 +119,14 @@ struct ArchitectureCase: CustomTestStringConvertible, Sendable {
         #expect(try ONNXModel.load(path: FixturePaths.defaultModel).batch == .free)
     }
 
-    /// A QDQ model reports what is quantised.
+    /// A QDQ model reports what is quantised, and which of it runs as onnxruntime's integer kernels.
     @Test func quantisedOpsAreListed() throws {
         let m = try ONNXModel.load(path: FixturePaths.path("Fixtures/models/cases/arch/qdq_convnet_int8/model.onnx"))
-        #expect(m.quantizedOpCounts["Conv"] == 3)
-        #expect(m.quantizedOpCounts["Gemm"] == 1)
-        #expect(try ONNXModel.load(path: FixturePaths.defaultModel).quantizedOpCounts.isEmpty)
+        #expect(m.integerOpCounts == ["QLinearConv": 3, "QLinearAdd": 1, "QLinearGlobalAveragePool": 1, "QGemm": 1])
+        #expect(m.quantizedOpCounts["QLinearConv"] == 3)
+        #expect(m.quantizedOpCounts["Flatten"] == 1)
+        let float = try ONNXModel.load(path: FixturePaths.defaultModel)
+        #expect(float.quantizedOpCounts.isEmpty && float.integerOpCounts.isEmpty)
     }
 
     /// A 1-channel model reads the frame's luma; a model whose input is neither 1 nor 3 channels is refused in one
