@@ -243,6 +243,14 @@ func matmulTensor(_ a0: Tensor, _ b0: Tensor, outShape: [Int], transA: Bool = fa
     var a = a0.shape, b = b0.shape
     if a.count == 1 { a = [1] + a }
     if b.count == 1 { b = b + [1] }
+    // A weight shared by every product (a transformer's Linear on [N, tokens, C], ConvNeXt's on [N, H, W, C]):
+    // the products are the rows of one GEMM, [N·tokens, C] x [C, C'].
+    if !transA && a.count > 2 && b.dropLast(2).allSatisfy({ $0 == 1 }) {
+        let rows = shapeCount(Array(a.dropLast()))
+        let flat = matmulTensor(a0.reshaped([rows, a[a.count - 1]]), b0.reshaped(Array(b.suffix(2))), outShape: [rows, transB ? b[b.count - 2] : b[b.count - 1]],
+                                transB: transB)
+        return flat.reshaped(outShape)
+    }
     let m = transA ? a[a.count - 1] : a[a.count - 2], k = transA ? a[a.count - 2] : a[a.count - 1]
     let n = transB ? b[b.count - 2] : b[b.count - 1]
     let batchShape = (try? broadcastShapes(Array(a.dropLast(2)), Array(b.dropLast(2)))) ?? []
