@@ -31,37 +31,33 @@
     return y
 }
 
-/// erf(x), within 2 ulp of `Foundation.erf`: the Maclaurin series to x^15 for |x| < 0.5, else 1 - erfc(|x|)
-/// with erfc from the Chebyshev fit of Numerical Recipes (relative error below 1.2e-7), signed; ±1 past 9.
+/// erf(x), within 1 ulp of `Foundation.erf` (the faithfully rounded erff of N. Juffa, the algorithm onnxruntime's
+/// MLAS uses too): an odd polynomial for |x| <= 0.9277, else 1 - exp(P(|x|)) with the sign of x; no division.
+/// Both branches are computed and blended; constants are explicit vectors (scalar operands made the compiler
+/// splat them inside the loop).
 @inline(__always) func verf(_ x: F16) -> F16 {
-    let a = x.replacing(with: -x, where: x .< 0)
-    let z = a * a
-    // Series: 2/sqrt(pi) · x · sum (-1)^n x^2n / (n! (2n+1)).
-    var s = F16(repeating: -1.0 / 75600)
-    s = s * z + 1.0 / 9360
-    s = s * z - 1.0 / 1320
-    s = s * z + 1.0 / 216
-    s = s * z - 1.0 / 42
-    s = s * z + 1.0 / 10
-    s = s * z - 1.0 / 3
-    s = s * z + 1
-    let small = s * a * 1.1283791670955126
-    // Tail: erfc(a) = t · exp(-a² - 1.26551223 + t·P(t)), t = 1 / (1 + a/2).
-    let t = 1 / (1 + 0.5 * a)
-    var p = F16(repeating: 0.17087277)
-    p = p * t - 0.82215223
-    p = p * t + 1.48851587
-    p = p * t - 1.13520398
-    p = p * t + 0.27886807
-    p = p * t - 0.18628806
-    p = p * t + 0.09678418
-    p = p * t + 0.37409196
-    p = p * t + 1.00002368
-    p = p * t - 1.26551223
-    let large = 1 - t * vexp(p - z)
-    var y = large.replacing(with: small, where: a .< 0.5)
-    y.replace(with: 1, where: a .> 9)
-    y.replace(with: -y, where: x .< 0)
+    @inline(__always) func c(_ v: Float) -> F16 { F16(repeating: v) }
+    let signBit = unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x8000_0000
+    let t = unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: F16.self)
+    let s = x * x
+    // |x| <= 0.927734375: x + x·R(x²).
+    var r = c(-5.96761703e-4)
+    r = c(4.99119423e-3).addingProduct(r, s)
+    r = c(-2.67681349e-2).addingProduct(r, s)
+    r = c(1.12819925e-1).addingProduct(r, s)
+    r = c(-3.76125336e-1).addingProduct(r, s)
+    r = c(1.28379166e-1).addingProduct(r, s)
+    let small = x.addingProduct(r, x)
+    // Beyond: 1 - exp(P(|x|)), signed.
+    var q = c(3.83197126e-4).addingProduct(c(-1.72853470e-5), t)
+    let u = c(2.42546219e-2).addingProduct(c(-3.88396438e-3), t)
+    q = u.addingProduct(q, s)
+    q = c(-1.06777877e-1).addingProduct(q, t)
+    q = c(-6.34846687e-1).addingProduct(q, t)
+    q = c(-1.28717512e-1).addingProduct(q, t)
+    q = (-t).addingProduct(q, t)
+    let large = unsafeBitCast(unsafeBitCast(c(1) - vexp(q), to: SIMD16<UInt32>.self) | signBit, to: F16.self)
+    var y = large.replacing(with: small, where: t .<= c(0.927734375))
     y.replace(with: x, where: x .!= x)
     return y
 }
