@@ -44,11 +44,19 @@ public final class FrameAnalyzer: @unchecked Sendable {
     /// (see `BatchHandling.fixed`) recomputes copies in full, one at a time.
     public let occlusionMode: OcclusionMode
 
-    /// - Parameter configuration: how its engines run (kernels, layout, threads per kernel call, profiling); they
-    ///   share one set of packed weights.
-    public init(classifier: Classifier, parameters: AnalysisParameters, configuration: EngineConfiguration = .standard) {
+    /// The video codec of the corruptions that need one (`h264_compression`); this analyser's own, used from its thread.
+    let codec: (any VideoCodecRoundTrip)?
+
+    /// - Parameters:
+    ///   - configuration: how its engines run (kernels, layout, threads per kernel call, profiling); they share one
+    ///     set of packed weights.
+    ///   - codec: the codec `h264_compression` runs (MediaIO's `H264RoundTrip`); needed only when `parameters`
+    ///     asks for that corruption, owned by this analyser from now on.
+    public init(classifier: Classifier, parameters: AnalysisParameters, configuration: EngineConfiguration = .standard,
+                codec: (any VideoCodecRoundTrip)? = nil) {
         self.classifier = classifier
         self.parameters = parameters
+        self.codec = codec
         occlusionMode = classifier.model.batch == .fixed ? .full : parameters.occlusion
         let packing = PackedWeights()
         session = classifier.makeSession(configuration: configuration, packing: packing)
@@ -61,7 +69,8 @@ public final class FrameAnalyzer: @unchecked Sendable {
     static let incrementalChunk = 64
 
     /// Analyses `image`, frame number `frame` of its clip, shown at `pts` seconds.
-    /// - Throws: `GraphError` if the model rejects the input (it should not once loaded).
+    /// - Throws: `GraphError` if the model rejects the input (it should not once loaded); `CorruptionError` when a
+    ///   corruption's codec is missing or fails.
     public func analyze(_ image: RGBImage, frame: Int, pts: Double) throws -> FrameAnalysis {
         let c = classifier
         var timings: [String: Double] = [:]
@@ -127,7 +136,7 @@ public final class FrameAnalyzer: @unchecked Sendable {
             var planar: [Float] = []
             for (k, s) in part {
                 let seed = parameters.seed ^ (UInt64(truncatingIfNeeded: frame) &* PatchSampler.frameStride) ^ (UInt64(s) << 56)
-                planar += c.preprocess(k.apply(to: input, severity: s, seed: seed), luma: luma, wholeImage: true).input
+                planar += c.preprocess(try k.apply(to: input, severity: s, seed: seed, codec: codec), luma: luma, wholeImage: true).input
             }
             let probs = try session.probabilities(planar, batch: part.count)
             for ((k, s), p) in zip(part, probs) {
