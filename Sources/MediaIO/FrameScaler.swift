@@ -72,18 +72,29 @@ public final class FrameScaler {
                                          0, 1 << 16, 1 << 16)
         }
         let count = sw * sh * 3
-        if rotation == 0 {
+        // swscale's x86 YUV -> RGB24 converter works in runs of 8 pixels and, when a row of whole runs does not fit
+        // the destination stride, leaves the last width % 8 pixels unwritten; tiny pictures can make it write past
+        // the rows. So rows are 16-pixel aligned (as FFmpeg's own frame buffers are) unless the width already is.
+        let stride = ((sw + 15) & ~15) * 3
+        if rotation == 0 && stride == sw * 3 {
             let pixels = try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
                 try scale(ctx, frame, into: buffer.baseAddress!, stride: sw * 3, height: sh, path: path)
                 initialized = count
             }
             return RGBImage(width: sw, height: sh, pixels: pixels)
         }
-        if scratch.count != count { scratch = [UInt8](repeating: 0, count: count) }
+        if scratch.count != stride * sh { scratch = [UInt8](repeating: 0, count: stride * sh) }
         try scratch.withUnsafeMutableBufferPointer {
-            try scale(ctx, frame, into: $0.baseAddress!, stride: sw * 3, height: sh, path: path)
+            try scale(ctx, frame, into: $0.baseAddress!, stride: stride, height: sh, path: path)
         }
-        let pixels = scratch.withUnsafeBufferPointer { rotate($0, width: sw, height: sh, clockwise: rotation) }
+        let packed = stride == sw * 3 ? scratch : [UInt8](unsafeUninitializedCapacity: count) { dst, initialized in
+            scratch.withUnsafeBufferPointer { src in
+                for y in 0..<sh { (dst.baseAddress! + y * sw * 3).update(from: src.baseAddress! + y * stride, count: sw * 3) }
+            }
+            initialized = count
+        }
+        if rotation == 0 { return RGBImage(width: sw, height: sh, pixels: packed) }
+        let pixels = packed.withUnsafeBufferPointer { rotate($0, width: sw, height: sh, clockwise: rotation) }
         return RGBImage(width: outputWidth, height: outputHeight, pixels: pixels)
     }
 

@@ -222,7 +222,7 @@ public final class VideoSink: @unchecked Sendable {
         if encodedWidth == width && encodedHeight == height {
             image.pixels.withUnsafeBufferPointer { converter.convert($0.baseAddress!, stride: width * 3, into: f) }
         } else {
-            padEdges(image)
+            padEdges(image, width: encodedWidth, height: encodedHeight, into: &padded)
             padded.withUnsafeBufferPointer { converter.convert($0.baseAddress!, stride: encodedWidth * 3, into: f) }
         }
         f.pointee.pts = ticks
@@ -270,22 +270,6 @@ public final class VideoSink: @unchecked Sendable {
         }
     }
 
-    /// Copies `image` into `padded` at the even size, replicating the last column and row.
-    private func padEdges(_ image: RGBImage) {
-        let ew = encodedWidth, eh = encodedHeight, w = width, h = height
-        if padded.count != ew * eh * 3 { padded = [UInt8](repeating: 0, count: ew * eh * 3) }
-        image.pixels.withUnsafeBufferPointer { src in
-            padded.withUnsafeMutableBufferPointer { dst in
-                for y in 0..<eh {
-                    let sy = Swift.min(y, h - 1)
-                    let s = src.baseAddress! + sy * w * 3, d = dst.baseAddress! + y * ew * 3
-                    d.update(from: s, count: w * 3)
-                    if ew > w { d[w * 3] = s[(w - 1) * 3]; d[w * 3 + 1] = s[(w - 1) * 3 + 1]; d[w * 3 + 2] = s[(w - 1) * 3 + 2] }
-                }
-            }
-        }
-    }
-
     /// `<dir>/.<name>.partial-XXXXXX.mp4` beside `path`.
     static func temporaryPath(for path: String) -> String {
         let slash = path.lastIndex(of: "/")
@@ -294,6 +278,23 @@ public final class VideoSink: @unchecked Sendable {
         let base = name.hasSuffix(".mp4") ? String(name.dropLast(4)) : name
         let tag = String(UInt32.random(in: 0...0xFFFFFF), radix: 16)
         return "\(dir).\(base).partial-\(String(repeating: "0", count: 6 - tag.count) + tag).mp4"
+    }
+}
+
+/// Copies `image` into `padded` (interleaved RGB, `width` x `height`, at least the picture's size), replicating
+/// the last column and row into the extra ones: the even size yuv420p needs.
+func padEdges(_ image: RGBImage, width ew: Int, height eh: Int, into padded: inout [UInt8]) {
+    let w = image.width, h = image.height
+    if padded.count != ew * eh * 3 { padded = [UInt8](repeating: 0, count: ew * eh * 3) }
+    image.pixels.withUnsafeBufferPointer { src in
+        padded.withUnsafeMutableBufferPointer { dst in
+            for y in 0..<eh {
+                let sy = Swift.min(y, h - 1)
+                let s = src.baseAddress! + sy * w * 3, d = dst.baseAddress! + y * ew * 3
+                d.update(from: s, count: w * 3)
+                for x in w..<ew { d[x * 3] = s[(w - 1) * 3]; d[x * 3 + 1] = s[(w - 1) * 3 + 1]; d[x * 3 + 2] = s[(w - 1) * 3 + 2] }
+            }
+        }
     }
 }
 

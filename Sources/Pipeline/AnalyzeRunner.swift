@@ -423,7 +423,8 @@ extension AnalyzeOptions {
 
     /// One worker's frame analyser for `meta`'s clip (its luma matrix for 1-channel models).
     func analyzer(_ classifier: Classifier, clip meta: ClipMetadata) -> FrameAnalyzer {
-        let a = FrameAnalyzer(classifier: classifier, parameters: parameters, configuration: workerEngine)
+        let a = FrameAnalyzer(classifier: classifier, parameters: parameters, configuration: workerEngine,
+                              codec: parameters.corruptionCodec)
         a.luma = LumaMatrix(colorMatrix: meta.colorMatrix)
         return a
     }

@@ -47,7 +47,8 @@ public final class CompareRunner {
     ///   when the outputs cannot be written; what was written before stays.
     public func run(clips: [String], progress: (String) -> Void) throws -> CompareResult {
         let n = classifiers.count
-        let analyzers = classifiers.map { FrameAnalyzer(classifier: $0, parameters: options.parameters, configuration: options.engine) }
+        let analyzers = classifiers.map { FrameAnalyzer(classifier: $0, parameters: options.parameters, configuration: options.engine,
+                                                          codec: options.parameters.corruptionCodec) }
         var accumulators = (0..<n).map { _ in ClipAccumulator(worstCount: 1, seed: options.parameters.seed) }
         var seconds = [Double](repeating: 0, count: n)
         var retentions = [[Double]](repeating: [], count: n)  // one number per frame per model, for the paired bootstrap

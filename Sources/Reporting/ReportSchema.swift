@@ -38,7 +38,7 @@ public enum ReportSchema {
     "timing": {"$ref": "#/$defs/timing"}
   },
   "$defs": {
-    "corruptionOutcome": {"type": "object", "additionalProperties": false, "description": "The frame's model input under one corruption at one severity.", "required": ["corruption", "severity", "top1", "survived", "targetProbability", "drop"], "properties": {"corruption": {"type": "string", "description": "imagecorruptions' name (gaussian_noise, ...), or low_light, rain, camera_shake."}, "severity": {"type": "integer", "minimum": 1, "maximum": 5}, "top1": {"type": "integer", "minimum": 0, "description": "The corrupted copy's top-1 class."}, "survived": {"type": "boolean", "description": "True when it is the clean top-1."}, "targetProbability": {"type": "number"}, "drop": {"type": "number", "description": "Clean target probability minus the corrupted copy's."}}},
+    "corruptionOutcome": {"type": "object", "additionalProperties": false, "description": "The frame's model input under one corruption at one severity.", "required": ["corruption", "severity", "top1", "survived", "targetProbability", "drop"], "properties": {"corruption": {"type": "string", "description": "imagecorruptions' name (gaussian_noise, ...), or low_light, rain, camera_shake, h264_compression."}, "severity": {"type": "integer", "minimum": 1, "maximum": 5}, "top1": {"type": "integer", "minimum": 0, "description": "The corrupted copy's top-1 class."}, "survived": {"type": "boolean", "description": "True when it is the clean top-1."}, "targetProbability": {"type": "number"}, "drop": {"type": "number", "description": "Clean target probability minus the corrupted copy's."}}},
     "corruptionSummary": {"type": "object", "additionalProperties": false, "description": "One corruption at one severity over the clip's frames.", "required": ["corruption", "severity", "frames", "retention", "retentionInterval", "meanDrop"], "properties": {"corruption": {"type": "string"}, "severity": {"type": "integer", "minimum": 1, "maximum": 5}, "frames": {"type": "integer", "minimum": 0}, "retention": {"type": "number", "minimum": 0, "maximum": 1, "description": "Share of frames whose clean top-1 survived."}, "retentionInterval": {"$ref": "#/$defs/interval", "description": "95% Wilson interval."}, "meanDrop": {"type": "number", "description": "Mean drop of the target's probability."}}},
     "interval": {
       "type": "object",
@@ -1267,7 +1267,7 @@ public enum ReportSchema {
       "properties": {
         "corruption": {
           "type": "string",
-          "description": "imagecorruptions' name (gaussian_noise, ...), or low_light, rain, camera_shake."
+          "description": "imagecorruptions' name (gaussian_noise, ...), or low_light, rain, camera_shake, h264_compression."
         },
         "severity": {
           "type": "integer",

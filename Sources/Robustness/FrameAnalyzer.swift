@@ -44,11 +44,22 @@ public final class FrameAnalyzer: @unchecked Sendable {
     /// (see `BatchHandling.fixed`) recomputes copies in full, one at a time.
     public let occlusionMode: OcclusionMode
 
-    /// - Parameter configuration: how its engines run (kernels, layout, threads per kernel call, profiling); they
-    ///   share one set of packed weights.
-    public init(classifier: Classifier, parameters: AnalysisParameters, configuration: EngineConfiguration = .standard) {
+    /// The video codec of the corruptions that need one (`h264_compression`); this analyser's own, used from its thread.
+    let codec: (any VideoCodecRoundTrip)?
+    /// Threads this analyser's engines use; corrupted copies are made on as many.
+    let threads: Int
+
+    /// - Parameters:
+    ///   - configuration: how its engines run (kernels, layout, threads per kernel call, profiling); they share one
+    ///     set of packed weights.
+    ///   - codec: the codec `h264_compression` runs (MediaIO's `H264RoundTrip`); needed only when `parameters`
+    ///     asks for that corruption, owned by this analyser from now on.
+    public init(classifier: Classifier, parameters: AnalysisParameters, configuration: EngineConfiguration = .standard,
+                codec: (any VideoCodecRoundTrip)? = nil) {
         self.classifier = classifier
         self.parameters = parameters
+        self.codec = codec
+        threads = configuration.threads
         occlusionMode = classifier.model.batch == .fixed ? .full : parameters.occlusion
         let packing = PackedWeights()
         session = classifier.makeSession(configuration: configuration, packing: packing)
@@ -61,7 +72,8 @@ public final class FrameAnalyzer: @unchecked Sendable {
     static let incrementalChunk = 64
 
     /// Analyses `image`, frame number `frame` of its clip, shown at `pts` seconds.
-    /// - Throws: `GraphError` if the model rejects the input (it should not once loaded).
+    /// - Throws: `GraphError` if the model rejects the input (it should not once loaded); `CorruptionError` when a
+    ///   corruption's codec is missing or fails.
     public func analyze(_ image: RGBImage, frame: Int, pts: Double) throws -> FrameAnalysis {
         let c = classifier
         var timings: [String: Double] = [:]
@@ -110,7 +122,7 @@ public final class FrameAnalyzer: @unchecked Sendable {
 
     /// The model input (the frame's crop at the input size, 8-bit RGB) under every corruption and severity asked for,
     /// classified in batches of `parameters.batchSize`. Each copy's randomness is seeded by the run's seed, the frame
-    /// and the corruption, so a rerun gives the same copies.
+    /// and the corruption, so a rerun gives the same copies, however many threads make them.
     func corrupt(_ image: RGBImage, crop: CropRect, frame: Int, cleanTop1: Int, target: Int, cleanProb: Float) throws -> [CorruptionOutcome] {
         let c = classifier
         let filter = ResampleFilter(rawValue: c.card.resize.filter) ?? .bilinear
@@ -118,26 +130,52 @@ public final class FrameAnalyzer: @unchecked Sendable {
         let w = max(1, min(image.width - x0, Int(crop.width.rounded()))), h = max(1, min(image.height - y0, Int(crop.height.rounded())))
         let input = image.cropped(x: x0, y: y0, width: w, height: h).resized(width: c.inputWidth, height: c.inputHeight, filter: filter)
         let jobs = parameters.corruptions.flatMap { k in parameters.severities.map { (k, $0) } }
+        let planar = try corruptedInputs(input, jobs: jobs, frame: frame)
         var out: [CorruptionOutcome] = []
         out.reserveCapacity(jobs.count)
         let batch = max(1, parameters.batchSize)
         var start = 0
         while start < jobs.count {
-            let part = jobs[start..<min(jobs.count, start + batch)]
-            var planar: [Float] = []
-            for (k, s) in part {
-                let seed = parameters.seed ^ (UInt64(truncatingIfNeeded: frame) &* PatchSampler.frameStride) ^ (UInt64(s) << 56)
-                planar += c.preprocess(k.apply(to: input, severity: s, seed: seed), luma: luma, wholeImage: true).input
-            }
-            let probs = try session.probabilities(planar, batch: part.count)
-            for ((k, s), p) in zip(part, probs) {
+            let end = min(jobs.count, start + batch)
+            let probs = try session.probabilities(Array(planar[start..<end].joined()), batch: end - start)
+            for ((k, s), p) in zip(jobs[start..<end], probs) {
                 let t1 = argmax(p)
                 out.append(CorruptionOutcome(corruption: k.rawValue, severity: s, top1: t1, survived: t1 == cleanTop1,
                                              targetProbability: p[target], drop: cleanProb - p[target]))
             }
-            start += batch
+            start = end
         }
         return out
+    }
+
+    /// Each job's corrupted copy of `input`, preprocessed (planar floats). Copies are made on up to `threads` threads
+    /// (Dispatch spreads them over the cores); the ones that need the codec, which is this analyser's alone, on this one.
+    func corruptedInputs(_ input: RGBImage, jobs: [(Corruption, Int)], frame: Int) throws -> [[Float]] {
+        let c = classifier, luma = luma, seed = parameters.seed
+        @Sendable func make(_ i: Int, _ codec: (any VideoCodecRoundTrip)?) throws -> [Float] {
+            let (k, s) = jobs[i]
+            let copySeed = seed ^ (UInt64(truncatingIfNeeded: frame) &* PatchSampler.frameStride) ^ (UInt64(s) << 56)
+            return c.preprocess(try k.apply(to: input, severity: s, seed: copySeed, codec: codec), luma: luma, wholeImage: true).input
+        }
+        var planar = [[Float]](repeating: [], count: jobs.count)
+        var serial = Array(jobs.indices)
+        if threads > 1 {
+            let free = jobs.indices.filter { !jobs[$0].0.needsCodec }
+            serial = jobs.indices.filter { jobs[$0].0.needsCodec }
+            var failures = [CorruptionError?](repeating: nil, count: jobs.count)
+            planar.withUnsafeMutableBufferPointer { slots in
+                failures.withUnsafeMutableBufferPointer { errors in
+                    // Each iteration writes only its own job's slots.
+                    nonisolated(unsafe) let slots = slots, errors = errors
+                    DispatchQueue.concurrentPerform(iterations: free.count) { j in
+                        do { slots[free[j]] = try make(free[j], nil) } catch { errors[free[j]] = error as? CorruptionError }
+                    }
+                }
+            }
+            if let e = failures.lazy.compactMap({ $0 }).first { throw e }
+        }
+        for i in serial { planar[i] = try make(i, codec) }
+        return planar
     }
 
     /// Evaluates the occluded copies in batches.

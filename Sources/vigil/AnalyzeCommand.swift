@@ -102,7 +102,7 @@ struct Analyze: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Which video stream to analyse when a clip has several, counting from 0 (default: FFmpeg's best; the run says which it took).", valueName: "n"))
     var stream: Int?
 
-    @Option(help: ArgumentHelp("Camera-condition corruptions to apply to each analysed frame: all, or a comma list of gaussian_noise, shot_noise, impulse_noise, defocus_blur, glass_blur, motion_blur, zoom_blur, snow, frost, fog, brightness, contrast, elastic_transform, pixelate, jpeg_compression, low_light, rain, camera_shake.", valueName: "list"))
+    @Option(help: CorruptionFlags.listHelp)
     var corruptions: String?
 
     @Option(help: ArgumentHelp("Corruption severities: one (3), a range (1-5), a list (1,3,5) or all.", valueName: "s"))

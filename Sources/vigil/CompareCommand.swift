@@ -51,7 +51,7 @@ struct Compare: ParsableCommand {
     @Option(help: ArgumentHelp("Seed for patch positions and the bootstrap.", valueName: "s"))
     var seed: UInt64 = 0
 
-    @Option(help: ArgumentHelp("Camera-condition corruptions to apply to each analysed frame: all, or a comma list of gaussian_noise, shot_noise, impulse_noise, defocus_blur, glass_blur, motion_blur, zoom_blur, snow, frost, fog, brightness, contrast, elastic_transform, pixelate, jpeg_compression, low_light, rain, camera_shake.", valueName: "list"))
+    @Option(help: CorruptionFlags.listHelp)
     var corruptions: String?
 
     @Option(help: ArgumentHelp("Corruption severities: one (3), a range (1-5), a list (1,3,5) or all.", valueName: "s"))

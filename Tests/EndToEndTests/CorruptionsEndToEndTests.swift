@@ -36,6 +36,23 @@ import TestSupport
         }
     }
 
+    /// h264_compression runs libx264 through MediaIO, handed to every frame analyser by the pipeline.
+    @Test func analyzeRunsH264Compression() throws {
+        let out = Subprocess.tempDirectory("corrupt-h264")
+        let r = try Subprocess.vigil(["analyze", "Fixtures/video/vtest.avi", "--max-frames", "2", "--patches", "2", "--no-video", "--out", out,
+                                      "--corruptions", "h264_compression,brightness", "--severity", "1,5"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let frames = try JSONSchemaValidator.validateReportFolder(out + "/vtest")
+        for f in frames {
+            let cs = f["corruptions"]?.arrayValue ?? []
+            let h264 = cs.filter { $0["corruption"]?.stringValue == "h264_compression" }
+            #expect(h264.count == 2, "\(cs)")
+            // QP 50 takes more of the target's probability than QP 34 does on these frames.
+            let drops = h264.sorted { ($0["severity"]?.double ?? 0) < ($1["severity"]?.double ?? 0) }.compactMap { $0["drop"]?.double }
+            #expect(drops.count == 2 && drops[1] > drops[0], "\(h264)")
+        }
+    }
+
     @Test func compareScoresCorruptionRobustness() throws {
         let dir = Subprocess.tempDirectory("compare-corrupt")
         let copy = try CompareEndToEndTests.copyModel(into: dir, name: "copy") { _ in }

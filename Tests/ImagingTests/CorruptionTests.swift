@@ -84,7 +84,7 @@ struct CorruptionTests {
             let clean = try loadCorruptionFixture("\(name).png")
             for s in Corruption.severities {
                 let ref = try loadCorruptionFixture("\(name)/\(c.name)_\(s).png")
-                let p = psnr(c.apply(to: clean, severity: s, seed: 0), ref)
+                let p = psnr(try c.apply(to: clean, severity: s, seed: 0), ref)
                 #expect(p >= 40, "\(c.name) severity \(s) on \(name): PSNR \(p) dB against imagecorruptions")
             }
         }
@@ -116,7 +116,7 @@ struct CorruptionTests {
             let clean = try loadCorruptionFixture("\(name).png")
             for s in Corruption.severities {
                 let ref = try loadCorruptionFixture("\(name)/jpeg_compression_\(s).png")
-                let p = psnr(Corruption.jpegCompression.apply(to: clean, severity: s, seed: 0), ref)
+                let p = psnr(try Corruption.jpegCompression.apply(to: clean, severity: s, seed: 0), ref)
                 print("jpeg_compression severity \(s) on \(name): PSNR \(p) dB")
                 #expect(p >= 38, "jpeg_compression severity \(s) on \(name): PSNR \(p) dB against PIL")
             }
@@ -136,7 +136,7 @@ struct CorruptionTests {
             let clean = try loadCorruptionFixture("\(name).png")
             for s in Corruption.severities {
                 let ref = try #require(refs.images[name]?.corruptions[c.name]?["\(s)"])
-                let stats = (0..<8).map { PictureStats(c.apply(to: clean, severity: s, seed: UInt64(100 + $0))) }
+                let stats = try (0..<8).map { PictureStats(try c.apply(to: clean, severity: s, seed: UInt64(100 + $0))) }
                 let mean = stats.map(\.mean).reduce(0, +) / 8
                 let variance = stats.map(\.variance).reduce(0, +) / 8
                 let spectrum = (0..<6).map { k in stats.map { $0.spectrum[k] }.reduce(0, +) / 8 }
@@ -158,21 +158,25 @@ struct CorruptionTests {
         .frost: 3,
     ]
 
-    @Test("the same seed gives the same picture; another seed another", arguments: Corruption.allCases)
-    func seeding(_ c: Corruption) {
+    /// The corruptions Imaging runs alone; h264_compression's codec lives in MediaIO and is tested there
+    /// (Tests/MediaIOTests/H264RoundTripTests.swift) with the same checks.
+    static let codecFree = Corruption.allCases.filter { !$0.needsCodec }
+
+    @Test("the same seed gives the same picture; another seed another", arguments: codecFree)
+    func seeding(_ c: Corruption) throws {
         let img = smoothImage(width: 48, height: 40)
-        let a = c.apply(to: img, severity: 3, seed: 7), b = c.apply(to: img, severity: 3, seed: 7)
+        let a = try c.apply(to: img, severity: 3, seed: 7), b = try c.apply(to: img, severity: 3, seed: 7)
         #expect(a == b)
-        if c.isRandom { #expect(c.apply(to: img, severity: 3, seed: 8) != a, "\(c.name): seeds 7 and 8 give the same picture") }
+        if c.isRandom { #expect(try c.apply(to: img, severity: 3, seed: 8) != a, "\(c.name): seeds 7 and 8 give the same picture") }
     }
 
-    @Test("damage grows with severity (PSNR to the clean picture falls)", arguments: Corruption.allCases)
+    @Test("damage grows with severity (PSNR to the clean picture falls)", arguments: codecFree)
     func monotone(_ c: Corruption) throws {
         for name in corruptionImages {
             let clean = try loadCorruptionFixture("\(name).png")
             // Random corruptions: the mean over 4 seeds, so one lucky draw does not decide.
-            let p = Corruption.severities.map { s in
-                (0..<4).map { psnr(c.apply(to: clean, severity: s, seed: UInt64($0)), clean) }.reduce(0, +) / 4
+            let p = try Corruption.severities.map { s in
+                try (0..<4).map { psnr(try c.apply(to: clean, severity: s, seed: UInt64($0)), clean) }.reduce(0, +) / 4
             }
             for s in 1..<5 {
                 // "Roughly": imagecorruptions' own tables are not strictly monotone in PSNR everywhere, so
@@ -186,21 +190,30 @@ struct CorruptionTests {
     }
 
     @Test("odd sizes never crash and keep their size", arguments: [(1, 1), (3, 2), (2, 3), (17, 5), (641, 479)])
-    func oddSizes(_ size: (Int, Int)) {
+    func oddSizes(_ size: (Int, Int)) throws {
         let img = randomImage(width: size.0, height: size.1, seed: 3)
-        for c in Corruption.allCases {
+        for c in CorruptionTests.codecFree {
             for s in size.0 > 100 ? [5] : Array(Corruption.severities) {
-                let out = c.apply(to: img, severity: s, seed: 1)
+                let out = try c.apply(to: img, severity: s, seed: 1)
                 #expect(out.width == size.0 && out.height == size.1, "\(c.name) changed the size")
             }
         }
-        for c in Corruption.allCases { _ = c.apply(to: RGBImage(width: 0, height: 0), severity: 1, seed: 0) }
+        for c in CorruptionTests.codecFree { _ = try c.apply(to: RGBImage(width: 0, height: 0), severity: 1, seed: 0) }
+    }
+
+    @Test("h264_compression without a codec says what to pass")
+    func codecMissing() {
+        #expect(throws: CorruptionError.codecMissing(.h264Compression)) {
+            try Corruption.h264Compression.apply(to: smoothImage(width: 8, height: 8), severity: 1, seed: 0)
+        }
+        #expect("\(CorruptionError.codecMissing(.h264Compression))".contains("needs a video codec and none was given; pass MediaIO's H264RoundTrip"))
+        #expect(Corruption.allCases.filter(\.needsCodec) == [.h264Compression])
     }
 
     @Test("names round-trip, unknown names and severities say what to do")
     func names() {
         for c in Corruption.allCases { #expect((try? Corruption(named: c.name)) == c) }
-        #expect(Corruption.allCases.count == 18)
+        #expect(Corruption.allCases.count == 19)
         do { _ = try Corruption(named: "haze"); Issue.record("no error") } catch {
             #expect("\(error)".contains("unknown corruption 'haze'; use one of: gaussian_noise"))
         }

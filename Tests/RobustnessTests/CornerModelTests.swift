@@ -83,6 +83,25 @@ import TestSupport
         return img
     }
 
+    /// Corrupted copies made on two threads are the copies made on one (each is seeded on its own).
+    @Test func corruptedCopiesDoNotDependOnTheThreadCount() throws {
+        let c = try Classifier(modelPath: Self.makeModel())
+        var p = AnalysisParameters()
+        p.patches = 4
+        p.corruptions = [.gaussianNoise, .glassBlur, .fog, .lowLight, .cameraShake]
+        p.severities = [2, 5]
+        let one = try FrameAnalyzer(classifier: c, parameters: p, configuration: .test.with(threads: 1)).analyze(Self.image(), frame: 3, pts: 0)
+        let two = try FrameAnalyzer(classifier: c, parameters: p, configuration: .test.with(threads: 2)).analyze(Self.image(), frame: 3, pts: 0)
+        let a = try #require(one.corruptions), b = try #require(two.corruptions)
+        #expect(a.count == 10 && a.map(\.corruption) == b.map(\.corruption) && a.map(\.severity) == b.map(\.severity))
+        for (x, y) in zip(a, b) { #expect(x.top1 == y.top1 && abs(x.targetProbability - y.targetProbability) < 1e-6, "\(x) vs \(y)") }
+        // h264_compression needs the codec the pipeline hands each analyser; without it the frame fails with the reason.
+        p.corruptions = [.h264Compression]
+        #expect(throws: CorruptionError.codecMissing(.h264Compression)) {
+            try FrameAnalyzer(classifier: c, parameters: p, configuration: .test).analyze(Self.image(), frame: 0, pts: 0)
+        }
+    }
+
     @Test func gradCAMPeaksInTheCornerAndOnlyCornerPatchesFlip() throws {
         let c = try Classifier(modelPath: Self.makeModel())
         var p = AnalysisParameters()

@@ -14,7 +14,15 @@ enum NoiseCorruptions {
     /// `clip(Poisson(x * c) / c, 0, 1)`: photon noise with `c` photons at full white.
     static func shot(_ image: RGBImage, level: Int, rng: inout SplitMix64) -> RGBImage {
         let c = shotPhotons[level]
-        return map(image) { x in rng.poisson(x * c) / c }
+        let samplers = (0..<256).map { PoissonSampler(Double($0) / 255 * c) }
+        var out = image
+        out.pixels.withUnsafeMutableBufferPointer { p in
+            for i in p.indices {
+                let v = samplers[Int(p[i])].draw(&rng) / c
+                p[i] = UInt8((v > 0 ? min(v, 1) : 0) * 255)
+            }
+        }
+        return out
     }
 
     /// skimage's salt-and-pepper: each byte independently, with probability `amount`, becomes 0 or 1 (even odds).

@@ -49,27 +49,48 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         return r * Foundation.cos(2 * Double.pi * v)
     }
 
-    /// A Poisson count with mean `lambda` (0 for `lambda <= 0`).
+    /// A Poisson count with mean `lambda` (0 for `lambda <= 0`); `PoissonSampler(lambda).draw(&rng)`.
     public mutating func poisson(_ lambda: Double) -> Double {
+        var sampler = PoissonSampler(lambda)
+        return sampler.draw(&self)
+    }
+}
+
+/// Poisson counts with one mean, its constants computed once: a picture's bytes take 256 values, so the noise
+/// corruptions make one sampler per byte value instead of recomputing `exp`, `sqrt` and `log` per pixel.
+public struct PoissonSampler: Sendable {
+    public let lambda: Double
+    // Knuth (lambda < 10): e^-lambda.
+    private let limit: Double
+    // PTRS (lambda >= 10).
+    private let slam: Double, loglam: Double, b: Double, a: Double, invalpha: Double, vr: Double, logInvalpha: Double
+
+    public init(_ lambda: Double) {
+        self.lambda = lambda
+        limit = lambda > 0 && lambda < 10 ? Foundation.exp(-lambda) : 0
+        slam = lambda.squareRoot(); loglam = lambda > 0 ? Foundation.log(lambda) : 0
+        b = 0.931 + 2.53 * slam; a = -0.059 + 0.02483 * b
+        invalpha = 1.1239 + 1.1328 / (b - 3.4); vr = 0.9277 - 3.6224 / (b - 2)
+        logInvalpha = Foundation.log(invalpha)
+    }
+
+    /// One count, drawing uniforms from `rng`.
+    public func draw(_ rng: inout SplitMix64) -> Double {
         if lambda <= 0 { return 0 }
         if lambda < 10 {
             // Knuth: multiply uniforms until the product falls below e^-lambda.
-            let limit = Foundation.exp(-lambda)
-            var k = 0.0, p = uniform()
-            while p > limit { k += 1; p *= uniform() }
+            var k = 0.0, p = rng.uniform()
+            while p > limit { k += 1; p *= rng.uniform() }
             return k
         }
         // Hörmann (1993), "The transformed rejection method for generating Poisson random variables" (PTRS).
-        let slam = lambda.squareRoot(), loglam = Foundation.log(lambda)
-        let b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b
-        let invalpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2)
         while true {
-            let u = uniform() - 0.5, v = uniform()
+            let u = rng.uniform() - 0.5, v = rng.uniform()
             let us = 0.5 - abs(u)
             let k = ((2 * a / us + b) * u + lambda + 0.43).rounded(.down)
             if us >= 0.07 && v <= vr { return k }
             if k < 0 || (us < 0.013 && v > us) { continue }
-            if Foundation.log(v) + Foundation.log(invalpha) - Foundation.log(a / (us * us) + b)
+            if Foundation.log(v) + logInvalpha - Foundation.log(a / (us * us) + b)
                 <= -lambda + k * loglam - Foundation.lgamma(k + 1) { return k }
         }
     }

@@ -18,11 +18,11 @@ enum SurveillanceCorruptions {
     static func lowLight(_ image: RGBImage, level: Int, rng: inout SplitMix64) -> RGBImage {
         let (gain, photons, read) = lowLight[level]
         // Linear light per byte value, scaled to expected photons.
-        let expected = (0..<256).map { pow(Double($0) / 255, 2.2) * gain * photons }
+        let samplers = (0..<256).map { PoissonSampler(pow(Double($0) / 255, 2.2) * gain * photons) }
         var out = image
         out.pixels.withUnsafeMutableBufferPointer { p in
             for i in p.indices {
-                let v = rng.poisson(expected[Int(p[i])]) / photons + read * rng.normal()
+                let v = samplers[Int(p[i])].draw(&rng) / photons + read * rng.normal()
                 p[i] = UInt8(pow(min(max(v, 0), 1), 1 / 2.2) * 255)
             }
         }
