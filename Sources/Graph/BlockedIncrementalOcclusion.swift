@@ -217,7 +217,7 @@ final class BlockedIncrementalOcclusion: TiledOcclusionLayout {
             ChangedTiles(regions: regions, originY: win.oy, originX: win.ox, th: win.th, tw: win.tw, planes: outBlocks, vec: 16, data: data)
         }
         switch node.op {
-        case let .blocked(.conv(kind, wd, m, act)):
+        case let .blocked(.conv(kind, wd, m, g, act)):
             guard let px = tiles[ins[0]], ins.count >= 3, tiles[ins[1]] == nil, tiles[ins[2]] == nil else { return nil }
             let inShape = shape(ins[0])
             // Output regions: the projective field of the input's changes, and a changed residual's own.
@@ -236,7 +236,8 @@ final class BlockedIncrementalOcclusion: TiledOcclusionLayout {
                 ? px.data : gather(ins[0], px, k: k, originY: iy, originX: ix, h: ih, w: iw)
             let res = ins.count > 3 ? gather(ins[3], tiles[ins[3]], k: k, originY: win.oy, originX: win.ox, h: win.th, w: win.tw) : nil
             let inC = kind == .planarInput ? inShape[1] : inShape[1] * 16
-            let cs = ConvShape(batch: k, inC: inC, inH: ih, inW: iw, outC: kind == .depthwise ? inC : m, groups: kind == .depthwise ? inC : 1,
+            let cs = ConvShape(batch: k, inC: inC, inH: ih, inW: iw, outC: kind == .depthwise ? inC : m,
+                               groups: kind == .depthwise ? inC : (kind == .direct ? g : 1),
                                window: Window2D(kernelH: wd.kernelH, kernelW: wd.kernelW, strideH: wd.strideH, strideW: wd.strideW,
                                                 dilationH: wd.dilationH, dilationW: wd.dilationW))
             let yCount = k * outBlocks * win.th * win.tw * 16
@@ -254,7 +255,7 @@ final class BlockedIncrementalOcclusion: TiledOcclusionLayout {
                     }
                 }
             }
-            let macs = k * win.th * win.tw * (kind == .depthwise ? inC * wd.kernelH * wd.kernelW : m * inC * wd.kernelH * wd.kernelW)
+            let macs = k * win.th * win.tw * (kind == .depthwise ? inC * wd.kernelH * wd.kernelW : m * inC / cs.groups * wd.kernelH * wd.kernelW)
             return (result(regions, win, y), macs)
         case .binary(.add):
             guard ins.count == 2, ins.allSatisfy({ shape($0) == outShape }), let regions = union(ins), let win = windows(regions) else { return nil }

@@ -287,7 +287,7 @@ extension Executor {
             if profilingShapes { key += " \(shapes[0]) w\(shapes.count > 1 ? shapes[1] : [])" }
         }
         if case let .blocked(b) = n.op {
-            if case let .conv(_, wd, m, _) = b {
+            if case let .conv(_, wd, m, _, _) = b {
                 key += " \(wd.kernelH)x\(wd.kernelW)/\(wd.strideH)"
                 if profilingShapes { key += " \(shapes[0]) -> \(m)" }
             } else if profilingShapes {

@@ -64,7 +64,7 @@ extension Graph {
                 consts[bName] = Tensor(shape: [packedBias.count], data: packedBias)
                 let x = kind == .planarInput ? planarName(n.inputs[0]) : blockedName(n.inputs[0])
                 let y = n.outputs[0] + "::blocked"
-                out.append(Node(name: n.name, op: .blocked(.conv(kind: kind, window: wd, outChannels: s.outC, activation: act)),
+                out.append(Node(name: n.name, op: .blocked(.conv(kind: kind, window: wd, outChannels: s.outC, groups: s.groups, activation: act)),
                                 inputs: [x, wName, bName], outputs: [y]))
                 blockedForm[n.outputs[0]] = y
                 converted += 1
@@ -83,7 +83,7 @@ extension Graph {
                 var fused = false
                 for (operand, other) in [(a, b), (b, a)] {
                     guard let k = out.lastIndex(where: { $0.outputs == [operand] }),
-                          case let .blocked(.conv(.pointwise, _, _, act)) = out[k].op, act == .identity, out[k].inputs.count == 3,
+                          case let .blocked(.conv(.pointwise, _, _, _, act)) = out[k].op, act == .identity, out[k].inputs.count == 3,
                           let original = n.inputs.first(where: { blockedForm[$0] == operand }),
                           readers[original] == 1, !outputs.contains(original) else { continue }
                     out[k].inputs.append(other)
@@ -100,8 +100,8 @@ extension Graph {
                 let y = n.outputs[0] + "::blocked"
                 blockedForm[n.outputs[0]] = y
                 if readers[n.inputs[0]] == 1, !outputs.contains(n.inputs[0]), let k = out.lastIndex(where: { $0.outputs == [b] }),
-                   case let .blocked(.conv(kind, wd, m, .identity)) = out[k].op {
-                    out[k].op = .blocked(.conv(kind: kind, window: wd, outChannels: m, activation: a))
+                   case let .blocked(.conv(kind, wd, m, g, .identity)) = out[k].op {
+                    out[k].op = .blocked(.conv(kind: kind, window: wd, outChannels: m, groups: g, activation: a))
                     out[k].outputs = [y]
                 } else {
                     out.append(Node(name: n.name, op: .blocked(.clamp(a)), inputs: [b], outputs: [y]))
@@ -221,11 +221,12 @@ extension Op {
         case let .clamp(a):
             let (lo, hi) = a.clampBounds!
             blockedClamp(x[0], count: shapeCount(s), lo: lo, hi: hi, y: y)
-        case let .conv(kind, wd, m, act):
-            // Blocked inputs count their padding channels (zero weights); a depthwise convolution's outputs too.
+        case let .conv(kind, wd, m, g, act):
+            // Blocked inputs count their padding channels (zero weights); a depthwise convolution's outputs too. A
+            // grouped direct kind's groups are whole blocks, so its channels have no padding.
             let inC = kind == .planarInput ? s[1] : s[1] * 16
             let cs = ConvShape(batch: s[0], inC: inC, inH: s[2], inW: s[3], outC: kind == .depthwise ? inC : m,
-                               groups: kind == .depthwise ? inC : 1, window: wd)
+                               groups: kind == .depthwise ? inC : (kind == .direct ? g : 1), window: wd)
             blockedConv2d(kind, x[0], packedWeights: x[1], bias: x[2], shape: cs, activation: act,
                           residual: x.count > 3 ? x[3] : nil, y: y)
         }

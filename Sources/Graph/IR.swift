@@ -119,7 +119,7 @@ public enum Op: Sendable, Equatable {
             switch b {
             case .toBlocked: return "ToBlocked"
             case .fromBlocked: return "FromBlocked"
-            case let .conv(kind, _, _, _): return "BlockedConv " + kind.rawValue
+            case let .conv(kind, _, _, _, _): return "BlockedConv " + kind.rawValue
             case .globalAveragePool: return "BlockedGlobalAveragePool"
             case .maxPool: return "BlockedMaxPool"
             case let .clamp(a): return "Blocked" + Op.activation(a).name
@@ -136,8 +136,9 @@ public enum BlockedOp: Sendable, Equatable {
     case fromBlocked(channels: Int)
     /// A convolution with a fused clamp; inputs: x (blocked, or NCHW for `.planarInput`), the weights packed by
     /// `kind.packWeights`, the bias packed by `packBlockedBias`, and for a pointwise kind optionally a residual
-    /// shaped as the output, added before the clamp (a fused Add). `outChannels` is M.
-    case conv(kind: BlockedConvKind, window: Window2D, outChannels: Int, activation: Activation)
+    /// shaped as the output, added before the clamp (a fused Add). `outChannels` is M; `groups` is the ONNX
+    /// node's (a direct kind's groups are whole blocks of channels).
+    case conv(kind: BlockedConvKind, window: Window2D, outChannels: Int, groups: Int, activation: Activation)
     /// Global average pooling of a blocked tensor into NCHW `[N, channels, 1, 1]`.
     case globalAveragePool(channels: Int)
     /// Max pooling of a blocked tensor (padding taps skipped, as ONNX's minus-infinity padding).

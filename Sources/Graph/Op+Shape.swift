@@ -83,7 +83,7 @@ extension Op {
             case let .fromBlocked(c):
                 guard x.count == 5, x[4] == 16, x[1] == ChannelBlocks.count(c) else { throw fail("input \(x) is not \(c) channels blocked by 16") }
                 return [[x[0], c, x[2], x[3]]]
-            case let .conv(kind, wd, m, _):
+            case let .conv(kind, wd, m, _, _):
                 try checkWindow(wd)
                 guard x.count == (kind == .planarInput ? 4 : 5) else { throw fail("input \(x) has the wrong rank for a \(kind) convolution") }
                 let oh = wd.outH(x[2]), ow = wd.outW(x[3])
@@ -337,13 +337,13 @@ extension Op {
         switch self {
         case .conv:
             return shapeCount(o[0]) * s[1][1] * s[1][2] * s[1][3]
-        case let .blocked(.conv(kind, wd, m, _)):
+        case let .blocked(.conv(kind, wd, m, g, _)):
             let pixels = o[0][2] * o[0][3], taps = wd.kernelH * wd.kernelW
             switch kind {
             case .pointwise: return o[0][0] * pixels * m * s[0][1] * 16
             case .depthwise: return o[0][0] * pixels * m * taps
             case .planarInput: return o[0][0] * pixels * m * s[0][1] * taps
-            case .direct: return o[0][0] * pixels * m * s[0][1] * 16 * taps
+            case .direct: return o[0][0] * pixels * m * s[0][1] * 16 / g * taps
             }
         case let .gemm(_, _, ta, _):
             return shapeCount(o[0]) * (ta ? s[0][0] : s[0][1])

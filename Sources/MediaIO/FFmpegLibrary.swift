@@ -21,22 +21,17 @@ public enum FFmpegLibrary {
     /// Whether libx264 (H.264 encoding) is available; `VideoSink` falls back to MPEG-4 Part 2 otherwise.
     public static var hasLibx264: Bool { avcodec_find_encoder_by_name("libx264") != nil }
 
-    /// Sets FFmpeg's own log level (`av_log_set_level`), e.g. `AV_LOG_ERROR` (16) to see decoder complaints.
-    /// MediaIO sets it to quiet on first use unless the environment variable `VIGIL_FFMPEG_LOGLEVEL` holds a number.
-    public static func setLogLevel(_ level: Int32) { av_log_set_level(level) }
+    /// Sets FFmpeg's own log level (`av_log_set_level`, process-wide as FFmpeg keeps it), e.g. `AV_LOG_ERROR` (16)
+    /// to see decoder complaints. Without a call, MediaIO makes FFmpeg quiet on first use.
+    public static func setLogLevel(_ level: Int32) {
+        av_log_set_level(level)
+        levelChosen = true
+    }
+    nonisolated(unsafe) private static var levelChosen = false
 
-    /// One-time process set-up: log level and network initialisation. Idempotent.
+    /// One-time process set-up: log level (quiet unless `setLogLevel` chose one) and network initialisation.
     static let initialize: Void = {
-        if let s = getenvString("VIGIL_FFMPEG_LOGLEVEL"), let n = Int32(s) {
-            av_log_set_level(n)
-        } else {
-            av_log_set_level(AV_LOG_QUIET)
-        }
+        if !levelChosen { av_log_set_level(AV_LOG_QUIET) }
         avformat_network_init()
     }()
-}
-
-func getenvString(_ name: String) -> String? {
-    guard let p = getenv(name) else { return nil }
-    return String(cString: p)
 }

@@ -85,7 +85,8 @@ public enum BlockedConvKind: String, Sendable, Equatable {
     case depthwise
     /// Groups 1 from a planar NCHW input (few channels, the RGB stem) to a blocked output.
     case planarInput
-    /// Groups 1, any other window (3x3, strided 1x1, 7x7); blocked input and output.
+    /// Any other window (3x3, strided 1x1, 7x7), groups 1 or groups of whole blocks (RegNets' and ResNeXts' 16
+    /// and 32 channels per group); blocked input and output.
     case direct
 }
 
@@ -98,7 +99,7 @@ extension BlockedConvKind {
         if blockedInput {
             if s.groups == 1 && wd.isPointwise { return .pointwise }
             if s.isDepthwise && s.outC == s.inC { return .depthwise }
-            if s.groups == 1 { return .direct }
+            if s.groups == 1 || (s.inCPerGroup % 16 == 0 && (s.outC / s.groups) % 16 == 0) { return .direct }
             return nil
         }
         return s.groups == 1 && s.inC <= 4 ? .planarInput : nil
@@ -109,8 +110,9 @@ extension BlockedConvKind {
     ///   the pair's 32 output channels' weights for input channel `ic`.
     /// - depthwise: `[ceil(C/16), kh·kw, 16]`.
     /// - planarInput: `[ceil(M/16), C·kh·kw, 16]`.
-    /// - direct: `[ceil(M/32), kh·kw, ceil(C/16)·16, 32]`, a panel per pair of output blocks whose row
-    ///   (tap, ic) holds the pair's 32 output channels' weights.
+    /// - direct: per group, `[ceil(Mg/32), kh·kw, ceil(Cg/16)·16, 32]` (Mg, Cg: a group's output and input
+    ///   channels), a panel per pair of the group's output blocks whose row (tap, ic) holds the pair's 32 output
+    ///   channels' weights.
     ///
     /// The array starts with up to 16 floats of slack, the first holding where the weights start
     /// (`blockedWeights` reads it): the start is chosen 64-byte aligned in the returned array's storage, so
@@ -123,7 +125,9 @@ extension BlockedConvKind {
         case .pointwise: count = (mb + 1) / 2 * cb * 16 * 32
         case .depthwise: count = cb * taps * 16
         case .planarInput: count = mb * s.inC * taps * 16
-        case .direct: count = (mb + 1) / 2 * taps * cb * 16 * 32
+        case .direct:
+            let d = DirectGroups(s)
+            count = s.groups * d.pairs * taps * d.inBlocks * 16 * 32
         }
         var out = [Float](repeating: 0, count: count + 16)
         out.withUnsafeMutableBufferPointer { buf in
@@ -154,11 +158,25 @@ extension BlockedConvKind {
             let k = s.inC * taps
             for m in 0..<s.outC { for t in 0..<k { body(blockMajor(m, t, k), m * k + t) } }
         case .direct:
-            let rows = ChannelBlocks.count(s.inC) * 16
-            for m in 0..<s.outC { for c in 0..<s.inC { for t in 0..<taps {
-                body(((m / 32 * taps + t) * rows + c) * 32 + m % 32, (m * s.inC + c) * taps + t)
-            } } }
+            let d = DirectGroups(s), rows = d.inBlocks * 16, mg = s.outC / s.groups, cg = s.inCPerGroup
+            for m in 0..<s.outC {
+                let g = m / mg, ml = m % mg
+                for c in 0..<cg { for t in 0..<taps {
+                    body((((g * d.pairs + ml / 32) * taps + t) * rows + c) * 32 + ml % 32, (m * cg + c) * taps + t)
+                } }
+            }
         }
+    }
+}
+
+/// A direct convolution's groups in blocks: input and output blocks per group, and pairs of output blocks per
+/// group (groups of one block each, or one group of the padded channels).
+struct DirectGroups {
+    let inBlocks: Int, outBlocks: Int, pairs: Int
+    init(_ s: ConvShape) {
+        inBlocks = s.groups == 1 ? ChannelBlocks.count(s.inC) : s.inCPerGroup / 16
+        outBlocks = s.groups == 1 ? ChannelBlocks.count(s.outC) : s.outC / s.groups / 16
+        pairs = (outBlocks + 1) / 2
     }
 }
 
@@ -243,30 +261,36 @@ public func blockedConv2d(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pa
             }
         }
     case .direct:
-        // Units: (image, band of output rows, two pairs of output blocks), band-major, so consecutive units of a
-        // thread copy the same input band while the pairs' weights stream. A band holds about 16 runs of 7
-        // pixels, fewer when there would be too few units to share out (a 7x7 map at batch 1).
-        let pairs = (mb + 1) / 2, couples = (pairs + 1) / 2
+        // Units: (image, band of output rows, group, two pairs of the group's output blocks), band-major, so
+        // consecutive units of a thread copy the same input band while the pairs' weights stream. A band holds
+        // about 16 runs of 7 pixels, fewer when there would be too few units to share out (a 7x7 map at batch 1).
+        let d = DirectGroups(s), groups = s.groups
+        let couples = (d.pairs + 1) / 2
+        let panel = wd.kernelH * wd.kernelW * d.inBlocks * 16 * 32
         let runsPerRow = (s.outW + 6) / 7
         var bandRows = max(1, min(s.outH, 16 / runsPerRow))
         let wanted = computeThreads * chunksPerThread
-        while bandRows > 1 && s.batch * ((s.outH + bandRows - 1) / bandRows) * couples < wanted { bandRows = (bandRows + 1) / 2 }
+        while bandRows > 1 && s.batch * ((s.outH + bandRows - 1) / bandRows) * groups * couples < wanted { bandRows = (bandRows + 1) / 2 }
         let bands = (s.outH + bandRows - 1) / bandRows
-        let scratchBytes = blockedDirectScratchBytes(inBlocks: cb, rows: bandRows, outW: s.outW, kernelH: wd.kernelH, kernelW: wd.kernelW,
+        let scratchBytes = blockedDirectScratchBytes(inBlocks: d.inBlocks, rows: bandRows, outW: s.outW, kernelH: wd.kernelH, kernelW: wd.kernelW,
                                                      strideH: wd.strideH, strideW: wd.strideW,
                                                      dilationH: wd.dilationH, dilationW: wd.dilationW)
-        parallelChunks(s.batch * bands * couples) { r in
+        let inPlane = s.inH * s.inW * 16, outPlane = s.outH * s.outW * 16
+        parallelChunks(s.batch * bands * groups * couples) { r in
             let scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
             defer { scratch.deallocate() }
-            var copied = -1   // the (image, band) the scratch holds
+            var copied = -1   // the (image, band, group) the scratch holds
             for u in r {
-                let n = u / (bands * couples), band = u / couples % bands, couple = u % couples
+                let n = u / (bands * groups * couples), band = u / (groups * couples) % bands
+                let g = u / couples % groups, couple = u % couples
                 defer { copied = u / couples }
-                blockedDirectAVX512(x: x + n * xItem, inBlocks: cb, inH: s.inH, inW: s.inW, kernelH: wd.kernelH, kernelW: wd.kernelW,
+                blockedDirectAVX512(x: x + n * xItem + g * d.inBlocks * inPlane, inBlocks: d.inBlocks, inH: s.inH, inW: s.inW,
+                                    kernelH: wd.kernelH, kernelW: wd.kernelW,
                                     strideH: wd.strideH, strideW: wd.strideW, dilationH: wd.dilationH, dilationW: wd.dilationW,
-                                    padTop: wd.padTop, padLeft: wd.padLeft, w: w, outBlocks: mb, bias: bias, lo: lo, hi: hi,
-                                    y: y + n * yItem, outH: s.outH, outW: s.outW,
-                                    pairs: (2 * couple)..<min(pairs, 2 * couple + 2),
+                                    padTop: wd.padTop, padLeft: wd.padLeft, w: w + g * d.pairs * panel, outBlocks: d.outBlocks,
+                                    bias: bias + g * d.outBlocks * 16, lo: lo, hi: hi,
+                                    y: y + n * yItem + g * d.outBlocks * outPlane, outH: s.outH, outW: s.outW,
+                                    pairs: (2 * couple)..<min(d.pairs, 2 * couple + 2),
                                     rows: (band * bandRows)..<min(s.outH, band * bandRows + bandRows), scratch: scratch,
                                     copyBand: copied != u / couples)
             }

@@ -51,6 +51,13 @@ let blockedCases: [ConvCase] = [
              window: Window2D(kernelH: 3, kernelW: 3, dilationH: 2, dilationW: 2, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2), activation: .relu),
     ConvCase(label: "direct 2x3 valid 16->96 on 1x3 (one output column)", inC: 16, h: 2, w: 3, outC: 96,
              window: Window2D(kernelH: 2, kernelW: 3)),
+    ConvCase(label: "direct grouped 3x3 pad 1, 4 groups of 16 on 9x10, relu (RegNet's group width)", inC: 64, h: 9, w: 10, outC: 64,
+             groups: 4, window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), activation: .relu),
+    ConvCase(label: "direct grouped 3x3 stride 2, 3 groups of 32 -> 48 on 13x15 batch 2 (pairs of 2 and 1 blocks per group)", batch: 2,
+             inC: 96, h: 13, w: 15, outC: 144, groups: 3,
+             window: Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)),
+    ConvCase(label: "direct grouped 1x1, 2 groups of 16 -> 32 on 7x7, no bias", inC: 32, h: 7, w: 7, outC: 64, groups: 2,
+             window: Window2D(kernelH: 1, kernelW: 1), bias: false),
     ConvCase(label: "planar stem 3->32 3x3 stride 2 pads 0/0/1/1 on 21x37, clip", inC: 3, h: 21, w: 37, outC: 32,
              window: Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padBottom: 1, padRight: 1), activation: .clip(0, 6)),
     ConvCase(label: "planar stem 3->24 3x3 pad 1 batch 2 (odd block count)", batch: 2, inC: 3, h: 9, w: 30, outC: 24,
@@ -178,6 +185,9 @@ struct BlockedConvolutionTests {
         // A full 3x3 convolution on blocked channels and a strided 1x1 run directly; a depthwise multiplier of 2 has no blocked kernel.
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 32, inH: 7, inW: 7, outC: 32, groups: 1, window: k3), blockedInput: true) == .direct)
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 16, inH: 7, inW: 7, outC: 32, groups: 16, window: k3), blockedInput: true) == nil)
+        // Groups of whole blocks run directly; groups of 8 channels (ResNeXt's first stage) do not.
+        #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 64, inH: 7, inW: 7, outC: 64, groups: 4, window: k3), blockedInput: true) == .direct)
+        #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 64, inH: 7, inW: 7, outC: 64, groups: 8, window: k3), blockedInput: true) == nil)
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 16, inH: 8, inW: 8, outC: 32, groups: 1,
                                                  window: Window2D(kernelH: 1, kernelW: 1, strideH: 2, strideW: 2)), blockedInput: true) == .direct)
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 8, inH: 7, inW: 7, outC: 32, groups: 1, window: k3), blockedInput: false) == nil)
