@@ -40,6 +40,8 @@ struct Analyze: ParsableCommand {
     @Option(help: ArgumentHelp("With --manifest: analyse shard I of N (I from 0; the clips at positions I, I+N, ...) into OUT/shards/I/; `vigil merge` joins the shards.", valueName: "i/n"))
     var shard: String?
 
+    @OptionGroup var explainerOptions: ExplainerOptions
+
     @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: ArgumentHelp("Output folder; one sub-folder per clip.", valueName: "dir"))
@@ -237,6 +239,7 @@ struct Analyze: ParsableCommand {
         p.occlusion = occlusion
         p.seed = seed
         (p.corruptions, p.severities) = try CorruptionFlags.parse(corruptions, severity: severity)
+        try explainerOptions.apply(to: &p)
         if target != "top1" {
             guard let t = classifier.classIndex(for: target) else {
                 printError(ValidationError("--target '\(target)' is neither a class index nor a label of the model; `vigil classify` shows the labels."))
