@@ -121,6 +121,7 @@ public final class FrameAnalyzer: @unchecked Sendable {
             if parameters.faithfulness {
                 (methods, analysis.randomOrder) = try faithfulness(methods, input: input, frame: frame, target: clean.target, clean: target.probability)
                 lap("faithfulnessMs")
+                analysis.timings = timings
             }
             analysis.explanations = methods
         }
