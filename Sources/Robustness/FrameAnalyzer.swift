@@ -19,7 +19,8 @@ public struct AnalysisParameters: Codable, Sendable, Equatable {
     /// Camera-condition corruptions to apply to each frame's model input, at each of `severities` (1-5).
     public var corruptions: [Corruption] = []
     public var severities: [Int] = [3]
-    /// CAM methods by `--cam` name (`CAMMethods`); the first makes `FrameAnalysis.cam` and the overlay.
+    /// CAM methods by `--cam` name (`CAMMethods.parse` checks a list); the first makes `FrameAnalysis.cam` and the
+    /// overlay. Names `CAMMethods` does not know are skipped, and with none left Grad-CAM runs.
     public var cams: [String] = ["gradcam"]
     /// Measure each map's deletion and insertion curves and CAM multiplication change (costs about
     /// 2 x (faithfulnessSteps - 1) + 1 forward passes per method and as many again for the random order, per frame).

@@ -5,7 +5,8 @@
 /// combines them as pytorch-grad-cam does for several target layers (`base_cam.py`
 /// `compute_cam_per_layer` + `aggregate_multi_layers`): each map ReLU, min-max scaled and resized (bilinear,
 /// half-pixel, as `cv2.resize`) to a common grid, then averaged. pytorch-grad-cam's common grid is the input size;
-/// here it is the finest layer's grid, which keeps the map as small as the layers' own.
+/// here it is the finest layer's grid, which keeps the map as small as the layers' own. A model without fusion layers
+/// (token models: `Classifier.fusionLayers` is empty) gets the single-layer map.
 public struct LayerCAM: Explainer {
     public let fused: Bool
     public var name: String { fused ? "layercam-fused" : "layercam" }
