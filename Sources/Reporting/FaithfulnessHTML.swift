@@ -57,7 +57,7 @@ extension SVGChart {
             let n = Double(c.values.count - 1)
             let pts = c.values.enumerated().map { "\(f(sx(Double($0.offset) / n))),\(f(sy(Double($0.element))))" }.joined(separator: " ")
             s += "<polyline class=\"series\" stroke=\"\(c.color)\" points=\"\(pts)\"/>"
-            s += "<text class=\"tick\" x=\"\(f(l + pw + 6))\" y=\"\(f(t + 10 + Double(i) * 13))\" fill=\"\(c.color)\">\(HTML.escape(c.name))</text>\n"
+            s += "<text class=\"tick\" x=\"\(f(l + pw + 6))\" y=\"\(f(t + 10 + Double(i) * 13))\" style=\"fill:\(c.color)\">\(HTML.escape(c.name))</text>\n"
         }
         return s + "</svg>\n"
     }
