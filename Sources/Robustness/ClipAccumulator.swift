@@ -196,7 +196,7 @@ public struct ClipAccumulator: Sendable {
 
 extension ClipSummary {
     /// The metrics of consecutive parts (the windows of a live feed) taken together, without their frames: means are
-    /// weighted by frames; the retention interval is a bootstrap over the parts (each part a block of frames, weighted by them) (a part's own
+    /// weighted by frames (so are the CAM methods' faithfulness figures); the retention interval is a bootstrap over the parts (each part a block of frames, weighted by them) (a part's own
     /// interval when there is one part); pooled counts add up; the timeline and worst frames are left empty (each
     /// part's report has its own).
     public static func combining(_ parts: [ClipSummary], failUnder: Double?, seed: UInt64 = 0) -> ClipSummary? {
@@ -213,7 +213,7 @@ extension ClipSummary {
         let interval = used.count == 1 ? used[0].retentionInterval
             : Statistics.weightedBootstrapMean(used.map(\.meanRetention), weights: used.map { Double($0.analysedFrames) }, seed: seed)
         let pooled = mean(\.pooledRetention)
-        return ClipSummary(
+        var combined = ClipSummary(
             analysedFrames: n, meanRetention: meanRetention, retentionInterval: interval,
             bootstrapBlockLength: used.count == 1 ? used[0].bootstrapBlockLength : 1,
             pooledRetention: pooled,
@@ -222,5 +222,7 @@ extension ClipSummary {
             top1FlipRate: mean(\.top1FlipRate), camTemporalStability: optionalMean(\.camTemporalStability),
             camOcclusionAgreement: optionalMean(\.camOcclusionAgreement), labelTimeline: [], worstFrames: [],
             failUnder: failUnder, passed: failUnder.map { meanRetention >= $0 })
+        combined.faithfulness = FaithfulnessSummary.combining(used.compactMap(\.faithfulness), seed: seed)
+        return combined
     }
 }

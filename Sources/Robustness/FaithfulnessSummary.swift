@@ -58,3 +58,30 @@ struct FaithfulnessAccumulator: Sendable {
         return rows.filter { $0.method != "random" }.sorted { $0.score.mean > $1.score.mean } + rows.filter { $0.method == "random" }
     }
 }
+
+extension FaithfulnessSummary {
+    /// The methods of consecutive parts (a live feed's windows) taken together: each mean weighted by the part's
+    /// frames, its interval a bootstrap over the parts weighted by frames (a part's own with one part); methods in
+    /// the order of the first part that has them, then ranked as `ClipAccumulator` ranks them.
+    static func combining(_ parts: [[FaithfulnessSummary]], seed: UInt64) -> [FaithfulnessSummary]? {
+        var order: [String] = []
+        for p in parts { for s in p where !order.contains(s.method) { order.append(s.method) } }
+        guard !order.isEmpty else { return nil }
+        func merge(_ rows: [FaithfulnessSummary], _ pick: (FaithfulnessSummary) -> MeanWithInterval?) -> MeanWithInterval? {
+            let have = rows.compactMap { r in pick(r).map { ($0, Double(r.frames)) } }.filter { $0.1 > 0 }
+            guard !have.isEmpty else { return nil }
+            let n = have.reduce(0) { $0 + $1.1 }
+            let mean = have.reduce(0) { $0 + $1.0.mean * $1.1 } / n
+            let interval = have.count == 1 ? have[0].0.interval
+                : Statistics.weightedBootstrapMean(have.map(\.0.mean), weights: have.map(\.1), seed: seed)
+            return MeanWithInterval(mean: mean, interval: interval)
+        }
+        let rows = order.compactMap { name -> FaithfulnessSummary? in
+            let rs = parts.compactMap { $0.first { $0.method == name } }
+            guard let d = merge(rs, { $0.deletionAUC }), let i = merge(rs, { $0.insertionAUC }), let s = merge(rs, { $0.score }) else { return nil }
+            return FaithfulnessSummary(method: name, frames: rs.reduce(0) { $0 + $1.frames }, deletionAUC: d, insertionAUC: i, score: s,
+                                       camMultChange: merge(rs, { $0.camMultChange }))
+        }
+        return rows.filter { $0.method != "random" }.sorted { $0.score.mean > $1.score.mean } + rows.filter { $0.method == "random" }
+    }
+}

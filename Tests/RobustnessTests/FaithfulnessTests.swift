@@ -52,4 +52,20 @@ import Testing
         #expect(good.insertionAUC > random.insertionAUC && random.insertionAUC > bad.insertionAUC)
         #expect(good.score > random.score)
     }
+
+    /// Live windows taken together: means weighted by frames, methods re-ranked, the random order last.
+    @Test func summariesCombineAcrossWindows() throws {
+        func m(_ x: Double) -> MeanWithInterval { MeanWithInterval(mean: x, interval: Interval(low: x - 0.01, high: x + 0.01)) }
+        func row(_ name: String, _ frames: Int, del: Double, ins: Double) -> FaithfulnessSummary {
+            FaithfulnessSummary(method: name, frames: frames, deletionAUC: m(del), insertionAUC: m(ins), score: m(ins - del),
+                                camMultChange: name == "random" ? nil : m(0.1))
+        }
+        let a = [row("gradcam", 3, del: 0.1, ins: 0.5), row("eigencam", 3, del: 0.1, ins: 0.6), row("random", 3, del: 0.3, ins: 0.3)]
+        let b = [row("eigencam", 1, del: 0.0, ins: 1.0), row("gradcam", 1, del: 0.1, ins: 0.5), row("random", 1, del: 0.3, ins: 0.3)]
+        let c = try #require(FaithfulnessSummary.combining([a, b], seed: 0))
+        #expect(c.map(\.method) == ["eigencam", "gradcam", "random"])
+        #expect(c[0].frames == 4 && abs(c[0].deletionAUC.mean - 0.075) < 1e-12 && abs(c[0].insertionAUC.mean - 0.7) < 1e-12)
+        #expect(c[2].camMultChange == nil && c[1].camMultChange?.mean == 0.1)
+        #expect(FaithfulnessSummary.combining([], seed: 0) == nil)
+    }
 }
