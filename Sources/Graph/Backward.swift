@@ -15,6 +15,26 @@ extension Executor {
         guard let root = eval.root else {
             throw GraphError.badInput(name: "gradient", detail: "the forward pass did not retain a tensor to differentiate; pass retainForGradientOf:")
         }
+        return try gradients(eval, seeds: seeds, ids: [root])[root]!
+    }
+
+    /// Back-propagates as `gradient` does, returning the gradients of the root and of any tensors downstream of it
+    /// that are named in `of` (zeros for one the objective does not reach).
+    /// - Throws: `GraphError.unknownTensor` for a name not in the graph; as `gradient` otherwise.
+    public func gradients(_ eval: Evaluation, seeds: [String: Tensor], of names: [String]) throws -> [String: Tensor] {
+        var wanted: [Int] = []
+        for n in names {
+            guard let i = ids[n] else { throw GraphError.unknownTensor(name: n) }
+            wanted.append(i)
+        }
+        let g = try gradients(eval, seeds: seeds, ids: wanted)
+        return Dictionary(uniqueKeysWithValues: zip(names, wanted).compactMap { n, i in g[i].map { (n, $0) } })
+    }
+
+    func gradients(_ eval: Evaluation, seeds: [String: Tensor], ids wantedIds: [Int]) throws -> [Int: Tensor] {
+        guard let root = eval.root else {
+            throw GraphError.badInput(name: "gradient", detail: "the forward pass did not retain a tensor to differentiate; pass retainForGradientOf:")
+        }
         var grads: [Int: Tensor] = [:]
         for (name, s) in seeds {
             guard let i = ids[name] else { throw GraphError.unknownTensor(name: name) }
@@ -35,7 +55,11 @@ extension Executor {
                 if let prior = grads[v] { grads[v] = binaryTensor(.add, prior, g, prior.shape) } else { grads[v] = g }
             }
         }
-        return grads[root] ?? Tensor(shape: eval.retained[root]!.shape)
+        var out: [Int: Tensor] = [:]
+        for i in wantedIds + [root] {
+            if let t = grads[i] { out[i] = t } else if let v = eval.retained[i] { out[i] = Tensor(shape: v.shape) }
+        }
+        return out
     }
 }
 

@@ -466,6 +466,8 @@ extension AnalyzeOptions {
         params.start = start
         params.duration = duration
         if !p.corruptions.isEmpty { params.corruptions = p.corruptions.map(\.rawValue); params.severities = p.severities }
+        if p.cams != ["gradcam"] { params.cams = p.cams }
+        if p.faithfulness { params.faithfulnessSteps = p.faithfulnessSteps }
         return params
     }
 

@@ -121,6 +121,7 @@ public final class CompareRunner {
                                         framesWithFlip: s.framesWithFlip, msPerFrame: 1000 * seconds[i] / Double(frames)))
             models[i].corruptions = s.corruptions
             models[i].corruptionScore = s.corruptionScore
+            models[i].faithfulness = s.faithfulness
         }
         if let base = options.baseline, let b = models[base].corruptionScore {
             for i in models.indices { models[i].relativeCorruptionError = models[i].corruptionScore.map { b < 1 ? (1 - $0) / (1 - b) : ($0 < 1 ? .infinity : 1) } }
@@ -172,6 +173,8 @@ public final class CompareRunner {
         var params = ReportParameters(patches: p.patches, patchSizeLow: p.patchSizeLow, patchSizeHigh: p.patchSizeHigh, fill: p.fill.rawValue,
                                       seed: p.seed, every: options.fps == nil ? options.every : nil, fps: options.fps, maxFrames: options.maxFrames)
         params.failUnder = nil
+        if p.cams != ["gradcam"] { params.cams = p.cams }
+        if p.faithfulness { params.faithfulnessSteps = p.faithfulnessSteps }
         let result = CompareResult(createdBy: options.commandLine, clips: clips, parameters: params, models: models, pairs: pairs, gate: gate)
         try CompareReportWriter.write(result, thumbnails: thumbnails, directory: options.outDirectory)
         return result

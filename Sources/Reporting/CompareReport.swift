@@ -22,6 +22,9 @@ public struct ComparedModel: Codable, Sendable {
     public var corruptionScore: Double? = nil
     public var corruptions: [CorruptionSummary]? = nil
     public var relativeCorruptionError: Double? = nil
+    /// Its CAM methods ranked by faithfulness on these frames, most faithful first, then the random pixel order
+    /// (`--faithfulness`).
+    public var faithfulness: [FaithfulnessSummary]? = nil
     public init(name: String, path: String, sha256: String, inputSize: [Int], labels: Int, analysedFrames: Int, meanRetention: Double,
                 retentionInterval: Interval, meanTop1Probability: Double, framesWithFlip: Double, msPerFrame: Double) {
         self.name = name; self.path = path; self.sha256 = sha256; self.inputSize = inputSize; self.labels = labels
@@ -137,6 +140,18 @@ public enum CompareReportWriter {
             s += "<tr><td>\(e(m.name))</td><td>\(m.inputSize.map(String.init).joined(separator: "x"))</td><td class=\"num\">\(m.analysedFrames)</td>"
             s += "<td class=\"num\">\(f3(m.meanRetention)) \(iv(m.retentionInterval))</td><td class=\"num\">\(f3(m.meanTop1Probability))</td>"
             s += "<td class=\"num\">\(f3(m.framesWithFlip))</td><td class=\"num\">\(String(format: "%.1f", m.msPerFrame))</td></tr>\n"
+        }
+        if r.models.contains(where: { $0.faithfulness != nil }) {
+            s += "<h2>CAM methods ranked by faithfulness</h2>\n<table><tr><th>model</th><th>rank</th><th>method</th><th>insertion &minus; deletion AUC</th><th>deletion AUC</th><th>insertion AUC</th><th>CAM mult. change</th></tr>\n"
+            for m in r.models {
+                var rank = 0
+                for f in m.faithfulness ?? [] {
+                    if f.method != "random" { rank += 1 }
+                    s += "<tr><td>\(e(m.name))</td><td class=\"num\">\(f.method == "random" ? "" : String(rank))</td><td>\(e(f.method))</td>"
+                    s += "<td class=\"num\">\(f3(f.score.mean)) \(iv(f.score.interval))</td><td class=\"num\">\(f3(f.deletionAUC.mean)) \(iv(f.deletionAUC.interval))</td>"
+                    s += "<td class=\"num\">\(f3(f.insertionAUC.mean)) \(iv(f.insertionAUC.interval))</td><td class=\"num\">\(f3(f.camMultChange?.mean))</td></tr>\n"
+                }
+            }
         }
         s += "</table>\n<h2>Pairs</h2>\n<table><tr><th>B vs A</th><th>retention B &minus; A (paired 95% interval)</th><th>top-1 agreement</th><th>Grad-CAM similarity</th><th>labels not shared</th></tr>\n"
         for p in r.pairs {

@@ -66,6 +66,7 @@ enum HTML {
     .thumb .meta{font-size:13px;margin-top:8px}
     .missing{padding:30px;text-align:center;color:var(--muted);background:var(--panel);border-radius:4px;font-size:13px}
     footer{margin-top:40px;color:var(--muted);font-size:12px}
+    .curves { display: flex; flex-wrap: wrap; gap: 14px; } .curve-pair { font-size: 13px; } svg.chart.small { max-width: 320px; }
     """
 }
 
@@ -152,6 +153,7 @@ struct HTMLReport {
         try out.write(timeline(domain: domain))
         try out.write(worstFrames())
         try out.write("</section>\n")
+        try out.write(faithfulnessSection())
         try out.write(provenanceTable())
         try out.write(ReviewPage.data(review: review, frameDuration: frameDuration, video: video != nil, analysedFrames: summary.analysedFrames))
         try out.write(ReviewPage.script)

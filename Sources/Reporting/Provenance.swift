@@ -104,6 +104,10 @@ public struct ReportParameters: Codable, Sendable, Equatable {
     /// Camera-condition corruptions and their severities, when asked for.
     public var corruptions: [String]?
     public var severities: [Int]?
+    /// CAM methods (`--cam`) when other than Grad-CAM alone; the first made the overlay.
+    public var cams: [String]?
+    /// Points per deletion or insertion curve less one, when faithfulness was measured (`--faithfulness`).
+    public var faithfulnessSteps: Int?
 
     public init(patches: Int, patchSizeLow: Double, patchSizeHigh: Double, fill: String, seed: UInt64,
                 target: String = "top1", camNorm: String = "clip", every: Int? = nil, fps: Double? = nil,

@@ -38,6 +38,11 @@ public enum ReportSchema {
     "timing": {"$ref": "#/$defs/timing"}
   },
   "$defs": {
+    "faithfulness": {"type": "object", "additionalProperties": false, "required": ["deletion", "insertion", "deletionAUC", "insertionAUC"], "description": "How faithful a map is on one frame (--faithfulness): deletion replaces the input's pixels by the mean colour in the order the map ranks them, most relevant first; insertion puts them back on a mean-colour image in that order.", "properties": {"deletion": {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}, "minItems": 2, "description": "Deletion curve: The target's probability at evenly spaced fractions 0, 1/steps, ..., 1 of the pixels."}, "insertion": {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}, "minItems": 2, "description": "Insertion curve: The target's probability at evenly spaced fractions 0, 1/steps, ..., 1 of the pixels."}, "deletionAUC": {"type": "number", "description": "Trapezoid area under the deletion curve over [0, 1]; lower is more faithful."}, "insertionAUC": {"type": "number", "description": "Trapezoid area under the insertion curve over [0, 1]; higher is more faithful."}, "camMultChange": {"type": "number", "description": "pytorch-grad-cam's CAM multiplication confidence change: the target's probability on input x map (min-max scaled, resized to the input) minus on the input. Absent for the random order."}}},
+    "methodExplanation": {"type": "object", "additionalProperties": false, "required": ["method", "cam", "camWidth", "camHeight"], "description": "One CAM method's map of the frame.", "properties": {"method": {"type": "string", "description": "The --cam name: gradcam, gradcam++, xgradcam, layercam, layercam-fused, eigencam, scorecam or hirescam."}, "cam": {"type": "array", "items": {"type": "number", "minimum": 0}, "description": "The map at its layer's grid, row-major [camHeight, camWidth], after ReLU, not normalised (layercam-fused: at the finest fusion layer's grid)."}, "camWidth": {"type": "integer", "minimum": 1}, "camHeight": {"type": "integer", "minimum": 1}, "faithfulness": {"$ref": "#/$defs/faithfulness"}}},
+    "meanWithInterval": {"type": "object", "additionalProperties": false, "required": ["mean", "interval"], "description": "A mean over frames with its 95% moving-block bootstrap interval.", "properties": {"mean": {"type": "number"}, "interval": {"$ref": "#/$defs/interval"}}},
+    "faithfulnessSummary": {"type": "object", "additionalProperties": false, "required": ["method", "frames", "deletionAUC", "insertionAUC", "score"], "description": "One CAM method's faithfulness over the frames, or the random pixel order's (method random).", "properties": {"method": {"type": "string"}, "frames": {"type": "integer", "minimum": 0}, "deletionAUC": {"$ref": "#/$defs/meanWithInterval"}, "insertionAUC": {"$ref": "#/$defs/meanWithInterval"}, "score": {"$ref": "#/$defs/meanWithInterval", "description": "Insertion minus deletion AUC per frame: what methods are ranked by (higher is more faithful)."}, "camMultChange": {"$ref": "#/$defs/meanWithInterval", "description": "CAM multiplication confidence change (absent for the random order)."}}},
+    "methodCurves": {"type": "object", "additionalProperties": false, "required": ["method", "deletion", "insertion"], "description": "A method's (or the random order's) curves on one frame.", "properties": {"method": {"type": "string"}, "deletion": {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}, "minItems": 2, "description": "The target's probability at evenly spaced fractions 0, 1/steps, ..., 1 of the pixels."}, "insertion": {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}, "minItems": 2, "description": "The target's probability at evenly spaced fractions 0, 1/steps, ..., 1 of the pixels."}}},
     "corruptionOutcome": {"type": "object", "additionalProperties": false, "description": "The frame's model input under one corruption at one severity.", "required": ["corruption", "severity", "top1", "survived", "targetProbability", "drop"], "properties": {"corruption": {"type": "string", "description": "imagecorruptions' name (gaussian_noise, ...), or low_light, rain, camera_shake, h264_compression."}, "severity": {"type": "integer", "minimum": 1, "maximum": 5}, "top1": {"type": "integer", "minimum": 0, "description": "The corrupted copy's top-1 class."}, "survived": {"type": "boolean", "description": "True when it is the clean top-1."}, "targetProbability": {"type": "number"}, "drop": {"type": "number", "description": "Clean target probability minus the corrupted copy's."}}},
     "corruptionSummary": {"type": "object", "additionalProperties": false, "description": "One corruption at one severity over the clip's frames.", "required": ["corruption", "severity", "frames", "retention", "retentionInterval", "meanDrop"], "properties": {"corruption": {"type": "string"}, "severity": {"type": "integer", "minimum": 1, "maximum": 5}, "frames": {"type": "integer", "minimum": 0}, "retention": {"type": "number", "minimum": 0, "maximum": 1, "description": "Share of frames whose clean top-1 survived."}, "retentionInterval": {"$ref": "#/$defs/interval", "description": "95% Wilson interval."}, "meanDrop": {"type": "number", "description": "Mean drop of the target's probability."}}},
     "interval": {
@@ -124,6 +129,8 @@ public enum ReportSchema {
         "sensitivity": {"type": "array", "items": {"type": ["number", "null"]}, "description": "Occlusion sensitivity at the CAM's resolution, row-major [camHeight, camWidth]: mean drop of the patches covering each cell; null where no patch reached."},
         "camAgreement": {"type": "number", "minimum": -1, "maximum": 1, "description": "Pearson correlation of Grad-CAM and occlusion sensitivity over the covered cells; absent when undefined."},
         "corruptions": {"type": "array", "items": {"$ref": "#/$defs/corruptionOutcome"}, "description": "The frame under each corruption and severity asked for (--corruptions), when any was."},
+        "explanations": {"type": "array", "items": {"$ref": "#/$defs/methodExplanation"}, "description": "Every CAM method's map (--cam), the first being cam; absent when only Grad-CAM ran without --faithfulness."},
+        "randomOrder": {"$ref": "#/$defs/faithfulness", "description": "Deletion and insertion in a seeded random pixel order: the baseline (--faithfulness)."},
         "crop": {"$ref": "#/$defs/cropRect"}
       }
     },
@@ -151,7 +158,8 @@ public enum ReportSchema {
         "retention": {"type": "number", "minimum": 0, "maximum": 1, "description": "The frame's retention."},
         "meanDrop": {"type": "number", "description": "The frame's mean relative drop of the target's probability."},
         "label": {"type": "string", "description": "The frame's clean top-1 label."},
-        "flippedTo": {"$ref": "#/$defs/flips"}
+        "flippedTo": {"$ref": "#/$defs/flips"},
+        "curves": {"type": "array", "items": {"$ref": "#/$defs/methodCurves"}, "description": "Each method's deletion and insertion curves, then the random order's (--faithfulness)."}
       }
     },
     "summary": {
@@ -173,6 +181,7 @@ public enum ReportSchema {
         "camTemporalStability": {"type": "number", "minimum": -1, "maximum": 1, "description": "Mean Pearson correlation of consecutive Grad-CAM maps; absent with fewer than two usable pairs."},
         "camOcclusionAgreement": {"type": "number", "minimum": -1, "maximum": 1, "description": "Mean per-frame Pearson correlation of Grad-CAM and occlusion sensitivity; absent when no frame had one."},
         "corruptions": {"type": "array", "items": {"$ref": "#/$defs/corruptionSummary"}, "description": "Per corruption and severity, how often the clean top-1 survived (--corruptions)."},
+        "faithfulness": {"type": "array", "items": {"$ref": "#/$defs/faithfulnessSummary"}, "description": "Per CAM method, mean faithfulness with intervals, most faithful first, then the random order (--faithfulness)."},
         "corruptionScore": {"type": "number", "minimum": 0, "maximum": 1, "description": "Mean of those retentions over every corruption and severity."},
         "labelTimeline": {"type": "array", "items": {"$ref": "#/$defs/labelSegment"}, "description": "Runs of the clean top-1 label, in time order. At most 4000 runs: when a clip has more, adjacent runs are merged in pairs (the merged run takes the label with more frames), so the timeline stays bounded however long the clip."},
         "worstFrames": {"type": "array", "items": {"$ref": "#/$defs/worstFrame"}, "description": "The least robust frames, least robust first."},
@@ -254,6 +263,8 @@ public enum ReportSchema {
         "every": {"type": "integer", "minimum": 1, "description": "Analyse every Nth frame (--every); absent when not given."},
         "fps": {"type": "number", "exclusiveMinimum": 0, "description": "Analysis rate in frames per second (--fps); absent when not given."},
         "maxFrames": {"type": "integer", "minimum": 1, "description": "Most frames analysed (--max-frames); absent when not given."},
+        "cams": {"type": "array", "items": {"type": "string"}, "minItems": 1, "description": "CAM methods (--cam) when other than gradcam alone; the first made the overlay."},
+        "faithfulnessSteps": {"type": "integer", "minimum": 2, "description": "Points per deletion or insertion curve less one, when faithfulness was measured (--faithfulness)."},
         "failUnder": {"type": "number", "description": "Verdict threshold on the mean retention (--fail-under); absent when not given."}
       }
     },
@@ -629,6 +640,17 @@ public enum ReportSchema {
             "$ref": "#/$defs/corruptionOutcome"
           },
           "description": "The frame under each corruption and severity asked for (--corruptions), when any was."
+        },
+        "explanations": {
+          "type": "array",
+          "items": {
+            "$ref": "#/$defs/methodExplanation"
+          },
+          "description": "Every CAM method's map (--cam), the first being cam; absent when only Grad-CAM ran without --faithfulness."
+        },
+        "randomOrder": {
+          "$ref": "#/$defs/faithfulness",
+          "description": "Deletion and insertion in a seeded random pixel order: the baseline (--faithfulness)."
         }
       }
     },
@@ -706,6 +728,13 @@ public enum ReportSchema {
         },
         "flippedTo": {
           "$ref": "#/$defs/flips"
+        },
+        "curves": {
+          "type": "array",
+          "items": {
+            "$ref": "#/$defs/methodCurves"
+          },
+          "description": "Each method's deletion and insertion curves, then the random order's (--faithfulness)."
         }
       }
     },
@@ -824,6 +853,13 @@ public enum ReportSchema {
           "minimum": 0,
           "maximum": 1,
           "description": "Mean of those retentions over every corruption and severity."
+        },
+        "faithfulness": {
+          "type": "array",
+          "items": {
+            "$ref": "#/$defs/faithfulnessSummary"
+          },
+          "description": "Per CAM method, mean faithfulness with intervals, most faithful first, then the random order (--faithfulness)."
         }
       }
     },
@@ -1116,6 +1152,19 @@ public enum ReportSchema {
             "maximum": 5
           },
           "description": "Their severities (--severity)."
+        },
+        "cams": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "minItems": 1,
+          "description": "CAM methods (--cam) when other than gradcam alone; the first made the overlay."
+        },
+        "faithfulnessSteps": {
+          "type": "integer",
+          "minimum": 2,
+          "description": "Points per deletion or insertion curve less one, when faithfulness was measured (--faithfulness)."
         }
       }
     },
@@ -1330,6 +1379,174 @@ public enum ReportSchema {
         "meanDrop": {
           "type": "number",
           "description": "Mean drop of the target's probability."
+        }
+      }
+    },
+    "faithfulness": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "deletion",
+        "insertion",
+        "deletionAUC",
+        "insertionAUC"
+      ],
+      "description": "How faithful a map is on one frame (--faithfulness): deletion replaces the input's pixels by the mean colour in the order the map ranks them, most relevant first; insertion puts them back on a mean-colour image in that order.",
+      "properties": {
+        "deletion": {
+          "type": "array",
+          "items": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1
+          },
+          "minItems": 2,
+          "description": "Deletion curve: The target's probability at evenly spaced fractions 0, 1/steps, ..., 1 of the pixels."
+        },
+        "insertion": {
+          "type": "array",
+          "items": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1
+          },
+          "minItems": 2,
+          "description": "Insertion curve: The target's probability at evenly spaced fractions 0, 1/steps, ..., 1 of the pixels."
+        },
+        "deletionAUC": {
+          "type": "number",
+          "description": "Trapezoid area under the deletion curve over [0, 1]; lower is more faithful."
+        },
+        "insertionAUC": {
+          "type": "number",
+          "description": "Trapezoid area under the insertion curve over [0, 1]; higher is more faithful."
+        },
+        "camMultChange": {
+          "type": "number",
+          "description": "pytorch-grad-cam's CAM multiplication confidence change: the target's probability on input x map (min-max scaled, resized to the input) minus on the input. Absent for the random order."
+        }
+      }
+    },
+    "methodExplanation": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "method",
+        "cam",
+        "camWidth",
+        "camHeight"
+      ],
+      "description": "One CAM method's map of the frame.",
+      "properties": {
+        "method": {
+          "type": "string",
+          "description": "The --cam name: gradcam, gradcam++, xgradcam, layercam, layercam-fused, eigencam, scorecam or hirescam."
+        },
+        "cam": {
+          "type": "array",
+          "items": {
+            "type": "number",
+            "minimum": 0
+          },
+          "description": "The map at its layer's grid, row-major [camHeight, camWidth], after ReLU, not normalised (layercam-fused: at the finest fusion layer's grid)."
+        },
+        "camWidth": {
+          "type": "integer",
+          "minimum": 1
+        },
+        "camHeight": {
+          "type": "integer",
+          "minimum": 1
+        },
+        "faithfulness": {
+          "$ref": "#/$defs/faithfulness"
+        }
+      }
+    },
+    "meanWithInterval": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "mean",
+        "interval"
+      ],
+      "description": "A mean over frames with its 95% moving-block bootstrap interval.",
+      "properties": {
+        "mean": {
+          "type": "number"
+        },
+        "interval": {
+          "$ref": "#/$defs/interval"
+        }
+      }
+    },
+    "faithfulnessSummary": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "method",
+        "frames",
+        "deletionAUC",
+        "insertionAUC",
+        "score"
+      ],
+      "description": "One CAM method's faithfulness over the frames, or the random pixel order's (method random).",
+      "properties": {
+        "method": {
+          "type": "string"
+        },
+        "frames": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "deletionAUC": {
+          "$ref": "#/$defs/meanWithInterval"
+        },
+        "insertionAUC": {
+          "$ref": "#/$defs/meanWithInterval"
+        },
+        "score": {
+          "$ref": "#/$defs/meanWithInterval",
+          "description": "Insertion minus deletion AUC per frame: what methods are ranked by (higher is more faithful)."
+        },
+        "camMultChange": {
+          "$ref": "#/$defs/meanWithInterval",
+          "description": "CAM multiplication confidence change (absent for the random order)."
+        }
+      }
+    },
+    "methodCurves": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "method",
+        "deletion",
+        "insertion"
+      ],
+      "description": "A method's (or the random order's) curves on one frame.",
+      "properties": {
+        "method": {
+          "type": "string"
+        },
+        "deletion": {
+          "type": "array",
+          "items": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1
+          },
+          "minItems": 2,
+          "description": "The target's probability at evenly spaced fractions 0, 1/steps, ..., 1 of the pixels."
+        },
+        "insertion": {
+          "type": "array",
+          "items": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1
+          },
+          "minItems": 2,
+          "description": "The target's probability at evenly spaced fractions 0, 1/steps, ..., 1 of the pixels."
         }
       }
     }
@@ -1595,6 +1812,13 @@ public enum ReportSchema {
           "relativeCorruptionError": {
             "type": "number",
             "description": "With --corruptions and --baseline: (1 - corruptionScore) / (1 - the baseline's), ImageNet-C's mCE ratio."
+          },
+          "faithfulness": {
+            "type": "array",
+            "items": {
+              "$ref": "#/$defs/faithfulnessSummary"
+            },
+            "description": "The model's CAM methods ranked by faithfulness on these frames, most faithful first, then the random pixel order (--faithfulness)."
           }
         }
       },
@@ -1860,6 +2084,71 @@ public enum ReportSchema {
             "maximum": 5
           },
           "description": "Their severities (--severity)."
+        },
+        "cams": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "minItems": 1,
+          "description": "CAM methods (--cam) when other than gradcam alone; the first made the overlay."
+        },
+        "faithfulnessSteps": {
+          "type": "integer",
+          "minimum": 2,
+          "description": "Points per deletion or insertion curve less one, when faithfulness was measured (--faithfulness)."
+        }
+      }
+    },
+    "meanWithInterval": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "mean",
+        "interval"
+      ],
+      "description": "A mean over frames with its 95% moving-block bootstrap interval.",
+      "properties": {
+        "mean": {
+          "type": "number"
+        },
+        "interval": {
+          "$ref": "#/$defs/interval"
+        }
+      }
+    },
+    "faithfulnessSummary": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "method",
+        "frames",
+        "deletionAUC",
+        "insertionAUC",
+        "score"
+      ],
+      "description": "One CAM method's faithfulness over the frames, or the random pixel order's (method random).",
+      "properties": {
+        "method": {
+          "type": "string"
+        },
+        "frames": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "deletionAUC": {
+          "$ref": "#/$defs/meanWithInterval"
+        },
+        "insertionAUC": {
+          "$ref": "#/$defs/meanWithInterval"
+        },
+        "score": {
+          "$ref": "#/$defs/meanWithInterval",
+          "description": "Insertion minus deletion AUC per frame: what methods are ranked by (higher is more faithful)."
+        },
+        "camMultChange": {
+          "$ref": "#/$defs/meanWithInterval",
+          "description": "CAM multiplication confidence change (absent for the random order)."
         }
       }
     }

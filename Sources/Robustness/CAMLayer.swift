@@ -117,6 +117,25 @@ extension Classifier {
         return (layer, .nchw)
     }
 
+    /// LayerCAM's fusion layers for `camLayer`: going back through the graph from it, the last NCHW map at each of
+    /// the next `count` finer grids (on MobileNetV2, the expansions that feed its last two stride-2 depthwise
+    /// convolutions: `features[14].conv[0]` at 14x14 and `features[7].conv[0]` at 28x28).
+    public static func suggestFusionLayers(_ model: ONNXModel, camLayer: String, count: Int = 2) -> [String] {
+        let g = model.graph
+        guard let at = g.nodes.lastIndex(where: { $0.outputs.contains(camLayer) }), let s = model.shapes[camLayer], s.count == 4 else { return [] }
+        var reaches: Set<String> = Set(g.outputs.prefix(1))
+        for n in g.nodes.reversed() where n.outputs.contains(where: reaches.contains) { reaches.formUnion(n.inputs) }
+        var area = s[2] * s[3], out: [String] = []
+        for n in g.nodes[..<at].reversed() {
+            for o in n.outputs.reversed() where reaches.contains(o) {
+                guard let t = model.shapes[o], CAMLayout.of(t) == .nchw, t[2] * t[3] > area else { continue }
+                out.append(o); area = t[2] * t[3]
+                if out.count == count { return out }
+            }
+        }
+        return out
+    }
+
     /// The spatial size of the first convolution's output: a token model's patch grid (its patch embedding).
     static func patchGrid(_ model: ONNXModel) -> (Int, Int)? {
         model.graph.nodes.lazy.compactMap { n -> (Int, Int)? in

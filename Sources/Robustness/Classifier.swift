@@ -17,6 +17,8 @@ public final class Classifier: Sendable {
     public let camLayer: String
     /// How its values form a `[C, H, W]` map (token models are reshaped to their patch grid).
     public let camLayout: CAMLayout
+    /// LayerCAM's fusion layers: finer maps earlier in the network (`suggestFusionLayers`), NCHW.
+    public let fusionLayers: [String]
     /// Colour channels of the model input: 3 (RGB or BGR) or 1 (luma, for grayscale and thermal cameras).
     public let inputChannels: Int
     /// Mean and std (0-255 pixel units) of each input channel: the card's, or for a 1-channel model their averages
@@ -92,7 +94,8 @@ public final class Classifier: Sendable {
         }
         camLayer = layer
         card.camLayer = layer
-        graph = model.graph.fused(preserving: [layer])
+        fusionLayers = camLayout == .nchw ? Classifier.suggestFusionLayers(model, camLayer: layer) : []
+        graph = model.graph.fused(preserving: Set([layer] + fusionLayers))
         classCount = model.shapes[outputName]?.last ?? 0
         // Labels: the flag, else the card's file relative to the card (or the model when the card is not a file).
         var labelFile = labelsPath
@@ -222,52 +225,82 @@ public final class ClassifierSession {
         }
     }
 
-    /// Clean forward pass with Grad-CAM for `target` (nil: the top-1 class).
+    /// Raw model outputs (logits, or probabilities for a model that outputs them) `[batch, classes]` for a batch of
+    /// planar inputs laid end to end.
+    public func scores(_ inputs: [Float], batch: Int) throws -> [[Float]] {
+        let c = classifier
+        let out = try executor.run([c.inputName: Tensor(shape: [batch, c.inputChannels, c.inputHeight, c.inputWidth], data: inputs)]).outputs[c.outputName]!
+        let k = out.count / batch
+        return (0..<batch).map { Array(out.data[($0 * k)..<(($0 + 1) * k)]) }
+    }
+
+    /// Clean forward pass with the class-activation maps of `methods` for `target` (nil: the top-1 class).
     ///
-    /// - Returns: the probabilities, the explained class and the CAM grid `[h, w]` at the layer's resolution:
-    ///   ReLU of the sum over channels of activation * (spatial mean of d score / d activation).
-    ///   `keep` names further tensors to return in `captured` (e.g. every activation, for incremental occlusion).
-    ///   `forward`, when given, makes the plain forward pass instead of this session's executor: it returns the
-    ///   named values (NCHW) for this input, or nil to leave the pass to the session.
-    public func explain(_ input: [Float], target: Int?, keep: [String] = [],
-                        forward: (([String]) throws -> [String: Tensor]?)? = nil) throws
-        -> (probs: [Float], target: Int, cam: [Float], camHeight: Int, camWidth: Int, captured: [String: Tensor]) {
+    /// The pass captures the CAM layer (and LayerCAM's fusion layers when a method fuses them) and, when a method
+    /// needs them, back-propagates the target's raw output (the logit) to them; each method then makes its map.
+    /// - Parameters:
+    ///   - keep: further tensors to return in `captured` (e.g. every activation, for incremental occlusion).
+    ///   - forward: when given, makes the plain forward pass instead of this session's executor: it returns the
+    ///     named values (NCHW) for this input, or nil to leave the pass to the session.
+    ///   - batchSize: inputs per forward pass for methods that run copies (Score-CAM).
+    /// - Returns: the probabilities, the explained class, one map per method (in order) and the captured values.
+    public func explain(_ input: [Float], target: Int?, methods: [any Explainer] = [GradCAM()], keep: [String] = [],
+                        batchSize: Int = 16, forward: (([String]) throws -> [String: Tensor]?)? = nil) throws -> Explanation {
         let c = classifier
         let x = Tensor(shape: [1, c.inputChannels, c.inputHeight, c.inputWidth], data: input)
+        let fusion = methods.contains { $0.needsFusionLayers } ? c.fusionLayers : []
+        let wantGradients = methods.contains { $0.needsGradients }
+        let layers = [c.camLayer] + fusion
         let eval: Evaluation, gradientExecutor: Executor, captured: [String: Tensor]
-        if keep.isEmpty, let head {
+        if keep.isEmpty && fusion.isEmpty, let head {
             // A plain forward pass up to the head's inputs (on the fast blocked kernels where they apply), then
             // the head alone from them, retaining what back-propagation needs: the NCHW pass that captures and
             // retains was 1.6x slower.
             let names = head.graph.inputs.map(\.name)
             captured = try forward?(names) ?? executor.run([c.inputName: x], capture: names).captured
-            eval = try head.executor.run(captured, retainForGradientOf: c.camLayer)
+            eval = try head.executor.run(captured, retainForGradientOf: wantGradients ? c.camLayer : nil)
             gradientExecutor = head.executor
         } else {
-            eval = try executor.run([c.inputName: x], capture: [c.camLayer] + keep, retainForGradientOf: c.camLayer)
+            // The earliest layer (in graph order) is the root every other layer's gradient passes through.
+            let root = fusion.isEmpty ? c.camLayer : c.graph.nodes.lazy.flatMap(\.outputs).first { layers.contains($0) } ?? c.camLayer
+            eval = try executor.run([c.inputName: x], capture: layers + keep, retainForGradientOf: wantGradients ? root : nil)
             captured = eval.captured
             gradientExecutor = executor
         }
         let out = eval.outputs[c.outputName]!
         let probs = rows(out, batch: 1)[0]
         let t = target ?? argmax(probs)
-        var seed = Tensor(shape: out.shape)
-        seed.data[min(t, seed.count - 1)] = 1
-        let grad = try gradientExecutor.gradient(eval, seeds: [c.outputName: seed])
-        let rawAct = captured[c.camLayer]!
-        let act = c.camLayout.planar(rawAct.data, shape: rawAct.shape), g = c.camLayout.planar(grad.data, shape: grad.shape).values
-        let ch = act.channels, h = act.height, w = act.width, area = h * w
-        var cam = [Float](repeating: 0, count: area)
-        for k in 0..<ch {
-            var alpha: Float = 0
-            for i in 0..<area { alpha += g[k * area + i] }
-            alpha /= Float(area)
-            if alpha == 0 { continue }
-            for i in 0..<area { cam[i] += alpha * act.values[k * area + i] }
+        var grads: [String: Tensor] = [:]
+        if wantGradients {
+            var seed = Tensor(shape: out.shape)
+            seed.data[min(t, seed.count - 1)] = 1
+            grads = try gradientExecutor.gradients(eval, seeds: [c.outputName: seed], of: layers)
         }
-        for i in 0..<area { cam[i] = max(cam[i], 0) }
-        return (probs, t, cam, h, w, captured)
+        let maps = layers.map { name -> LayerMaps in
+            let raw = captured[name] ?? eval.captured[name]!
+            let layout = name == c.camLayer ? c.camLayout : .nchw
+            let a = layout.planar(raw.data, shape: raw.shape)
+            let g = grads[name].map { layout.planar($0.data, shape: $0.shape).values }
+            return LayerMaps(name: name, channels: a.channels, height: a.height, width: a.width, activations: a.values, gradients: g)
+        }
+        let inputs = ExplanationInputs(layers: maps, input: input, inputChannels: c.inputChannels, inputHeight: c.inputHeight,
+                                       inputWidth: c.inputWidth, target: t, batchSize: batchSize) { [self] copies, n in
+            try scores(copies, batch: n).map { $0[t] }
+        }
+        return Explanation(probs: probs, target: t, maps: try methods.map { try $0.explain(inputs) }, captured: captured)
     }
+}
+
+/// What `ClassifierSession.explain` found.
+public struct Explanation {
+    /// Class probabilities of the clean input.
+    public var probs: [Float]
+    /// The class explained.
+    public var target: Int
+    /// One map per method asked for, in order.
+    public var maps: [CAMMap]
+    /// The values the pass captured (the CAM layer's inputs to the head, or what `keep` named).
+    public var captured: [String: Tensor]
 }
 
 /// Numerically stable softmax of one row.

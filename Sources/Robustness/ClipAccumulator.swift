@@ -17,6 +17,8 @@ public struct WorstFrame: Codable, Sendable, Equatable {
     public var meanDrop: Double
     public var label: String
     public var flippedTo: [String: Int]
+    /// Each method's deletion and insertion curves and the random order's (`--faithfulness`).
+    public var curves: [MethodCurves]? = nil
 }
 
 /// Clip-level metrics with their intervals.
@@ -48,6 +50,9 @@ public struct ClipSummary: Codable, Sendable {
     public var corruptions: [CorruptionSummary]? = nil
     /// Mean of those retentions over every corruption and severity: the clip's camera-condition robustness.
     public var corruptionScore: Double? = nil
+    /// Per CAM method, the mean faithfulness over the frames with intervals, most faithful first, then the random
+    /// order's (`--faithfulness`).
+    public var faithfulness: [FaithfulnessSummary]? = nil
 }
 
 /// One corruption at one severity over a clip's frames.
@@ -77,6 +82,7 @@ public struct ClipAccumulator: Sendable {
     /// Per (corruption, severity): frames, survivals, summed drop; in the order first seen.
     var corruptionTotals: [String: (order: Int, corruption: String, severity: Int, frames: Int, survived: Int, drop: Double)] = [:]
     var worst: [WorstFrame] = []
+    var faithfulness = FaithfulnessAccumulator()
     /// How many worst frames to keep.
     public let worstCount: Int
     public let seed: UInt64
@@ -114,7 +120,12 @@ public struct ClipAccumulator: Sendable {
             t.frames += 1; t.survived += o.survived ? 1 : 0; t.drop += Double(o.drop)
             corruptionTotals[key] = t
         }
-        let w = WorstFrame(frame: f.frame, pts: f.pts, retention: f.retention, meanDrop: f.meanDrop, label: f.top1.label, flippedTo: f.flippedTo)
+        faithfulness.add(f)
+        var w = WorstFrame(frame: f.frame, pts: f.pts, retention: f.retention, meanDrop: f.meanDrop, label: f.top1.label, flippedTo: f.flippedTo)
+        if let r = f.randomOrder {
+            w.curves = (f.explanations ?? []).compactMap { m in m.faithfulness.map { MethodCurves(method: m.method, deletion: $0.deletion, insertion: $0.insertion) } }
+                + [MethodCurves(method: "random", deletion: r.deletion, insertion: r.insertion)]
+        }
         worst.append(w)
         worst.sort { ($0.retention, -$0.meanDrop, $0.frame) < ($1.retention, -$1.meanDrop, $1.frame) }
         if worst.count > worstCount { worst.removeLast() }
@@ -178,13 +189,14 @@ public struct ClipAccumulator: Sendable {
             s.corruptions = rows
             s.corruptionScore = rows.map(\.retention).reduce(0, +) / Double(rows.count)
         }
+        s.faithfulness = faithfulness.summaries(seed: seed)
         return s
     }
 }
 
 extension ClipSummary {
     /// The metrics of consecutive parts (the windows of a live feed) taken together, without their frames: means are
-    /// weighted by frames; the retention interval is a bootstrap over the parts (each part a block of frames, weighted by them) (a part's own
+    /// weighted by frames (so are the CAM methods' faithfulness figures); the retention interval is a bootstrap over the parts (each part a block of frames, weighted by them) (a part's own
     /// interval when there is one part); pooled counts add up; the timeline and worst frames are left empty (each
     /// part's report has its own).
     public static func combining(_ parts: [ClipSummary], failUnder: Double?, seed: UInt64 = 0) -> ClipSummary? {
@@ -201,7 +213,7 @@ extension ClipSummary {
         let interval = used.count == 1 ? used[0].retentionInterval
             : Statistics.weightedBootstrapMean(used.map(\.meanRetention), weights: used.map { Double($0.analysedFrames) }, seed: seed)
         let pooled = mean(\.pooledRetention)
-        return ClipSummary(
+        var combined = ClipSummary(
             analysedFrames: n, meanRetention: meanRetention, retentionInterval: interval,
             bootstrapBlockLength: used.count == 1 ? used[0].bootstrapBlockLength : 1,
             pooledRetention: pooled,
@@ -210,5 +222,7 @@ extension ClipSummary {
             top1FlipRate: mean(\.top1FlipRate), camTemporalStability: optionalMean(\.camTemporalStability),
             camOcclusionAgreement: optionalMean(\.camOcclusionAgreement), labelTimeline: [], worstFrames: [],
             failUnder: failUnder, passed: failUnder.map { meanRetention >= $0 })
+        combined.faithfulness = FaithfulnessSummary.combining(used.compactMap(\.faithfulness), seed: seed)
+        return combined
     }
 }

@@ -36,6 +36,21 @@ public struct CorruptionOutcome: Codable, Sendable, Equatable {
     }
 }
 
+/// One CAM method's map of the frame, and how faithful it is when that was measured.
+public struct MethodExplanation: Codable, Sendable, Equatable {
+    /// The `--cam` name (`gradcam`, `scorecam`, ...).
+    public var method: String
+    /// The map at its layer's grid, row-major `[camHeight, camWidth]`, after ReLU, not normalised.
+    public var cam: [Float]
+    public var camWidth: Int
+    public var camHeight: Int
+    /// Deletion and insertion curves and the CAM multiplication change (`--faithfulness`).
+    public var faithfulness: Faithfulness?
+    public init(method: String, map: CAMMap, faithfulness: Faithfulness? = nil) {
+        self.method = method; cam = map.values; camWidth = map.width; camHeight = map.height; self.faithfulness = faithfulness
+    }
+}
+
 /// Everything Vigil measured on one analysed frame.
 public struct FrameAnalysis: Codable, Sendable {
     /// Index of the frame among the clip's decoded frames.
@@ -43,9 +58,10 @@ public struct FrameAnalysis: Codable, Sendable {
     /// Presentation time in seconds.
     public var pts: Double
     public var top5: [ClassScore]
-    /// The class Grad-CAM and the probability drops refer to.
+    /// The class the maps and the probability drops refer to.
     public var target: ClassScore
-    /// Grad-CAM at the layer's resolution, row-major `[camHeight, camWidth]`, not normalised.
+    /// The first CAM method's map (Grad-CAM by default) at the layer's resolution, row-major `[camHeight, camWidth]`,
+    /// not normalised: the overlay shows it.
     public var cam: [Float]
     public var camWidth: Int
     public var camHeight: Int
@@ -72,10 +88,15 @@ public struct FrameAnalysis: Codable, Sendable {
     public var timings: [String: Double] = [:]
     /// The frame under each camera-condition corruption asked for (`--corruptions`), when any was.
     public var corruptions: [CorruptionOutcome]? = nil
+    /// Every CAM method's map (`--cam`), the first being `cam`; nil when only Grad-CAM ran without faithfulness.
+    public var explanations: [MethodExplanation]? = nil
+    /// Deletion and insertion in a seeded random pixel order: the baseline the methods' curves must beat
+    /// (`--faithfulness`).
+    public var randomOrder: Faithfulness? = nil
 
     enum CodingKeys: String, CodingKey {
         case frame, pts, top5, target, cam, camWidth, camHeight, patches, retention, retentionInterval, meanDrop, worstPatch
-        case flippedTo, sensitivity, camAgreement, crop, corruptions
+        case flippedTo, sensitivity, camAgreement, crop, corruptions, explanations, randomOrder
     }
 
     /// True when any patch changed the top-1 class.

@@ -19,6 +19,14 @@ public struct AnalysisParameters: Codable, Sendable, Equatable {
     /// Camera-condition corruptions to apply to each frame's model input, at each of `severities` (1-5).
     public var corruptions: [Corruption] = []
     public var severities: [Int] = [3]
+    /// CAM methods by `--cam` name (`CAMMethods.parse` checks a list); the first makes `FrameAnalysis.cam` and the
+    /// overlay. Names `CAMMethods` does not know are skipped, and with none left Grad-CAM runs.
+    public var cams: [String] = ["gradcam"]
+    /// Measure each map's deletion and insertion curves and CAM multiplication change (costs about
+    /// 2 x (faithfulnessSteps - 1) + 1 forward passes per method and as many again for the random order, per frame).
+    public var faithfulness: Bool = false
+    /// Points per deletion or insertion curve, less one.
+    public var faithfulnessSteps: Int = 16
     public init() {}
 }
 
@@ -43,6 +51,8 @@ public final class FrameAnalyzer: @unchecked Sendable {
     /// How occluded copies are evaluated here: the parameters' mode, except that a model whose batch is fixed at 1
     /// (see `BatchHandling.fixed`) recomputes copies in full, one at a time.
     public let occlusionMode: OcclusionMode
+    /// The CAM methods, in the order asked for.
+    public let explainers: [any Explainer]
 
     /// The video codec of the corruptions that need one (`h264_compression`); this analyser's own, used from its thread.
     let codec: (any VideoCodecRoundTrip)?
@@ -61,6 +71,7 @@ public final class FrameAnalyzer: @unchecked Sendable {
         self.codec = codec
         threads = configuration.threads
         occlusionMode = classifier.model.batch == .fixed ? .full : parameters.occlusion
+        explainers = parameters.cams.compactMap(CAMMethods.named).isEmpty ? [GradCAM()] : parameters.cams.compactMap(CAMMethods.named)
         let packing = PackedWeights()
         session = classifier.makeSession(configuration: configuration, packing: packing)
         incremental = IncrementalOcclusion(graph: classifier.graph, input: classifier.inputName, output: classifier.outputName,
@@ -86,9 +97,10 @@ public final class FrameAnalyzer: @unchecked Sendable {
         // With the blocked engine, its clean pass (which the occlusion probe reuses) is also Grad-CAM's forward pass.
         let cleanTensor = Tensor(shape: [1, c.inputChannels, c.inputHeight, c.inputWidth], data: input)
         let forward: ([String]) throws -> [String: Tensor]? = { [incremental] names in try incremental.cleanPass(cleanTensor, capture: names) }
-        let clean = try session.explain(input, target: parameters.targetClass, keep: keep,
-                                        forward: occlusionMode == .incremental ? forward : nil)
+        let clean = try session.explain(input, target: parameters.targetClass, methods: explainers, keep: keep,
+                                        batchSize: parameters.batchSize, forward: occlusionMode == .incremental ? forward : nil)
         lap("classifyAndCamMs")
+        let map = clean.maps[0]
         let top = topK(clean.probs, 5).map { ClassScore(index: $0, label: c.label($0), probability: clean.probs[$0]) }
         let top1 = top[0].index
         let target = ClassScore(index: clean.target, label: c.label(clean.target), probability: clean.probs[clean.target])
@@ -101,9 +113,9 @@ public final class FrameAnalyzer: @unchecked Sendable {
         for o in outcomes where o.flipped { flippedTo[c.label(o.top1), default: 0] += 1 }
         let meanDrop = outcomes.isEmpty ? 0 : outcomes.reduce(0.0) { $0 + Double($1.drop) } / Double(outcomes.count)
         let worst = outcomes.indices.max { outcomes[$0].drop < outcomes[$1].drop } ?? 0
-        let sens = sensitivityGrid(outcomes, gridWidth: clean.camWidth, gridHeight: clean.camHeight, inputWidth: c.inputWidth, inputHeight: c.inputHeight)
+        let sens = sensitivityGrid(outcomes, gridWidth: map.width, gridHeight: map.height, inputWidth: c.inputWidth, inputHeight: c.inputHeight)
         var camCovered: [Float] = [], sensCovered: [Float] = []
-        for (i, s) in sens.enumerated() { if let s { camCovered.append(clean.cam[i]); sensCovered.append(s) } }
+        for (i, s) in sens.enumerated() { if let s { camCovered.append(map.values[i]); sensCovered.append(s) } }
         let agreement = camCovered.count > 2 ? Statistics.pearson(camCovered, sensCovered) : nil
         var corrupted: [CorruptionOutcome]? = nil
         if !parameters.corruptions.isEmpty {
@@ -111,13 +123,42 @@ public final class FrameAnalyzer: @unchecked Sendable {
             lap("corruptionsMs")
         }
         var analysis = FrameAnalysis(
-            frame: frame, pts: pts, top5: top, target: target, cam: clean.cam, camWidth: clean.camWidth, camHeight: clean.camHeight,
+            frame: frame, pts: pts, top5: top, target: target, cam: map.values, camWidth: map.width, camHeight: map.height,
             patches: outcomes, retention: outcomes.isEmpty ? 1 : Double(kept) / Double(outcomes.count),
             retentionInterval: Statistics.wilson(successes: kept, trials: outcomes.count),
             meanDrop: meanDrop, worstPatch: worst, flippedTo: flippedTo, sensitivity: sens, camAgreement: agreement,
             crop: crop, timings: timings)
         analysis.corruptions = corrupted
+        if explainers.count > 1 || parameters.faithfulness {
+            var methods = zip(explainers, clean.maps).map { MethodExplanation(method: $0.name, map: $1) }
+            if parameters.faithfulness {
+                (methods, analysis.randomOrder) = try faithfulness(methods, input: input, frame: frame, target: clean.target, clean: target.probability)
+                lap("faithfulnessMs")
+                analysis.timings = timings
+            }
+            analysis.explanations = methods
+        }
         return analysis
+    }
+
+    /// Each method's faithfulness and the random order's, on the model input `input`.
+    func faithfulness(_ methods: [MethodExplanation], input: [Float], frame: Int, target: Int, clean: Float) throws
+        -> ([MethodExplanation], Faithfulness) {
+        let c = classifier
+        let probe = FaithfulnessProbe(steps: max(2, parameters.faithfulnessSteps), batchSize: parameters.batchSize) { [session] x, n in
+            try session.probabilities(x, batch: n).map { $0[target] }
+        }
+        let plane = c.inputWidth * c.inputHeight
+        let baseline = try session.probabilities([Float](repeating: 0, count: c.inputChannels * plane), batch: 1)[0][target]
+        let order = randomOrder(count: plane, seed: parameters.seed ^ (UInt64(truncatingIfNeeded: frame) &* PatchSampler.frameStride) ^ 0xFA17)
+        let random = try probe.curves(input, channels: c.inputChannels, plane: plane, order: order, clean: clean, baseline: baseline)
+        let measured = try methods.map { m -> MethodExplanation in
+            var m = m
+            m.faithfulness = try probe.measure(CAMMap(values: m.cam, height: m.camHeight, width: m.camWidth), input: input,
+                                               channels: c.inputChannels, height: c.inputHeight, width: c.inputWidth, clean: clean, baseline: baseline)
+            return m
+        }
+        return (measured, random)
     }
 
     /// The model input (the frame's crop at the input size, 8-bit RGB) under every corruption and severity asked for,

@@ -126,6 +126,8 @@ public enum RobustnessError: Error, CustomStringConvertible, Sendable {
     case badLabels(path: String, detail: String)
     case badModel(path: String, detail: String)
     case badParameter(String)
+    /// A CAM method that is unknown or lacks an input it needs.
+    case explainer(method: String, detail: String)
 
     public var description: String {
         switch self {
@@ -133,6 +135,7 @@ public enum RobustnessError: Error, CustomStringConvertible, Sendable {
         case let .badLabels(path, detail): return "label file \(path): \(detail)"
         case let .badModel(path, detail): return "model \(path): \(detail)"
         case let .badParameter(d): return d
+        case let .explainer(method, detail): return "CAM method '\(method)': \(detail)"
         }
     }
 }

@@ -78,11 +78,13 @@ struct Analyze: ParsableCommand {
     @Option(help: ArgumentHelp("Class to explain and measure: top1 (each frame's own top-1), a label, or a class index.", valueName: "target"))
     var target: String = "top1"
 
-    @Option(help: ArgumentHelp("Tensor Grad-CAM explains (default: the card's, or pytorch-grad-cam's choice for the family: the last spatial map before the final pooling; a token model's last-block first LayerNorm).", valueName: "name"))
+    @Option(help: ArgumentHelp("Tensor the CAM methods explain (default: the card's, or pytorch-grad-cam's choice for the family: the last spatial map before the final pooling; a token model's last-block first LayerNorm).", valueName: "name"))
     var camLayer: String?
 
-    @Option(help: ArgumentHelp("Grad-CAM colour scale in the overlay: clip (one scale for the clip, no flicker) or frame.", valueName: "mode"))
+    @Option(help: ArgumentHelp("CAM colour scale in the overlay: clip (one scale for the clip, no flicker) or frame.", valueName: "mode"))
     var camNorm: String = "clip"
+
+    @OptionGroup var explainerOptions: ExplainerOptions
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Fail (exit 1) when a clip's mean retention is below R (0-1).", valueName: "r"))
     var failUnder: Double?
@@ -237,6 +239,7 @@ struct Analyze: ParsableCommand {
         p.occlusion = occlusion
         p.seed = seed
         (p.corruptions, p.severities) = try CorruptionFlags.parse(corruptions, severity: severity)
+        try explainerOptions.apply(to: &p)
         if target != "top1" {
             guard let t = classifier.classIndex(for: target) else {
                 printError(ValidationError("--target '\(target)' is neither a class index nor a label of the model; `vigil classify` shows the labels."))

@@ -57,6 +57,8 @@ struct Compare: ParsableCommand {
     @Option(help: ArgumentHelp("Corruption severities: one (3), a range (1-5), a list (1,3,5) or all.", valueName: "s"))
     var severity: String = "3"
 
+    @OptionGroup var explainerOptions: ExplainerOptions
+
     @Option(help: ArgumentHelp("The model the others are gated against (its path, its name, or its position from 1).", valueName: "model"))
     var baseline: String?
 
@@ -104,6 +106,7 @@ struct Compare: ParsableCommand {
         p.fill = fill
         p.seed = seed
         (p.corruptions, p.severities) = try CorruptionFlags.parse(corruptions, severity: severity)
+        try explainerOptions.apply(to: &p)
         o.parameters = p
         o.networkTimeout = timeout
         o.failIfWorse = failIfWorse
@@ -135,6 +138,10 @@ struct Compare: ParsableCommand {
         for m in result.models {
             lines.append(String(format: "%@: mean retention %.3f [%.3f, %.3f] over %d frames, %.1f ms per frame", m.name, m.meanRetention,
                                 m.retentionInterval.low, m.retentionInterval.high, m.analysedFrames, m.msPerFrame))
+            if let f = m.faithfulness {
+                lines.append("  faithfulness, insertion - deletion AUC: " + f.enumerated().map { i, s in
+                    String(format: "%@%@ %.3f", s.method == "random" ? "" : "\(i + 1). ", s.method, s.score.mean) }.joined(separator: ", "))
+            }
         }
         for pr in result.pairs {
             lines.append(String(format: "%@ - %@: retention %+.3f [%+.3f, %+.3f], top-1 agreement %.2f", names[pr.b], names[pr.a], pr.retentionDifference,

@@ -9,7 +9,7 @@ import TestSupport
         let dir = TemporaryDirectory(); defer { dir.remove() }
         let (paths, _) = try ReportFixtures.writeReport(to: dir.path, count: 23)
         let lines = try String.file(paths.csv).split(separator: "\n", omittingEmptySubsequences: false)
-        #expect(lines.first == "frame,pts,top1_index,top1_label,top1_prob,target_index,target_prob,retention,retention_low,retention_high,mean_drop,any_flip,flipped_to,cam_agreement")
+        #expect(lines.first == "frame,pts,top1_index,top1_label,top1_prob,target_index,target_prob,retention,retention_low,retention_high,mean_drop,any_flip,flipped_to,cam_agreement,cam_methods,deletion_auc,insertion_auc,cam_mult_change,random_deletion_auc,random_insertion_auc")
         #expect(lines.last == "", "file ends with a newline")
         #expect(lines.count == 1 + 23 + 1)
         // Frame 3 (source frame 6) flips; labels with commas and quotes are quoted RFC 4180 style.

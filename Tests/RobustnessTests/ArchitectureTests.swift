@@ -80,9 +80,9 @@ struct ArchitectureCase: CustomTestStringConvertible, Sendable {
         let classifier = try Classifier(modelPath: c.modelPath)
         for isa in [KernelISA.avx512, .avx2] where isa != .avx512 || cpuKernelISA == .avx512 {
             try withKernelISA(isa) {
-                let r = try classifier.makeSession(configuration: .test).explain(input.data, target: ref.target)
-                #expect(r.camHeight == ref.height && r.camWidth == ref.width)
-                let rho = try #require(Statistics.pearson(r.cam, ref.cam))
+                let r = try classifier.makeSession(configuration: .test).explain(input.data, target: ref.target).maps[0]
+                #expect(r.height == ref.height && r.width == ref.width)
+                let rho = try #require(Statistics.pearson(r.values, ref.cam))
                 #expect(rho >= 0.999, "\(c.name) on \(isa): Pearson \(rho)")
             }
         }

@@ -21,9 +21,9 @@ import TestSupport
                 #expect(viaHead.target == whole.target)
                 #expect(target == nil || viaHead.target == target)
                 #expect(compare(viaHead.probs, whole.probs, rtol: 1e-4, atol: 1e-6) == nil, "\(isa)")
-                let m = compare(viaHead.cam, whole.cam, rtol: 1e-3, atol: 1e-5 * (whole.cam.max() ?? 1))
+                let m = compare(viaHead.maps[0].values, whole.maps[0].values, rtol: 1e-3, atol: 1e-5 * (whole.maps[0].values.max() ?? 1))
                 #expect(m == nil, "\(isa): \(describe(m))")
-                #expect(viaHead.cam.contains { $0 > 0 })
+                #expect(viaHead.maps[0].values.contains { $0 > 0 })
             }
         }
     }
