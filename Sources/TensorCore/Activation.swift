@@ -82,11 +82,21 @@ public enum Activation: Sendable, Equatable, Hashable {
         case .relu: for i in 0..<count { p[i] = max(p[i], 0) }
         case let .clip(lo, hi): for i in 0..<count { p[i] = min(max(p[i], lo), hi) }
         // Vectorised on AVX-512: transformers' GELU, Exp, EfficientNets' swish.
-        case .erf where kernelISA == .avx512: elementwiseAVX512(.erf, p, p, count: count)
-        case .exp where kernelISA == .avx512: elementwiseAVX512(.exp, p, p, count: count)
-        case .sigmoid where kernelISA == .avx512: elementwiseAVX512(.sigmoid, p, p, count: count)
+        case .erf where kernelISA == .avx512: elementwiseInPlace(.erf, p, count: count)
+        case .exp where kernelISA == .avx512: elementwiseInPlace(.exp, p, count: count)
+        case .sigmoid where kernelISA == .avx512: elementwiseInPlace(.sigmoid, p, count: count)
         default: for i in 0..<count { p[i] = apply(p[i]) }
         }
+    }
+}
+
+/// `elementwiseAVX512` in place over `count` floats, split over `computeThreads` in slices of 4096 (a ConvNeXt's
+/// GELU runs over 1.2 million values at once).
+@usableFromInline func elementwiseInPlace(_ f: VectorFunction, _ p: UnsafeMutablePointer<Float>, count: Int) {
+    nonisolated(unsafe) let p = p
+    parallelChunks((count + 4095) / 4096, minItemsPerChunk: 16) { r in
+        let lo = r.lowerBound * 4096, hi = min(count, r.upperBound * 4096)
+        elementwiseAVX512(f, p + lo, p + lo, count: hi - lo)
     }
 }
 
