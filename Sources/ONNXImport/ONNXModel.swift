@@ -349,7 +349,8 @@ extension ONNXModel {
         return counts
     }
 
-    /// Multiply-accumulates of one item's forward pass, summed over the nodes whose shapes are known at load.
+    /// Multiply-accumulates of one item's forward pass, summed over the nodes whose shapes are known at load (a
+    /// model exported with a fixed batch of B has its shapes at B: the sum is divided by B).
     public var multiplyAddsPerItem: Int {
         var macs = 0
         for n in graph.nodes {
@@ -359,6 +360,7 @@ extension ONNXModel {
                 macs += n.op.macs(inputs: ins.map { $0! }, outputs: outs.map { $0! })
             }
         }
+        if let batch = graph.inputs.first?.shape.first ?? nil, batch > 1 { return macs / batch }
         return macs
     }
 }

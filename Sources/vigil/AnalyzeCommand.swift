@@ -116,10 +116,10 @@ struct Analyze: ParsableCommand {
     @Option(help: ArgumentHelp("Whether inputs are live feeds: auto (rtsp, rtmp, rtp, udp, srt and tcp URLs, and live HLS playlists), on, or off.", valueName: "mode"))
     var live: LiveMode = .auto
 
-    @Option(help: ArgumentHelp("Live feeds: close a window report (JSON + HTML) every DURATION of feed time, like 30s, 5m or 1h.", valueName: "duration"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Live feeds: close a window report (JSON + HTML) every DURATION of feed time, like 30s, 5m or 1h.", valueName: "duration"))
     var window: String = "5m"
 
-    @Option(help: ArgumentHelp("Live feeds: delete windows and overlay segments older than DURATION (default: keep all).", valueName: "duration"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Live feeds: delete windows and overlay segments older than DURATION (default: keep all).", valueName: "duration"))
     var keep: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Live feeds: print a JSON alert line on stdout when a window's mean retention is below R (0-1).", valueName: "r"))

@@ -195,7 +195,8 @@ extension HardeningEndToEndTests {
 
 extension HardeningEndToEndTests {
     /// Negative numbers reach validation, which says what range is allowed (not ArgumentParser's "Missing value").
-    @Test(arguments: [["--patches", "-1"], ["--every", "-3"], ["--max-frames", "-1"], ["--start", "-2"], ["--threads", "-1"]])
+    @Test(arguments: [["--patches", "-1"], ["--every", "-3"], ["--max-frames", "-1"], ["--start", "-2"], ["--threads", "-1"],
+                      ["--window", "-1"], ["--keep", "-1"]])
     func negativeValuesAreExplained(_ flags: [String]) throws {
         let r = try Subprocess.vigil(["analyze", Self.clip, "--out", Subprocess.tempDirectory("neg"), "--no-video"] + flags)
         #expect(r.status == 64)
