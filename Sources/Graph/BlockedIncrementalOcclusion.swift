@@ -203,17 +203,13 @@ final class BlockedIncrementalOcclusion: TiledOcclusionLayout {
         let outShape = shape(nodeOutputs[j][0])
         guard outShape.count == 5 else { return nil }
         let outBlocks = outShape[1], oh = outShape[2], ow = outShape[3]
-        func windows(_ regions: [Rect]) -> (th: Int, tw: Int, oy: [Int], ox: [Int])? {
-            let th = regions.map(\.height).max()!, tw = regions.map(\.width).max()!
-            if Double(th * tw) > fullThreshold * Double(oh * ow) { return nil }
-            return (th, tw, regions.map { min(max($0.y0, 0), oh - th) }, regions.map { min(max($0.x0, 0), ow - tw) })
-        }
+        func windows(_ regions: [Rect]) -> TileWindows? { tileWindows(regions, outH: oh, outW: ow, fullThreshold: fullThreshold) }
         func union(_ vs: [Int]) -> [Rect]? {
             var regions: [Rect]? = nil
             for v in vs { if let p = tiles[v] { regions = regions.map { zip($0, p.regions).map { $0.union($1) } } ?? p.regions } }
             return regions
         }
-        func result(_ regions: [Rect], _ win: (th: Int, tw: Int, oy: [Int], ox: [Int]), _ data: [Float]) -> ChangedTiles {
+        func result(_ regions: [Rect], _ win: TileWindows, _ data: [Float]) -> ChangedTiles {
             ChangedTiles(regions: regions, originY: win.oy, originX: win.ox, th: win.th, tw: win.tw, planes: outBlocks, vec: 16, data: data)
         }
         switch node.op {
@@ -221,16 +217,10 @@ final class BlockedIncrementalOcclusion: TiledOcclusionLayout {
             guard let px = tiles[ins[0]], ins.count >= 3, tiles[ins[1]] == nil, tiles[ins[2]] == nil else { return nil }
             let inShape = shape(ins[0])
             // Output regions: the projective field of the input's changes, and a changed residual's own.
-            var regions = px.regions.map { r -> Rect in
-                let (y0, y1) = IncrementalOcclusion.projective(r.y0, r.y1, k: wd.kernelH, s: wd.strideH, d: wd.dilationH, pad: wd.padTop, outLen: oh)
-                let (x0, x1) = IncrementalOcclusion.projective(r.x0, r.x1, k: wd.kernelW, s: wd.strideW, d: wd.dilationW, pad: wd.padLeft, outLen: ow)
-                return Rect(y0: y0, x0: x0, y1: y1, x1: x1)
-            }
+            var regions = projectiveRegions(px.regions, wd, outH: oh, outW: ow)
             if ins.count > 3, let pr = tiles[ins[3]] { regions = zip(regions, pr.regions).map { $0.union($1) } }
             guard let win = windows(regions) else { return nil }
-            let ih = (win.th - 1) * wd.strideH + (wd.kernelH - 1) * wd.dilationH + 1
-            let iw = (win.tw - 1) * wd.strideW + (wd.kernelW - 1) * wd.dilationW + 1
-            let iy = win.oy.map { $0 * wd.strideH - wd.padTop }, ix = win.ox.map { $0 * wd.strideW - wd.padLeft }
+            let (ih, iw, iy, ix) = inputWindows(win, wd)
             // A pointwise convolution reads the changed tiles themselves when its windows are theirs.
             let xin = kind == .pointwise && ih == px.th && iw == px.tw && iy == px.originY && ix == px.originX
                 ? px.data : gather(ins[0], px, k: k, originY: iy, originX: ix, h: ih, w: iw)
@@ -267,17 +257,11 @@ final class BlockedIncrementalOcclusion: TiledOcclusionLayout {
             return (result(regions, win, y), 0)
         case let .blocked(.maxPool(wd, _)):
             guard let px = tiles[ins[0]], px.vec == 16 else { return nil }
-            let regions = px.regions.map { r -> Rect in
-                let (y0, y1) = IncrementalOcclusion.projective(r.y0, r.y1, k: wd.kernelH, s: wd.strideH, d: wd.dilationH, pad: wd.padTop, outLen: oh)
-                let (x0, x1) = IncrementalOcclusion.projective(r.x0, r.x1, k: wd.kernelW, s: wd.strideW, d: wd.dilationW, pad: wd.padLeft, outLen: ow)
-                return Rect(y0: y0, x0: x0, y1: y1, x1: x1)
-            }
+            let regions = projectiveRegions(px.regions, wd, outH: oh, outW: ow)
             guard let win = windows(regions) else { return nil }
-            let ih = (win.th - 1) * wd.strideH + (wd.kernelH - 1) * wd.dilationH + 1
-            let iw = (win.tw - 1) * wd.strideW + (wd.kernelW - 1) * wd.dilationW + 1
+            let (ih, iw, iy, ix) = inputWindows(win, wd)
             // Outside the input the windows hold minus infinity, so the pool over them needs no padding.
-            let xin = gather(ins[0], px, k: k, originY: win.oy.map { $0 * wd.strideH - wd.padTop },
-                             originX: win.ox.map { $0 * wd.strideW - wd.padLeft }, h: ih, w: iw, fill: -.infinity)
+            let xin = gather(ins[0], px, k: k, originY: iy, originX: ix, h: ih, w: iw, fill: -.infinity)
             let yCount = k * outBlocks * win.th * win.tw * 16
             var y = [Float](unsafeUninitializedCapacity: yCount) { _, n in n = yCount }
             xin.withUnsafeBufferPointer { xp in

@@ -295,24 +295,14 @@ public final class IncrementalOcclusion: TiledOcclusionLayout {
         guard nodeOutputs[j].count == 1, let outShape = clean[nodeOutputs[j][0]]?.shape, outShape.count == 4 else { return nil }
         let outC = outShape[1], oh = outShape[2], ow = outShape[3]
         /// Windows for the given changed regions, or nil when they grow too large.
-        func windows(_ regions: [Rect]) -> (th: Int, tw: Int, oy: [Int], ox: [Int])? {
-            let th = regions.map(\.height).max()!, tw = regions.map(\.width).max()!
-            if Double(th * tw) > fullThreshold * Double(oh * ow) { return nil }
-            return (th, tw, regions.map { min(max($0.y0, 0), oh - th) }, regions.map { min(max($0.x0, 0), ow - tw) })
-        }
+        func windows(_ regions: [Rect]) -> TileWindows? { tileWindows(regions, outH: oh, outW: ow, fullThreshold: fullThreshold) }
         /// For a sliding-window op: the output regions, their windows, and the input tiles those windows read
         /// (`[C, K, ih, iw]` starting at `iy`, `ix` per copy, zero outside the plane).
         func windowedInput(_ px: ChangedTiles, _ wd: Window2D)
-            -> (regions: [Rect], win: (th: Int, tw: Int, oy: [Int], ox: [Int]), ih: Int, iw: Int, iy: [Int], ix: [Int], xin: [Float])? {
-            let regions = px.regions.map { r -> Rect in
-                let (y0, y1) = Self.projective(r.y0, r.y1, k: wd.kernelH, s: wd.strideH, d: wd.dilationH, pad: wd.padTop, outLen: oh)
-                let (x0, x1) = Self.projective(r.x0, r.x1, k: wd.kernelW, s: wd.strideW, d: wd.dilationW, pad: wd.padLeft, outLen: ow)
-                return Rect(y0: y0, x0: x0, y1: y1, x1: x1)
-            }
+            -> (regions: [Rect], win: TileWindows, ih: Int, iw: Int, iy: [Int], ix: [Int], xin: [Float])? {
+            let regions = projectiveRegions(px.regions, wd, outH: oh, outW: ow)
             guard let win = windows(regions) else { return nil }
-            let ih = (win.th - 1) * wd.strideH + (wd.kernelH - 1) * wd.dilationH + 1
-            let iw = (win.tw - 1) * wd.strideW + (wd.kernelW - 1) * wd.dilationW + 1
-            let iy = win.oy.map { $0 * wd.strideH - wd.padTop }, ix = win.ox.map { $0 * wd.strideW - wd.padLeft }
+            let (ih, iw, iy, ix) = inputWindows(win, wd)
             // A 1x1 convolution reads exactly the changed tiles when its windows are theirs: no gather.
             if wd.isPointwise && ih == px.th && iw == px.tw && iy == px.originY && ix == px.originX {
                 return (regions, win, ih, iw, iy, ix, px.data)

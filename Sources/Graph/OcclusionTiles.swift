@@ -73,3 +73,32 @@ extension TiledOcclusionLayout {
         return (result, (incMACs, nodeMACs[switchAt...].reduce(0, +) * k, nodeMACs.reduce(0, +) * k))
     }
 }
+
+/// A tile window per copy over an output map: one size for all copies (the largest changed region), each placed
+/// over its region and inside the map.
+typealias TileWindows = (th: Int, tw: Int, oy: [Int], ox: [Int])
+
+/// The windows covering `regions` of an `outH` x `outW` map, or nil when they would cover more than
+/// `fullThreshold` of it (then full recomputation is cheaper).
+func tileWindows(_ regions: [Rect], outH oh: Int, outW ow: Int, fullThreshold: Double) -> TileWindows? {
+    let th = regions.map(\.height).max()!, tw = regions.map(\.width).max()!
+    if Double(th * tw) > fullThreshold * Double(oh * ow) { return nil }
+    return (th, tw, regions.map { min(max($0.y0, 0), oh - th) }, regions.map { min(max($0.x0, 0), ow - tw) })
+}
+
+/// The output regions of a sliding-window op (convolution, pooling) that changes in its input's `regions` reach.
+func projectiveRegions(_ regions: [Rect], _ wd: Window2D, outH oh: Int, outW ow: Int) -> [Rect] {
+    regions.map { r in
+        let (y0, y1) = IncrementalOcclusion.projective(r.y0, r.y1, k: wd.kernelH, s: wd.strideH, d: wd.dilationH, pad: wd.padTop, outLen: oh)
+        let (x0, x1) = IncrementalOcclusion.projective(r.x0, r.x1, k: wd.kernelW, s: wd.strideW, d: wd.dilationW, pad: wd.padLeft, outLen: ow)
+        return Rect(y0: y0, x0: x0, y1: y1, x1: x1)
+    }
+}
+
+/// The input window a sliding-window op reads for output windows `win`: its size, and its origin per copy (negative
+/// or past the map where the window reaches into padding).
+func inputWindows(_ win: TileWindows, _ wd: Window2D) -> (ih: Int, iw: Int, iy: [Int], ix: [Int]) {
+    ((win.th - 1) * wd.strideH + (wd.kernelH - 1) * wd.dilationH + 1,
+     (win.tw - 1) * wd.strideW + (wd.kernelW - 1) * wd.dilationW + 1,
+     win.oy.map { $0 * wd.strideH - wd.padTop }, win.ox.map { $0 * wd.strideW - wd.padLeft })
+}
