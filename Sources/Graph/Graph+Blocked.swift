@@ -19,8 +19,10 @@ extension Graph {
     ///   packed once for them).
     public func channelBlocked(packing: PackedWeights = PackedWeights()) -> Graph? {
         if isChannelBlocked { return nil }
-        // Shapes at batch 1, and at batch 2 to tell a broadcast over the batch from equal shapes.
-        guard let shapes = inferShapes(batch: 1), let shapes2 = inferShapes(batch: 2) else { return nil }
+        // Shapes at batch 1, and at batch 2 to tell a broadcast over the batch from equal shapes (a graph that only
+        // runs at batch 1, one exported with its batch fixed, has no such broadcast).
+        guard let shapes = inferShapes(batch: 1) else { return nil }
+        let shapes2 = inferShapes(batch: 2) ?? shapes
         var out: [Node] = []
         var consts = constants
         var blockedForm: [String: String] = [:]
@@ -42,8 +44,72 @@ extension Graph {
             blockedForm[v] = b
             return b
         }
+        /// The node of `out` that made `v` when it is a packed linear map whose output nothing else reads.
+        func soleLinear(_ v: String) -> Int? {
+            guard readers[v] == 1, !outputs.contains(v), let k = out.lastIndex(where: { $0.outputs == [v] }),
+                  case .blocked(.linear) = out[k].op else { return nil }
+            return k
+        }
+        /// A constant holding one value per output feature ([N], or [1, ..., 1, N]).
+        func featureVector(_ name: String, _ n: Int) -> Tensor? {
+            guard let t = consts[name], t.count == n, t.shape.last == n, t.shape.dropLast().allSatisfy({ $0 == 1 }) else { return nil }
+            return t
+        }
+        /// Folds a bias Add or a per-feature scale (ConvNeXt's layer scale) after a packed linear map without
+        /// activation into its bias (and, for the scale, its packed weight's columns); false when `n` is not one.
+        func foldIntoLinear(_ n: Node) -> Bool {
+            guard n.op == .binary(.add) || n.op == .binary(.mul), n.inputs.count == 2, n.outputs.count == 1 else { return false }
+            for (v, other) in [(n.inputs[0], n.inputs[1]), (n.inputs[1], n.inputs[0])] {
+                guard let k = soleLinear(v), case let .blocked(.linear(features, .identity)) = out[k].op,
+                      let vec = featureVector(other, features), var b = consts[out[k].inputs[2]] else { continue }
+                if n.op == .binary(.add) {
+                    for j in 0..<features { b.data[j] += vec.data[j] }
+                } else {
+                    guard var w = consts[out[k].inputs[1]] else { continue }
+                    let kk = w.count / ((features + 31) / 32 * 32)
+                    for j in 0..<features {
+                        b.data[j] *= vec.data[j]
+                        let col = (j / 32) * kk * 32 + j % 32
+                        for p in 0..<kk { w.data[col + p * 32] *= vec.data[j] }
+                    }
+                    let wName = n.outputs[0] + "::packed_weight"
+                    consts[wName] = w
+                    out[k].inputs[1] = wName
+                }
+                let bName = n.outputs[0] + "::linear_bias"
+                consts[bName] = b
+                out[k].inputs[2] = bName
+                out[k].outputs = n.outputs
+                planar.formUnion(n.outputs)
+                return true
+            }
+            return false
+        }
         for n in nodes {
+            if foldIntoLinear(n) { continue }
             switch n.op {
+            case .matmul, .gemm:
+                guard n.outputs.count == 1, let xs = shapes[n.inputs[0]], xs.count >= 2, let w = consts[n.inputs[1]], w.rank == 2 else { break }
+                var transposed = false, bias: Tensor? = nil
+                if case let .gemm(alpha, beta, ta, tb) = n.op {
+                    guard alpha == 1, !ta, xs.count == 2 else { break }
+                    transposed = tb
+                    if n.inputs.count > 2 && !n.inputs[2].isEmpty {
+                        guard beta == 1, let c = featureVector(n.inputs[2], tb ? w.shape[0] : w.shape[1]) else { break }
+                        bias = c
+                    }
+                }
+                let k = transposed ? w.shape[1] : w.shape[0], features = transposed ? w.shape[0] : w.shape[1]
+                guard xs.last == k, k > 0, features > 0 else { break }
+                let wName = n.outputs[0] + "::packed_weight", bName = n.outputs[0] + "::linear_bias"
+                let packed = packing.panels(w.data, k: k, n: features, transposed: transposed)
+                consts[wName] = Tensor(shape: [packed.count], data: packed)
+                consts[bName] = Tensor(shape: [features], data: bias?.data ?? [Float](repeating: 0, count: features))
+                out.append(Node(name: n.name, op: .blocked(.linear(outFeatures: features, activation: .identity)),
+                                inputs: [planarName(n.inputs[0]), wName, bName], outputs: n.outputs))
+                planar.formUnion(n.outputs)
+                converted += 1
+                continue
             case let .conv(wd, groups, act):
                 guard act.clampBounds != nil, n.outputs.count == 1, let w = consts[n.inputs[1]], w.rank == 4,
                       let xs = shapes[n.inputs[0]], xs.count == 4 else { break }
@@ -92,6 +158,14 @@ extension Graph {
                     break
                 }
                 if !fused { out.append(Node(name: n.name, op: n.op, inputs: [a, b], outputs: [y])) }
+                continue
+            case let .activation(a) where blockedForm[n.inputs[0]] == nil:
+                // GELU or a clamp after a packed linear map: into its epilogue.
+                guard a == .gelu || a.clampBounds != nil, let k = soleLinear(n.inputs[0]),
+                      case let .blocked(.linear(features, .identity)) = out[k].op else { break }
+                out[k].op = .blocked(.linear(outFeatures: features, activation: a))
+                out[k].outputs = n.outputs
+                planar.formUnion(n.outputs)
                 continue
             case let .activation(a):
                 // A clamp of a blocked value: into the epilogue of the convolution that made it when nothing else
@@ -179,6 +253,23 @@ public final class PackedWeights: @unchecked Sendable {
     private let limit = 64 << 20
     private let lock = NSLock()
 
+    private struct PanelKey: Hashable { let address: UnsafeRawPointer; let count: Int; let n: Int; let transposed: Bool }
+    private var panelEntries: [PanelKey: (source: [Float], packed: [Float])] = [:]
+
+    /// `w` (`[K, N]`, or `[N, K]` when `transposed`) packed in `PackedPanels`' layout, packed once per weight array.
+    func panels(_ w: [Float], k: Int, n: Int, transposed: Bool) -> [Float] {
+        w.withUnsafeBufferPointer { p in
+            let key = PanelKey(address: UnsafeRawPointer(p.baseAddress!), count: p.count, n: n, transposed: transposed)
+            lock.lock(); defer { lock.unlock() }
+            if let e = panelEntries[key] { return e.packed }
+            let packed = PackedPanels(p.baseAddress!, ldb: transposed ? k : n, k: k, n: n, transposed: transposed).data
+            if held + w.count + packed.count > limit { entries.removeAll(); panelEntries.removeAll(); held = 0 }
+            panelEntries[key] = (w, packed)
+            held += w.count + packed.count
+            return packed
+        }
+    }
+
     func packed(_ w: [Float], kind: BlockedConvKind, shape s: ConvShape) -> [Float] {
         var s0 = s
         s0.batch = 1; s0.inH = 1; s0.inW = 1; s0.outH = 1; s0.outW = 1   // packing depends on channels and window only
@@ -187,7 +278,7 @@ public final class PackedWeights: @unchecked Sendable {
             lock.lock(); defer { lock.unlock() }
             if let e = entries[key] { return e.packed }
             let packed = kind.packWeights(p.baseAddress!, shape: s)
-            if held + w.count + packed.count > limit { entries.removeAll(); held = 0 }
+            if held + w.count + packed.count > limit { entries.removeAll(); panelEntries.removeAll(); held = 0 }
             entries[key] = (w, packed)
             held += w.count + packed.count
             return packed
@@ -221,6 +312,9 @@ extension Op {
         case let .clamp(a):
             let (lo, hi) = a.clampBounds!
             blockedClamp(x[0], count: shapeCount(s), lo: lo, hi: hi, y: y)
+        case let .linear(n, act):
+            let k = s[s.count - 1], m = k == 0 ? 0 : shapeCount(s) / k
+            gemmPacked(m: m, n: n, k: k, a: x[0], lda: k, packed: x[1], c: y, ldc: n, bias: x[2], activation: act)
         case let .conv(kind, wd, m, g, act):
             // Blocked inputs count their padding channels (zero weights); a depthwise convolution's outputs too. A
             // grouped direct kind's groups are whole blocks, so its channels have no padding.

@@ -81,6 +81,7 @@ public enum Op: Sendable, Equatable {
             case .erf: return "Erf"
             case .sqrt: return "Sqrt"
             case .exp: return "Exp"
+            case .gelu: return "Gelu"
             }
         case let .binary(b): return "\(b)".capitalized
         case let .variadic(b, mean): return mean ? "Mean" : (b == .add ? "Sum" : "\(b)".capitalized)
@@ -123,6 +124,7 @@ public enum Op: Sendable, Equatable {
             case .globalAveragePool: return "BlockedGlobalAveragePool"
             case .maxPool: return "BlockedMaxPool"
             case let .clamp(a): return "Blocked" + Op.activation(a).name
+            case .linear: return "PackedLinear"
             }
         }
     }
@@ -145,6 +147,10 @@ public enum BlockedOp: Sendable, Equatable {
     case maxPool(window: Window2D, ceilMode: Bool)
     /// A clamp (ReLU, Clip) of a blocked tensor that no convolution took into its epilogue.
     case clamp(Activation)
+    /// y[..., N] = act(x[..., K] · W + bias) on plain (not blocked) tensors: a MatMul or Gemm by a constant weight
+    /// with the bias Add, a per-column scale (Mul) and the activation that followed it folded in. Inputs: x, W
+    /// packed in 32-column panels (`PackedPanels`), the bias `[N]`.
+    case linear(outFeatures: Int, activation: Activation)
 }
 
 /// One node: an op, the names of the tensors it reads and the names it writes.

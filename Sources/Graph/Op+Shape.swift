@@ -103,6 +103,12 @@ extension Op {
             case .clamp:
                 guard x.count == 5, x[4] == 16 else { throw fail("input \(x) is not blocked by 16") }
                 return [x]
+            case let .linear(n, _):
+                try need(3)
+                guard x.count >= 2, let k = x.last, checkedCount(s[1]) == (n + 31) / 32 * 32 * k, checkedCount(s[2]) == n else {
+                    throw fail("input \(x), packed weight \(s[1]) and bias \(s[2]) do not make a \(n)-feature linear map")
+                }
+                return [Array(x.dropLast()) + [n]]
             }
         case .channelAffine:
             try need(3)

@@ -35,7 +35,14 @@ public struct BackendTestCase: Sendable {
     /// - Throws: `ModelError` when the model cannot be loaded (unsupported ops surface here), `GraphError` at run time.
     public func run(rtol: Float = 1e-4, atol: Float = 1e-5, configuration: EngineConfiguration = .standard) throws -> [Result] {
         let fm = FileManager.default
-        let sets = (try fm.contentsOfDirectory(atPath: directory)).filter { $0.hasPrefix("test_data_set_") }.sorted()
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ModelError.unreadable(path: directory, reason: "no such folder; pass a test case folder holding model.onnx and test_data_set_*")
+        }
+        guard let entries = try? fm.contentsOfDirectory(atPath: directory) else {
+            throw ModelError.unreadable(path: directory, reason: "the folder cannot be listed; check its permissions")
+        }
+        let sets = entries.filter { $0.hasPrefix("test_data_set_") }.sorted()
         guard !sets.isEmpty else { throw ModelError.unreadable(path: directory, reason: "no test_data_set_* folder in the case") }
         var results: [Result] = []
         for set in sets {

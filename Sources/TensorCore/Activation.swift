@@ -23,6 +23,8 @@ public enum Activation: Sendable, Equatable, Hashable {
     case sqrt
     /// e^x.
     case exp
+    /// Exact GELU, x · (1 + erf(x / √2)) / 2 (the graph fusion finds it spelt out as Div, Erf, Add, Mul, Mul).
+    case gelu
 
     /// f(x) for one value.
     @inlinable public func apply(_ x: Float) -> Float {
@@ -41,6 +43,7 @@ public enum Activation: Sendable, Equatable, Hashable {
         case .erf: return Foundation.erf(x)
         case .sqrt: return x.squareRoot()
         case .exp: return Foundation.exp(x)
+        case .gelu: return 0.5 * x * (1 + Foundation.erf(x * 0.70710678118654752))
         }
     }
 
@@ -61,6 +64,8 @@ public enum Activation: Sendable, Equatable, Hashable {
         case .erf: return 1.1283791670955126 * Foundation.exp(-x * x)
         case .sqrt: return 0.5 / y
         case .exp: return y
+        // Φ(x) + x·φ(x): the normal distribution's CDF and density.
+        case .gelu: return 0.5 * (1 + Foundation.erf(x * 0.70710678118654752)) + x * 0.3989422804014327 * Foundation.exp(-0.5 * x * x)
         }
     }
 
@@ -85,6 +90,7 @@ public enum Activation: Sendable, Equatable, Hashable {
         case .erf where kernelISA == .avx512: elementwiseInPlace(.erf, p, count: count)
         case .exp where kernelISA == .avx512: elementwiseInPlace(.exp, p, count: count)
         case .sigmoid where kernelISA == .avx512: elementwiseInPlace(.sigmoid, p, count: count)
+        case .gelu where kernelISA == .avx512: elementwiseInPlace(.gelu, p, count: count)
         default: for i in 0..<count { p[i] = apply(p[i]) }
         }
     }

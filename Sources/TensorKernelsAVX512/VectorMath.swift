@@ -5,7 +5,7 @@
 /// e^x, within 2 ulp of `Foundation.exp` for x in [-87, 88] (Cephes' expf: x = n·ln2 + r with |r| <= ln2/2, a
 /// degree-7 polynomial for e^r, 2^n put into exponent bits). Below -87.3 the result is 0, above 88.7 +inf;
 /// NaN stays NaN.
-@inline(__always) func vexp(_ x: F16) -> F16 {
+@_transparent func vexp(_ x: F16) -> F16 {
     var v = x
     let hiMask = v .> 88.72283, loMask = v .< -87.33654
     v.replace(with: 0, where: hiMask .| loMask .| (v .!= v))
@@ -35,7 +35,7 @@
 /// MLAS uses too): an odd polynomial for |x| <= 0.9277, else 1 - exp(P(|x|)) with the sign of x; no division.
 /// Both branches are computed and blended; constants are explicit vectors (scalar operands made the compiler
 /// splat them inside the loop).
-@inline(__always) func verf(_ x: F16) -> F16 {
+@_transparent func verf(_ x: F16) -> F16 {
     @inline(__always) func c(_ v: Float) -> F16 { F16(repeating: v) }
     let signBit = unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x8000_0000
     let t = unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: F16.self)
@@ -62,6 +62,12 @@
     return y
 }
 
+/// Exact GELU, x · (1 + erf(x / √2)) / 2, through `verf`.
+@_transparent func vgelu(_ x: F16) -> F16 {
+    let h = x * F16(repeating: 0.5)
+    return h.addingProduct(h, verf(x * F16(repeating: 0.70710678118654752)))
+}
+
 /// `f` over `count` floats from `x` into `y` (may alias), sixteen at a time, the tail through a padded vector.
 @inline(__always) func map16(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, _ f: (F16) -> F16) {
     var i = 0
@@ -79,7 +85,7 @@
 
 /// Which elementwise function `elementwiseAVX512` applies.
 public enum VectorFunction: Sendable {
-    case exp, erf, sigmoid
+    case exp, erf, sigmoid, gelu
 }
 
 /// y = f(x) over `count` floats (`y` may be `x`), within 2 ulp of Foundation's exp and erf (sigmoid as
@@ -89,6 +95,7 @@ public func elementwiseAVX512(_ f: VectorFunction, _ x: UnsafePointer<Float>, _ 
     case .exp: map16(x, y, count: count) { vexp($0) }
     case .erf: map16(x, y, count: count) { verf($0) }
     case .sigmoid: map16(x, y, count: count) { 1 / (1 + vexp(-$0)) }
+    case .gelu: map16(x, y, count: count) { vgelu($0) }
     }
 }
 

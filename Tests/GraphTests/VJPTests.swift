@@ -156,6 +156,7 @@ let vjpCases: [VJPCase] = {
 
     // Transformer pieces.
     c.append(VJPCase(label: "activation erf", op: .activation(.erf), inputs: [r.tensor([2, 3, 4], -2, 2)]).nonlinear())
+    c.append(VJPCase(label: "activation gelu", op: .activation(.gelu), inputs: [r.tensor([2, 3, 4], -3, 3)]).nonlinear())
     c.append(VJPCase(label: "activation exp", op: .activation(.exp), inputs: [r.tensor([2, 3], -2, 2)]).nonlinear())
     c.append(VJPCase(label: "reduce l2 axis -1 keepdims", op: .reduce(.l2, axes: [-1], keepDims: true, noopWithEmptyAxes: false), inputs: [r.tensor([2, 3, 4])]).nonlinear())
     c.append(VJPCase(label: "reduce sum of squares axes [0,2]", op: .reduce(.sumSquare, axes: [0, 2], keepDims: false, noopWithEmptyAxes: false), inputs: [r.tensor([2, 3, 4])]).nonlinear())

@@ -130,3 +130,79 @@ struct KernelISATests {
         #expect((cpuKernelISA == .avx512) == expected)
     }
 }
+
+struct PackedCase: CustomTestStringConvertible, Sendable {
+    var m: Int, n: Int, k: Int
+    var transposed: Bool
+    var activation: Activation
+    var bias: Bool, accumulate: Bool
+    var testDescription: String {
+        "\(m)x\(n)x\(k)\(transposed ? " B^T" : "") \(activation)\(bias ? " bias" : "")\(accumulate ? " +C" : "")"
+    }
+}
+
+/// Shapes around the packed kernel's tiles (14 and 4 rows, 32-column panels), its K blocks (256) and row blocks
+/// (168), both ways of reading A (packed when K > 1024 or N >= 2048), and empty K.
+let packedCases: [PackedCase] = {
+    let sizes = [(1, 1, 1), (2, 32, 16), (14, 32, 7), (15, 33, 9), (13, 31, 300), (9, 17, 257), (4, 64, 5), (8, 48, 1),
+                 (197, 70, 64), (169, 40, 40), (30, 2050, 3), (20, 20, 1100), (5, 7, 0), (183, 95, 512), (3, 100, 33)]
+    let acts: [Activation] = [.identity, .gelu, .relu, .clip(-0.5, 0.25), .sigmoid]
+    return sizes.enumerated().map { i, s in
+        PackedCase(m: s.0, n: s.1, k: s.2, transposed: i % 2 == 1, activation: acts[i % acts.count], bias: i % 3 != 2,
+                   accumulate: i % 4 == 3)
+    }
+}()
+
+@Suite("GEMM on packed panels")
+struct PackedGEMMTests {
+    @Test("gemmPacked matches gemmPackedNaive on both kernel paths, with one or two threads",
+          arguments: packedCases, [KernelISA.avx2, .avx512])
+    func matchesNaive(_ c: PackedCase, _ isa: KernelISA) {
+        var rng = SeededRandom(seed: UInt64(c.m * 131 + c.n * 7 + c.k))
+        let lda = c.k + 3, ldc = c.n + 2
+        let a = rng.tensor([c.m, max(lda, 1)]).data                        // [M, lda]
+        let b = rng.tensor([max(c.k, 1), max(c.n, 1)]).data                // [K, N]
+        var bt = [Float](repeating: 0, count: b.count)                     // [N, K]
+        for p in 0..<c.k { for j in 0..<c.n { bt[j * c.k + p] = b[p * c.n + j] } }
+        let bias = rng.tensor([c.n]).data                                  // [N]
+        let c0 = rng.tensor([c.m, ldc]).data                               // [M, ldc]
+        let packed = (c.transposed ? bt : b).withUnsafeBufferPointer {
+            PackedPanels($0.baseAddress!, ldb: c.transposed ? max(c.k, 1) : c.n, k: c.k, n: c.n, transposed: c.transposed)
+        }
+        var naive = c0
+        b.withUnsafeBufferPointer { bb in
+            bias.withUnsafeBufferPointer { bp in
+                gemmPackedNaive(m: c.m, n: c.n, k: c.k, a: a, lda: lda, b: bb.baseAddress!, ldb: c.n, c: &naive, ldc: ldc,
+                                accumulate: c.accumulate, bias: c.bias ? bp.baseAddress! : nil, activation: c.activation)
+            }
+        }
+        for threads in [1, 2] {
+            var fast = c0
+            withKernelISA(isa) {
+                withComputeThreads(threads) {
+                    bias.withUnsafeBufferPointer { bp in
+                        gemmPacked(m: c.m, a: a, lda: lda, packed: packed, c: &fast, ldc: ldc, accumulate: c.accumulate,
+                                   bias: c.bias ? bp.baseAddress! : nil, activation: c.activation)
+                    }
+                }
+            }
+            let mismatch = compare(fast, naive, rtol: 1e-4, atol: 1e-5 * Float(max(c.k, 1)))
+            #expect(mismatch == nil, "\(isa), \(threads) thread(s): \(describe(mismatch))")
+            // The padding columns of C are untouched.
+            for i in 0..<c.m { for j in c.n..<ldc { #expect(fast[i * ldc + j] == c0[i * ldc + j]) } }
+        }
+    }
+
+    @Test("The packed kernel's result does not depend on the number of threads (one sum over K per output, in order)")
+    func threadInvariant() {
+        guard cpuKernelISA == .avx512 else { return }
+        var rng = SeededRandom(seed: 7)
+        let m = 197, n = 300, k = 600
+        let a = rng.tensor([m, k]).data, b = rng.tensor([k, n]).data
+        let packed = b.withUnsafeBufferPointer { PackedPanels($0.baseAddress!, ldb: n, k: k, n: n) }
+        var one = [Float](repeating: 0, count: m * n), two = one
+        withComputeThreads(1) { gemmPacked(m: m, a: a, lda: k, packed: packed, c: &one, ldc: n, bias: nil) }
+        withComputeThreads(2) { gemmPacked(m: m, a: a, lda: k, packed: packed, c: &two, ldc: n, bias: nil) }
+        #expect(one == two)
+    }
+}

@@ -52,6 +52,23 @@ struct VectorMathTests {
         #expect(edge[4] > 0 && edge[5] < 0)
     }
 
+    @Test("GELU is within 4 ulp of x (1 + erf(x / √2)) / 2 in double (1e-9, or |x|·2^-23 for x < 0, absolute), 0 far left, x far right, keeps NaN")
+    func gelu() {
+        let xs = Self.grid(-12, 12)
+        let ys = Self.vectorised(.gelu, xs)
+        var worst = 0
+        for (x, y) in zip(xs, ys) {
+            let want = Float(0.5 * Double(x) * (1 + Foundation.erf(Double(x) / 2.0.squareRoot())))
+            // For x < 0, 1 + erf(x / √2) cancels in float32 (as in onnxruntime's Gelu): an absolute error up to
+            // |x| · 2^-23 is the formula's, not the kernel's.
+            if abs(y - want) > max(1e-9, x < 0 ? abs(x) * 1.2e-7 : 0) { worst = max(worst, ulps(y, want)) }
+            #expect(abs(y - Activation.gelu.apply(x)) <= 1e-6 * max(1, abs(x)), "x \(x): vectorised \(y), scalar \(Activation.gelu.apply(x))")
+        }
+        #expect(worst <= 4, "worst \(worst) ulp")
+        let edge = Self.vectorised(.gelu, [.infinity, .nan, 0, -30, 30, 1e-30, -1e-30])
+        #expect(edge[0] == .infinity && edge[1].isNaN && edge[2] == 0 && edge[3] == 0 && edge[4] == 30)
+    }
+
     @Test("Sigmoid is within 4 ulp of 1 / (1 + exp(-x))")
     func sigmoid() {
         let xs = Self.grid(-20, 20)

@@ -1,0 +1,141 @@
+import TensorKernelsAVX512
+
+/// B of a GEMM packed for `gemmPacked`: 32-column panels, K-major, zero past the last column.
+///
+/// Layout: `[ceil(N/32), K, 32]`; panel j holds columns 32j..<32j+32, row p of it at `j * K * 32 + p * 32`.
+public struct PackedPanels: Sendable {
+    /// The packed floats.
+    public let data: [Float]
+    public let k: Int
+    public let n: Int
+    /// Number of 32-column panels.
+    public var panels: Int { (n + 31) / 32 }
+
+    /// Packs B `[K, N]` (or `[N, K]` when `transposed`), leading dimension `ldb`.
+    /// - Complexity: K·N copies.
+    public init(_ b: UnsafePointer<Float>, ldb: Int, k: Int, n: Int, transposed: Bool = false) {
+        self.k = k; self.n = n
+        let panels = (n + 31) / 32
+        data = [Float](unsafeUninitializedCapacity: panels * k * 32) { buf, count in
+            packGEMMPanels(b, ldb: ldb, k: k, n: n, transposed: transposed, into: buf.baseAddress!, panels: 0..<panels)
+            count = panels * k * 32
+        }
+    }
+}
+
+/// Writes panels `panels` of B `[K, N]` (or `[N, K]` when `transposed`) into `dst` in `PackedPanels`' layout.
+public func packGEMMPanels(_ b: UnsafePointer<Float>, ldb: Int, k: Int, n: Int, transposed: Bool,
+                           into dst: UnsafeMutablePointer<Float>, panels: Range<Int>) {
+    for j in panels {
+        let d = dst + j * k * 32, j0 = j * 32, cols = min(32, n - j0)
+        if transposed {
+            // Row q of the panel's columns is B's row j0 + q: read it along K, write every 32nd float.
+            for q in 0..<cols {
+                let src = b + (j0 + q) * ldb
+                for p in 0..<k { d[p * 32 + q] = src[p] }
+            }
+            if cols < 32 { for p in 0..<k { for q in cols..<32 { d[p * 32 + q] = 0 } } }
+        } else {
+            for p in 0..<k {
+                let src = b + p * ldb + j0, row = d + p * 32
+                for q in 0..<cols { row[q] = src[q] }
+                for q in cols..<32 { row[q] = 0 }
+            }
+        }
+    }
+}
+
+/// C[M,N] = act(A[M,K] · B (+ C when `accumulate`) + bias[N]) with B packed (`PackedPanels`), split over
+/// `computeThreads`.
+public func gemmPacked(m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedPanels,
+                       c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false,
+                       bias: UnsafePointer<Float>?, activation: Activation = .identity) {
+    packed.data.withUnsafeBufferPointer { pb in
+        gemmPacked(m: m, n: packed.n, k: packed.k, a: a, lda: lda, packed: pb.baseAddress!, c: c, ldc: ldc, accumulate: accumulate,
+                   bias: bias, activation: activation)
+    }
+}
+
+/// C[M,N] = act(A[M,K] · B (+ C when `accumulate`) + bias[N]), B packed in `PackedPanels`' layout at `packed`.
+///
+/// On AVX-512 this is `gemmPackedAVX512` (bias, GELU and clamps in the tile's epilogue; other activations over
+/// the rows afterwards), split over `computeThreads`; elsewhere a plain loop over the panels.
+/// - Parameters:
+///   - a: `[M, K]`, leading dimension `lda`.
+///   - packed: `[ceil(N/32), K, 32]`.
+///   - c: `[M, N]`, leading dimension `ldc`; read only when `accumulate`.
+///   - bias: `[N]` or nil.
+/// - Complexity: 2·M·N·K flops.
+public func gemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+                       c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false,
+                       bias: UnsafePointer<Float>?, activation: Activation = .identity) {
+    if m == 0 || n == 0 { return }
+    guard kernelISA == .avx512 else {
+        gemmPackedPortable(m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc, accumulate: accumulate, bias: bias)
+        for r in 0..<m { activation.apply(c + r * ldc, count: n) }
+        return
+    }
+    let bounds = activation.clampBounds
+    let lo = bounds?.lo ?? -.infinity, hi = bounds?.hi ?? .infinity
+    runPackedTiles(m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc, accumulate: accumulate,
+                   bias: bias, lo: lo, hi: hi, gelu: activation == .gelu, threads: computeThreads)
+    if bounds == nil && activation != .gelu {
+        for r in 0..<m { activation.apply(c + r * ldc, count: n) }
+    }
+}
+
+/// The portable path of `gemmPacked` (before the activation): one float sum over K per output, in order.
+func gemmPackedPortable(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+                        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?) {
+    for i in 0..<m {
+        for j in 0..<n {
+            let col = packed + (j / 32) * k * 32 + j % 32
+            var acc: Float = accumulate ? c[i * ldc + j] : 0
+            for p in 0..<k { acc += a[i * lda + p] * col[p * 32] }
+            c[i * ldc + j] = acc + (bias?[j] ?? 0)
+        }
+    }
+}
+
+/// Splits `gemmPackedAVX512` over the threads: by panels of C's columns when there are enough of them, else by
+/// 14-row tiles (each thread packs its own blocks of A).
+func runPackedTiles(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+                    c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?, lo: Float, hi: Float,
+                    gelu: Bool, threads: Int) {
+    // A packed into micro-panels pays where B is wide or K long (each packed block serves many panels); for
+    // narrower products reading A in place is faster.
+    let packA = k > 1024 || n >= 2048
+    nonisolated(unsafe) let a = a, packed = packed, c = c, bias = bias
+    let panels = (n + 31) / 32
+    let flops = 2 * m * n * k
+    let scratchCount = gemmPackedScratchCount(k: k)
+    func run(rows: Range<Int>, panels: Range<Int>) {
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
+        defer { scratch.deallocate() }
+        gemmPackedAVX512(m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc, rows: rows, panels: panels,
+                         accumulate: accumulate, bias: bias, lo: lo, hi: hi, gelu: gelu, packA: packA, scratch: scratch)
+    }
+    if threads == 1 || flops < 400_000 {
+        run(rows: 0..<m, panels: 0..<panels)
+    } else if panels >= 2 * threads || panels * 32 >= m {
+        parallelChunks(panels) { r in run(rows: 0..<m, panels: r) }
+    } else {
+        let tiles = (m + 13) / 14
+        parallelChunks(tiles) { r in run(rows: r.lowerBound * 14..<min(m, r.upperBound * 14), panels: 0..<panels) }
+    }
+}
+
+/// Naive twin of `gemmPacked` on the unpacked B `[K, N]`: double accumulation, then C·beta, bias and activation.
+public func gemmPackedNaive(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                            c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?,
+                            activation: Activation) {
+    for i in 0..<m {
+        for j in 0..<n {
+            var acc = 0.0
+            for p in 0..<k { acc += Double(a[i * lda + p]) * Double(b[p * ldb + j]) }
+            var v = Float(acc) + (accumulate ? c[i * ldc + j] : 0) + (bias?[j] ?? 0)
+            v = activation.apply(v)
+            c[i * ldc + j] = v
+        }
+    }
+}

@@ -1,0 +1,263 @@
+// GEMM over B packed in 32-column panels: the kernel of transformers' MatMul and Gemm (a token matrix times a
+// weight), of attention's products, and of any GEMM whose B is worth packing once.
+
+/// Columns per packed panel of B (two zmm vectors).
+public let gemmPanelWidth = 32
+/// Rows of A per register tile (28 accumulators: 14 rows by two vectors).
+let gemmTileRows = 14
+/// Steps of K per block: a panel's block (32 x 256 floats, 32 KiB) stays in L1 while the row tiles sweep it.
+let gemmKBlock = 256
+/// Rows of A packed at once (a 168 x 256 block, 168 KiB, stays in L2 while the panels sweep it).
+let gemmRowBlock = 12 * gemmTileRows
+
+/// C[M,N] = clamp(gelu?(A[M,K] · B[K,N] (+ C when `accumulate`) + bias[N]), lo, hi), row-major, AVX-512, for rows
+/// `rows` and the columns of panels `panels` of C (the caller splits C between threads along either).
+///
+/// A is copied block by block (K in blocks of 256, rows in blocks of 168) into 14-row micro-panels, K-major,
+/// so the register tile reads its 14 broadcasts from one pointer; 8 or fewer rows left at the end go
+/// through 4-row micro-panels. Each output is one float32 sum over K in order (blocks store and reload the
+/// exact partial sum), so the result does not depend on how the work was split.
+///
+/// - Parameters:
+///   - a: `[M, K]`, leading dimension `lda`.
+///   - packed: B packed by `packGEMMPanels`: panel j (columns 32j..<32j+32) at `packed + j * k * 32`, row p of it at
+///     `+ p * 32`, zero past column N.
+///   - c: `[M, N]`, leading dimension `ldc`; may start uninitialised unless `accumulate`.
+///   - bias: `[N]` added to every row, or nil.
+///   - gelu: apply exact GELU (`vgelu`) after the bias.
+///   - lo, hi: clamp bounds (pass -inf...inf for none).
+///   - packA: copy A into micro-panels (else read it in place).
+///   - scratch: room for `gemmPackedScratchCount(k:)` floats.
+/// - Complexity: 2·|rows|·32·|panels|·K flops.
+public func gemmPackedAVX512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+                             c: UnsafeMutablePointer<Float>, ldc: Int, rows: Range<Int>, panels: Range<Int>,
+                             accumulate: Bool, bias: UnsafePointer<Float>?, lo: Float, hi: Float, gelu: Bool = false,
+                             packA: Bool = true, scratch: UnsafeMutablePointer<Float>) {
+    if rows.isEmpty || panels.isEmpty || n <= 0 { return }
+    if k == 0 {
+        for i in rows {
+            for j in panels.lowerBound * 32..<min(n, panels.upperBound * 32) {
+                var v = (accumulate ? c[i * ldc + j] : 0) + (bias?[j] ?? 0)
+                if gelu { var g = F16(); g[0] = v; v = vgelu(g)[0] }
+                v = min(max(v, lo), hi)
+                c[i * ldc + j] = v
+            }
+        }
+        return
+    }
+    let clamps = lo > -.infinity || hi < .infinity
+    var k0 = 0
+    while k0 < k {
+        let kc = min(gemmKBlock, k - k0)
+        let first = k0 == 0 && !accumulate, last = k0 + kc == k
+        var r0 = rows.lowerBound
+        while r0 < rows.upperBound {
+            let mc = min(gemmRowBlock, rows.upperBound - r0)
+            // Full 14-row tiles, then the rest as one more 14-row tile (9-13 rows) or 4-row tiles (1-8 rows).
+            let full = mc / gemmTileRows, rest = mc - full * gemmTileRows
+            if !packA {
+                for j in panels {
+                    let bp = packed + j * k * 32 + k0 * 32
+                    let cols = min(32, n - j * 32)
+                    let st = PanelStore(cols: cols, bias: last ? bias.map { $0 + j * 32 } : nil, lo: lo, hi: hi, clamps: last && clamps,
+                                        gelu: last && gelu, first: first)
+                    var t = 0
+                    while t < mc {
+                        let i = r0 + t
+                        tile14x32(kc, a + i * lda + k0, lda: lda, bp, c + i * ldc + j * 32, ldc, rows: min(gemmTileRows, mc - t), st)
+                        t += gemmTileRows
+                    }
+                }
+                r0 += mc
+                continue
+            }
+            let tail14 = rest > 8 ? 1 : 0
+            let tail4 = rest > 8 ? 0 : (rest + 3) / 4
+            packRows(a + r0 * lda + k0, lda, rows: full * gemmTileRows, height: gemmTileRows, kc: kc, scratch)
+            let tailA = scratch + full * gemmTileRows * kc
+            let tailStart = r0 + full * gemmTileRows
+            if tail14 == 1 {
+                packRows(a + tailStart * lda + k0, lda, rows: rest, height: gemmTileRows, kc: kc, tailA)
+            } else if rest > 0 {
+                packRows(a + tailStart * lda + k0, lda, rows: rest, height: 4, kc: kc, tailA)
+            }
+            for j in panels {
+                let bp = packed + j * k * 32 + k0 * 32
+                let cols = min(32, n - j * 32)
+                let st = PanelStore(cols: cols, bias: last ? bias.map { $0 + j * 32 } : nil, lo: lo, hi: hi, clamps: last && clamps,
+                                    gelu: last && gelu, first: first)
+                for t in 0..<full {
+                    let i = r0 + t * gemmTileRows
+                    tile14x32(kc, scratch + t * gemmTileRows * kc, bp, c + i * ldc + j * 32, ldc, rows: gemmTileRows, st)
+                }
+                if tail14 == 1 {
+                    tile14x32(kc, tailA, bp, c + tailStart * ldc + j * 32, ldc, rows: rest, st)
+                }
+                for t in 0..<tail4 {
+                    let i = tailStart + 4 * t
+                    tile4x32(kc, tailA + t * 4 * kc, bp, c + i * ldc + j * 32, ldc, rows: min(4, rest - 4 * t), st)
+                }
+            }
+            r0 += mc
+        }
+        k0 += kc
+    }
+}
+
+/// Floats of scratch `gemmPackedAVX512` needs (one packed block of A, tails rounded up).
+public func gemmPackedScratchCount(k: Int) -> Int { (gemmRowBlock + gemmTileRows) * min(max(k, 1), gemmKBlock) }
+
+/// Copies `rows` rows of A (`kc` columns, `lda` apart) into micro-panels of `height` rows, K-major: panel t holds
+/// `dst[t * height * kc + p * height + r] = a[(t * height + r) * lda + p]`, zero for rows past `rows`.
+@inline(__always)
+func packRows(_ a: UnsafePointer<Float>, _ lda: Int, rows: Int, height: Int, kc: Int, _ dst: UnsafeMutablePointer<Float>) {
+    var t = 0
+    while t * height < rows {
+        let d = dst + t * height * kc
+        let h = min(height, rows - t * height)
+        for r in 0..<h {
+            let src = a + (t * height + r) * lda
+            for p in 0..<kc { d[p * height + r] = src[p] }
+        }
+        if h < height {
+            for p in 0..<kc { for r in h..<height { d[p * height + r] = 0 } }
+        }
+        t += 1
+    }
+}
+
+/// How a register tile reaches C: the first K block starts from zero (else from C), the last adds the bias, applies
+/// GELU and clamps; a panel's last columns past N are not stored.
+struct PanelStore {
+    let cols: Int
+    let bias: UnsafePointer<Float>?
+    let lo: Float, hi: Float
+    let clamps: Bool
+    let gelu: Bool
+    let first: Bool
+
+    @inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> (F16, F16) {
+        if first { return (F16(), F16()) }
+        if cols == 32 { return (load16(p), load16(p + 16)) }
+        var v0 = F16(), v1 = F16()
+        for q in 0..<min(16, cols) { v0[q] = p[q] }
+        if cols > 16 { for q in 16..<cols { v1[q - 16] = p[q] } }
+        return (v0, v1)
+    }
+
+    @inline(__always) func store(_ v0: F16, _ v1: F16, _ p: UnsafeMutablePointer<Float>) {
+        var v0 = v0, v1 = v1
+        if let bias {
+            if cols == 32 {
+                v0 += load16(bias); v1 += load16(bias + 16)
+            } else {
+                for q in 0..<min(16, cols) { v0[q] += bias[q] }
+                if cols > 16 { for q in 16..<cols { v1[q - 16] += bias[q] } }
+            }
+        }
+        if gelu { v0 = vgelu(v0); v1 = vgelu(v1) }
+        if clamps { v0 = clamped(v0, lo, hi); v1 = clamped(v1, lo, hi) }
+        if cols == 32 {
+            store16(v0, p); store16(v1, p + 16)
+            return
+        }
+        for q in 0..<min(16, cols) { p[q] = v0[q] }
+        if cols > 16 { for q in 16..<cols { p[q] = v1[q - 16] } }
+    }
+}
+
+/// C[14, 32] += A micro-panel (14 rows, K-major) · B panel block: 28 accumulators, two B vectors and fourteen
+/// broadcasts per step of K. Only the first `rows` rows are loaded and stored.
+@inline(never)
+func tile14x32(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+               rows: Int, _ st: PanelStore) {
+    tile14x32(kc, ap, rowStride: 1, stepStride: 14, bp, c, ldc, rows: rows, st)
+}
+
+/// `tile14x32` reading A in place: row r of the tile at `ap + r * lda` (rows past `rows` repeat the last one).
+@inline(never)
+func tile14x32(_ kc: Int, _ ap: UnsafePointer<Float>, lda: Int, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+               rows: Int, _ st: PanelStore) {
+    tile14x32(kc, ap, rowStride: lda, stepStride: 1, bp, c, ldc, rows: rows, st)
+}
+
+@_transparent
+func tile14x32(_ kc: Int, _ ap: UnsafePointer<Float>, rowStride rs: Int, stepStride ps: Int, _ bp: UnsafePointer<Float>,
+               _ c: UnsafeMutablePointer<Float>, _ ldc: Int, rows: Int, _ st: PanelStore) {
+    var c00 = F16(), c01 = F16(), c10 = F16(), c11 = F16(), c20 = F16(), c21 = F16(), c30 = F16(), c31 = F16()
+    var c40 = F16(), c41 = F16(), c50 = F16(), c51 = F16(), c60 = F16(), c61 = F16(), c70 = F16(), c71 = F16()
+    var c80 = F16(), c81 = F16(), c90 = F16(), c91 = F16(), cA0 = F16(), cA1 = F16(), cB0 = F16(), cB1 = F16()
+    var cC0 = F16(), cC1 = F16(), cD0 = F16(), cD1 = F16()
+    if !st.first {
+        withUnsafeTemporaryAllocation(of: F16.self, capacity: 28) { t in
+            for r in 0..<14 {
+                let (v0, v1) = r < rows ? st.load(c + r * ldc) : (F16(), F16())
+                t[2 * r] = v0; t[2 * r + 1] = v1
+            }
+            c00 = t[0]; c01 = t[1]; c10 = t[2]; c11 = t[3]; c20 = t[4]; c21 = t[5]; c30 = t[6]; c31 = t[7]
+            c40 = t[8]; c41 = t[9]; c50 = t[10]; c51 = t[11]; c60 = t[12]; c61 = t[13]; c70 = t[14]; c71 = t[15]
+            c80 = t[16]; c81 = t[17]; c90 = t[18]; c91 = t[19]; cA0 = t[20]; cA1 = t[21]; cB0 = t[22]; cB1 = t[23]
+            cC0 = t[24]; cC1 = t[25]; cD0 = t[26]; cD1 = t[27]
+        }
+    }
+    // Row r of A at a + o_r (o_r = r · rs, the last row repeated past `rows`), step p at + p · ps.
+    let last = rows - 1
+    let o1 = min(1, last) * rs, o2 = min(2, last) * rs, o3 = min(3, last) * rs, o4 = min(4, last) * rs
+    let o5 = min(5, last) * rs, o6 = min(6, last) * rs, o7 = min(7, last) * rs, o8 = min(8, last) * rs
+    let o9 = min(9, last) * rs, o10 = min(10, last) * rs, o11 = min(11, last) * rs, o12 = min(12, last) * rs
+    let o13 = min(13, last) * rs
+    var a = ap, b = bp
+    for _ in 0..<kc {
+        let b0 = load16(b), b1 = load16(b + 16)
+        var s = F16(repeating: a[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
+        s = F16(repeating: a[o1]); c10.addProduct(s, b0); c11.addProduct(s, b1)
+        s = F16(repeating: a[o2]); c20.addProduct(s, b0); c21.addProduct(s, b1)
+        s = F16(repeating: a[o3]); c30.addProduct(s, b0); c31.addProduct(s, b1)
+        s = F16(repeating: a[o4]); c40.addProduct(s, b0); c41.addProduct(s, b1)
+        s = F16(repeating: a[o5]); c50.addProduct(s, b0); c51.addProduct(s, b1)
+        s = F16(repeating: a[o6]); c60.addProduct(s, b0); c61.addProduct(s, b1)
+        s = F16(repeating: a[o7]); c70.addProduct(s, b0); c71.addProduct(s, b1)
+        s = F16(repeating: a[o8]); c80.addProduct(s, b0); c81.addProduct(s, b1)
+        s = F16(repeating: a[o9]); c90.addProduct(s, b0); c91.addProduct(s, b1)
+        s = F16(repeating: a[o10]); cA0.addProduct(s, b0); cA1.addProduct(s, b1)
+        s = F16(repeating: a[o11]); cB0.addProduct(s, b0); cB1.addProduct(s, b1)
+        s = F16(repeating: a[o12]); cC0.addProduct(s, b0); cC1.addProduct(s, b1)
+        s = F16(repeating: a[o13]); cD0.addProduct(s, b0); cD1.addProduct(s, b1)
+        a += ps
+        b += 32
+    }
+    withUnsafeTemporaryAllocation(of: F16.self, capacity: 28) { t in
+        t[0] = c00; t[1] = c01; t[2] = c10; t[3] = c11; t[4] = c20; t[5] = c21; t[6] = c30; t[7] = c31
+        t[8] = c40; t[9] = c41; t[10] = c50; t[11] = c51; t[12] = c60; t[13] = c61; t[14] = c70; t[15] = c71
+        t[16] = c80; t[17] = c81; t[18] = c90; t[19] = c91; t[20] = cA0; t[21] = cA1; t[22] = cB0; t[23] = cB1
+        t[24] = cC0; t[25] = cC1; t[26] = cD0; t[27] = cD1
+        for r in 0..<rows { st.store(t[2 * r], t[2 * r + 1], c + r * ldc) }
+    }
+}
+
+/// C[4, 32] += A micro-panel (4 rows, K-major) · B panel block: the last rows of A (8 accumulators).
+@inline(never)
+func tile4x32(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+              rows: Int, _ st: PanelStore) {
+    var c00 = F16(), c01 = F16(), c10 = F16(), c11 = F16(), c20 = F16(), c21 = F16(), c30 = F16(), c31 = F16()
+    if !st.first {
+        (c00, c01) = st.load(c)
+        if rows > 1 { (c10, c11) = st.load(c + ldc) }
+        if rows > 2 { (c20, c21) = st.load(c + 2 * ldc) }
+        if rows > 3 { (c30, c31) = st.load(c + 3 * ldc) }
+    }
+    var a = ap, b = bp
+    for _ in 0..<kc {
+        let b0 = load16(b), b1 = load16(b + 16)
+        var s = F16(repeating: a[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
+        s = F16(repeating: a[1]); c10.addProduct(s, b0); c11.addProduct(s, b1)
+        s = F16(repeating: a[2]); c20.addProduct(s, b0); c21.addProduct(s, b1)
+        s = F16(repeating: a[3]); c30.addProduct(s, b0); c31.addProduct(s, b1)
+        a += 4
+        b += 32
+    }
+    st.store(c00, c01, c)
+    if rows > 1 { st.store(c10, c11, c + ldc) }
+    if rows > 2 { st.store(c20, c21, c + 2 * ldc) }
+    if rows > 3 { st.store(c30, c31, c + 3 * ldc) }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import TensorCore
+
+/// Times single GEMMs of transformer shapes (ViT-B/16 at batch 1 by default) on Vigil's packed-panel kernel and on
+/// OpenBLAS, single items hot in cache, and prints GFLOP/s, the ratio and the share of the measured peak.
+struct GEMMBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gemm",
+        abstract: "Time GEMMs of ViT-B/16's shapes on Vigil's packed-panel AVX-512 kernel (weights packed once) and on OpenBLAS, and print GFLOP/s and the ratio."
+    )
+
+    @Option(help: "Threads per GEMM.")
+    var threads = 2
+
+    @Option(help: "Timed runs per shape (the median is reported).")
+    var runs = 30
+
+    @Option(help: "Rows of A (tokens times batch).")
+    var rows = 197
+
+    @Option(help: "Comma-separated KxN shapes instead of ViT-B/16's (e.g. 96x384,384x96 for ConvNeXt-T's first stage).")
+    var shapes: String?
+
+    func run() throws {
+        guard cpuKernelISA == .avx512 else { throw ValidationError("the packed-panel kernel needs AVX-512, which this CPU lacks") }
+        let vit: [(String, Int, Int)] = [("qkv 768->2304", 768, 2304), ("proj 768->768", 768, 768), ("fc1 768->3072", 768, 3072),
+                                            ("fc2 3072->768", 3072, 768), ("scores 64->197", 64, 197), ("context 197->64", 197, 64)]
+        let given: [(String, Int, Int)]? = try shapes.map { list in
+            try list.split(separator: ",").map { item in
+                let parts = item.split(separator: "x").compactMap { Int($0) }
+                guard parts.count == 2, parts.allSatisfy({ $0 > 0 }) else { throw ValidationError("--shapes takes KxN pairs such as 96x384, not '\(item)'") }
+                return ("\(parts[0])->\(parts[1])", parts[0], parts[1])
+            }
+        }
+        let shapes = given ?? vit
+        let peak = measuredPeakGFLOPS(threads: threads)
+        print(String(format: "%d rows, %d thread(s), median of %d runs; peak %.0f GFLOP/s (multiply-add loop)", rows, threads, runs, peak))
+        print("| GEMM | K | N | packed GFLOP/s | OpenBLAS GFLOP/s | packed vs OpenBLAS | share of peak |")
+        print("|---|---|---|---|---|---|---|")
+        var rng = SystemRandomNumberGenerator()
+        for (name, k, n) in shapes {
+            let m = rows
+            let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &rng) }
+            let b = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &rng) }
+            var c = [Float](repeating: 0, count: m * n)
+            let packed = b.withUnsafeBufferPointer { PackedPanels($0.baseAddress!, ldb: n, k: k, n: n) }
+            func time(_ body: () -> Void) -> Double {
+                withComputeThreads(threads) {
+                    var t: [Double] = []
+                    for i in 0..<(runs + 3) {
+                        let t0 = DispatchTime.now().uptimeNanoseconds
+                        body()
+                        if i >= 3 { t.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
+                    }
+                    return t.sorted()[t.count / 2]
+                }
+            }
+            let once = time { gemmPacked(m: m, a: a, lda: k, packed: packed, c: &c, ldc: n, bias: nil) }
+            let blas = time { gemmParallel(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n) }
+            let f = 2 * Double(m * n * k) / 1e9
+            print(String(format: "| %@ | %d | %d | %.1f | %.1f | %.2fx | %.0f%% |", name, k, n, f / once, f / blas,
+                         blas / once, 100 * f / once / peak))
+        }
+    }
+}

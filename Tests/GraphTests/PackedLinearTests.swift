@@ -1,0 +1,100 @@
+import Graph
+import Testing
+import TensorCore
+import TestSupport
+
+/// A transformer's MLP as exporters write it: x [N, 5, 40] -> MatMul 40 -> 70 -> Add bias -> exact GELU spelt out
+/// (Div by √2, Erf, Add 1, Mul by x, Mul by 0.5) -> MatMul 70 -> 33 -> Add (bias first) -> Mul by a layer scale ->
+/// Relu, and a Gemm head (transposed weight, bias C) on the first token's features.
+func mlpTestGraph(_ r: inout SeededRandom) throws -> Graph {
+    try Graph(
+        nodes: [
+            Node(name: "fc1", op: .matmul, inputs: ["x", "w1"], outputs: ["h"]),
+            Node(name: "b1", op: .binary(.add), inputs: ["h", "b1"], outputs: ["hb"]),
+            Node(name: "div", op: .binary(.div), inputs: ["hb", "sqrt2"], outputs: ["d"]),
+            Node(name: "erf", op: .activation(.erf), inputs: ["d"], outputs: ["e"]),
+            Node(name: "one", op: .binary(.add), inputs: ["e", "one"], outputs: ["f"]),
+            Node(name: "mulx", op: .binary(.mul), inputs: ["hb", "f"], outputs: ["g"]),
+            Node(name: "half", op: .binary(.mul), inputs: ["g", "half"], outputs: ["a"]),
+            Node(name: "fc2", op: .matmul, inputs: ["a", "w2"], outputs: ["o"]),
+            Node(name: "b2", op: .binary(.add), inputs: ["b2", "o"], outputs: ["ob"]),
+            Node(name: "scale", op: .binary(.mul), inputs: ["ob", "gamma"], outputs: ["os"]),
+            Node(name: "relu", op: .activation(.relu), inputs: ["os"], outputs: ["y"]),
+            Node(name: "first", op: .slice(starts: [0], ends: [1], axes: [1], steps: nil), inputs: ["y"], outputs: ["t"]),
+            Node(name: "flat", op: .flatten(axis: 1), inputs: ["t"], outputs: ["tf"]),
+            Node(name: "head", op: .gemm(alpha: 1, beta: 1, transA: false, transB: true), inputs: ["tf", "hw", "hb2"], outputs: ["logits"]),
+        ],
+        inputs: [GraphInput(name: "x", shape: [nil, 5, 40])], outputs: ["logits"],
+        constants: ["w1": r.tensor([40, 70], -0.3, 0.3), "b1": r.tensor([70], -0.2, 0.2), "sqrt2": Tensor(shape: [], data: [1.4142135]),
+                    "one": Tensor(shape: [], data: [1]), "half": Tensor(shape: [], data: [0.5]),
+                    "w2": r.tensor([70, 33], -0.3, 0.3), "b2": r.tensor([33], -0.2, 0.2), "gamma": r.tensor([33], 0.5, 1.5),
+                    "hw": r.tensor([7, 33]), "hb2": r.tensor([7])])
+}
+
+@Suite("Packed linear maps and the GELU fusion")
+struct PackedLinearTests {
+    @Test("the GELU spelt out in five ops becomes one Gelu node with the same outputs")
+    func geluFusion() throws {
+        var r = SeededRandom(seed: 11)
+        let g = try mlpTestGraph(&r)
+        let f = g.fused()
+        let names = f.nodes.map(\.op.name)
+        #expect(names.contains("Gelu"), "\(names)")
+        #expect(!names.contains("Erf") && !names.contains("Div"), "\(names)")
+        #expect(f.nodes.count == g.nodes.count - 4)
+        let x = r.tensor([2, 5, 40], -3, 3)
+        let want = try Executor(graph: g, configuration: nchwEngine).run(["x": x]).outputs["logits"]!
+        let got = try Executor(graph: f, configuration: nchwEngine).run(["x": x]).outputs["logits"]!
+        let m = compare(got.data, want.data, rtol: 1e-5, atol: 1e-6)
+        #expect(m == nil, "\(describe(m))")
+        // Not fused when an intermediate must stay observable.
+        #expect(g.fused(preserving: ["e"]).nodes.map(\.op.name).contains("Erf"))
+    }
+
+    @Test("MatMul and Gemm by constant weights become packed linear maps with their bias, scale, GELU and ReLU folded in")
+    func rewrite() throws {
+        var r = SeededRandom(seed: 12)
+        let g = try mlpTestGraph(&r).fused()
+        let b = try #require(g.channelBlocked())
+        let names = b.nodes.map(\.op.name)
+        #expect(names.filter { $0 == "PackedLinear" }.count == 3, "\(names)")
+        #expect(!names.contains("Add") && !names.contains("Mul") && !names.contains("Gelu") && !names.contains("Relu"), "\(names)")
+        #expect(!names.contains("MatMul") && !names.contains("Gemm"), "\(names)")
+        for batch in [1, 3] {
+            let x = r.tensor([batch, 5, 40], -3, 3)
+            let want = try withKernelISA(.avx2) {
+                try Executor(graph: g, configuration: nchwEngine).run(["x": x]).outputs["logits"]!
+            }
+            for isa in [KernelISA.avx512, .avx2] where isa != .avx512 || cpuKernelISA == .avx512 {
+                let got = try withKernelISA(isa) { try Executor(graph: b, configuration: .test).run(["x": x]).outputs["logits"]! }
+                #expect(got.shape == [batch, 7])
+                let m = compare(got.data, want.data, rtol: 1e-4, atol: 1e-5)
+                #expect(m == nil, "batch \(batch) on \(isa): \(describe(m))")
+            }
+        }
+    }
+
+    @Test("a bias read by a second node is not folded, and the graph still gives the same outputs")
+    func sharedValueNotFolded() throws {
+        var r = SeededRandom(seed: 13)
+        var g = try mlpTestGraph(&r)
+        // "o" (fc2's product) is now also a graph output: the Add must not take it over.
+        g = try Graph(nodes: g.nodes, inputs: g.inputs, outputs: ["logits", "o"], constants: g.constants)
+        let b = try #require(g.fused().channelBlocked())
+        #expect(b.nodes.contains { $0.op.name == "Add" })
+        let x = r.tensor([2, 5, 40], -3, 3)
+        let want = try Executor(graph: g, configuration: nchwEngine).run(["x": x]).outputs
+        let got = try Executor(graph: b, configuration: .test).run(["x": x]).outputs
+        for name in ["logits", "o"] {
+            let m = compare(got[name]!.data, want[name]!.data, rtol: 1e-4, atol: 1e-5)
+            #expect(m == nil, "\(name): \(describe(m))")
+        }
+    }
+}
+
+/// The test engine in the NCHW layout (no rewrite into packed or blocked ops).
+private let nchwEngine: EngineConfiguration = {
+    var c = EngineConfiguration.test
+    c.layout = .nchw
+    return c
+}()
