@@ -83,7 +83,8 @@ extension Executor {
         guard graph.isChannelBlocked else { return arena }
         for (k, n) in graph.nodes.enumerated() {
             switch n.op {
-            case .blocked(.toBlocked), .blocked(.conv), .blocked(.maxPool), .blocked(.clamp): for v in nodeOutputs[k] { arena[v] = true }
+            case .blocked(.toBlocked), .blocked(.conv), .blocked(.maxPool), .blocked(.clamp), .blocked(.affine), .blocked(.concat):
+                for v in nodeOutputs[k] { arena[v] = true }
             // (An Add of an arena value reads a blocked operand; in a tail graph, one fed blocked inputs, the other
             // operand may be such an input.)
             case .binary(.add) where n.inputs.contains(where: { ids[$0].map { arena[$0] } ?? false }):
@@ -150,7 +151,7 @@ extension Executor {
                     return tp[next]
                 }
                 switch node.op {
-                case let .blocked(b): Op.runBlocked(b, x, inShape: inShapes[0], y: y)
+                case let .blocked(b): Op.runBlocked(b, x, inShapes: inShapes, y: y)
                 case .binary(.add): addVectors(x[0], x[1], y: y, count: shapeCount(outShape))   // operands checked above
                 default: preconditionFailure("runArenaNode: \(node.op.name) does not run on the arena")
                 }

@@ -167,15 +167,37 @@ extension Graph {
                 out[k].outputs = n.outputs
                 planar.formUnion(n.outputs)
                 continue
+            case .channelAffine:
+                // A BatchNormalization of a blocked value that no convolution took (DenseNet's pre-activation).
+                guard let b = blockedForm[n.inputs[0]], let xs = shapes[n.inputs[0]], xs.count == 4, n.inputs.count == 3,
+                      let sc = consts[n.inputs[1]], let sh = consts[n.inputs[2]], sc.count == xs[1], sh.count == xs[1] else { break }
+                let pName = n.outputs[0] + "::blocked_affine"
+                consts[pName] = Tensor(shape: [2 * ChannelBlocks.count(xs[1]) * 16], data: packBlockedAffine(scale: sc.data, shift: sh.data, channels: xs[1]))
+                let y = n.outputs[0] + "::blocked"
+                blockedForm[n.outputs[0]] = y
+                out.append(Node(name: n.name, op: .blocked(.affine(activation: .identity)), inputs: [b, pName], outputs: [y]))
+                continue
+            case let .concat(axis) where axis == 1 || axis == -3:
+                // Channel concatenation of maps whose channels are whole blocks, at least one of them blocked.
+                guard n.inputs.count > 1, n.outputs.count == 1, n.inputs.contains(where: { blockedForm[$0] != nil }),
+                      n.inputs.allSatisfy({ shapes[$0].map { $0.count == 4 && $0[1] % 16 == 0 } ?? false }) else { break }
+                let y = n.outputs[0] + "::blocked"
+                out.append(Node(name: n.name, op: .blocked(.concat), inputs: n.inputs.map(blockedName), outputs: [y]))
+                blockedForm[n.outputs[0]] = y
+                continue
             case let .activation(a):
                 // A clamp of a blocked value: into the epilogue of the convolution that made it when nothing else
                 // reads that value (a ResNet's ReLU after its fused residual Add), else a blocked clamp.
                 guard a.clampBounds != nil, let b = blockedForm[n.inputs[0]] else { break }
                 let y = n.outputs[0] + "::blocked"
                 blockedForm[n.outputs[0]] = y
-                if readers[n.inputs[0]] == 1, !outputs.contains(n.inputs[0]), let k = out.lastIndex(where: { $0.outputs == [b] }),
-                   case let .blocked(.conv(kind, wd, m, g, .identity)) = out[k].op {
+                let sole = readers[n.inputs[0]] == 1 && !outputs.contains(n.inputs[0])
+                if sole, let k = out.lastIndex(where: { $0.outputs == [b] }), case let .blocked(.conv(kind, wd, m, g, .identity)) = out[k].op {
                     out[k].op = .blocked(.conv(kind: kind, window: wd, outChannels: m, groups: g, activation: a))
+                    out[k].outputs = [y]
+                } else if sole, let (lo, hi) = a.clampBounds, lo <= 0, hi >= 0, let k = out.lastIndex(where: { $0.outputs == [b] }),
+                          case .blocked(.affine(.identity)) = out[k].op {
+                    out[k].op = .blocked(.affine(activation: a))
                     out[k].outputs = [y]
                 } else {
                     out.append(Node(name: n.name, op: .blocked(.clamp(a)), inputs: [b], outputs: [y]))
@@ -291,14 +313,15 @@ extension Op {
     func evaluateBlocked(_ b: BlockedOp, _ x: [Tensor], _ outShape: [Int], ws: Workspace) -> Tensor {
         var y = ws.takeBuffer(shapeCount(outShape))
         withFloatPointers(x[...]) { xp in
-            y.withUnsafeMutableBufferPointer { Op.runBlocked(b, xp, inShape: x[0].shape, y: $0.baseAddress!) }
+            y.withUnsafeMutableBufferPointer { Op.runBlocked(b, xp, inShapes: x.map(\.shape), y: $0.baseAddress!) }
         }
         return Tensor(shape: outShape, data: y)
     }
 
-    /// Runs a channel-blocked op on raw storage: `x` holds the node's inputs in order, `inShape` is the first
-    /// one's shape, `y` has room for the output.
-    static func runBlocked(_ b: BlockedOp, _ x: [UnsafePointer<Float>], inShape s: [Int], y: UnsafeMutablePointer<Float>) {
+    /// Runs a channel-blocked op on raw storage: `x` holds the node's inputs in order, `inShapes` their shapes, `y`
+    /// has room for the output.
+    static func runBlocked(_ b: BlockedOp, _ x: [UnsafePointer<Float>], inShapes: [[Int]], y: UnsafeMutablePointer<Float>) {
+        let s = inShapes[0]
         switch b {
         case .toBlocked:
             toChannelBlocked(x[0], batch: s[0], channels: s[1], pixels: s[2] * s[3], y: y)
@@ -315,6 +338,11 @@ extension Op {
         case let .linear(n, act):
             let k = s[s.count - 1], m = k == 0 ? 0 : shapeCount(s) / k
             gemmPacked(m: m, n: n, k: k, a: x[0], lda: k, packed: x[1], c: y, ldc: n, bias: x[2], activation: act)
+        case let .affine(act):
+            let (lo, hi) = act.clampBounds!
+            blockedAffine(x[0], packed: x[1], batch: s[0], blocks: s[1], pixels: s[2] * s[3], lo: lo, hi: hi, y: y)
+        case .concat:
+            blockedConcat(x, blocks: inShapes.map { $0[1] }, batch: s[0], pixels: s[2] * s[3], y: y)
         case let .conv(kind, wd, m, g, act):
             // Blocked inputs count their padding channels (zero weights); a depthwise convolution's outputs too. A
             // grouped direct kind's groups are whole blocks, so its channels have no padding.

@@ -125,6 +125,8 @@ public enum Op: Sendable, Equatable {
             case .maxPool: return "BlockedMaxPool"
             case let .clamp(a): return "Blocked" + Op.activation(a).name
             case .linear: return "PackedLinear"
+            case .affine: return "BlockedBatchNormalization"
+            case .concat: return "BlockedConcat"
             }
         }
     }
@@ -151,6 +153,11 @@ public enum BlockedOp: Sendable, Equatable {
     /// with the bias Add, a per-column scale (Mul) and the activation that followed it folded in. Inputs: x, W
     /// packed in 32-column panels (`PackedPanels`), the bias `[N]`.
     case linear(outFeatures: Int, activation: Activation)
+    /// A per-channel affine map (a BatchNormalization with no convolution to fold into) and a clamp, on a blocked
+    /// tensor; inputs: x and the scale and shift packed by `packBlockedAffine`.
+    case affine(activation: Activation)
+    /// Channel concatenation of blocked tensors whose channels are whole blocks (DenseNet's feature maps).
+    case concat
 }
 
 /// One node: an op, the names of the tensors it reads and the names it writes.

@@ -109,6 +109,15 @@ extension Op {
                     throw fail("input \(x), packed weight \(s[1]) and bias \(s[2]) do not make a \(n)-feature linear map")
                 }
                 return [Array(x.dropLast()) + [n]]
+            case .affine:
+                try need(2)
+                guard x.count == 5, x[4] == 16, checkedCount(s[1]) == 2 * x[1] * 16 else { throw fail("input \(x) and packed scale/shift \(s[1]) do not match") }
+                return [x]
+            case .concat:
+                guard s.allSatisfy({ $0.count == 5 && $0[4] == 16 && $0[0] == x[0] && $0[2] == x[2] && $0[3] == x[3] }) else {
+                    throw fail("inputs \(s) are not blocked tensors of one batch and size")
+                }
+                return [[x[0], s.reduce(0) { $0 + $1[1] }, x[2], x[3], 16]]
             }
         case .channelAffine:
             try need(3)

@@ -269,6 +269,8 @@ let opTable: [String: OpRule] = [
             }
             pads = full
         }
+        // DenseNet's exports put an all-zero Pad before each transition's pooling: nothing to copy.
+        if pads.allSatisfy({ $0 == 0 }) { return Lowering(op: .identity, dataInputs: [0]) }
         return Lowering(op: .pad(mode: mode, pads: pads, value: value), dataInputs: [0])
     },
     "ReduceMean": reduceRule(.mean, axesInputSince: 18),

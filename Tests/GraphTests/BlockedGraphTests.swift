@@ -146,3 +146,61 @@ struct BlockedGraphTests {
         #expect(g.channelBlocked() == nil)
     }
 }
+
+/// Two DenseNet layers: each a pre-activation BatchNormalization + ReLU of everything so far, a 1x1 and a 3x3
+/// convolution, and a Concat of the new features onto the old; a final BatchNormalization + ReLU and a pooled head.
+func denseTestGraph(_ r: inout SeededRandom) throws -> Graph {
+    let k3 = Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)
+    let pw = Window2D(kernelH: 1, kernelW: 1)
+    var nodes = [Node(name: "stem", op: .conv(window: k3, groups: 1, activation: .relu), inputs: ["x", "ws"], outputs: ["c0"])]
+    var consts: [String: Tensor] = ["ws": r.tensor([32, 3, 3, 3], -0.4, 0.4)]
+    var channels = 32
+    for l in 1...2 {
+        let p = "l\(l)"
+        nodes += [
+            Node(name: p + "bn", op: .channelAffine, inputs: ["c\(l - 1)", p + "s", p + "t"], outputs: [p + "b"]),
+            Node(name: p + "relu", op: .activation(.relu), inputs: [p + "b"], outputs: [p + "r"]),
+            Node(name: p + "pw", op: .conv(window: pw, groups: 1, activation: .relu), inputs: [p + "r", p + "w1", p + "b1"], outputs: [p + "h"]),
+            Node(name: p + "k3", op: .conv(window: k3, groups: 1, activation: .identity), inputs: [p + "h", p + "w3"], outputs: [p + "n"]),
+            Node(name: p + "cat", op: .concat(axis: 1), inputs: ["c\(l - 1)", p + "n"], outputs: ["c\(l)"]),
+        ]
+        consts[p + "s"] = r.tensor([channels], 0.5, 1.5); consts[p + "t"] = r.tensor([channels], -0.3, 0.3)
+        consts[p + "w1"] = r.tensor([32, channels, 1, 1], -0.3, 0.3); consts[p + "b1"] = r.tensor([32], -0.1, 0.1)
+        consts[p + "w3"] = r.tensor([16, 32, 3, 3], -0.2, 0.2)
+        channels += 16
+    }
+    nodes += [
+        Node(name: "bn", op: .channelAffine, inputs: ["c2", "fs", "ft"], outputs: ["fb"]),
+        Node(name: "relu", op: .activation(.relu), inputs: ["fb"], outputs: ["fr"]),
+        Node(name: "gap", op: .globalPool(max: false), inputs: ["fr"], outputs: ["pooled"]),
+        Node(name: "flat", op: .flatten(axis: 1), inputs: ["pooled"], outputs: ["features"]),
+        Node(name: "fc", op: .gemm(alpha: 1, beta: 1, transA: false, transB: true), inputs: ["features", "fcw", "fcb"], outputs: ["logits"]),
+    ]
+    consts["fs"] = r.tensor([channels], 0.5, 1.5); consts["ft"] = r.tensor([channels], -0.3, 0.3)
+    consts["fcw"] = r.tensor([5, channels]); consts["fcb"] = r.tensor([5])
+    return try Graph(nodes: nodes, inputs: [GraphInput(name: "x", shape: [nil, 3, 9, 11])], outputs: ["logits"], constants: consts)
+}
+
+@Suite("Channel-blocked DenseNet layers")
+struct BlockedDenseTests {
+    @Test("BatchNormalization + ReLU and Concat stay blocked, and the outputs equal the NCHW graph's")
+    func denseLayers() throws {
+        var r = SeededRandom(seed: 21)
+        let g = try denseTestGraph(&r)
+        let b = try #require(g.channelBlocked())
+        let names = b.nodes.map(\.op.name)
+        #expect(names.filter { $0 == "BlockedConcat" }.count == 2, "\(names)")
+        #expect(names.filter { $0 == "BlockedBatchNormalization" }.count == 3, "\(names)")
+        #expect(!names.contains("Concat") && !names.contains("BatchNormalization") && !names.contains("Relu"), "\(names)")
+        #expect(!names.contains("ToBlocked") && !names.contains("FromBlocked"), "\(names)")
+        for batch in [1, 2] {
+            let x = r.tensor([batch, 3, 9, 11], -2, 2)
+            let want = try withKernelISA(.avx2) { try Executor(graph: g, configuration: .test).run(["x": x]).outputs["logits"]! }
+            for isa in [KernelISA.avx512, .avx2] where isa != .avx512 || cpuKernelISA == .avx512 {
+                let got = try withKernelISA(isa) { try Executor(graph: b, configuration: .test).run(["x": x]).outputs["logits"]! }
+                let m = compare(got.data, want.data, rtol: 1e-4, atol: 1e-5)
+                #expect(m == nil, "batch \(batch) on \(isa): \(describe(m))")
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+/// Per-channel affine maps and channel concatenation on channel-blocked tensors (`[N, ceil(C/16), H, W, 16]`):
+/// DenseNet's pre-activation BatchNormalization + ReLU and its Concat of every earlier layer's features, which
+/// otherwise leave the blocked layout at every layer.
+
+/// The scale and shift of a per-channel affine map (BatchNormalization folded) as `blocks * 16` floats each, zero
+/// past `channels` (so padding channels stay zero).
+public func packBlockedAffine(scale: [Float], shift: [Float], channels: Int) -> [Float] {
+    let padded = ChannelBlocks.count(channels) * 16
+    var out = [Float](repeating: 0, count: 2 * padded)   // [scale padded, shift padded]
+    for c in 0..<channels { out[c] = scale[c]; out[padded + c] = shift[c] }
+    return out
+}
+
+/// y = clamp(x · scale[c] + shift[c], lo, hi) over blocked `[batch, blocks, pixels, 16]`; `packed` holds the scale
+/// then the shift, `blocks * 16` each (`packBlockedAffine`). Split over `computeThreads` by (image, block).
+/// - Precondition: lo <= 0 <= hi, so padding channels (scale and shift zero) stay zero.
+public func blockedAffine(_ x: UnsafePointer<Float>, packed: UnsafePointer<Float>, batch: Int, blocks: Int, pixels: Int,
+                          lo: Float, hi: Float, y: UnsafeMutablePointer<Float>) {
+    nonisolated(unsafe) let x = x, y = y, packed = packed
+    parallelChunks(batch * blocks, minItemsPerChunk: max(1, 4096 / max(1, pixels))) { r in
+        let l = SIMD16<Float>(repeating: lo), h = SIMD16<Float>(repeating: hi)
+        for u in r {
+            let b = u % blocks
+            let s = UnsafeRawPointer(packed + b * 16).loadUnaligned(as: SIMD16<Float>.self)
+            let t = UnsafeRawPointer(packed + (blocks + b) * 16).loadUnaligned(as: SIMD16<Float>.self)
+            let xp = x + u * pixels * 16, yp = y + u * pixels * 16
+            for p in 0..<pixels {
+                let v = UnsafeRawPointer(xp + p * 16).loadUnaligned(as: SIMD16<Float>.self)
+                let r = t.addingProduct(v, s)
+                UnsafeMutableRawPointer(yp + p * 16).storeBytes(of: r.clamped(lowerBound: l, upperBound: h), as: SIMD16<Float>.self)
+            }
+        }
+    }
+}
+
+/// Naive twin of `blockedAffine`: unblocks, applies the map channel by channel, blocks the result.
+public func blockedAffineNaive(_ x: UnsafePointer<Float>, scale: [Float], shift: [Float], batch: Int, channels: Int, pixels: Int,
+                               lo: Float, hi: Float, y: UnsafeMutablePointer<Float>) {
+    var planar = [Float](repeating: 0, count: batch * channels * pixels)
+    fromChannelBlocked(x, batch: batch, channels: channels, pixels: pixels, y: &planar)
+    for n in 0..<batch {
+        for c in 0..<channels {
+            for p in 0..<pixels {
+                let i = (n * channels + c) * pixels + p
+                planar[i] = min(max(planar[i] * scale[c] + shift[c], lo), hi)
+            }
+        }
+    }
+    toChannelBlocked(planar, batch: batch, channels: channels, pixels: pixels, y: y)
+}
+
+/// Concatenates blocked tensors along the channels: input i is `[batch, blocks[i], pixels, 16]` (its channels a
+/// whole number of blocks, so the result has no padding inside), the output `[batch, sum(blocks), pixels, 16]`.
+/// Split over `computeThreads` by image and input.
+public func blockedConcat(_ xs: [UnsafePointer<Float>], blocks: [Int], batch: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
+    let total = blocks.reduce(0, +)
+    var offsets: [Int] = [], o = 0
+    for b in blocks { offsets.append(o); o += b }
+    nonisolated(unsafe) let xs = xs, y = y
+    parallelChunks(batch * xs.count) { r in
+        for u in r {
+            let n = u / xs.count, i = u % xs.count
+            let count = blocks[i] * pixels * 16
+            (y + (n * total + offsets[i]) * pixels * 16).update(from: xs[i] + n * count, count: count)
+        }
+    }
+}

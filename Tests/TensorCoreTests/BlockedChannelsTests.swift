@@ -1,0 +1,57 @@
+import Testing
+import TensorCore
+import TestSupport
+
+@Suite("Channel-blocked affine maps and concatenation")
+struct BlockedChannelsTests {
+    @Test("blockedAffine matches its naive twin, padding channels stay zero", arguments: [(20, 7, 9, Float(0), Float.infinity),
+                                                                                     (32, 3, 5, -Float.infinity, Float.infinity),
+                                                                                     (5, 1, 1, -1, 2)])
+    func affine(_ channels: Int, _ h: Int, _ w: Int, _ lo: Float, _ hi: Float) {
+        var rng = SeededRandom(seed: UInt64(channels * h * w))
+        let batch = 2, pixels = h * w, blocks = ChannelBlocks.count(channels)
+        let x = rng.tensor([batch, channels, pixels], -3, 3).data
+        let scale = rng.tensor([channels], -2, 2).data, shift = rng.tensor([channels], -1, 1).data
+        var xb = [Float](repeating: 0, count: batch * blocks * 16 * pixels)
+        toChannelBlocked(x, batch: batch, channels: channels, pixels: pixels, y: &xb)
+        let packed = packBlockedAffine(scale: scale, shift: shift, channels: channels)
+        var yb = [Float](repeating: .nan, count: xb.count), nb = yb
+        blockedAffine(xb, packed: packed, batch: batch, blocks: blocks, pixels: pixels, lo: lo, hi: hi, y: &yb)
+        blockedAffineNaive(xb, scale: scale, shift: shift, batch: batch, channels: channels, pixels: pixels, lo: lo, hi: hi, y: &nb)
+        let m = compare(yb, nb, rtol: 1e-6, atol: 1e-6)
+        #expect(m == nil, "\(describe(m))")
+        // Padding lanes (channels past the last real one) are zero.
+        for n in 0..<batch {
+            for p in 0..<pixels {
+                for c in channels..<(blocks * 16) { #expect(yb[((n * blocks + c / 16) * pixels + p) * 16 + c % 16] == 0) }
+            }
+        }
+    }
+
+    @Test("blockedConcat equals concatenating the NCHW tensors along the channels")
+    func concat() {
+        var rng = SeededRandom(seed: 9)
+        let batch = 3, pixels = 5 * 4
+        let channels = [32, 16, 48]
+        let xs = channels.map { rng.tensor([batch, $0, pixels]) }
+        let blocked: [[Float]] = zip(xs, channels).map { t, c in
+            var b = [Float](repeating: 0, count: batch * c * pixels)
+            toChannelBlocked(t.data, batch: batch, channels: c, pixels: pixels, y: &b)
+            return b
+        }
+        let total = channels.reduce(0, +)
+        var y = [Float](repeating: .nan, count: batch * total * pixels)
+        blocked[0].withUnsafeBufferPointer { p0 in
+            blocked[1].withUnsafeBufferPointer { p1 in
+                blocked[2].withUnsafeBufferPointer { p2 in
+                    blockedConcat([p0.baseAddress!, p1.baseAddress!, p2.baseAddress!], blocks: channels.map { $0 / 16 }, batch: batch,
+                                  pixels: pixels, y: &y)
+                }
+            }
+        }
+        var planar = [Float](repeating: .nan, count: y.count)
+        fromChannelBlocked(y, batch: batch, channels: total, pixels: pixels, y: &planar)
+        let want = TensorCore.concat(xs, axis: 1).data
+        #expect(planar == want)
+    }
+}
