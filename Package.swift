@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "Imaging", "TestSupport"]),
         .testTarget(name: "RobustnessTests", dependencies: ["Robustness", "Graph", "ONNXImport", "Imaging", "TestSupport"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Robustness", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Reporting", "Robustness", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Reporting", "Robustness", "MediaIO", "Imaging", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Imaging"], exclude: ["Snapshots"]),
     ]
 )

@@ -57,8 +57,8 @@ public final class CompareRunner {
         var camSums = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
         var camCounts = [[Int]](repeating: [Int](repeating: 0, count: n), count: n)
         var worst: [[[(Double, DisagreeingFrame, RGBImage, RGBImage)]]] = Array(repeating: Array(repeating: [], count: n), count: n)
-        var camMax = [Float](repeating: 0, count: n)
-        let renderer = OverlayRenderer()
+        // One overlay per model, on its own clip-wide CAM scale.
+        var renders = classifiers.map { RenderStage(camNorm: "clip", inputWidth: $0.inputWidth, inputHeight: $0.inputHeight) }
         try FileManager.default.createDirectory(atPath: options.outDirectory, withIntermediateDirectories: true)
         let csvPath = (options.outDirectory as NSString).appendingPathComponent("compare.csv")
         let csv = try CompareCSV(path: csvPath, models: names)
@@ -78,7 +78,7 @@ public final class CompareRunner {
                     let r = try a.analyze(f.image, frame: f.index, pts: f.pts)
                     seconds[i] += Date().timeIntervalSince(t0)
                     accumulators[i].add(r)
-                    camMax[i] = max(camMax[i], r.cam.max() ?? 0)
+                    renders[i].note(r)
                     values.append(FrameValues(retention: r.retention, label: r.top1.label,
                                               cam: Self.resample(r.cam, width: r.camWidth, height: r.camHeight, to: Self.camGrid), analysis: r))
                     retentions[i].append(r.retention)
@@ -94,8 +94,7 @@ public final class CompareRunner {
                             let d = DisagreeingFrame(clip: clip, frame: f.index, pts: f.pts, labelA: values[a].label, labelB: values[b].label,
                                                      retentionA: values[a].retention, retentionB: values[b].retention)
                             func overlay(_ k: Int) -> RGBImage {
-                                let img = renderer.render(f.image, analysis: values[k].analysis, camScale: camMax[k],
-                                                          inputWidth: classifiers[k].inputWidth, inputHeight: classifiers[k].inputHeight)
+                                let img = renders[k].render(f.image) ?? f.image
                                 return img.width > 320 ? img.resized(width: 320, height: max(1, img.height * 320 / img.width), filter: .area) : img
                             }
                             worst[a][b].append((gap, d, overlay(a), overlay(b)))

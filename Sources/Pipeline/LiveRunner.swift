@@ -77,12 +77,11 @@ public final class LiveRunner: @unchecked Sendable {
         defer { withExtendedLifetime(lock) {} }
         if let e = Self.moveAside(folder) { return failed(e, open: false, output: true) }
 
-        var sourceOptions = VideoSource.Options(every: options.every, targetFPS: options.fps, timeout: options.networkTimeout,
-                                                yieldSkipped: options.writeVideo)
+        // A feed has no window to seek: --duration and --max-frames are counted here, in feed time and analysed frames.
+        var sourceOptions = options.source
+        sourceOptions.start = nil; sourceOptions.duration = nil; sourceOptions.maxFrames = nil
         let cancel = self.cancel
         sourceOptions.shouldStop = { cancel.isCancelled }
-        sourceOptions.stream = options.stream
-        sourceOptions.rtspTransport = options.rtspTransport
         let state = LiveState()
         let feed: LiveFeed
         do {
@@ -99,38 +98,43 @@ public final class LiveRunner: @unchecked Sendable {
         var index = LiveIndex(feed: url, startedAt: Self.iso(started), model: modelName, modelSHA256: classifier.modelSHA256,
                               windowSeconds: live.windowSeconds, keepSeconds: live.keepSeconds, alertUnder: live.alertUnder,
                               overlay: options.writeVideo ? "overlay.m3u8" : nil)
-        var overlaySink: VideoSink? = nil
+        var overlay: EncodeStage? = nil
         if options.writeVideo {
             let listSize = live.keepSeconds.map { max(2, Int(($0 / live.segmentSeconds).rounded(.up))) } ?? 0
             let stamp = String(Int(started.timeIntervalSince1970))
+            var video = options.video
+            video.preset = "veryfast"
+            video.hls = .init(segmentSeconds: live.segmentSeconds, listSize: listSize, segmentPrefix: "overlay-\(stamp)-")
             do {
-                overlaySink = try VideoSink(path: (folder as NSString).appendingPathComponent("overlay.m3u8"), width: meta.width, height: meta.height,
-                                     frameRate: meta.frameRate,
-                                     options: .init(crf: options.videoCRF, preset: "veryfast",
-                                                    hls: .init(segmentSeconds: live.segmentSeconds, listSize: listSize, segmentPrefix: "overlay-\(stamp)-")))
+                let sink = try VideoSink(path: (folder as NSString).appendingPathComponent("overlay.m3u8"), width: meta.width, height: meta.height,
+                                         frameRate: meta.frameRate, options: video)
+                overlay = EncodeStage(sink: sink, capacity: 8)
             } catch { return failed(error, open: false, output: true) }
         }
-        let sink = overlaySink
+        let encode = overlay
         try? index.write(directory: folder, refreshSeconds: Int(live.indexRefreshSeconds.rounded(.up)))
 
         // Capture: every frame to the overlay queue (dropped there when the encoder is behind), selected frames to the
         // analysers' slot (a newer one replaces a waiting one).
         let workers = max(1, options.workers)
         let slot = LatestSlot<LiveFeed.Frame>()
-        let encodeQueue = BoundedQueue<LiveFeed.Frame>(capacity: 8)
+        // The overlay: every received frame with the newest finished analysis drawn on it, on the encode thread.
+        let render = Locked(RenderStage(camNorm: options.camNorm, inputWidth: classifier.inputWidth, inputHeight: classifier.inputHeight))
+        let draw: @Sendable (RGBImage) -> RGBImage = { image in render.get().render(image) ?? image }
+        encode?.start(cancel: cancel)
         let results = BoundedQueue<Result>(capacity: 4 * workers + 4)
         let inFlight = Locked<Set<Int>>([])
         let stopCapture = Locked(false)
         let observer = self.observer
         let captureDone = DispatchSemaphore(value: 0)
-        let durationLimit = options.duration
+        let durationLimit = options.source.duration
         Thread.detachNewThread {
-            defer { slot.close(); encodeQueue.close(); captureDone.signal() }
+            defer { slot.close(); encode?.close(); captureDone.signal() }
             while !stopCapture.get(), let f = feed.next() {
                 state.received()
                 observer?.frameReceived()
                 if let d = durationLimit, f.feedTime >= d { state.setEnd("--duration reached"); break }
-                if sink != nil, !encodeQueue.tryPush(f) { state.overlayDropped() }
+                if let encode, !encode.offer(EncodeStage.Picture(image: f.image, pts: f.feedTime, draw: draw)) { state.overlayDropped() }
                 if f.isSelected, slot.put(f) != nil { state.dropped(); observer?.frameDropped() }
             }
         }
@@ -151,42 +155,21 @@ public final class LiveRunner: @unchecked Sendable {
             }
         }
         Thread.detachNewThread { workerGroup.wait(); results.close() }
-        // Overlay: every received frame with the newest finished analysis drawn on it.
-        let latest = Locked<(FrameAnalysis, Float)?>(nil)
-        let encodeError = Locked<Error?>(nil)
-        let encoderDone = DispatchSemaphore(value: 0)
-        let renderer = OverlayRenderer()
-        let camNorm = options.camNorm, inputW = classifier.inputWidth, inputH = classifier.inputHeight
-        Thread.detachNewThread {
-            defer { encoderDone.signal() }
-            while let f = encodeQueue.pop() {
-                guard let sink, encodeError.get() == nil else { continue }
-                var image = f.image
-                if let (a, camMax) = latest.get() {
-                    image = renderer.render(f.image, analysis: a, camScale: camNorm == "frame" ? (a.cam.max() ?? 1) : camMax,
-                                            inputWidth: inputW, inputHeight: inputH)
-                }
-                do { try sink.write(image, pts: f.feedTime) } catch { encodeError.set(error); cancel.cancel("error") }
-            }
-        }
-
         // Report, on this thread: results in frame order, windows closed at each boundary.
         let windows = WindowReporter(runner: self, folder: folder, meta: meta, hook: live.onAlert.map { AlertHook(command: $0) })
         var pending: [Int: Result] = [:]
         var fatal: Error? = nil
-        var camMax: Float = 0
         var lastIndexWrite = Date()
         func emit(_ r: Result) {
             if fatal != nil { return }
-            if let m = options.maxFrames, state.analysedCount >= m { return }  // analysed in flight after the limit
+            if let m = options.source.maxFrames, state.analysedCount >= m { return }  // analysed in flight after the limit
             if let e = r.error { fatal = e; cancel.cancel("error"); return }
             guard let a = r.analysis else { return }
-            camMax = max(camMax, a.cam.max() ?? 0)
-            latest.set((a, camMax))
+            render.mutate { $0.note(a) }
             state.analysed(latency: r.doneAt - r.frame.decodedAt)
             observer?.frameAnalysed(latency: r.doneAt - r.frame.decodedAt, top1Probability: Double(a.top1.probability), retention: a.retention)
             do { try windows.add(a, frame: r.frame, index: &index, state: state) } catch { fatal = error; cancel.cancel("error"); return }
-            if let m = options.maxFrames, state.analysedCount >= m { state.setEnd("--max-frames reached"); stopCapture.set(true) }
+            if let m = options.source.maxFrames, state.analysedCount >= m { state.setEnd("--max-frames reached"); stopCapture.set(true) }
         }
         func flushReady(all: Bool) {
             let busy = inFlight.get()
@@ -213,11 +196,11 @@ public final class LiveRunner: @unchecked Sendable {
         }
         flushReady(all: true)
         captureDone.wait()
-        encoderDone.wait()
+        let encodeError = encode?.drain()
         var outputFailed = false
-        if fatal == nil, let e = encodeError.get() { fatal = e; outputFailed = true }
-        if let sink {
-            do { try sink.finish() } catch { if fatal == nil { fatal = error }; outputFailed = true }
+        if fatal == nil, let e = encodeError { fatal = e; outputFailed = true }
+        if let encode {
+            do { try encode.finish() } catch { if fatal == nil { fatal = error }; outputFailed = true }
         }
         let interrupted = cancel.isCancelled && cancel.cancelReason != "error"
         do { try windows.closeCurrent(&index, state: state, partial: interrupted || fatal != nil) } catch {
@@ -246,7 +229,7 @@ public final class LiveRunner: @unchecked Sendable {
         let note = "\(c.received) frames received, \(c.analysed) analysed, \(c.dropped) dropped (analyser busy)"
         errorText = errorText.map { "\($0); \(note)" } ?? note
         return ClipOutcome(clip: url, folder: folder, status: status, error: errorText, summary: summary, analysedFrames: analysed,
-                           framesWritten: sink?.framesWritten ?? 0, wallSeconds: wall, openFailed: false, outputFailed: outputFailed)
+                           framesWritten: encode?.framesWritten ?? 0, wallSeconds: wall, openFailed: false, outputFailed: outputFailed)
     }
 
     /// Moves an earlier run's folder to `folder.previous-N` (nothing is deleted); nil on success.

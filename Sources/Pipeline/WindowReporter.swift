@@ -11,8 +11,8 @@ final class WindowReporter {
     struct Open {
         var index: Int
         var folder: String
-        var writer: ReportWriter
-        var accumulator: ClipAccumulator
+        /// The window's figures and report files.
+        var report: ReportStage
         var firstAt: Double?
         var lastAt: Double?
         var labelCounts: [String: Int] = [:]
@@ -22,15 +22,16 @@ final class WindowReporter {
     let folder: String
     let meta: ClipMetadata
     let hook: AlertHook?
-    let renderer = OverlayRenderer()
+    /// Draws the worst frames' thumbnails (over every analysed frame's CAM scale so far).
+    private var render: RenderStage
     private(set) var current: Open?
     /// Summaries of the closed windows still listed (for the run's figures).
     private var closed: [(index: Int, summary: ClipSummary)] = []
-    private var camMax: Float = 0
     private let hookResults = Locked<[Int: Int32?]>([:])
 
     init(runner: LiveRunner, folder: String, meta: ClipMetadata, hook: AlertHook?) {
         self.runner = runner; self.folder = folder; self.meta = meta; self.hook = hook
+        render = RenderStage(camNorm: runner.options.camNorm, inputWidth: runner.classifier.inputWidth, inputHeight: runner.classifier.inputHeight)
     }
 
     var windowSeconds: Double { runner.live.windowSeconds }
@@ -42,21 +43,17 @@ final class WindowReporter {
         if current == nil {
             let name = String(format: "%06d", w)
             let dir = (folder as NSString).appendingPathComponent("windows/\(name)")
-            let writer = try ReportWriter(directory: dir, provenance: runner.options.provenance(clip: meta, classifier: runner.classifier), format: .v2)
-            current = Open(index: w, folder: name, writer: writer, accumulator: ClipAccumulator(worstCount: 5, seed: runner.options.parameters.seed))
+            let report = try ReportStage(directory: dir, provenance: runner.options.provenance(clip: meta, classifier: runner.classifier), format: .v2,
+                                         overlayVideo: false, seed: runner.options.parameters.seed)
+            current = Open(index: w, folder: name, report: report)
         }
-        current!.accumulator.add(a)
-        try current!.writer.append(a)
+        try current!.report.add(a)
         current!.firstAt = current!.firstAt ?? frame.decodedAt
         current!.lastAt = frame.decodedAt
         current!.labelCounts[a.top1.label, default: 0] += 1
-        camMax = max(camMax, a.cam.max() ?? 0)
-        if current!.accumulator.isWorst(frame: a.frame) {
-            let scale = runner.options.camNorm == "frame" ? (a.cam.max() ?? 1) : camMax
-            let overlay = renderer.render(frame.image, analysis: a, camScale: scale, inputWidth: runner.classifier.inputWidth,
-                                          inputHeight: runner.classifier.inputHeight)
-            current!.writer.setThumbnail(frame: a.frame, pts: a.pts, original: frame.image, overlay: overlay)
-            current!.writer.retainThumbnails(Set(current!.accumulator.worstFrameIndices))
+        render.note(a)
+        if current!.report.isWorst(a), let overlay = render.render(frame.image) {
+            current!.report.keepThumbnail(of: a, original: frame.image, overlay: overlay)
         }
     }
 
@@ -65,9 +62,9 @@ final class WindowReporter {
     func closeCurrent(_ index: inout LiveIndex, state: LiveState, partial: Bool) throws {
         guard let c = current else { return }
         current = nil
-        let summary = c.accumulator.summary(failUnder: runner.options.failUnder)
+        let summary = c.report.summary(failUnder: runner.options.failUnder)
         let timing = TimingSummary(wallSeconds: (c.lastAt ?? 0) - (c.firstAt ?? 0), analysedFramesPerSecond: 0, meanMsPerStage: [:])
-        _ = try c.writer.finish(summary: summary, partial: partial, timing: timing)
+        try c.report.finish(summary: summary, partial: partial, timing: timing)
         let start = Double(c.index) * windowSeconds
         var entry = window(c, summary: summary)
         entry.folder = c.folder
@@ -114,7 +111,7 @@ final class WindowReporter {
         for (gap, isNew) in s.gaps { index.record(gap: gap, isNew: isNew) }
         let hooks = hookResults.get()
         for i in index.alerts.indices { if let r = hooks[index.alerts[i].window] { index.alerts[i].hookExitStatus = r } }
-        index.current = current.map { window($0, summary: $0.accumulator.summary(failUnder: nil)) }
+        index.current = current.map { window($0, summary: $0.report.summary(failUnder: nil)) }
         index.meanRetention = runSummary(failUnder: nil)?.meanRetention
         index.updatedAt = LiveRunner.iso(Date())
     }

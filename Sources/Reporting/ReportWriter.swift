@@ -31,14 +31,16 @@ public enum ReportFormat: Int, Sendable, CaseIterable {
     public var schemaVersion: String { self == .v1 ? "1.0" : "2.0" }
 }
 
-/// Writes one clip's `frames.csv`, `report.json` and `report.html` (and, in version 2, `frames.jsonl`; with an
-/// overlay video, its WebVTT track `overlay.vtt`), streaming the frames to disk as they come.
+/// Writes one clip's report, streaming the frames to disk as they come: a list of outputs (`ReportOutput`), by
+/// default `frames.csv`, `overlay.vtt` (with an overlay video), `report.json`, `report.html` and the frame records
+/// (`frames.jsonl` in version 2).
 ///
-/// Memory stays flat whatever the clip length: `append` writes a CSV row and a JSON line to a fragment file
-/// (`.frames.jsonl.partial`) and keeps nothing per frame but the candidate worst-frame thumbnails. `finish`
-/// reads the fragment once for the downsampled series, writes `report.json` (to a temporary file, then renamed)
-/// and the HTML, and then renames the fragment to `frames.jsonl` (version 2) or copies it into report.json and
-/// removes it (version 1).
+/// Memory stays flat whatever the clip length: `append` hands each frame to every output (a CSV row, a cue, a JSON
+/// line in the fragment file `.frames.jsonl.partial`) and keeps nothing per frame but the candidate worst-frame
+/// thumbnails. `finish` closes the outputs, reads the fragment once for the downsampled series and the page's
+/// per-frame figures, and lets every output write what needs the whole clip (report.json to a temporary file, then
+/// renamed; then the HTML; last the fragment, renamed to `frames.jsonl` or, in version 1, copied into report.json and
+/// removed).
 ///
 /// `report.json` is byte-identical for identical inputs except its last key, `timing`.
 /// The writer is safe to call from several threads; frames must be appended in time order.
@@ -58,23 +60,25 @@ public final class ReportWriter: @unchecked Sendable {
     public let paths: ReportPaths
     /// The report.json version written.
     public let format: ReportFormat
-    let fragmentPath: String
+    var fragmentPath: String { records.fragmentPath }
 
     private let lock = NSLock()
-    private var csv: BufferedFile
-    private var fragment: BufferedFile
-    private var subtitles: WebVTTWriter?
-    private let encoder = ReportJSON.encoder()
+    /// Every output, in the order they are called; the frame records last (see `FrameRecordsFile`).
+    private let outputs: [any ReportOutput]
+    private let records: FrameRecordsFile
     private var frameCount = 0
     private var thumbnails: [Int: Thumbnail] = [:]
     private var finished = false
 
-    /// Creates `directory` (and its parents) and starts `frames.csv` and the fragment file in it.
+    /// Creates `directory` (and its parents) and starts the streamed files in it.
     /// - Parameters:
     ///   - overlayVideo: true when `overlay.mp4` is written beside the report: the writer then streams its WebVTT
     ///     track, `overlay.vtt`, and the page plays the video; false: the page says there is no video.
+    ///   - extraOutputs: outputs of the caller's own, called after the standard ones and before the frame records
+    ///     are renamed or removed.
     /// - Throws: `ReportingError` when the directory or a file cannot be created.
-    public init(directory: String, provenance: Provenance, format: ReportFormat = .v2, overlayVideo: Bool = false) throws {
+    public init(directory: String, provenance: Provenance, format: ReportFormat = .v2, overlayVideo: Bool = false,
+                extraOutputs: [any ReportOutput] = []) throws {
         self.directory = directory
         self.provenance = provenance
         self.format = format
@@ -86,33 +90,33 @@ public final class ReportWriter: @unchecked Sendable {
                             html: dir.appendingPathComponent("report.html").path,
                             csv: dir.appendingPathComponent("frames.csv").path,
                             subtitles: overlayVideo ? dir.appendingPathComponent(Self.subtitlesFileName).path : nil)
-        fragmentPath = dir.appendingPathComponent(Self.fragmentName).path
-        csv = try BufferedFile(creating: paths.csv)
-        try csv.write(FrameCSV.header)
-        fragment = try BufferedFile(creating: fragmentPath)
-        if let vtt = paths.subtitles {
-            subtitles = try WebVTTWriter(path: vtt, frameDuration: Self.frameDuration(provenance.clip.frameRate))
-        }
+        let standard = try Self.standardOutputs(paths: paths, frameDuration: Self.frameDuration(provenance.clip.frameRate))
+        records = try FrameRecordsFile(directory: directory, format: format)
+        outputs = standard + extraOutputs + [records]
+    }
+
+    /// The report's files apart from the frame records, in the order they are called: `frames.csv`, `overlay.vtt`
+    /// (when `paths` has subtitles), `report.json` and `report.html`. A new file is one more entry here.
+    /// - Throws: `ReportingError` when a streamed file cannot be created.
+    static func standardOutputs(paths: ReportPaths, frameDuration: Double) throws -> [any ReportOutput] {
+        var outputs: [any ReportOutput] = [try FrameCSVFile(path: paths.csv)]
+        if let vtt = paths.subtitles { outputs.append(try WebVTTWriter(path: vtt, frameDuration: frameDuration)) }
+        outputs.append(ReportJSONFile(path: paths.json))
+        outputs.append(ReportHTMLFile(path: paths.html,
+                                      video: paths.subtitles == nil ? nil : HTMLReport.Video(file: videoFileName, subtitles: subtitlesFileName)))
+        return outputs
     }
 
     /// Number of frames appended so far.
     public var count: Int { lock.withLock { frameCount } }
 
-    /// Appends one analysed frame: a CSV row, a JSON record (without `timings`) on its own line and, with a video,
-    /// the previous frame's subtitle cue.
+    /// Appends one analysed frame to every output: a CSV row, a JSON record (without `timings`) on its own line and,
+    /// with a video, the previous frame's subtitle cue.
     /// - Throws: `ReportingError` when a file cannot be written or the writer has finished.
     public func append(_ frame: FrameAnalysis) throws {
-        let record: Data
-        do { record = try encoder.encode(frame) } catch {
-            throw ReportingError(.encode, path: fragmentPath, reason: "frame \(frame.frame): \(error)")
-        }
-        let row = FrameCSV.row(frame)
         try lock.withLock {
             guard !finished else { throw ReportingError(.finished, path: directory, reason: "append after finish") }
-            try fragment.write(bytes: record)
-            try fragment.write("\n")
-            try csv.write(row)
-            try subtitles?.append(frame)
+            for o in outputs { try o.append(frame) }
             frameCount += 1
         }
     }
@@ -131,7 +135,8 @@ public final class ReportWriter: @unchecked Sendable {
         lock.withLock { thumbnails = thumbnails.filter { frames.contains($0.key) } }
     }
 
-    /// Writes `report.json` and `report.html`, closes `frames.csv` and `overlay.vtt` and removes the fragment file.
+    /// Closes the streamed files, then has every output write what needs the whole clip: `report.json`,
+    /// `report.html`, and the fragment file renamed to `frames.jsonl` (version 2) or removed (version 1).
     ///
     /// - Parameters:
     ///   - summary: the clip metrics; only thumbnails of its `worstFrames` appear in the HTML.
@@ -142,74 +147,20 @@ public final class ReportWriter: @unchecked Sendable {
         try lock.withLock {
             guard !finished else { throw ReportingError(.finished, path: directory, reason: "finish called twice") }
             finished = true
-            try csv.close()
-            try fragment.close()
-            try subtitles?.finish()
+            for o in outputs { try o.close() }
             let worst = Set(summary.worstFrames.map(\.frame))
             thumbnails = thumbnails.filter { worst.contains($0.key) }
             // One pass over the records for the charts' series and the page's per-frame figures.
             var seriesBuilder = FrameSeries.Builder(frameCount: frameCount)
             var reviewBuilder = ReviewFrames.Builder(frameCount: frameCount, always: worst)
-            try FrameSample.forEach(path: fragmentPath) { seriesBuilder.add($0); reviewBuilder.add($0) }
-            let series = seriesBuilder.series
-            try writeJSON(summary: summary, partial: partial, input: input, timing: timing, series: series)
-            try AtomicFile.write(paths.html) { out in
-                try HTMLReport(provenance: provenance, summary: summary, partial: partial, timing: timing,
-                               frameCount: frameCount, series: series, schemaVersion: format.schemaVersion, thumbnails: thumbnails,
-                               review: reviewBuilder.frames, frameDuration: Self.frameDuration(provenance.clip.frameRate),
-                               video: subtitles == nil ? nil : HTMLReport.Video(file: Self.videoFileName, subtitles: Self.subtitlesFileName))
-                    .write(to: out)
-            }
-            if format == .v2 {
-                let framesPath = (directory as NSString).appendingPathComponent(Self.framesFileName)
-                if rename(fragmentPath, framesPath) != 0 {
-                    throw ReportingError(.rename, path: framesPath, reason: String(cString: strerror(errno)))
-                }
-            } else {
-                do { try FileManager.default.removeItem(atPath: fragmentPath) } catch {
-                    throw ReportingError(.remove, path: fragmentPath, error: error)
-                }
-            }
+            try FrameSample.forEach(path: records.fragmentPath) { seriesBuilder.add($0); reviewBuilder.add($0) }
+            let report = FinishedReport(directory: directory, provenance: provenance, format: format, summary: summary, partial: partial,
+                                        input: input, timing: timing, frameCount: frameCount, series: seriesBuilder.series,
+                                        recordsPath: records.fragmentPath, frameDuration: Self.frameDuration(provenance.clip.frameRate),
+                                        review: reviewBuilder.frames, thumbnails: thumbnails)
+            for o in outputs { try o.finish(report) }
             thumbnails = [:]
             return paths
-        }
-    }
-
-    /// Version 1: `{"schemaVersion", "partial", "provenance", "frames": [one record per line], "summary", "input", "timing"}`;
-    /// version 2: `{"schemaVersion", "partial", "provenance", "framesFile", "frameCount", "series", "summary", "input", "timing"}`.
-    private func writeJSON(summary: ClipSummary, partial: Bool, input: InputCompleteness?, timing: TimingSummary, series: FrameSeries) throws {
-        func encode<T: Encodable>(_ v: T, _ what: String) throws -> Data {
-            do { return try encoder.encode(v) } catch { throw ReportingError(.encode, path: paths.json, reason: "\(what): \(error)") }
-        }
-        let provenanceJSON = try encode(provenance, "provenance")
-        let summaryJSON = try encode(summary, "summary")
-        let timingJSON = try encode(timing, "timing")
-        try AtomicFile.write(paths.json) { out in
-            try out.write("{\n\"schemaVersion\": \"\(format.schemaVersion)\",\n\"partial\": \(partial),\n\"provenance\": ")
-            try out.write(bytes: provenanceJSON)
-            if format == .v2 {
-                try out.write(",\n\"framesFile\": \"\(Self.framesFileName)\",\n\"frameCount\": \(frameCount),\n\"series\": ")
-                try out.write(bytes: try encode(series, "series"))
-                try out.write(",\n\"summary\": ")
-            } else {
-                try out.write(",\n\"frames\": [")
-                var reader = try LineReader(path: fragmentPath)
-                var first = true
-                while let line = try reader.next() {
-                    try out.write(first ? "\n" : ",\n")
-                    try out.write(bytes: line)
-                    first = false
-                }
-                try out.write(first ? "],\n\"summary\": " : "\n],\n\"summary\": ")
-            }
-            try out.write(bytes: summaryJSON)
-            if let input {
-                try out.write(",\n\"input\": ")
-                try out.write(bytes: try encode(input, "input"))
-            }
-            try out.write(",\n\"timing\": ")
-            try out.write(bytes: timingJSON)
-            try out.write("\n}\n")
         }
     }
 

@@ -227,11 +227,11 @@ struct Analyze: ParsableCommand {
         for w in classifier.model.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
         var opts = AnalyzeOptions()
         opts.outDirectory = out
-        opts.every = every ?? 1
-        opts.fps = fps
-        opts.maxFrames = maxFrames
-        opts.start = start
-        opts.duration = duration
+        // What to read and which frames to pick; with a video, the skipped frames too (the overlay shows every frame).
+        opts.source = VideoSource.Options(start: start, duration: duration, maxFrames: maxFrames, every: every ?? 1, targetFPS: fps,
+                                          timeout: timeout, yieldSkipped: !noVideo)
+        opts.source.stream = stream
+        opts.source.rtspTransport = rtspTransport == .auto ? nil : rtspTransport.rawValue
         var p = AnalysisParameters()
         p.patches = patches
         (p.patchSizeLow, p.patchSizeHigh) = try Self.parsePatchSize(patchSize)
@@ -251,12 +251,8 @@ struct Analyze: ParsableCommand {
         opts.targetDescription = target
         opts.camNorm = camNorm
         opts.failUnder = failUnder
-        opts.writeVideo = !noVideo
         opts.workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        opts.videoCRF = crf
-        opts.networkTimeout = timeout
-        opts.stream = stream
-        opts.rtspTransport = rtspTransport == .auto ? nil : rtspTransport.rawValue
+        opts.video = VideoSink.Options(crf: crf)
         opts.vigilVersion = Vigil.configuration.version
         opts.commandLine = Self.recordedCommandLine()
         opts.reportFormat = reportSchema == 1 ? .v1 : .v2
