@@ -209,6 +209,18 @@ extension Graph {
                 blockedForm[n.outputs[0]] = y
                 out.append(Node(name: n.name, op: .blocked(.maxPool(window: wd, ceilMode: ceilMode)), inputs: [b], outputs: [y]))
                 continue
+            case let .pool(.average(includePad), wd, ceilMode):
+                guard let b = blockedForm[n.inputs[0]], n.outputs.count == 1 else { break }
+                let y = n.outputs[0] + "::blocked"
+                blockedForm[n.outputs[0]] = y
+                out.append(Node(name: n.name, op: .blocked(.averagePool(window: wd, ceilMode: ceilMode, countIncludePad: includePad)),
+                                inputs: [b], outputs: [y]))
+                continue
+            case .identity:
+                // (DenseNet's all-zero Pad before its transition pooling.)
+                guard let b = blockedForm[n.inputs[0]], n.outputs.count == 1 else { break }
+                blockedForm[n.outputs[0]] = b
+                continue
             case .globalPool(max: false):
                 guard let b = blockedForm[n.inputs[0]], let xs = shapes[n.inputs[0]], xs.count == 4 else { break }
                 out.append(Node(name: n.name, op: .blocked(.globalAveragePool(channels: xs[1])), inputs: [b], outputs: n.outputs))
@@ -332,6 +344,9 @@ extension Op {
         case let .maxPool(wd, ceilMode):
             blockedMaxPool(x[0], batch: s[0], blocks: s[1], inH: s[2], inW: s[3], window: wd,
                            outH: wd.outH(s[2], ceil: ceilMode), outW: wd.outW(s[3], ceil: ceilMode), y: y)
+        case let .averagePool(wd, ceilMode, includePad):
+            blockedAveragePool(x[0], batch: s[0], blocks: s[1], inH: s[2], inW: s[3], window: wd, countIncludePad: includePad,
+                               outH: wd.outH(s[2], ceil: ceilMode), outW: wd.outW(s[3], ceil: ceilMode), y: y)
         case let .clamp(a):
             let (lo, hi) = a.clampBounds!
             blockedClamp(x[0], count: shapeCount(s), lo: lo, hi: hi, y: y)

@@ -123,6 +123,7 @@ public enum Op: Sendable, Equatable {
             case let .conv(kind, _, _, _, _): return "BlockedConv " + kind.rawValue
             case .globalAveragePool: return "BlockedGlobalAveragePool"
             case .maxPool: return "BlockedMaxPool"
+            case .averagePool: return "BlockedAveragePool"
             case let .clamp(a): return "Blocked" + Op.activation(a).name
             case .linear: return "PackedLinear"
             case .affine: return "BlockedBatchNormalization"
@@ -147,6 +148,9 @@ public enum BlockedOp: Sendable, Equatable {
     case globalAveragePool(channels: Int)
     /// Max pooling of a blocked tensor (padding taps skipped, as ONNX's minus-infinity padding).
     case maxPool(window: Window2D, ceilMode: Bool)
+    /// Average pooling of a blocked tensor (as `pool2d`: taps inside the input, divided by their number or, with
+    /// `countIncludePad`, by the padded window).
+    case averagePool(window: Window2D, ceilMode: Bool, countIncludePad: Bool)
     /// A clamp (ReLU, Clip) of a blocked tensor that no convolution took into its epilogue.
     case clamp(Activation)
     /// y[..., N] = act(x[..., K] · W + bias) on plain (not blocked) tensors: a MatMul or Gemm by a constant weight

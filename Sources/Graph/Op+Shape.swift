@@ -94,7 +94,7 @@ extension Op {
             case let .globalAveragePool(c):
                 guard x.count == 5, x[4] == 16, x[1] == ChannelBlocks.count(c) else { throw fail("input \(x) is not \(c) channels blocked by 16") }
                 return [[x[0], c, 1, 1]]
-            case let .maxPool(wd, ceilMode):
+            case let .maxPool(wd, ceilMode), let .averagePool(wd, ceilMode, _):
                 try checkWindow(wd)
                 guard x.count == 5, x[4] == 16 else { throw fail("input \(x) is not blocked by 16") }
                 let oh = wd.outH(x[2], ceil: ceilMode), ow = wd.outW(x[3], ceil: ceilMode)

@@ -47,6 +47,43 @@ public func blockedMaxPoolNaive(_ x: UnsafePointer<Float>, batch: Int, channels:
     toChannelBlocked(pooled, batch: batch, channels: channels, pixels: outH * outW, y: y)
 }
 
+/// Average pooling of channel-blocked `[batch, blocks, inH, inW, 16]` into `[batch, blocks, outH, outW, 16]`
+/// (DenseNet's transitions): the taps inside the input are summed in the window's row order, as `pool2d` does, and
+/// divided by their number, or with `countIncludePad` by the window clipped to the padded extent, so the results equal
+/// `pool2d`'s. Split over `computeThreads` by (image, block, band of rows).
+public func blockedAveragePool(_ x: UnsafePointer<Float>, batch: Int, blocks: Int, inH: Int, inW: Int, window wd: Window2D,
+                               countIncludePad: Bool, outH: Int, outW: Int, y: UnsafeMutablePointer<Float>) {
+    let bands = (outH + 7) / 8
+    let inPlane = inH * inW * 16, outPlane = outH * outW * 16
+    nonisolated(unsafe) let x = x, y = y
+    parallelChunks(batch * blocks * bands) { r in
+        for u in r {
+            let plane = u / bands, band = u % bands
+            let xp = x + plane * inPlane, yp = y + plane * outPlane
+            for oy in (band * 8)..<min(outH, band * 8 + 8) {
+                let iy0 = oy * wd.strideH - wd.padTop
+                for ox in 0..<outW {
+                    let ix0 = ox * wd.strideW - wd.padLeft
+                    var sum = SIMD16<Float>(), n = 0
+                    for ky in 0..<wd.kernelH {
+                        let iy = iy0 + ky * wd.dilationH
+                        if iy < 0 || iy >= inH { continue }
+                        for kx in 0..<wd.kernelW {
+                            let ix = ix0 + kx * wd.dilationW
+                            if ix < 0 || ix >= inW { continue }
+                            sum += UnsafeRawPointer(xp + (iy * inW + ix) * 16).loadUnaligned(as: SIMD16<Float>.self)
+                            n += 1
+                        }
+                    }
+                    let div = countIncludePad ? averageDivisor(oy: oy, ox: ox, h: inH, w: inW, window: wd) : n
+                    let v = div > 0 ? sum / SIMD16<Float>(repeating: Float(div)) : SIMD16<Float>()
+                    UnsafeMutableRawPointer(yp + (oy * outW + ox) * 16).storeBytes(of: v, as: SIMD16<Float>.self)
+                }
+            }
+        }
+    }
+}
+
 /// A clamp activation (`clampBounds` not nil) applied elementwise to `count` floats of blocked storage: a ReLU or
 /// Clip that no convolution could take into its epilogue.
 public func blockedClamp(_ x: UnsafePointer<Float>, count: Int, lo: Float, hi: Float, y: UnsafeMutablePointer<Float>) {
@@ -54,8 +91,11 @@ public func blockedClamp(_ x: UnsafePointer<Float>, count: Int, lo: Float, hi: F
     parallelChunks(vectors, minItemsPerChunk: 4096) { r in
         let l = SIMD16<Float>(repeating: lo), h = SIMD16<Float>(repeating: hi)
         for i in r {
-            let v = UnsafeRawPointer(x + i * 16).loadUnaligned(as: SIMD16<Float>.self)
-            UnsafeMutableRawPointer(y + i * 16).storeBytes(of: v.clamped(lowerBound: l, upperBound: h), as: SIMD16<Float>.self)
+            var v = UnsafeRawPointer(x + i * 16).loadUnaligned(as: SIMD16<Float>.self)
+            // Compare-and-blend: SIMD's clamped(lowerBound:upperBound:) compiles to scalar code.
+            v.replace(with: l, where: v .< l)
+            v.replace(with: h, where: v .> h)
+            UnsafeMutableRawPointer(y + i * 16).storeBytes(of: v, as: SIMD16<Float>.self)
         }
     }
     for i in (vectors * 16)..<count { y[i] = min(max(x[i], lo), hi) }

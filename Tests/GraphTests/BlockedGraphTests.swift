@@ -169,8 +169,12 @@ func denseTestGraph(_ r: inout SeededRandom) throws -> Graph {
         consts[p + "w3"] = r.tensor([16, 32, 3, 3], -0.2, 0.2)
         channels += 16
     }
+    // A transition's pooling, behind the all-zero Pad exporters write (imported as Identity).
     nodes += [
-        Node(name: "bn", op: .channelAffine, inputs: ["c2", "fs", "ft"], outputs: ["fb"]),
+        Node(name: "pad", op: .identity, inputs: ["c2"], outputs: ["c2p"]),
+        Node(name: "pool", op: .pool(.average(countIncludePad: false), window: Window2D(kernelH: 2, kernelW: 2, strideH: 2, strideW: 2), ceilMode: false),
+             inputs: ["c2p"], outputs: ["c2a"]),
+        Node(name: "bn", op: .channelAffine, inputs: ["c2a", "fs", "ft"], outputs: ["fb"]),
         Node(name: "relu", op: .activation(.relu), inputs: ["fb"], outputs: ["fr"]),
         Node(name: "gap", op: .globalPool(max: false), inputs: ["fr"], outputs: ["pooled"]),
         Node(name: "flat", op: .flatten(axis: 1), inputs: ["pooled"], outputs: ["features"]),
@@ -183,7 +187,7 @@ func denseTestGraph(_ r: inout SeededRandom) throws -> Graph {
 
 @Suite("Channel-blocked DenseNet layers")
 struct BlockedDenseTests {
-    @Test("BatchNormalization + ReLU and Concat stay blocked, and the outputs equal the NCHW graph's")
+    @Test("BatchNormalization + ReLU, Concat and the transition's average pooling stay blocked, and the outputs equal the NCHW graph's")
     func denseLayers() throws {
         var r = SeededRandom(seed: 21)
         let g = try denseTestGraph(&r)
@@ -192,7 +196,8 @@ struct BlockedDenseTests {
         #expect(names.filter { $0 == "BlockedConcat" }.count == 2, "\(names)")
         #expect(names.filter { $0 == "BlockedBatchNormalization" }.count == 3, "\(names)")
         #expect(!names.contains("Concat") && !names.contains("BatchNormalization") && !names.contains("Relu"), "\(names)")
-        #expect(!names.contains("ToBlocked") && !names.contains("FromBlocked"), "\(names)")
+        #expect(!names.contains("ToBlocked") && !names.contains("FromBlocked") && !names.contains("Identity"), "\(names)")
+        #expect(names.contains("BlockedAveragePool"), "\(names)")
         for batch in [1, 2] {
             let x = r.tensor([batch, 3, 9, 11], -2, 2)
             let want = try withKernelISA(.avx2) { try Executor(graph: g, configuration: .test).run(["x": x]).outputs["logits"]! }

@@ -28,6 +28,27 @@ struct BlockedPoolingTests {
         #expect(n == ref)
     }
 
+    @Test("blockedAveragePool equals pool2d's average (same sums), with and without counting the padding",
+          arguments: [(Window2D(kernelH: 2, kernelW: 2, strideH: 2, strideW: 2), false, false, 20, 8, 9),
+                      (Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), true, true, 33, 7, 6),
+                      (Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), false, true, 16, 5, 5),
+                      (Window2D(kernelH: 3, kernelW: 2, strideH: 2, strideW: 1, padTop: 1, padLeft: 0, padBottom: 1, padRight: 1), false, false, 5, 6, 4)])
+    func averagePool(_ wd: Window2D, _ ceilMode: Bool, _ includePad: Bool, _ channels: Int, _ h: Int, _ w: Int) {
+        var rng = SeededRandom(seed: UInt64(channels * h + w))
+        let batch = 2
+        let x = rng.tensor([batch, channels, h * w], -5, 3).data
+        let oh = wd.outH(h, ceil: ceilMode), ow = wd.outW(w, ceil: ceilMode)
+        let blocks = ChannelBlocks.count(channels)
+        var xb = [Float](repeating: 0, count: batch * blocks * 16 * h * w)
+        toChannelBlocked(x, batch: batch, channels: channels, pixels: h * w, y: &xb)
+        var yb = [Float](repeating: .nan, count: batch * blocks * 16 * oh * ow)
+        blockedAveragePool(xb, batch: batch, blocks: blocks, inH: h, inW: w, window: wd, countIncludePad: includePad, outH: oh, outW: ow, y: &yb)
+        var y = [Float](repeating: .nan, count: batch * channels * oh * ow), ref = y
+        fromChannelBlocked(yb, batch: batch, channels: channels, pixels: oh * ow, y: &y)
+        pool2d(.average(countIncludePad: includePad), x: x, planes: batch * channels, h: h, w: w, window: wd, outH: oh, outW: ow, y: &ref)
+        #expect(y == ref)
+    }
+
     @Test("blockedClamp clamps every float, a tail past whole vectors too")
     func clamp() {
         var rng = SeededRandom(seed: 3)
