@@ -181,16 +181,16 @@ extension Op {
         case let .gather(ax, indices, _):
             let s = x[0].shape, a = ax < 0 ? ax + s.count : ax
             let outer = shapeCount(Array(s[..<a])), dim = s[a], inner = shapeCount(Array(s[(a + 1)...]))
-            var y = [Float](repeating: 0, count: shapeCount(outShapes[0]))
-            x[0].data.withUnsafeBufferPointer { xp in
-                y.withUnsafeMutableBufferPointer { yp in
+            let y = [Float](unsafeUninitializedCapacity: shapeCount(outShapes[0])) { yp, count in
+                x[0].data.withUnsafeBufferPointer { xp in
                     var o = 0
                     for b in 0..<outer { for i in indices {
                         let src = (b * dim + (i < 0 ? i + dim : i)) * inner
-                        for k in 0..<inner { yp[o + k] = xp[src + k] }
+                        (yp.baseAddress! + o).update(from: xp.baseAddress! + src, count: inner)
                         o += inner
                     } }
                 }
+                count = shapeCount(outShapes[0])
             }
             return [Tensor(shape: outShapes[0], data: y)]
         case .expand:

@@ -5,18 +5,88 @@
 public func transpose(_ x: Tensor, perm: [Int]) -> Tensor {
     let r = x.rank
     let outShape = perm.map { x.shape[$0] }
-    let xs = contiguousStrides(x.shape)
-    let srcStrides = perm.map { xs[$0] }
-    var out = [Float](repeating: 0, count: x.count)
-    x.data.withUnsafeBufferPointer { xp in
-        out.withUnsafeMutableBufferPointer { op in
-            if r == 0 { op[0] = xp[0]; return }
-            forEachBroadcastRow(outShape: outShape, aStrides: srcStrides, bStrides: [Int](repeating: 0, count: r)) { o, a, _, n, sa, _ in
-                for i in 0..<n { op[o + i] = xp[a + i * sa] }
-            }
+    if r == 0 || x.count == 0 { return Tensor(shape: outShape, data: x.data) }
+    // Axes that stay neighbours in the same order move as one (a Swin window partition [1,8,7,8,7,96] by
+    // (0,1,3,2,4,5) is a [8,7,8,672] transpose by (0,2,1,3)); extents of 1 drop out.
+    var groups: [[Int]] = []
+    for a in perm where x.shape[a] != 1 {
+        if let last = groups.last?.last, last + 1 == a { groups[groups.count - 1].append(a) } else { groups.append([a]) }
+    }
+    if groups.count <= 1 { return Tensor(shape: outShape, data: x.data) }   // the order of the data is unchanged
+    let order = groups.sorted { $0[0] < $1[0] }
+    let inExtents = order.map { g in g.reduce(1) { $0 * x.shape[$1] } }
+    var inStrides = [Int](repeating: 1, count: order.count)
+    for i in stride(from: order.count - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * inExtents[i + 1] }
+    let position = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1[0], $0) })
+    let shape = groups.map { inExtents[position[$0[0]]!] }
+    let strides = groups.map { inStrides[position[$0[0]]!] }
+    let out = [Float](unsafeUninitializedCapacity: x.count) { buf, count in
+        x.data.withUnsafeBufferPointer { xp in
+            transposeMerged(xp.baseAddress!, shape: shape, strides: strides, y: buf.baseAddress!)
         }
+        count = x.count
     }
     return Tensor(shape: outShape, data: out)
+}
+
+/// Calls `body(source offset, output row)` for every index of the leading axes of `shape` (its last extent is 1),
+/// in order.
+private func transposeMerged(_ x: UnsafePointer<Float>, shape: [Int], strides: [Int], _ body: (Int, Int) -> Void) {
+    let r = shape.count
+    let rows = shape.dropLast().reduce(1, *)
+    var index = [Int](repeating: 0, count: max(0, r - 1))
+    var src = 0
+    for row in 0..<rows {
+        body(src, row)
+        var a = r - 2
+        while a >= 0 {
+            index[a] += 1; src += strides[a]
+            if index[a] < shape[a] { break }
+            src -= strides[a] * shape[a]; index[a] = 0
+            a -= 1
+        }
+    }
+}
+
+/// y (contiguous, `shape`) = x read with `strides` per output axis: the last axis's run is copied as a block when
+/// its stride is 1, element by element otherwise.
+func transposeMerged(_ x: UnsafePointer<Float>, shape: [Int], strides: [Int], y: UnsafeMutablePointer<Float>) {
+    let r = shape.count, n = shape[r - 1], sa = strides[r - 1]
+    if sa != 1 && r >= 2 && strides[r - 2] == 1 {
+        // The last two axes swap (attention's K^T): 16 x 16 tiles, read along x's rows, written within the tile.
+        let m = shape[r - 2]
+        transposeMerged(x, shape: Array(shape.dropLast(2)) + [1], strides: Array(strides.dropLast(2)) + [1]) { src, dst in
+            var jb = 0
+            while jb < m {
+                let mj = min(16, m - jb)
+                var ib = 0
+                while ib < n {
+                    for i in ib..<min(ib + 16, n) {
+                        let row = x + src + i * sa + jb
+                        for jj in 0..<mj { y[(dst * m + jb + jj) * n + i] = row[jj] }
+                    }
+                    ib += 16
+                }
+                jb += 16
+            }
+        }
+        return
+    }
+    let rows = shape.dropLast().reduce(1, *)
+    var index = [Int](repeating: 0, count: r - 1)
+    var src = 0
+    for row in 0..<rows {
+        let dst = y + row * n
+        if sa == 1 { dst.update(from: x + src, count: n) } else { for i in 0..<n { dst[i] = x[src + i * sa] } }
+        // Next row: odometer over the leading axes.
+        var a = r - 2
+        while a >= 0 {
+            index[a] += 1; src += strides[a]
+            if index[a] < shape[a] { break }
+            src -= strides[a] * shape[a]; index[a] = 0
+            a -= 1
+        }
+    }
 }
 
 /// Inverse of a permutation.

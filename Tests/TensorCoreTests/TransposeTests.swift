@@ -1,0 +1,35 @@
+import Testing
+import TensorCore
+import TestSupport
+
+/// y[i_0, ..., i_r-1] = x at the index whose axis perm[k] is i_k, element by element: the naive twin of `transpose`.
+func transposeNaive(_ x: Tensor, perm: [Int]) -> [Float] {
+    let outShape = perm.map { x.shape[$0] }
+    var inStrides = [Int](repeating: 1, count: x.rank)
+    for a in stride(from: x.rank - 2, through: 0, by: -1) { inStrides[a] = inStrides[a + 1] * x.shape[a + 1] }
+    var y = [Float](repeating: .nan, count: x.count)
+    for o in 0..<x.count {
+        var rem = o, src = 0
+        for k in stride(from: outShape.count - 1, through: 0, by: -1) {
+            src += (rem % outShape[k]) * inStrides[perm[k]]
+            rem /= outShape[k]
+        }
+        y[o] = x.data[src]
+    }
+    return y
+}
+
+@Suite("Transpose")
+struct TransposeTests {
+    @Test("transpose equals the element-by-element twin, with merged axes, extents of 1 and runs copied whole",
+          arguments: [([2, 3, 4], [2, 0, 1]), ([1, 197, 12, 64], [0, 2, 1, 3]), ([1, 12, 197, 64], [0, 1, 3, 2]),
+                      ([1, 8, 7, 8, 7, 6], [0, 1, 3, 2, 4, 5]), ([1, 4, 1, 5], [0, 2, 1, 3]), ([3, 1, 1], [2, 1, 0]),
+                      ([5], [0]), ([2, 3, 4, 5], [3, 2, 1, 0]), ([197, 1, 48], [1, 0, 2]), ([1, 1, 1], [1, 2, 0])])
+    func matchesNaive(_ shape: [Int], _ perm: [Int]) {
+        var rng = SeededRandom(seed: UInt64(shape.reduce(1, *)))
+        let x = rng.tensor(shape)
+        let y = transpose(x, perm: perm)
+        #expect(y.shape == perm.map { shape[$0] })
+        #expect(y.data == transposeNaive(x, perm: perm))
+    }
+}
