@@ -84,7 +84,7 @@ extension Executor {
         for (k, n) in graph.nodes.enumerated() {
             switch n.op {
             case .blocked(.toBlocked), .blocked(.conv), .blocked(.maxPool), .blocked(.averagePool), .blocked(.clamp), .blocked(.affine),
-                 .blocked(.concat):
+                 .blocked(.concat), .blocked(.channelScale):
                 for v in nodeOutputs[k] { arena[v] = true }
             // (An Add of an arena value reads a blocked operand; in a tail graph, one fed blocked inputs, the other
             // operand may be such an input.)

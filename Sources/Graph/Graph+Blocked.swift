@@ -177,6 +177,20 @@ extension Graph {
                 blockedForm[n.outputs[0]] = y
                 out.append(Node(name: n.name, op: .blocked(.affine(activation: .identity)), inputs: [b, pName], outputs: [y]))
                 continue
+            case .binary(.mul):
+                // A blocked map times a per-channel gate ([N or 1, C, 1, 1], a squeeze-and-excitation block's).
+                guard n.inputs.count == 2, n.outputs.count == 1 else { break }
+                var scaled = false
+                for (v, g) in [(n.inputs[0], n.inputs[1]), (n.inputs[1], n.inputs[0])] {
+                    guard let b = blockedForm[v], blockedForm[g] == nil, let xs = shapes[v], xs.count == 4, let gs = shapes[g],
+                          gs == [1, xs[1], 1, 1], let gs2 = shapes2[g], let xs2 = shapes2[v], gs2[0] == 1 || gs2[0] == xs2[0] else { continue }
+                    let y = n.outputs[0] + "::blocked"
+                    blockedForm[n.outputs[0]] = y
+                    out.append(Node(name: n.name, op: .blocked(.channelScale(channels: xs[1])), inputs: [b, planarName(g)], outputs: [y]))
+                    scaled = true
+                    break
+                }
+                if scaled { continue }
             case let .concat(axis) where axis == 1 || axis == -3:
                 // Channel concatenation of maps whose channels are whole blocks, at least one of them blocked.
                 guard n.inputs.count > 1, n.outputs.count == 1, n.inputs.contains(where: { blockedForm[$0] != nil }),
@@ -356,6 +370,9 @@ extension Op {
         case let .affine(act):
             let (lo, hi) = act.clampBounds!
             blockedAffine(x[0], packed: x[1], batch: s[0], blocks: s[1], pixels: s[2] * s[3], lo: lo, hi: hi, y: y)
+        case let .channelScale(c):
+            let gate = inShapes[1]
+            blockedChannelScale(x[0], scale: x[1], sItemStride: gate[0] == 1 ? 0 : c, batch: s[0], channels: c, pixels: s[2] * s[3], y: y)
         case .concat:
             blockedConcat(x, blocks: inShapes.map { $0[1] }, batch: s[0], pixels: s[2] * s[3], y: y)
         case let .conv(kind, wd, m, g, act):

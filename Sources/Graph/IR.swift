@@ -128,6 +128,7 @@ public enum Op: Sendable, Equatable {
             case .linear: return "PackedLinear"
             case .affine: return "BlockedBatchNormalization"
             case .concat: return "BlockedConcat"
+            case .channelScale: return "BlockedChannelScale"
             }
         }
     }
@@ -162,6 +163,8 @@ public enum BlockedOp: Sendable, Equatable {
     case affine(activation: Activation)
     /// Channel concatenation of blocked tensors whose channels are whole blocks (DenseNet's feature maps).
     case concat
+    /// A blocked tensor times a per-channel gate given in NCHW, `[N or 1, channels, 1, 1]` (squeeze-and-excitation).
+    case channelScale(channels: Int)
 }
 
 /// One node: an op, the names of the tensors it reads and the names it writes.

@@ -113,6 +113,11 @@ extension Op {
                 try need(2)
                 guard x.count == 5, x[4] == 16, checkedCount(s[1]) == 2 * x[1] * 16 else { throw fail("input \(x) and packed scale/shift \(s[1]) do not match") }
                 return [x]
+            case let .channelScale(c):
+                try need(2)
+                guard x.count == 5, x[4] == 16, x[1] == ChannelBlocks.count(c), s[1].count == 4, s[1][1] == c, s[1][2] == 1, s[1][3] == 1,
+                      s[1][0] == 1 || s[1][0] == x[0] else { throw fail("input \(x) and gate \(s[1]) do not make a per-channel scale of \(c) channels") }
+                return [x]
             case .concat:
                 guard s.allSatisfy({ $0.count == 5 && $0[4] == 16 && $0[0] == x[0] && $0[2] == x[2] && $0[3] == x[3] }) else {
                     throw fail("inputs \(s) are not blocked tensors of one batch and size")

@@ -68,3 +68,33 @@ public func blockedConcat(_ xs: [UnsafePointer<Float>], blocks: [Int], batch: In
         }
     }
 }
+
+/// y = x · s[c] over blocked `[batch, blocks, pixels, 16]`, with `s` a plain `[batch or 1, channels]` tensor (a
+/// squeeze-and-excitation gate, `[N, C, 1, 1]` in NCHW); `sItemStride` is `channels`, or 0 when one gate serves every
+/// image. Padding channels stay zero. Split over `computeThreads` by (image, block).
+public func blockedChannelScale(_ x: UnsafePointer<Float>, scale s: UnsafePointer<Float>, sItemStride: Int, batch: Int, channels: Int,
+                                pixels: Int, y: UnsafeMutablePointer<Float>) {
+    let blocks = ChannelBlocks.count(channels)
+    nonisolated(unsafe) let x = x, y = y, s = s
+    parallelChunks(batch * blocks, minItemsPerChunk: max(1, 4096 / max(1, pixels))) { r in
+        for u in r {
+            let n = u / blocks, b = u % blocks
+            var g = SIMD16<Float>()
+            for l in 0..<min(16, channels - b * 16) { g[l] = s[n * sItemStride + b * 16 + l] }
+            let xp = x + u * pixels * 16, yp = y + u * pixels * 16
+            for p in 0..<pixels {
+                let v = UnsafeRawPointer(xp + p * 16).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(yp + p * 16).storeBytes(of: v * g, as: SIMD16<Float>.self)
+            }
+        }
+    }
+}
+
+/// Naive twin of `blockedChannelScale`: unblocks, multiplies channel by channel, blocks the result.
+public func blockedChannelScaleNaive(_ x: UnsafePointer<Float>, scale s: UnsafePointer<Float>, sItemStride: Int, batch: Int, channels: Int,
+                                     pixels: Int, y: UnsafeMutablePointer<Float>) {
+    var planar = [Float](repeating: 0, count: batch * channels * pixels)
+    fromChannelBlocked(x, batch: batch, channels: channels, pixels: pixels, y: &planar)
+    for n in 0..<batch { for c in 0..<channels { for p in 0..<pixels { planar[(n * channels + c) * pixels + p] *= s[n * sItemStride + c] } } }
+    toChannelBlocked(planar, batch: batch, channels: channels, pixels: pixels, y: y)
+}

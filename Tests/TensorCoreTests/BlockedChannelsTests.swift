@@ -54,4 +54,18 @@ struct BlockedChannelsTests {
         let want = TensorCore.concat(xs, axis: 1).data
         #expect(planar == want)
     }
+
+    @Test("blockedChannelScale matches its naive twin, one gate per image or one for all", arguments: [(20, 3, true), (32, 1, false), (5, 2, true)])
+    func channelScale(_ channels: Int, _ batch: Int, _ perImage: Bool) {
+        var rng = SeededRandom(seed: UInt64(channels + batch))
+        let pixels = 7 * 5, blocks = ChannelBlocks.count(channels)
+        let x = rng.tensor([batch, channels, pixels], -3, 3).data
+        let gate = rng.tensor([perImage ? batch : 1, channels], 0, 1).data
+        var xb = [Float](repeating: 0, count: batch * blocks * 16 * pixels)
+        toChannelBlocked(x, batch: batch, channels: channels, pixels: pixels, y: &xb)
+        var yb = [Float](repeating: .nan, count: xb.count), nb = yb
+        blockedChannelScale(xb, scale: gate, sItemStride: perImage ? channels : 0, batch: batch, channels: channels, pixels: pixels, y: &yb)
+        blockedChannelScaleNaive(xb, scale: gate, sItemStride: perImage ? channels : 0, batch: batch, channels: channels, pixels: pixels, y: &nb)
+        #expect(yb == nb)
+    }
 }
