@@ -298,12 +298,6 @@ let opTable: [String: OpRule] = [
         try resizeLowering(c, mode: c.attrs.string("mode", "nearest"), scalesInput: c.opset >= 11 ? 2 : 1, sizesInput: c.opset >= 11 ? 3 : nil)
     },
     "Erf": OpRule(9) { _ in Lowering(op: .activation(.erf), dataInputs: [0]) },
-    "Gelu": OpRule(20) { c in
-        guard c.attrs.string("approximate", "none") == "none" else {
-            throw c.unsupported("approximate '\(c.attrs.string("approximate", ""))' is not supported (only the exact form, 'none'); export the model with approximate='none'")
-        }
-        return Lowering(op: .activation(.gelu), dataInputs: [0])
-    },
     "Sqrt": OpRule(6) { _ in Lowering(op: .activation(.sqrt), dataInputs: [0]) },
     "Exp": OpRule(6) { _ in Lowering(op: .activation(.exp), dataInputs: [0]) },
     "LayerNormalization": OpRule(17) { c in
