@@ -107,6 +107,14 @@ func runPackedTiles(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, p
     let packA = k > 1024 || n >= 2048
     nonisolated(unsafe) let a = a, packed = packed, c = c, bias = bias
     let panels = (n + 31) / 32
+    if m == 1 {
+        // A classifier head at batch 1: a matrix-vector product, split over the panels.
+        func row(_ r: Range<Int>) {
+            gemvPackedAVX512(n: n, k: k, a: a, packed: packed, c: c, panels: r, accumulate: accumulate, bias: bias, lo: lo, hi: hi, gelu: gelu)
+        }
+        if threads == 1 || k * n < 65_536 { row(0..<panels) } else { parallelChunks(panels) { row($0) } }
+        return
+    }
     let flops = 2 * m * n * k
     let scratchCount = gemmPackedScratchCount(k: k)
     func run(rows: Range<Int>, panels: Range<Int>) {

@@ -15,8 +15,8 @@ let gemmRowBlock = 12 * gemmTileRows
 ///
 /// A is copied block by block (K in blocks of 256, rows in blocks of 168) into 14-row micro-panels, K-major,
 /// so the register tile reads its 14 broadcasts from one pointer; 8 or fewer rows left at the end go
-/// through 4-row micro-panels. Each output is one float32 sum over K in order (blocks store and reload the
-/// exact partial sum), so the result does not depend on how the work was split.
+/// through 4-row micro-panels. Each output is the sum, in order, of its float32 sums over the K blocks (a two-level
+/// sum, as onnxruntime's blocked GEMM makes), so the result does not depend on how the work was split.
 ///
 /// - Parameters:
 ///   - a: `[M, K]`, leading dimension `lda`.
@@ -126,8 +126,10 @@ func packRows(_ a: UnsafePointer<Float>, _ lda: Int, rows: Int, height: Int, kc:
     }
 }
 
-/// How a register tile reaches C: the first K block starts from zero (else from C), the last adds the bias, applies
-/// GELU and clamps; a panel's last columns past N are not stored.
+/// How a register tile reaches C: every K block's tile starts from zero and is added to C (the first block's, unless
+/// accumulating, replaces it), so each output is a sum of per-block sums, which rounds less than one running sum
+/// over all of K; the last block adds the bias, applies GELU and clamps. A panel's last columns past N are not
+/// stored.
 struct PanelStore {
     let cols: Int
     let bias: UnsafePointer<Float>?
@@ -147,6 +149,10 @@ struct PanelStore {
 
     @inline(__always) func store(_ v0: F16, _ v1: F16, _ p: UnsafeMutablePointer<Float>) {
         var v0 = v0, v1 = v1
+        if !first {
+            let (c0, c1) = load(p)
+            v0 += c0; v1 += c1
+        }
         if let bias {
             if cols == 32 {
                 v0 += load16(bias); v1 += load16(bias + 16)
@@ -166,7 +172,7 @@ struct PanelStore {
     }
 }
 
-/// C[14, 32] += A micro-panel (14 rows, K-major) · B panel block: 28 accumulators, two B vectors and fourteen
+/// C[14, 32] (+)= A micro-panel (14 rows, K-major) · B panel block: 28 accumulators, two B vectors and fourteen
 /// broadcasts per step of K. Only the first `rows` rows are loaded and stored.
 @inline(never)
 func tile14x32(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
@@ -188,18 +194,6 @@ func tile14x32(_ kc: Int, _ ap: UnsafePointer<Float>, rowStride rs: Int, stepStr
     var c40 = F16(), c41 = F16(), c50 = F16(), c51 = F16(), c60 = F16(), c61 = F16(), c70 = F16(), c71 = F16()
     var c80 = F16(), c81 = F16(), c90 = F16(), c91 = F16(), cA0 = F16(), cA1 = F16(), cB0 = F16(), cB1 = F16()
     var cC0 = F16(), cC1 = F16(), cD0 = F16(), cD1 = F16()
-    if !st.first {
-        withUnsafeTemporaryAllocation(of: F16.self, capacity: 28) { t in
-            for r in 0..<14 {
-                let (v0, v1) = r < rows ? st.load(c + r * ldc) : (F16(), F16())
-                t[2 * r] = v0; t[2 * r + 1] = v1
-            }
-            c00 = t[0]; c01 = t[1]; c10 = t[2]; c11 = t[3]; c20 = t[4]; c21 = t[5]; c30 = t[6]; c31 = t[7]
-            c40 = t[8]; c41 = t[9]; c50 = t[10]; c51 = t[11]; c60 = t[12]; c61 = t[13]; c70 = t[14]; c71 = t[15]
-            c80 = t[16]; c81 = t[17]; c90 = t[18]; c91 = t[19]; cA0 = t[20]; cA1 = t[21]; cB0 = t[22]; cB1 = t[23]
-            cC0 = t[24]; cC1 = t[25]; cD0 = t[26]; cD1 = t[27]
-        }
-    }
     // Row r of A at a + o_r (o_r = r · rs, the last row repeated past `rows`), step p at + p · ps.
     let last = rows - 1
     let o1 = min(1, last) * rs, o2 = min(2, last) * rs, o3 = min(3, last) * rs, o4 = min(4, last) * rs
@@ -240,12 +234,6 @@ func tile14x32(_ kc: Int, _ ap: UnsafePointer<Float>, rowStride rs: Int, stepStr
 func tile4x32(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
               rows: Int, _ st: PanelStore) {
     var c00 = F16(), c01 = F16(), c10 = F16(), c11 = F16(), c20 = F16(), c21 = F16(), c30 = F16(), c31 = F16()
-    if !st.first {
-        (c00, c01) = st.load(c)
-        if rows > 1 { (c10, c11) = st.load(c + ldc) }
-        if rows > 2 { (c20, c21) = st.load(c + 2 * ldc) }
-        if rows > 3 { (c30, c31) = st.load(c + 3 * ldc) }
-    }
     var a = ap, b = bp
     for _ in 0..<kc {
         let b0 = load16(b), b1 = load16(b + 16)
@@ -260,4 +248,39 @@ func tile4x32(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>,
     if rows > 1 { st.store(c10, c11, c + ldc) }
     if rows > 2 { st.store(c20, c21, c + 2 * ldc) }
     if rows > 3 { st.store(c30, c31, c + 3 * ldc) }
+}
+
+/// One row: c[N] = clamp(gelu?(a[K] · B (+ c when `accumulate`) + bias[N]), lo, hi) over panels `panels` of packed B,
+/// a classifier head at batch 1. Each 32-column panel keeps eight partial sums per column (K steps taken eight apart)
+/// and adds them pairwise at the end: a matrix-vector product is bound by reading B, so the extra accumulators are
+/// free, and they round like a vectorised dot product rather than one running sum over K.
+public func gemvPackedAVX512(n: Int, k: Int, a: UnsafePointer<Float>, packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+                             panels: Range<Int>, accumulate: Bool, bias: UnsafePointer<Float>?, lo: Float, hi: Float, gelu: Bool) {
+    let clamps = lo > -.infinity || hi < .infinity
+    for j in panels {
+        let b = packed + j * k * 32
+        var s0 = F16(), s1 = F16(), s2 = F16(), s3 = F16(), s4 = F16(), s5 = F16(), s6 = F16(), s7 = F16()
+        var t0 = F16(), t1 = F16(), t2 = F16(), t3 = F16(), t4 = F16(), t5 = F16(), t6 = F16(), t7 = F16()
+        var p = 0
+        while p + 8 <= k {
+            let q = b + p * 32
+            var x = F16(repeating: a[p]); s0.addProduct(x, load16(q)); t0.addProduct(x, load16(q + 16))
+            x = F16(repeating: a[p + 1]); s1.addProduct(x, load16(q + 32)); t1.addProduct(x, load16(q + 48))
+            x = F16(repeating: a[p + 2]); s2.addProduct(x, load16(q + 64)); t2.addProduct(x, load16(q + 80))
+            x = F16(repeating: a[p + 3]); s3.addProduct(x, load16(q + 96)); t3.addProduct(x, load16(q + 112))
+            x = F16(repeating: a[p + 4]); s4.addProduct(x, load16(q + 128)); t4.addProduct(x, load16(q + 144))
+            x = F16(repeating: a[p + 5]); s5.addProduct(x, load16(q + 160)); t5.addProduct(x, load16(q + 176))
+            x = F16(repeating: a[p + 6]); s6.addProduct(x, load16(q + 192)); t6.addProduct(x, load16(q + 208))
+            x = F16(repeating: a[p + 7]); s7.addProduct(x, load16(q + 224)); t7.addProduct(x, load16(q + 240))
+            p += 8
+        }
+        while p < k {
+            let x = F16(repeating: a[p]), q = b + p * 32
+            s0.addProduct(x, load16(q)); t0.addProduct(x, load16(q + 16))
+            p += 1
+        }
+        let st = PanelStore(cols: min(32, n - j * 32), bias: bias.map { $0 + j * 32 }, lo: lo, hi: hi, clamps: clamps, gelu: gelu,
+                            first: !accumulate)
+        st.store(((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)), ((t0 + t1) + (t2 + t3)) + ((t4 + t5) + (t6 + t7)), c + j * 32)
+    }
 }

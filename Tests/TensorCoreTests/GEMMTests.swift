@@ -142,9 +142,9 @@ struct PackedCase: CustomTestStringConvertible, Sendable {
 }
 
 /// Shapes around the packed kernel's tiles (14 and 4 rows, 32-column panels), its K blocks (256) and row blocks
-/// (168), both ways of reading A (packed when K > 1024 or N >= 2048), and empty K.
+/// (168), both ways of reading A (packed when K > 1024 or N >= 2048), single rows (the matrix-vector kernel), and empty K.
 let packedCases: [PackedCase] = {
-    let sizes = [(1, 1, 1), (2, 32, 16), (14, 32, 7), (15, 33, 9), (13, 31, 300), (9, 17, 257), (4, 64, 5), (8, 48, 1),
+    let sizes = [(1, 1, 1), (1, 70, 403), (1, 33, 8), (1, 1000, 1280), (2, 32, 16), (14, 32, 7), (15, 33, 9), (13, 31, 300), (9, 17, 257), (4, 64, 5), (8, 48, 1),
                  (197, 70, 64), (169, 40, 40), (30, 2050, 3), (20, 20, 1100), (5, 7, 0), (183, 95, 512), (3, 100, 33)]
     let acts: [Activation] = [.identity, .gelu, .relu, .clip(-0.5, 0.25), .sigmoid]
     return sizes.enumerated().map { i, s in
@@ -193,7 +193,7 @@ struct PackedGEMMTests {
         }
     }
 
-    @Test("The packed kernel's result does not depend on the number of threads (one sum over K per output, in order)")
+    @Test("The packed kernel's result does not depend on the number of threads (per-block sums over K, added in order)")
     func threadInvariant() {
         guard cpuKernelISA == .avx512 else { return }
         var rng = SeededRandom(seed: 7)
