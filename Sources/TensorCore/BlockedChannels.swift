@@ -26,11 +26,8 @@ public func blockedAffine(_ x: UnsafePointer<Float>, packed: UnsafePointer<Float
             let xp = x + u * pixels * 16, yp = y + u * pixels * 16
             for p in 0..<pixels {
                 let v = UnsafeRawPointer(xp + p * 16).loadUnaligned(as: SIMD16<Float>.self)
-                var r = v * s + t
-                // Compare-and-blend: SIMD's clamped(lowerBound:upperBound:) and addingProduct compile to scalar code.
-                r.replace(with: l, where: r .< l)
-                r.replace(with: h, where: r .> h)
-                UnsafeMutableRawPointer(yp + p * 16).storeBytes(of: r, as: SIMD16<Float>.self)
+                // v * s + t, not addingProduct: SIMD's addingProduct compiles to scalar code.
+                UnsafeMutableRawPointer(yp + p * 16).storeBytes(of: blendClamped(v * s + t, l, h), as: SIMD16<Float>.self)
             }
         }
     }

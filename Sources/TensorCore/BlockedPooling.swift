@@ -91,12 +91,18 @@ public func blockedClamp(_ x: UnsafePointer<Float>, count: Int, lo: Float, hi: F
     parallelChunks(vectors, minItemsPerChunk: 4096) { r in
         let l = SIMD16<Float>(repeating: lo), h = SIMD16<Float>(repeating: hi)
         for i in r {
-            var v = UnsafeRawPointer(x + i * 16).loadUnaligned(as: SIMD16<Float>.self)
-            // Compare-and-blend: SIMD's clamped(lowerBound:upperBound:) compiles to scalar code.
-            v.replace(with: l, where: v .< l)
-            v.replace(with: h, where: v .> h)
-            UnsafeMutableRawPointer(y + i * 16).storeBytes(of: v, as: SIMD16<Float>.self)
+            let v = UnsafeRawPointer(x + i * 16).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(y + i * 16).storeBytes(of: blendClamped(v, l, h), as: SIMD16<Float>.self)
         }
     }
     for i in (vectors * 16)..<count { y[i] = min(max(x[i], lo), hi) }
+}
+
+/// v clamped to l...h lane by lane by compare-and-blend (NaN stays NaN): SIMD's `clamped(lowerBound:upperBound:)`
+/// compiles to scalar code.
+@inline(__always) func blendClamped(_ v: SIMD16<Float>, _ l: SIMD16<Float>, _ h: SIMD16<Float>) -> SIMD16<Float> {
+    var v = v
+    v.replace(with: l, where: v .< l)
+    v.replace(with: h, where: v .> h)
+    return v
 }

@@ -29,16 +29,16 @@ public func transpose(_ x: Tensor, perm: [Int]) -> Tensor {
     return Tensor(shape: outShape, data: out)
 }
 
-/// Calls `body(source offset, output row)` for every index of the leading axes of `shape` (its last extent is 1),
-/// in order.
-private func transposeMerged(_ x: UnsafePointer<Float>, shape: [Int], strides: [Int], _ body: (Int, Int) -> Void) {
-    let r = shape.count
-    let rows = shape.dropLast().reduce(1, *)
-    var index = [Int](repeating: 0, count: max(0, r - 1))
+/// Calls `body(source offset, index)` for every index of an array of extents `shape`, in row-major order, the
+/// source offset stepping by `strides` per axis (an odometer; an empty shape is one index).
+private func forEachIndex(shape: ArraySlice<Int>, strides: ArraySlice<Int>, _ body: (Int, Int) -> Void) {
+    let shape = Array(shape), strides = Array(strides)
+    let count = shape.reduce(1, *)
+    var index = [Int](repeating: 0, count: shape.count)
     var src = 0
-    for row in 0..<rows {
-        body(src, row)
-        var a = r - 2
+    for k in 0..<count {
+        body(src, k)
+        var a = shape.count - 1
         while a >= 0 {
             index[a] += 1; src += strides[a]
             if index[a] < shape[a] { break }
@@ -49,13 +49,13 @@ private func transposeMerged(_ x: UnsafePointer<Float>, shape: [Int], strides: [
 }
 
 /// y (contiguous, `shape`) = x read with `strides` per output axis: the last axis's run is copied as a block when
-/// its stride is 1, element by element otherwise.
+/// its stride is 1, element by element otherwise; when the last two axes swap, in 16 x 16 tiles.
 func transposeMerged(_ x: UnsafePointer<Float>, shape: [Int], strides: [Int], y: UnsafeMutablePointer<Float>) {
     let r = shape.count, n = shape[r - 1], sa = strides[r - 1]
     if sa != 1 && r >= 2 && strides[r - 2] == 1 {
         // The last two axes swap (attention's K^T): 16 x 16 tiles, read along x's rows, written within the tile.
         let m = shape[r - 2]
-        transposeMerged(x, shape: Array(shape.dropLast(2)) + [1], strides: Array(strides.dropLast(2)) + [1]) { src, dst in
+        forEachIndex(shape: shape.dropLast(2), strides: strides.dropLast(2)) { src, plane in
             var jb = 0
             while jb < m {
                 let mj = min(16, m - jb)
@@ -63,7 +63,7 @@ func transposeMerged(_ x: UnsafePointer<Float>, shape: [Int], strides: [Int], y:
                 while ib < n {
                     for i in ib..<min(ib + 16, n) {
                         let row = x + src + i * sa + jb
-                        for jj in 0..<mj { y[(dst * m + jb + jj) * n + i] = row[jj] }
+                        for jj in 0..<mj { y[(plane * m + jb + jj) * n + i] = row[jj] }
                     }
                     ib += 16
                 }
@@ -72,20 +72,9 @@ func transposeMerged(_ x: UnsafePointer<Float>, shape: [Int], strides: [Int], y:
         }
         return
     }
-    let rows = shape.dropLast().reduce(1, *)
-    var index = [Int](repeating: 0, count: r - 1)
-    var src = 0
-    for row in 0..<rows {
+    forEachIndex(shape: shape.dropLast(), strides: strides.dropLast()) { src, row in
         let dst = y + row * n
         if sa == 1 { dst.update(from: x + src, count: n) } else { for i in 0..<n { dst[i] = x[src + i * sa] } }
-        // Next row: odometer over the leading axes.
-        var a = r - 2
-        while a >= 0 {
-            index[a] += 1; src += strides[a]
-            if index[a] < shape[a] { break }
-            src -= strides[a] * shape[a]; index[a] = 0
-            a -= 1
-        }
     }
 }
 

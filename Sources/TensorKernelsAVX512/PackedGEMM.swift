@@ -138,8 +138,8 @@ struct PanelStore {
     let gelu: Bool
     let first: Bool
 
+    /// The C tile a later K block adds to (its first `cols` columns).
     @inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> (F16, F16) {
-        if first { return (F16(), F16()) }
         if cols == 32 { return (load16(p), load16(p + 16)) }
         var v0 = F16(), v1 = F16()
         for q in 0..<min(16, cols) { v0[q] = p[q] }

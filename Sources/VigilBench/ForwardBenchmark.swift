@@ -101,6 +101,17 @@ func median(_ xs: [Double]) -> Double {
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
 
+/// Seconds one call of `body` takes: the upper median of `runs` timed calls, after `warmup` untimed ones.
+func medianSeconds(runs: Int, warmup: Int, _ body: () -> Void) -> Double {
+    var t: [Double] = []
+    for i in 0..<(runs + warmup) {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        body()
+        if i >= warmup { t.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
+    }
+    return t.sorted()[t.count / 2]
+}
+
 /// fp32 GFLOP/s of `threads` threads each running a register-only multiply-add loop (about 60 ms, best of three): the
 /// most this machine's cores do at the clock they hold under load (NaN without AVX-512).
 func measuredPeakGFLOPS(threads: Int) -> Double {

@@ -46,15 +46,7 @@ struct GEMMBenchmark: ParsableCommand {
             var c = [Float](repeating: 0, count: m * n)
             let packed = b.withUnsafeBufferPointer { PackedPanels($0.baseAddress!, ldb: n, k: k, n: n) }
             func time(_ body: () -> Void) -> Double {
-                withComputeThreads(threads) {
-                    var t: [Double] = []
-                    for i in 0..<(runs + 3) {
-                        let t0 = DispatchTime.now().uptimeNanoseconds
-                        body()
-                        if i >= 3 { t.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
-                    }
-                    return t.sorted()[t.count / 2]
-                }
+                withComputeThreads(threads) { medianSeconds(runs: runs, warmup: 3, body) }
             }
             let once = time { gemmPacked(m: m, a: a, lda: k, packed: packed, c: &c, ldc: n, bias: nil) }
             let blas = time { gemmParallel(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n) }

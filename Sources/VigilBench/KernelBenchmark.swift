@@ -65,13 +65,9 @@ struct KernelBenchmark: ParsableCommand {
             var scratch = [Float](repeating: 0, count: max(1, s.scratchCount))
             func time(_ isa: KernelISA) -> Double {
                 withKernelISA(isa) {
-                    var t: [Double] = []
-                    for i in 0..<(runs + 5) {
-                        let t0 = DispatchTime.now().uptimeNanoseconds
+                    1e6 * medianSeconds(runs: runs, warmup: 5) {
                         conv2d(x, weight: w, bias: b, shape: s, activation: .clip(0, 6), y: &y, scratch: &scratch)
-                        if i >= 5 { t.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e3) }
                     }
-                    return t.sorted()[t.count / 2]
                 }
             }
             // The channel-blocked kernel on the same values (blocked input, packed weights).
@@ -89,13 +85,9 @@ struct KernelBenchmark: ParsableCommand {
                 defer { xa.deallocate(); ya.deallocate() }
                 xa.update(from: xb, count: xb.count)
                 return withKernelISA(.avx512) {
-                    var t: [Double] = []
-                    for i in 0..<(runs + 5) {
-                        let t0 = DispatchTime.now().uptimeNanoseconds
+                    1e6 * medianSeconds(runs: runs, warmup: 5) {
                         blockedConv2d(kind, xa, packedWeights: pw, bias: pb, shape: s, activation: .clip(0, 6), y: ya)
-                        if i >= 5 { t.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e3) }
                     }
-                    return t.sorted()[t.count / 2]
                 }
             }
             let blocked = isa == "avx2" ? .nan : timeBlocked()
