@@ -15,7 +15,7 @@ struct ForwardBenchmark: ParsableCommand {
     @Option(help: "ONNX model.")
     var model = "Fixtures/models/efficientnet_lite0.onnx"
 
-    @Option(help: "Preprocessed float32 input [1,3,224,224] (repeated to fill a batch).")
+    @Option(help: "Preprocessed float32 input of one item, e.g. [1,3,224,224] (repeated to fill a batch).")
     var input = "Fixtures/models/golden/efficientnet_lite0__skimage_chelsea.input.f32"
 
     @Option(help: "Comma-separated batch sizes.")
@@ -55,8 +55,13 @@ struct ForwardBenchmark: ParsableCommand {
         var vigil: [Int: [Double]] = [:], onnx: [Int: [Double]] = [:]
         var roundRatios: [Int: [Double]] = [:]
         var sink: Float = 0
+        // One item has the model input's shape after its batch axis (a 3x224x224 image for the usual classifier).
+        let itemShape = m.graph.inputs[0].shape.dropFirst().map { $0 ?? 0 }
+        guard itemShape.reduce(1, *) == x1.count else {
+            throw ValidationError("\(input) holds \(x1.count) floats, but one item of \(inName) is \(itemShape): give an input of that size")
+        }
         let inputs = Dictionary(uniqueKeysWithValues: bs.map { b in
-            (b, Tensor(shape: [b, 3, 224, 224], data: Array([[Float]](repeating: x1, count: b).joined())))
+            (b, Tensor(shape: [b] + itemShape, data: Array([[Float]](repeating: x1, count: b).joined())))
         })
         for b in bs {   // warm-up: plans, packed weights, pools; the peer's session
             for _ in 0..<3 { sink += try exec.run([inName: inputs[b]!]).outputs.values.first!.data[0] }

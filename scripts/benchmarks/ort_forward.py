@@ -13,7 +13,7 @@ import onnxruntime as ort
 
 p = argparse.ArgumentParser()
 p.add_argument("--model", required=True)
-p.add_argument("--input", required=True, help="float32 NCHW [1,3,224,224] file")
+p.add_argument("--input", required=True, help="float32 file holding one item of the model input (e.g. [1,3,224,224])")
 p.add_argument("--batches", default="1,16")
 p.add_argument("--runs", type=int, default=20)
 p.add_argument("--warmup", type=int, default=3)
@@ -25,7 +25,7 @@ so.intra_op_num_threads = a.threads
 so.inter_op_num_threads = 1
 s = ort.InferenceSession(a.model, so, providers=["CPUExecutionProvider"])
 name = s.get_inputs()[0].name
-x1 = np.fromfile(a.input, dtype=np.float32).reshape(1, 3, 224, 224)
+x1 = np.fromfile(a.input, dtype=np.float32).reshape([1] + list(s.get_inputs()[0].shape[1:]))
 
 
 def timed(b, runs, warmup):
