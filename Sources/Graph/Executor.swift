@@ -245,12 +245,12 @@ extension Executor {
         let failed = Atomic<Bool>(false)
         nonisolated(unsafe) let executors = itemExecutors
         let items = itemInputs
-        let isa = kernelISA
+        let table = kernels
         results.withUnsafeMutableBufferPointer { slots in
             nonisolated(unsafe) let slots = slots
             DispatchQueue.concurrentPerform(iterations: threads) { t in
-                // The caller's kernel choice (a per-thread setting) goes with the work to the worker threads.
-                withKernelISA(isa) { withComputeThreads(1) {
+                // The caller's kernel table (a per-thread setting) goes with the work to the worker threads.
+                withKernels(table) { withComputeThreads(1) {
                     while !failed.load(ordering: .relaxed) {
                         let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
                         if i >= tasks { break }

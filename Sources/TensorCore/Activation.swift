@@ -80,17 +80,27 @@ public enum Activation: Sendable, Equatable, Hashable {
         }
     }
 
-    /// Applies in place over `count` values.
-    @inlinable public func apply(_ p: UnsafeMutablePointer<Float>, count: Int) {
+    /// The vectorised function a kernel table may have for this activation.
+    var vectorFunction: VectorFunction? {
+        switch self {
+        case .erf: return .erf
+        case .exp: return .exp
+        case .sigmoid: return .sigmoid
+        case .gelu: return .gelu
+        default: return nil
+        }
+    }
+
+    /// Applies in place over `count` values (through this thread's `kernels` where they vectorise it).
+    public func apply(_ p: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
         case .identity: return
         case .relu: for i in 0..<count { p[i] = max(p[i], 0) }
         case let .clip(lo, hi): for i in 0..<count { p[i] = min(max(p[i], lo), hi) }
-        // Vectorised on AVX-512: transformers' GELU, Exp, EfficientNets' swish.
-        case .erf where kernelISA == .avx512: elementwiseInPlace(.erf, p, count: count)
-        case .exp where kernelISA == .avx512: elementwiseInPlace(.exp, p, count: count)
-        case .sigmoid where kernelISA == .avx512: elementwiseInPlace(.sigmoid, p, count: count)
-        case .gelu where kernelISA == .avx512: elementwiseInPlace(.gelu, p, count: count)
+        // Vectorised where the kernels have them: transformers' GELU, Exp, EfficientNets' swish.
+        case .erf, .exp, .sigmoid, .gelu:
+            if let f = vectorFunction, let vector = kernels.vectorFunction { vector(f, p, count); return }
+            for i in 0..<count { p[i] = apply(p[i]) }
         default: for i in 0..<count { p[i] = apply(p[i]) }
         }
     }
@@ -98,7 +108,7 @@ public enum Activation: Sendable, Equatable, Hashable {
 
 /// `elementwiseAVX512` in place over `count` floats, split over `computeThreads` in slices of 4096 (a ConvNeXt's
 /// GELU runs over 1.2 million values at once).
-@usableFromInline func elementwiseInPlace(_ f: VectorFunction, _ p: UnsafeMutablePointer<Float>, count: Int) {
+func elementwiseInPlaceAVX512(_ f: VectorFunction, _ p: UnsafeMutablePointer<Float>, count: Int) {
     nonisolated(unsafe) let p = p
     parallelChunks((count + 4095) / 4096, minItemsPerChunk: 16) { r in
         let lo = r.lowerBound * 4096, hi = min(count, r.upperBound * 4096)

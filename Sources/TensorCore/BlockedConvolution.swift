@@ -24,14 +24,21 @@ func forEachBlock(batch: Int, blocks: Int, pixels: Int, _ body: (Int, Int) -> Vo
 
 /// NCHW `[batch, channels, pixels]` into the channel-blocked `[batch, blocks, pixels, 16]` (padding channels zero).
 public func toChannelBlocked(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
+    kernels.toBlocked(x, batch, channels, pixels, y)
+}
+
+/// `toChannelBlocked` on AVX-512, blocks split over the threads (`KernelTable.avx512`).
+func toChannelBlockedParallel(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
     let blocks = ChannelBlocks.count(channels)
-    if kernelISA == .avx512 {
-        forEachBlock(batch: batch, blocks: blocks, pixels: pixels) { n, b in
-            toChannelBlockedAVX512(x + n * channels * pixels, channels: channels, pixels: pixels, y: y + n * blocks * pixels * 16,
-                                   blocks: b..<(b + 1))
-        }
-        return
+    forEachBlock(batch: batch, blocks: blocks, pixels: pixels) { n, b in
+        toChannelBlockedAVX512(x + n * channels * pixels, channels: channels, pixels: pixels, y: y + n * blocks * pixels * 16,
+                               blocks: b..<(b + 1))
     }
+}
+
+/// `toChannelBlocked` on the portable table.
+func toChannelBlockedPortable(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
+    let blocks = ChannelBlocks.count(channels)
     for n in 0..<batch {
         let xn = x + n * channels * pixels, yn = y + n * blocks * pixels * 16
         for b in 0..<blocks {
@@ -48,14 +55,21 @@ public func toChannelBlocked(_ x: UnsafePointer<Float>, batch: Int, channels: In
 
 /// The channel-blocked `[batch, blocks, pixels, 16]` back into NCHW `[batch, channels, pixels]`.
 public func fromChannelBlocked(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
+    kernels.fromBlocked(x, batch, channels, pixels, y)
+}
+
+/// `fromChannelBlocked` on AVX-512, blocks split over the threads (`KernelTable.avx512`).
+func fromChannelBlockedParallel(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
     let blocks = ChannelBlocks.count(channels)
-    if kernelISA == .avx512 {
-        forEachBlock(batch: batch, blocks: blocks, pixels: pixels) { n, b in
-            fromChannelBlockedAVX512(x + n * blocks * pixels * 16, channels: channels, pixels: pixels, y: y + n * channels * pixels,
-                                     blocks: b..<(b + 1))
-        }
-        return
+    forEachBlock(batch: batch, blocks: blocks, pixels: pixels) { n, b in
+        fromChannelBlockedAVX512(x + n * blocks * pixels * 16, channels: channels, pixels: pixels, y: y + n * channels * pixels,
+                                 blocks: b..<(b + 1))
     }
+}
+
+/// `fromChannelBlocked` on the portable table.
+func fromChannelBlockedPortable(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
+    let blocks = ChannelBlocks.count(channels)
     for n in 0..<batch {
         let xn = x + n * blocks * pixels * 16, yn = y + n * channels * pixels
         for c in 0..<channels {
@@ -201,16 +215,20 @@ public func packBlockedBias(_ bias: UnsafePointer<Float>?, channels: Int) -> [Fl
 ///   - activation: a clamp (`clampBounds` not nil).
 ///   - residual: nil, or (pointwise only) a blocked tensor shaped as y added before the clamp: a residual Add fused
 ///     in. It must not alias y (partial sums over chunks of input channels pass through y first).
-/// On CPUs without AVX-512 this runs `blockedConv2dNaive`.
+/// The portable kernel table runs `blockedConv2dNaive`.
 public func blockedConv2d(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, packedWeights w: UnsafePointer<Float>,
                           bias: UnsafePointer<Float>, shape s: ConvShape, activation: Activation,
                           residual: UnsafePointer<Float>? = nil, y: UnsafeMutablePointer<Float>) {
-    guard let (lo, hi) = activation.clampBounds else { preconditionFailure("blockedConv2d: \(activation) is not a clamp") }
+    precondition(activation.clampBounds != nil, "blockedConv2d: \(activation) is not a clamp")
     precondition(residual == nil || kind == .pointwise, "blockedConv2d: only pointwise convolutions take a residual")
-    guard kernelISA == .avx512 else {
-        blockedConv2dNaive(kind, x, packedWeights: w, bias: bias, shape: s, activation: activation, residual: residual, y: y)
-        return
-    }
+    kernels.blockedConv(kind, x, w, bias, s, activation, residual, y)
+}
+
+/// `blockedConv2d` on AVX-512 (`KernelTable.avx512`): the work cut into units over the threads, per kind.
+func blockedConv2dAVX512(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, packedWeights w: UnsafePointer<Float>,
+                         bias: UnsafePointer<Float>, shape s: ConvShape, activation: Activation,
+                         residual: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
+    let (lo, hi) = activation.clampBounds!
     let w = blockedWeights(w)
     let wd = s.window
     let cb = ChannelBlocks.count(s.inC), mb = ChannelBlocks.count(s.outC)

@@ -152,16 +152,15 @@ public func conv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias
     let inPlane = s.inH * s.inW, outPlane = s.outH * s.outW
     let mg = s.outCPerGroup, cg = s.inCPerGroup, kdim = s.colRows
     let pointwise = s.window.isPointwise
-    let isa = kernelISA
     let tasks = s.batch * s.groups
     let threads = computeThreads
-    if pointwise && s.groups == 1 && isa == .avx512 && (s.batch >= threads || 2 * s.macs < 400_000) {
+    if pointwise && s.groups == 1 && kernels.isa == .avx512 && (s.batch >= threads || 2 * s.macs < 400_000) {
         // Whole images per thread, each thread's images in one call: their remainder columns share panels.
         parallelChunks(s.batch) { r in
             gemmBiasActivation(items: r.count, m: s.outC, n: outPlane, k: s.inC, a: weight, lda: s.inC,
                                b: x + r.lowerBound * s.inC * inPlane, bItemStride: s.inC * inPlane, ldb: inPlane,
                                c: y + r.lowerBound * s.outC * outPlane, cItemStride: s.outC * outPlane, ldc: outPlane,
-                               bias: bias, activation: activation, isa: isa)
+                               bias: bias, activation: activation)
         }
         return
     }
@@ -179,11 +178,11 @@ public func conv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias
                 let gb = bias.map { $0 + g * mg }
                 if pointwise {
                     gemmBiasActivation(m: mg, n: outPlane, k: cg, a: wg, lda: cg, b: xg, ldb: inPlane, c: yg, ldc: outPlane,
-                                       bias: gb, activation: activation, isa: isa)
+                                       bias: gb, activation: activation)
                 } else {
                     im2col(xg, channels: cg, h: s.inH, w: s.inW, window: s.window, outH: s.outH, outW: s.outW, col: own!)
                     gemmBiasActivation(m: mg, n: outPlane, k: kdim, a: wg, lda: kdim, b: own!, ldb: outPlane, c: yg, ldc: outPlane,
-                                       bias: gb, activation: activation, isa: isa)
+                                       bias: gb, activation: activation)
                 }
             }
         }
@@ -290,7 +289,9 @@ public func directConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>
     if outPlane == 0 || s.batch == 0 { return }
     // Outputs per vector: 16 through the AVX-512 step kernel when rows are wide enough to fill it (a 7-wide
     // plane would leave most of 16 lanes idle), else 8.
-    let wide = kernelISA == .avx512 && s.outW >= 12
+    let table = kernels
+    let wideRows = s.outW >= 12 ? table.directRowsWide : nil
+    let wide = wideRows != nil
     let vw = wide ? 16 : 8
     let cg = s.inCPerGroup, mg = s.outCPerGroup
     let nTaps = cg * wd.kernelH * wd.kernelW
@@ -337,18 +338,15 @@ public func directConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>
     @inline(__always) func step(_ in0: UnsafePointer<Float>, _ taps: UnsafePointer<Int>, _ m: Int, rows: Int,
                                 _ y0: UnsafeMutablePointer<Float>) {
         let wk = weight + m * nTaps, b = bias?[m] ?? 0
-        if wide && plain3x3 {
-            directConv3x3RowsAVX512(buf: in0, weights: wk, rowStep: rowStep, rows: rows, outW: s.outW, bias: b, lo: lo, hi: hi, y: y0)
-        } else if wide {
-            directConvRowsAVX512(buf: in0, tapOffsets: taps, weights: wk, taps: nTaps, rowStep: rowStep, rows: rows,
-                                 outW: s.outW, bias: b, lo: lo, hi: hi, y: y0)
+        if let wideRows {
+            wideRows(in0, taps, wk, nTaps, rowStep, rows, s.outW, b, lo, hi, y0, plain3x3)
         } else {
             directConvRowsAVX2(buf: in0, tapOffsets: taps, weights: wk, taps: nTaps, rowStep: rowStep, rows: rows,
                                outW: s.outW, bias: b, lo: lo, hi: hi, y: y0)
         }
         if after { activation.apply(y0, count: rows * s.outW) }
     }
-    if cg == 1 && mg == 1 && kernelISA == .avx512 && prefersChannelVectorised(outW: s.outW, taps: nTaps, strideW: sW) {
+    if cg == 1 && mg == 1, let depthwiseChannels = table.depthwiseChannels, prefersChannelVectorised(outW: s.outW, taps: nTaps, strideW: sW) {
         // Narrow planes, or large filters on mid-sized ones: 16 channels per task, vectorised across channels.
         let blocks = (s.outC + 15) / 16
         parallelChunks(s.batch * blocks) { r in
@@ -356,11 +354,8 @@ public func directConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>
                 let n = task / blocks, c0 = (task % blocks) * 16
                 let count = min(16, s.outC - c0)
                 let yc = y + (n * s.outC + c0) * outPlane
-                depthwiseChannelsAVX512(count: count, x: x + (n * s.inC + c0) * inPlane, xChannelStride: inPlane, inH: s.inH, inW: s.inW,
-                                        kernelH: wd.kernelH, kernelW: wd.kernelW, strideH: sH, strideW: sW,
-                                        dilationH: wd.dilationH, dilationW: wd.dilationW, padTop: wd.padTop, padLeft: wd.padLeft,
-                                        weights: weight + c0 * nTaps, bias: bias.map { $0 + c0 }, lo: lo, hi: hi,
-                                        y: yc, yChannelStride: outPlane, outH: s.outH, outW: s.outW)
+                depthwiseChannels(count, x + (n * s.inC + c0) * inPlane, inPlane, s, weight + c0 * nTaps, bias.map { $0 + c0 }, lo, hi,
+                                  yc, outPlane)
                 if after { activation.apply(yc, count: count * outPlane) }
             }
         }
@@ -414,15 +409,14 @@ public func directConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>
                 while oy < oy1 {
                     let in0 = buf + (oy - oy0) * rowStep
                     var m = g * mg
-                    if wide {
+                    if wide, let rows4x4 = table.directRows4x4 {
                         // Four channels at a time, four rows per call.
                         while m + 4 <= (g + 1) * mg {
                             var r = 0
                             while r < min(8, oy1 - oy) {
                                 let yr = y + (n * s.outC + m) * outPlane + (oy + r) * s.outW
-                                directConvRows4x4AVX512(buf: in0 + r * rowStep, tapOffsets: tp.baseAddress!, weights: weight + m * nTaps,
-                                                        taps: nTaps, rowStep: rowStep, rows: min(4, oy1 - oy - r), outW: s.outW,
-                                                        bias: bias.map { $0 + m }, lo: lo, hi: hi, y: yr, yChannelStride: outPlane)
+                                rows4x4(in0 + r * rowStep, tp.baseAddress!, weight + m * nTaps, nTaps, rowStep, min(4, oy1 - oy - r), s.outW,
+                                        bias.map { $0 + m }, lo, hi, yr, outPlane)
                                 r += 4
                             }
                             if after { for c in m..<(m + 4) { activation.apply(y + (n * s.outC + c) * outPlane + oy * s.outW, count: min(8, oy1 - oy) * s.outW) } }
@@ -438,6 +432,30 @@ public func directConv2d(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>
             }
         }
     }
+}
+
+/// `directConv2d`'s rows on AVX-512 (`KernelTable.avx512`): the row-blocked kernel for one channel's plain 3x3,
+/// else the general one.
+func directConvRowsWideAVX512(buf: UnsafePointer<Float>, tapOffsets: UnsafePointer<Int>, weights: UnsafePointer<Float>, taps: Int,
+                              rowStep: Int, rows: Int, outW: Int, bias: Float, lo: Float, hi: Float, y: UnsafeMutablePointer<Float>,
+                              plain3x3: Bool) {
+    if plain3x3 {
+        directConv3x3RowsAVX512(buf: buf, weights: weights, rowStep: rowStep, rows: rows, outW: outW, bias: bias, lo: lo, hi: hi, y: y)
+    } else {
+        directConvRowsAVX512(buf: buf, tapOffsets: tapOffsets, weights: weights, taps: taps, rowStep: rowStep, rows: rows,
+                             outW: outW, bias: bias, lo: lo, hi: hi, y: y)
+    }
+}
+
+/// `directConv2d`'s depthwise convolution of `count` (up to 16) channels vectorised across them, on AVX-512.
+func depthwiseChannelsNCHWAVX512(count: Int, x: UnsafePointer<Float>, xChannelStride: Int, shape s: ConvShape,
+                                 weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, lo: Float, hi: Float,
+                                 y: UnsafeMutablePointer<Float>, yChannelStride: Int) {
+    let wd = s.window
+    depthwiseChannelsAVX512(count: count, x: x, xChannelStride: xChannelStride, inH: s.inH, inW: s.inW,
+                            kernelH: wd.kernelH, kernelW: wd.kernelW, strideH: wd.strideH, strideW: wd.strideW,
+                            dilationH: wd.dilationH, dilationW: wd.dilationW, padTop: wd.padTop, padLeft: wd.padLeft,
+                            weights: weights, bias: bias, lo: lo, hi: hi, y: y, yChannelStride: yChannelStride, outH: s.outH, outW: s.outW)
 }
 
 /// Output rows [0, rows) (rows <= 8) of one channel of `directConv2d`, eight SIMD8 accumulators per

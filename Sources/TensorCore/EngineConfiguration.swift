@@ -58,13 +58,16 @@ public struct EngineConfiguration: Sendable {
         return k == .avx512 && cpuKernelISA == .avx512 ? .avx512 : .avx2
     }
 
+    /// The kernel table this configuration's engines call (filled once per instruction set).
+    public var kernelTable: KernelTable { KernelTable.table(for: effectiveKernels) }
+
     /// Whether plain forward passes run on the channel-blocked graph.
     public var usesBlockedLayout: Bool { effectiveKernels == .avx512 && layout == .blocked }
 
-    /// Runs `body` with this configuration's kernels and thread count for the kernel calls made on this thread (the
-    /// kernels hand both to their worker threads).
+    /// Runs `body` with this configuration's kernel table and thread count for the kernel calls made on this thread
+    /// (`parallelChunks` hands the table to its worker threads).
     public func apply<R>(_ body: () throws -> R) rethrows -> R {
-        try withKernelISA(effectiveKernels) { try withComputeThreads(threads) { try body() } }
+        try withKernels(kernelTable) { try withComputeThreads(threads) { try body() } }
     }
 
     /// The same with another thread count.

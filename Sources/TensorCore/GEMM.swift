@@ -18,7 +18,6 @@ public var blasConfiguration: String {
 ///   - b: `[K,N]` (or `[N,K]` when `transB`), leading dimension `ldb`.
 ///   - c: `[M,N]`, leading dimension `ldc`.
 /// - Complexity: 2·M·N·K flops.
-@inlinable
 public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                  alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                  b: UnsafePointer<Float>, ldb: Int,
@@ -33,8 +32,8 @@ public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: 
         // One row of C (a classifier head per batch item): sgemv streams B once without sgemm's packing.
         // c[1,N] = alpha * a[1,K] op(B) + beta * c; a's K values are lda apart when transA. C may start
         // uninitialised when beta is 0, and some OpenBLAS versions keep NaN through a scaling by 0.
-        if transB && !transA && kernelISA == .avx512 {
-            rowDotsAVX512(w: b, ldw: ldb, k: k, x: a, alpha: alpha, beta: beta, y: c, rows: 0..<n)
+        if transB && !transA, let rowDots = kernels.rowDots {
+            rowDots(b, ldb, k, a, alpha, beta, c, n)
             return
         }
         if beta == 0 { c.update(repeating: 0, count: n) }
@@ -98,12 +97,11 @@ public func gemmParallel(transA: Bool = false, transB: Bool = false, m: Int, n: 
 }
 
 /// C[M,N] = act(A[M,K] · B[K,N] + bias[M]), row-major, for `items` pairs (B, C) sharing A: a convolution's
-/// GEMM with its epilogue, over a batch of images.
+/// GEMM with its epilogue, over a batch of images, through this thread's `kernels`.
 ///
-/// With `kernelISA == .avx512` this is one pass of `gemmEpilogueAVX512` (bias and ReLU/clip applied to each
-/// tile in registers before it is stored); other activations run over the tile's rows afterwards. Otherwise
-/// the bias is written first, `cblas_sgemm` accumulates onto it and the activation runs after. Callers that
-/// split the work over threads read `kernelISA` once and pass it as `isa`.
+/// On AVX-512 this is one pass of `gemmEpilogueAVX512` (bias and ReLU/clip applied to each tile in registers
+/// before it is stored); other activations run over the tile's rows afterwards. On the portable table the bias is
+/// written first, `cblas_sgemm` accumulates onto it and the activation runs after.
 ///
 /// - Parameters:
 ///   - items: (B, C) pairs; item i reads `b + i * bItemStride` and writes `c + i * cItemStride`.
@@ -115,18 +113,30 @@ public func gemmParallel(transA: Bool = false, transB: Bool = false, m: Int, n: 
 public func gemmBiasActivation(items: Int = 1, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                                b: UnsafePointer<Float>, bItemStride: Int = 0, ldb: Int,
                                c: UnsafeMutablePointer<Float>, cItemStride: Int = 0, ldc: Int,
-                               bias: UnsafePointer<Float>?, activation: Activation, isa: KernelISA = kernelISA) {
+                               bias: UnsafePointer<Float>?, activation: Activation) {
     if m == 0 || n == 0 || items == 0 { return }
-    if isa == .avx512 {
-        let bounds = activation.clampBounds
-        let lo = bounds?.lo ?? -.infinity, hi = bounds?.hi ?? .infinity, rest = bounds == nil
-        gemmEpilogueAVX512(items: items, m: m, n: n, k: k, a: a, lda: lda, b: b, bItemStride: bItemStride, ldb: ldb,
-                           c: c, cItemStride: cItemStride, ldc: ldc, bias: bias, lo: lo, hi: hi)
-        if rest {
-            for i in 0..<items { for r in 0..<m { activation.apply(c + i * cItemStride + r * ldc, count: n) } }
-        }
-        return
+    kernels.gemmEpilogue(items, m, n, k, a, lda, b, bItemStride, ldb, c, cItemStride, ldc, bias, activation)
+}
+
+/// `gemmBiasActivation` on AVX-512 (`KernelTable.avx512`).
+func gemmBiasActivationAVX512(items: Int, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                              b: UnsafePointer<Float>, bItemStride: Int, ldb: Int,
+                              c: UnsafeMutablePointer<Float>, cItemStride: Int, ldc: Int,
+                              bias: UnsafePointer<Float>?, activation: Activation) {
+    let bounds = activation.clampBounds
+    let lo = bounds?.lo ?? -.infinity, hi = bounds?.hi ?? .infinity
+    gemmEpilogueAVX512(items: items, m: m, n: n, k: k, a: a, lda: lda, b: b, bItemStride: bItemStride, ldb: ldb,
+                       c: c, cItemStride: cItemStride, ldc: ldc, bias: bias, lo: lo, hi: hi)
+    if bounds == nil {
+        for i in 0..<items { for r in 0..<m { activation.apply(c + i * cItemStride + r * ldc, count: n) } }
     }
+}
+
+/// `gemmBiasActivation` on OpenBLAS (`KernelTable.portable`).
+func gemmBiasActivationBLAS(items: Int, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                            b: UnsafePointer<Float>, bItemStride: Int, ldb: Int,
+                            c: UnsafeMutablePointer<Float>, cItemStride: Int, ldc: Int,
+                            bias: UnsafePointer<Float>?, activation: Activation) {
     for i in 0..<items {
         let ci = c + i * cItemStride
         let beta = prefillBias(ci, rows: m, cols: n, ld: ldc, bias: bias)
@@ -153,9 +163,8 @@ public func gemmBiasActivationNaive(m: Int, n: Int, k: Int, a: UnsafePointer<Flo
 public func gemmBiasActivationParallel(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                                        b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                                        bias: UnsafePointer<Float>?, activation: Activation, splitRows: Bool? = nil) {
-    let isa = kernelISA
     if computeThreads == 1 || 2 * m * n * k < 200_000 {
-        gemmBiasActivation(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, bias: bias, activation: activation, isa: isa)
+        gemmBiasActivation(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, bias: bias, activation: activation)
         return
     }
     let splitRows = splitRows ?? (m >= n)
@@ -164,10 +173,10 @@ public func gemmBiasActivationParallel(m: Int, n: Int, k: Int, a: UnsafePointer<
         let lo = r.lowerBound * 16, hi = min(splitRows ? m : n, r.upperBound * 16)
         if splitRows {
             gemmBiasActivation(m: hi - lo, n: n, k: k, a: a + lo * lda, lda: lda, b: b, ldb: ldb, c: c + lo * ldc, ldc: ldc,
-                               bias: bias.map { $0 + lo }, activation: activation, isa: isa)
+                               bias: bias.map { $0 + lo }, activation: activation)
         } else {
             gemmBiasActivation(m: m, n: hi - lo, k: k, a: a, lda: lda, b: b + lo, ldb: ldb, c: c + lo, ldc: ldc,
-                               bias: bias, activation: activation, isa: isa)
+                               bias: bias, activation: activation)
         }
     }
 }

@@ -70,11 +70,12 @@ public func gemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int
                        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false,
                        bias: UnsafePointer<Float>?, activation: Activation = .identity) {
     if m == 0 || n == 0 { return }
-    guard kernelISA == .avx512 else {
-        gemmPackedPortable(m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc, accumulate: accumulate, bias: bias)
-        for r in 0..<m { activation.apply(c + r * ldc, count: n) }
-        return
-    }
+    kernels.packedGEMM(m, n, k, a, lda, packed, c, ldc, accumulate, bias, activation)
+}
+
+/// `gemmPacked` on AVX-512 (`KernelTable.avx512`).
+func gemmPackedTiled(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+                     c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?, activation: Activation) {
     let bounds = activation.clampBounds
     let lo = bounds?.lo ?? -.infinity, hi = bounds?.hi ?? .infinity
     runPackedTiles(m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc, accumulate: accumulate,
@@ -84,9 +85,10 @@ public func gemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int
     }
 }
 
-/// The portable path of `gemmPacked` (before the activation): one float sum over K per output, in order.
+/// `gemmPacked` on the portable table: one float sum over K per output, in order, then the activation.
 func gemmPackedPortable(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
-                        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?) {
+                        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?, activation: Activation) {
+    defer { for r in 0..<m { activation.apply(c + r * ldc, count: n) } }
     for i in 0..<m {
         for j in 0..<n {
             let col = packed + (j / 32) * k * 32 + j % 32

@@ -47,7 +47,8 @@ public let chunksPerThread = 3
 
 /// Runs `body` over `0..<count` cut into contiguous chunks, on up to `computeThreads` threads.
 ///
-/// The calling thread takes part; chunks are handed out dynamically (up to `chunksPerThread` per thread).
+/// The calling thread takes part; chunks are handed out dynamically (up to `chunksPerThread` per thread), and
+/// run with the caller's `kernels`.
 /// Regions run on `SpinPool`'s threads, which spin briefly between regions so the next op starts at
 /// once (Dispatch's parked workers took ~20 us to wake per region, about 2 ms of a batch-1 forward);
 /// when the pool is busy (another executor on another thread) Dispatch's `concurrentPerform` runs the
@@ -61,12 +62,14 @@ public func parallelChunks(_ count: Int, minItemsPerChunk: Int = 1, _ body: (Ran
     let threads = computeThreads
     let chunks = min(threads * chunksPerThread, max(1, count / max(1, minItemsPerChunk)))
     if chunks <= 1 || threads <= 1 { body(0..<count); return }
+    // The caller's kernel table goes with its chunks to the worker threads.
+    let table = kernels
     withoutActuallyEscaping(body) { body in
         // Chunks touch disjoint ranges; the caller's closure is only shared for the duration of this call.
         nonisolated(unsafe) let body = body
         nonisolated(unsafe) let run: (Int) -> Void = { c in
             let lo = count * c / chunks, hi = count * (c + 1) / chunks
-            if lo < hi { body(lo..<hi) }
+            if lo < hi { withKernels(table) { body(lo..<hi) } }
         }
         if SpinPool.shared.run(chunks: chunks, run) { return }
         let next = Atomic<Int>(0)

@@ -71,12 +71,8 @@ public func reduceBackward(_ kind: ReduceKind, x: Tensor, y: Tensor, dy: Tensor,
 ///
 /// - Parameters: `x`, `y` are `[outer, axisLen, rest]` flat.
 public func softmax(_ x: UnsafePointer<Float>, outer: Int, axisLen: Int, rest: Int, y: UnsafeMutablePointer<Float>) {
-    if rest == 1 && kernelISA == .avx512 {
-        // Rows along the last axis (attention scores): sixteen at a time, rows split over the threads.
-        nonisolated(unsafe) let x = x, y = y
-        parallelChunks(outer, minItemsPerChunk: max(1, 8192 / max(1, axisLen))) { r in
-            softmaxRowsAVX512(x, y, rows: r, length: axisLen)
-        }
+    if rest == 1, let rows = kernels.softmaxRows {
+        rows(x, y, outer, axisLen)
         return
     }
     for o in 0..<outer {
@@ -89,6 +85,15 @@ public func softmax(_ x: UnsafePointer<Float>, outer: Int, axisLen: Int, rest: I
             let inv = 1 / s
             for i in 0..<axisLen { y[base + i * rest] *= inv }
         }
+    }
+}
+
+/// Softmax of `outer` rows of `length` on AVX-512 (attention scores), sixteen values at a time, rows split over the
+/// threads (`KernelTable.avx512`).
+func softmaxRowsParallelAVX512(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, outer: Int, length: Int) {
+    nonisolated(unsafe) let x = x, y = y
+    parallelChunks(outer, minItemsPerChunk: max(1, 8192 / max(1, length))) { r in
+        softmaxRowsAVX512(x, y, rows: r, length: length)
     }
 }
 

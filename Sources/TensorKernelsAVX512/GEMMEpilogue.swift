@@ -1,5 +1,5 @@
 // Kernels compiled for AVX-512 (`-target-cpu skylake-avx512`: AVX512F/CD/BW/DQ/VL, as on Skylake-X, Ice Lake,
-// Zen 4 and Zen 5). Only call them after `TensorCore` has checked the CPU (`kernelISA == .avx512`): on any
+// Zen 4 and Zen 5). Only call them after `TensorCore` has checked the CPU (through `KernelTable.table(for:)`): on any
 // other CPU they stop the process with an illegal instruction. The portable path is OpenBLAS.
 
 typealias F16 = SIMD16<Float>

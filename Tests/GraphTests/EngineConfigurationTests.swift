@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Graph
 import ONNXImport
 import TensorCore
@@ -42,6 +43,27 @@ import TestSupport
             }
             EngineConfiguration(threads: 2).apply { #expect(kernelISA == cpuKernelISA && computeThreads == 2) }
         } }
+    }
+
+    @Test func kernelTableReachesTheWorkerThreads() {
+        // Every chunk of a kernel's parallel region, on whichever thread runs it, calls the caller's table: the
+        // portable engine's chunks must not pick up the CPU's AVX-512 kernels on the pool's threads.
+        for isa in [KernelISA.avx2, .avx512] {
+            let seen = Mutex<Set<String>>([])
+            EngineConfiguration(kernels: isa, threads: 2).apply {
+                for _ in 0..<20 {
+                    parallelChunks(64) { _ in
+                        let name = kernels.isa.rawValue
+                        Thread.sleep(forTimeInterval: 0.0002)
+                        seen.withLock { _ = $0.insert(name) }
+                    }
+                }
+            }
+            let expected = KernelTable.table(for: isa).isa.rawValue
+            #expect(seen.withLock { $0 } == [expected], "\(isa): chunks ran \(seen.withLock { $0 })")
+        }
+        #expect(KernelTable.table(for: .avx2) === KernelTable.portable)
+        #expect(KernelTable.table(for: .avx512) === (cpuKernelISA == .avx512 ? KernelTable.avx512 : KernelTable.portable))
     }
 
     @Test func environmentIsReadOnlyWhenAskedFor() {
