@@ -60,8 +60,14 @@ public let chunksPerThread = 3
 public func parallelChunks(_ count: Int, minItemsPerChunk: Int = 1, _ body: (Range<Int>) -> Void) {
     if count <= 0 { return }
     let threads = computeThreads
-    let chunks = min(threads * chunksPerThread, max(1, count / max(1, minItemsPerChunk)))
-    if chunks <= 1 || threads <= 1 { body(0..<count); return }
+    var wanted = min(threads * chunksPerThread, max(1, count / max(1, minItemsPerChunk)))
+    if wanted <= 1 || threads <= 1 { body(0..<count); return }
+    if count % wanted != 0 && count / wanted < 16 {
+        // Few items: equal chunks, a multiple of the threads, where the count allows (14 items as 2 x 7, not
+        // 2,2,3,2,2,3, of which one thread would get an item more than the other).
+        if let even = stride(from: wanted, through: threads, by: -1).first(where: { $0 % threads == 0 && count % $0 == 0 }) { wanted = even }
+    }
+    let chunks = wanted
     // The caller's kernel table goes with its chunks to the worker threads.
     let table = kernels
     withoutActuallyEscaping(body) { body in

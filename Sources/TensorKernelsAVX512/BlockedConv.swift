@@ -81,8 +81,14 @@ public func blockedPointwiseAVX512(x: UnsafePointer<Float>, xItemStride: Int, in
             let n = r / runsPerItem, p = r % runsPerItem * 7, len = min(7, pixels - p)
             let a = pairParts(pairs.lowerBound), b = pairParts(pairs.lowerBound + 1)
             let xr = x + n * xItemStride + p * 16, yOff = n * yItemStride + p * 16
-            pointwiseTile(len, len, true, b.two, xr, xr, plane, a.w, b.w, a.y + yOff, b.y + yOff, a.y1Off, b.y1Off,
-                          a.b0, a.b1, b.b0, b.b1, e)
+            // Constant tile arguments on the common paths, so that the tile keeps its accumulators in registers.
+            if len == 7 && b.two {
+                pointwiseTile(7, 7, true, true, xr, xr, plane, a.w, b.w, a.y + yOff, b.y + yOff, a.y1Off, b.y1Off, a.b0, a.b1, b.b0, b.b1, e)
+            } else if b.two {
+                pointwiseTile(len, len, true, true, xr, xr, plane, a.w, b.w, a.y + yOff, b.y + yOff, a.y1Off, b.y1Off, a.b0, a.b1, b.b0, b.b1, e)
+            } else {
+                pointwiseTile(len, len, true, false, xr, xr, plane, a.w, b.w, a.y + yOff, b.y + yOff, a.y1Off, b.y1Off, a.b0, a.b1, b.b0, b.b1, e)
+            }
         }
         k0 = k1
     }

@@ -90,8 +90,14 @@ public func blockedDirectAVX512(x: UnsafePointer<Float>, inBlocks: Int, inH: Int
     if leftover {
         let a = run(runCount - 1)
         let p = pairParts(pairs.lowerBound), q = pairParts(pairs.lowerBound + 1)
-        directTile(a.count, a.count, true, q.two, a.x, a.x, g, p.w, q.w, p.y + a.y, q.y + a.y, outPlane, q.two ? outPlane : 0,
-                   p.b0, p.b1, q.b0, q.b1, e)
+        // Constant tile arguments on the common paths, so that the tile keeps its accumulators in registers.
+        if a.count == 7 && q.two {
+            directTile(7, 7, true, true, a.x, a.x, g, p.w, q.w, p.y + a.y, q.y + a.y, outPlane, outPlane, p.b0, p.b1, q.b0, q.b1, e)
+        } else if q.two {
+            directTile(a.count, a.count, true, true, a.x, a.x, g, p.w, q.w, p.y + a.y, q.y + a.y, outPlane, outPlane, p.b0, p.b1, q.b0, q.b1, e)
+        } else {
+            directTile(a.count, a.count, true, false, a.x, a.x, g, p.w, q.w, p.y + a.y, q.y + a.y, outPlane, 0, p.b0, p.b1, q.b0, q.b1, e)
+        }
     }
 }
 
