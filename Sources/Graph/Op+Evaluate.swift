@@ -134,11 +134,11 @@ extension Op {
                          b: x[1].data, ldb: x[1].shape[1], beta: b2, c: &y, ldc: n)
             return [Tensor(shape: o, data: y)]
         case .matmul:
-            return [matmulTensor(x[0], x[1], outShape: outShapes[0])]
+            return [matmulTensor(x[0], x[1], outShape: outShapes[0], ws: ws)]
         case .flatten, .reshape, .squeeze, .unsqueeze:
             return [x[0].reshaped(outShapes[0])]
         case let .transpose(perm):
-            return [TensorCore.transpose(x[0], perm: perm ?? Array((0..<x[0].rank).reversed()))]
+            return [TensorCore.transpose(x[0], perm: perm ?? Array((0..<x[0].rank).reversed()), storage: { ws.takeBuffer(x[0].count) })]
         case let .concat(ax):
             return [TensorCore.concat(x, axis: ax < 0 ? ax + x[0].rank : ax)]
         case let .split(ax0, sizes, _):
@@ -154,7 +154,7 @@ extension Op {
             return [TensorCore.reduce(kind, x[0], axes: ax).reshaped(outShapes[0])]
         case let .softmax(ax, legacy):
             let (outer, len, rest) = softmaxSplit(x[0].shape, axis: ax, legacy: legacy)
-            var y = [Float](repeating: 0, count: x[0].count)
+            var y = ws.takeBuffer(x[0].count)
             TensorCore.softmax(x[0].data, outer: outer, axisLen: len, rest: rest, y: &y)
             return [Tensor(shape: x[0].shape, data: y)]
         case let .layerNorm(ax, eps):
@@ -239,7 +239,7 @@ func binaryTensor(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ o: [Int], ws: Work
 /// Batched matrix product with NumPy semantics (rank-1 operands promoted and the unit axis dropped), split over
 /// `computeThreads`: by products when there are several (attention's heads), else by panels of the one product
 /// (a transformer's projections at batch 1).
-func matmulTensor(_ a0: Tensor, _ b0: Tensor, outShape: [Int], transA: Bool = false, transB: Bool = false) -> Tensor {
+func matmulTensor(_ a0: Tensor, _ b0: Tensor, outShape: [Int], transA: Bool = false, transB: Bool = false, ws: Workspace? = nil) -> Tensor {
     var a = a0.shape, b = b0.shape
     if a.count == 1 { a = [1] + a }
     if b.count == 1 { b = b + [1] }
@@ -248,7 +248,7 @@ func matmulTensor(_ a0: Tensor, _ b0: Tensor, outShape: [Int], transA: Bool = fa
     if !transA && a.count > 2 && b.dropLast(2).allSatisfy({ $0 == 1 }) {
         let rows = shapeCount(Array(a.dropLast()))
         let flat = matmulTensor(a0.reshaped([rows, a[a.count - 1]]), b0.reshaped(Array(b.suffix(2))), outShape: [rows, transB ? b[b.count - 2] : b[b.count - 1]],
-                                transB: transB)
+                                transB: transB, ws: ws)
         return flat.reshaped(outShape)
     }
     let m = transA ? a[a.count - 1] : a[a.count - 2], k = transA ? a[a.count - 2] : a[a.count - 1]
@@ -256,7 +256,8 @@ func matmulTensor(_ a0: Tensor, _ b0: Tensor, outShape: [Int], transA: Bool = fa
     let batchShape = (try? broadcastShapes(Array(a.dropLast(2)), Array(b.dropLast(2)))) ?? []
     let aS = broadcastStrides(Array(a.dropLast(2)), to: batchShape), bS = broadcastStrides(Array(b.dropLast(2)), to: batchShape)
     let nb = shapeCount(batchShape)
-    var y = [Float](repeating: 0, count: nb * m * n)
+    // Every product overwrites its C (beta 0), so a recycled buffer serves.
+    var y = ws?.takeBuffer(nb * m * n) ?? [Float](repeating: 0, count: nb * m * n)
     let bStr = contiguousStrides(batchShape)
     a0.data.withUnsafeBufferPointer { ap in
         b0.data.withUnsafeBufferPointer { bp in

@@ -128,7 +128,8 @@ func runPackedTiles(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, p
     if threads == 1 || flops < 400_000 {
         run(rows: 0..<m, panels: 0..<panels)
     } else if panels >= 2 * threads || panels * 32 >= m {
-        parallelChunks(panels) { r in run(rows: 0..<m, panels: r) }
+        // One range of panels per thread when A is packed: every range packs all of A again.
+        parallelChunks(panels, minItemsPerChunk: packA ? (panels + threads - 1) / threads : 1) { r in run(rows: 0..<m, panels: r) }
     } else {
         let tiles = (m + 13) / 14
         parallelChunks(tiles) { r in run(rows: r.lowerBound * 14..<min(m, r.upperBound * 14), panels: 0..<panels) }
