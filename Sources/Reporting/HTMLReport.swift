@@ -198,7 +198,7 @@ struct HTMLReport {
     func metrics() -> String {
         let s = summary
         func ci(_ i: Interval) -> String { "\(fmt(i.low)) – \(fmt(i.high))" }
-        let rows: [(String, String, String, String)] = [
+        var rows: [(String, String, String, String)] = [
             ("Mean retention", fmt(s.meanRetention), ci(s.retentionInterval),
              "share of occlusion patches that keep the top-1, averaged over frames; moving-block bootstrap (block \(s.bootstrapBlockLength) frames)"),
             ("Pooled retention", fmt(s.pooledRetention), ci(s.pooledRetentionInterval),
@@ -211,6 +211,11 @@ struct HTMLReport {
             ("Grad-CAM / occlusion agreement", s.camOcclusionAgreement.map(fmt) ?? "n/a", "", "mean Pearson correlation of Grad-CAM and occlusion sensitivity"),
             ("Analysed frames", String(s.analysedFrames), "", ""),
         ]
+        if let w = s.occlusionWork {
+            rows.append(("Occlusion work", pct(w.multiplyAddShare), "",
+                         w.engine == "full" ? "every occluded copy recomputed in full"
+                             : "multiply-adds of exact incremental occlusion, as a share of recomputing every occluded copy in full"))
+        }
         var h = "<h2>Metrics</h2>\n<table class=\"metrics\">\n<thead><tr><th>Metric</th><th style=\"text-align:right\">Value</th><th style=\"text-align:right\">95% interval</th><th>How it is measured</th></tr></thead>\n<tbody>\n"
         for r in rows {
             h += "<tr><td>\(HTML.escape(r.0))</td><td class=\"num\">\(r.1)</td><td class=\"num\">\(r.2)</td><td class=\"note\">\(HTML.escape(r.3))</td></tr>\n"

@@ -183,6 +183,7 @@ public enum ReportSchema {
         "corruptions": {"type": "array", "items": {"$ref": "#/$defs/corruptionSummary"}, "description": "Per corruption and severity, how often the clean top-1 survived (--corruptions)."},
         "faithfulness": {"type": "array", "items": {"$ref": "#/$defs/faithfulnessSummary"}, "description": "Per CAM method, mean faithfulness with intervals, most faithful first, then the random order (--faithfulness)."},
         "corruptionScore": {"type": "number", "minimum": 0, "maximum": 1, "description": "Mean of those retentions over every corruption and severity."},
+        "occlusionWork": {"type": "object", "additionalProperties": false, "required": ["engine", "multiplyAddShare"], "description": "What the occluded copies cost against recomputing every copy in full; absent when no frame was occluded.", "properties": {"engine": {"type": "string", "enum": ["incremental", "full"], "description": "incremental (exact, recomputes only each patch's projective field) or full (--occlusion full, or a model that runs its copies one at a time)."}, "multiplyAddShare": {"type": "number", "minimum": 0, "description": "Multiply-adds the occluded copies took over those of a batched full recomputation of every copy (1 for full). Convolutional networks save where a patch's projective field is smaller than the map; models whose batch of 1 is fixed in their reshapes (the model zoo's ViT and Swin exports) run every copy in full."}}},
         "labelTimeline": {"type": "array", "items": {"$ref": "#/$defs/labelSegment"}, "description": "Runs of the clean top-1 label, in time order. At most 4000 runs: when a clip has more, adjacent runs are merged in pairs (the merged run takes the label with more frames), so the timeline stays bounded however long the clip."},
         "worstFrames": {"type": "array", "items": {"$ref": "#/$defs/worstFrame"}, "description": "The least robust frames, least robust first."},
         "failUnder": {"type": "number", "description": "The --fail-under threshold on the mean retention; absent when not given."},
@@ -860,6 +861,30 @@ public enum ReportSchema {
             "$ref": "#/$defs/faithfulnessSummary"
           },
           "description": "Per CAM method, mean faithfulness with intervals, most faithful first, then the random order (--faithfulness)."
+        },
+        "occlusionWork": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "engine",
+            "multiplyAddShare"
+          ],
+          "description": "What the occluded copies cost against recomputing every copy in full; absent when no frame was occluded.",
+          "properties": {
+            "engine": {
+              "type": "string",
+              "enum": [
+                "incremental",
+                "full"
+              ],
+              "description": "incremental (exact, recomputes only each patch's projective field) or full (--occlusion full, or a model that runs its copies one at a time)."
+            },
+            "multiplyAddShare": {
+              "type": "number",
+              "minimum": 0,
+              "description": "Multiply-adds the occluded copies took over those of a batched full recomputation of every copy (1 for full). Convolutional networks save where a patch's projective field is smaller than the map; models whose batch of 1 is fixed in their reshapes (the model zoo's ViT and Swin exports) run every copy in full."
+            }
+          }
         }
       }
     },

@@ -53,6 +53,21 @@ public struct ClipSummary: Codable, Sendable {
     /// Per CAM method, the mean faithfulness over the frames with intervals, most faithful first, then the random
     /// order's (`--faithfulness`).
     public var faithfulness: [FaithfulnessSummary]? = nil
+    /// What the occluded copies cost against recomputing every copy in full; nil when no frame was occluded.
+    public var occlusionWork: OcclusionWork? = nil
+}
+
+/// The multiply-adds the occluded copies took, against a batched full recomputation of every copy: how much exact
+/// incremental occlusion saved on this model (convolutional networks recompute only each patch's projective field
+/// until it covers the map; token models mix every position after the patch embedding, so nothing after it can be
+/// saved).
+public struct OcclusionWork: Codable, Sendable, Equatable {
+    /// `incremental` (the default) or `full` (`--occlusion full`, or a model that runs its copies one at a time).
+    public var engine: String
+    /// Multiply-adds run divided by those of a full recomputation (1 for `full`).
+    public var multiplyAddShare: Double
+
+    public init(engine: String, multiplyAddShare: Double) { self.engine = engine; self.multiplyAddShare = multiplyAddShare }
 }
 
 /// One corruption at one severity over a clip's frames.
@@ -83,6 +98,7 @@ public struct ClipAccumulator: Sendable {
     var corruptionTotals: [String: (order: Int, corruption: String, severity: Int, frames: Int, survived: Int, drop: Double)] = [:]
     var worst: [WorstFrame] = []
     var faithfulness = FaithfulnessAccumulator()
+    var occlusionMACs = (run: 0, full: 0), occlusionEngine: String? = nil
     /// How many worst frames to keep.
     public let worstCount: Int
     public let seed: UInt64
@@ -121,6 +137,10 @@ public struct ClipAccumulator: Sendable {
             corruptionTotals[key] = t
         }
         faithfulness.add(f)
+        if let work = f.occlusionWork {
+            occlusionMACs.run += work.run; occlusionMACs.full += work.full
+            occlusionEngine = occlusionEngine ?? work.engine
+        }
         var w = WorstFrame(frame: f.frame, pts: f.pts, retention: f.retention, meanDrop: f.meanDrop, label: f.top1.label, flippedTo: f.flippedTo)
         if let r = f.randomOrder {
             w.curves = (f.explanations ?? []).compactMap { m in m.faithfulness.map { MethodCurves(method: m.method, deletion: $0.deletion, insertion: $0.insertion) } }
@@ -190,6 +210,9 @@ public struct ClipAccumulator: Sendable {
             s.corruptionScore = rows.map(\.retention).reduce(0, +) / Double(rows.count)
         }
         s.faithfulness = faithfulness.summaries(seed: seed)
+        if let engine = occlusionEngine, occlusionMACs.full > 0 {
+            s.occlusionWork = OcclusionWork(engine: engine, multiplyAddShare: Double(occlusionMACs.run) / Double(occlusionMACs.full))
+        }
         return s
     }
 }
@@ -223,6 +246,9 @@ extension ClipSummary {
             camOcclusionAgreement: optionalMean(\.camOcclusionAgreement), labelTimeline: [], worstFrames: [],
             failUnder: failUnder, passed: failUnder.map { meanRetention >= $0 })
         combined.faithfulness = FaithfulnessSummary.combining(used.compactMap(\.faithfulness), seed: seed)
+        if let engine = used.compactMap(\.occlusionWork).first?.engine, let share = optionalMean({ $0.occlusionWork?.multiplyAddShare }) {
+            combined.occlusionWork = OcclusionWork(engine: engine, multiplyAddShare: share)
+        }
         return combined
     }
 }

@@ -93,6 +93,9 @@ public struct FrameAnalysis: Codable, Sendable {
     /// Deletion and insertion in a seeded random pixel order: the baseline the methods' curves must beat
     /// (`--faithfulness`).
     public var randomOrder: Faithfulness? = nil
+    /// Multiply-adds the occluded copies took (`run`) and a full recomputation of them would take (`full`), and
+    /// which engine ran them; nil without patches. Summed into the clip's `OcclusionWork`, not part of the record.
+    public var occlusionWork: (engine: String, run: Int, full: Int)? = nil
 
     enum CodingKeys: String, CodingKey {
         case frame, pts, top5, target, cam, camWidth, camHeight, patches, retention, retentionInterval, meanDrop, worstPatch

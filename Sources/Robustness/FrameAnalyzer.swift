@@ -105,8 +105,8 @@ public final class FrameAnalyzer: @unchecked Sendable {
         let top1 = top[0].index
         let target = ClassScore(index: clean.target, label: c.label(clean.target), probability: clean.probs[clean.target])
         let patches = sampler.patches(frame: frame, width: c.inputWidth, height: c.inputHeight)
-        let outcomes = try occlude(input, patches: patches, frame: frame, cleanTop1: top1, target: clean.target, cleanProb: target.probability,
-                                   cleanValues: clean.captured)
+        let (outcomes, work) = try occlude(input, patches: patches, frame: frame, cleanTop1: top1, target: clean.target,
+                                           cleanProb: target.probability, cleanValues: clean.captured)
         lap("occlusionMs")
         let kept = outcomes.filter { !$0.flipped }.count
         var flippedTo: [String: Int] = [:]
@@ -128,6 +128,7 @@ public final class FrameAnalyzer: @unchecked Sendable {
             retentionInterval: Statistics.wilson(successes: kept, trials: outcomes.count),
             meanDrop: meanDrop, worstPatch: worst, flippedTo: flippedTo, sensitivity: sens, camAgreement: agreement,
             crop: crop, timings: timings)
+        analysis.occlusionWork = work
         analysis.corruptions = corrupted
         if explainers.count > 1 || parameters.faithfulness {
             var methods = zip(explainers, clean.maps).map { MethodExplanation(method: $0.name, map: $1) }
@@ -221,7 +222,7 @@ public final class FrameAnalyzer: @unchecked Sendable {
 
     /// Evaluates the occluded copies in batches.
     func occlude(_ input: [Float], patches: [Patch], frame: Int, cleanTop1: Int, target: Int, cleanProb: Float,
-                 cleanValues: [String: Tensor] = [:]) throws -> [PatchOutcome] {
+                 cleanValues: [String: Tensor] = [:]) throws -> (outcomes: [PatchOutcome], work: (engine: String, run: Int, full: Int)?) {
         let c = classifier
         let channels = c.inputChannels, plane = c.inputWidth * c.inputHeight, item = channels * plane
         var out: [PatchOutcome] = []
@@ -247,16 +248,17 @@ public final class FrameAnalyzer: @unchecked Sendable {
             // In chunks: the tail materialises every copy of its values at once, so thousands of patches in one run
             // would hold thousands of activation copies (4.7 GB for 4096 patches on a small frame).
             let cleanTensor = Tensor(shape: [1, channels, c.inputHeight, c.inputWidth], data: input)
-            var start = 0
+            var start = 0, run = 0, full = 0
             while start < tiles.count {
                 let end = min(tiles.count, start + FrameAnalyzer.incrementalChunk)
                 let logits = try incremental.run(cleanInput: cleanTensor, patches: Array(tiles[start..<end]),
                                                  cleanValues: cleanValues.isEmpty ? nil : cleanValues)
+                run += incremental.lastMACs.incremental + incremental.lastMACs.full; full += incremental.lastMACs.reference
                 let probs = session.rows(logits, batch: end - start)
                 out += zip(patches[start..<end], probs).map { outcome($0, $1) }
                 start = end
             }
-            return out
+            return (out, (OcclusionMode.incremental.rawValue, run, full))
         }
         let bs = max(1, parameters.batchSize)
         var start = 0
@@ -274,7 +276,7 @@ public final class FrameAnalyzer: @unchecked Sendable {
             for (b, p) in chunk.enumerated() { out.append(outcome(p, probs[b])) }
             start += chunk.count
         }
-        return out
+        return (out, patches.isEmpty ? nil : (OcclusionMode.full.rawValue, patches.count, patches.count))
     }
 
     /// Writes the fill into one planar input `[C, H, W]` under `patch`.

@@ -74,6 +74,9 @@ public func binary(_ op: BinaryOp, a: UnsafePointer<Float>, aShape: [Int], b: Un
         case (.mul, 1, 0): let v = pb[0]; for i in 0..<n { po[i] = pa[i] * v }
         case (.sub, 1, 1): for i in 0..<n { po[i] = pa[i] - pb[i] }
         case (.div, 1, 1): for i in 0..<n { po[i] = pa[i] / pb[i] }
+        // By a scalar (attention's query scaling): true division, as the op says, vectorised.
+        case (.div, 1, 0): let v = pb[0]; for i in 0..<n { po[i] = pa[i] / v }
+        case (.sub, 1, 0): let v = pb[0]; for i in 0..<n { po[i] = pa[i] - v }
         default: for i in 0..<n { po[i] = op.apply(pa[i * sa], pb[i * sb]) }
         }
     }

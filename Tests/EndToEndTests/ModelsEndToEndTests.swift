@@ -37,6 +37,12 @@ import TestSupport
             if let reshape = e.reshape { #expect(m?["camReshape"]?.stringValue?.hasPrefix(reshape) == true, "\(String(describing: m?["camReshape"]))") }
             else { #expect(m?["camReshape"] == nil) }
             #expect((m?["quantized"]?.boolValue ?? false) == e.quantized)
+            // The report says what occlusion cost: a model with a fixed batch, or --occlusion full, recomputes every copy.
+            let work = report["summary"]?["occlusionWork"]
+            let full = occlusion == "full" || e.batch == "fixed"
+            #expect(work?["engine"]?.stringValue == (full ? "full" : "incremental"), "\(String(describing: work))")
+            let share = work?["multiplyAddShare"]?.double ?? -1
+            if full { #expect(share == 1) } else { #expect(share > 0 && share <= 1, "\(e.name): share \(share)") }
             let overlay = try Subprocess.ffprobe(out + "/vtest/overlay.mp4", "stream=codec_name", countFrames: false)
             #expect(overlay["codec_name"] == "h264")
         }

@@ -155,3 +155,29 @@ import TestSupport
         }
     }
 }
+
+/// The summary's occlusion work is the clip's multiply-adds over those of recomputing every copy in full, and windows
+/// of a live feed combine it weighted by their frames.
+@Suite struct OcclusionWorkTests {
+    @Test func summedOverFramesAndCombinedOverWindows() throws {
+        var a = ClipAccumulator()
+        #expect(a.summary(failUnder: nil).occlusionWork == nil)
+        for (i, work) in [(30, 100), (10, 100), (0, 0)].enumerated() {
+            var f = ReportFixtures.frame(i)
+            f.occlusionWork = work.1 > 0 ? ("incremental", work.0, work.1) : nil
+            a.add(f)
+        }
+        let s = a.summary(failUnder: nil)
+        #expect(s.occlusionWork == OcclusionWork(engine: "incremental", multiplyAddShare: 0.2))
+        var b = ClipAccumulator()
+        var f = ReportFixtures.frame(9)
+        f.occlusionWork = ("incremental", 50, 100)
+        b.add(f)
+        let combined = try #require(ClipSummary.combining([s, b.summary(failUnder: nil)], failUnder: nil))
+        // Three frames at 0.2 and one at 0.5.
+        #expect(abs(combined.occlusionWork!.multiplyAddShare - (3 * 0.2 + 0.5) / 4) < 1e-12)
+        let encoder = JSONEncoder(); encoder.outputFormatting = .sortedKeys
+        let json = String(decoding: try encoder.encode(s), as: UTF8.self)
+        #expect(json.contains("\"occlusionWork\":{\"engine\":\"incremental\",\"multiplyAddShare\":0.2}"), "\(json)")
+    }
+}
