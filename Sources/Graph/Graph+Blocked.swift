@@ -183,7 +183,8 @@ extension Graph {
                 var scaled = false
                 for (v, g) in [(n.inputs[0], n.inputs[1]), (n.inputs[1], n.inputs[0])] {
                     guard let b = blockedForm[v], blockedForm[g] == nil, let xs = shapes[v], xs.count == 4, let gs = shapes[g],
-                          gs == [1, xs[1], 1, 1], let gs2 = shapes2[g], let xs2 = shapes2[v], gs2[0] == 1 || gs2[0] == xs2[0] else { continue }
+                          gs == [1, xs[1], 1, 1] || gs == [xs[0], xs[1], 1, 1],   // one gate, or one per item (a fixed batch)
+                          let gs2 = shapes2[g], let xs2 = shapes2[v], gs2[0] == 1 || gs2[0] == xs2[0] else { continue }
                     let y = n.outputs[0] + "::blocked"
                     blockedForm[n.outputs[0]] = y
                     out.append(Node(name: n.name, op: .blocked(.channelScale(channels: xs[1])), inputs: [b, planarName(g)], outputs: [y]))

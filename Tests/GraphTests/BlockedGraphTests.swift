@@ -212,8 +212,9 @@ struct BlockedDenseTests {
 
 @Suite("Channel-blocked squeeze-and-excitation")
 struct BlockedSqueezeExcitationTests {
-    @Test("the gate's Mul stays blocked and the outputs equal the NCHW graph's at batch 1 and 3")
-    func gate() throws {
+    @Test("the gate's Mul stays blocked and the outputs equal the NCHW graph's at batch 1 and 3, or a batch fixed at 3",
+          arguments: [nil, 3] as [Int?])
+    func gate(fixedBatch: Int?) throws {
         var r = SeededRandom(seed: 31)
         let k3 = Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)
         let pw = Window2D(kernelH: 1, kernelW: 1)
@@ -227,13 +228,14 @@ struct BlockedSqueezeExcitationTests {
                 Node(name: "scale", op: .binary(.mul), inputs: ["a", "gate"], outputs: ["s"]),
                 Node(name: "proj", op: .conv(window: pw, groups: 1, activation: .identity), inputs: ["s", "wp"], outputs: ["y"]),
             ],
-            inputs: [GraphInput(name: "x", shape: [nil, 3, 7, 9])], outputs: ["y"],
+            inputs: [GraphInput(name: "x", shape: [fixedBatch, 3, 7, 9])], outputs: ["y"],
             constants: ["ws": r.tensor([24, 3, 3, 3], -0.4, 0.4), "w1": r.tensor([8, 24, 1, 1]), "b1": r.tensor([8]),
                         "w2": r.tensor([24, 8, 1, 1]), "b2": r.tensor([24]), "wp": r.tensor([16, 24, 1, 1], -0.3, 0.3)])
         let b = try #require(g.channelBlocked())
         let names = b.nodes.map(\.op.name)
+        // With a fixed batch the gate is [3, C, 1, 1], one per item.
         #expect(names.contains("BlockedChannelScale") && !names.contains("Mul"), "\(names)")
-        for batch in [1, 3] {
+        for batch in fixedBatch.map({ [$0] }) ?? [1, 3] {
             let x = r.tensor([batch, 3, 7, 9], -2, 2)
             let want = try withKernelISA(.avx2) { try Executor(graph: g, configuration: .test).run(["x": x]).outputs["y"]! }
             for isa in [KernelISA.avx512, .avx2] where isa != .avx512 || cpuKernelISA == .avx512 {
