@@ -140,12 +140,12 @@ extension Op {
         case let .transpose(perm):
             return [TensorCore.transpose(x[0], perm: perm ?? Array((0..<x[0].rank).reversed()), storage: { ws.takeBuffer(x[0].count) })]
         case let .concat(ax):
-            return [TensorCore.concat(x, axis: ax < 0 ? ax + x[0].rank : ax)]
+            return [TensorCore.concat(x, axis: ax < 0 ? ax + x[0].rank : ax, storage: { ws.takeBuffer($0) })]
         case let .split(ax0, sizes, _):
             return outShapes.count == 0 ? [] : TensorCore.split(x[0], axis: ax0 < 0 ? ax0 + x[0].rank : ax0, sizes: sizes ?? outShapes.map { $0[ax0 < 0 ? ax0 + x[0].rank : ax0] })
         case let .slice(starts, ends, axes, steps):
             let spec = try! SliceSpec.resolve(shape: x[0].shape, starts: starts, ends: ends, axes: axes, steps: steps)
-            return [TensorCore.slice(x[0], spec)]
+            return [TensorCore.slice(x[0], spec, storage: { ws.takeBuffer($0) })]
         case let .pad(mode, pads, value):
             let r = x[0].rank
             return [TensorCore.pad(x[0], before: Array(pads[..<r]), after: Array(pads[r...]), mode: mode, value: value)]
@@ -181,8 +181,9 @@ extension Op {
         case let .gather(ax, indices, _):
             let s = x[0].shape, a = ax < 0 ? ax + s.count : ax
             let outer = shapeCount(Array(s[..<a])), dim = s[a], inner = shapeCount(Array(s[(a + 1)...]))
-            let y = [Float](unsafeUninitializedCapacity: shapeCount(outShapes[0])) { yp, count in
-                x[0].data.withUnsafeBufferPointer { xp in
+            var y = ws.takeBuffer(shapeCount(outShapes[0]))
+            x[0].data.withUnsafeBufferPointer { xp in
+                y.withUnsafeMutableBufferPointer { yp in
                     var o = 0
                     for b in 0..<outer { for i in indices {
                         let src = (b * dim + (i < 0 ? i + dim : i)) * inner
@@ -190,7 +191,6 @@ extension Op {
                         o += inner
                     } }
                 }
-                count = shapeCount(outShapes[0])
             }
             return [Tensor(shape: outShapes[0], data: y)]
         case .expand:

@@ -53,6 +53,8 @@ public final class KernelTable: Sendable {
     let depthwiseChannels: (@Sendable (_ count: Int, _ x: UnsafePointer<Float>, _ xChannelStride: Int, _ s: ConvShape,
                                        _ weights: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ lo: Float, _ hi: Float,
                                        _ y: UnsafeMutablePointer<Float>, _ yChannelStride: Int) -> Void)?
+    /// A 16 x 16 block transposed (`src` rows `srcStride` apart into `dst` rows `dstStride` apart).
+    let transposeTile16: (@Sendable (_ src: UnsafePointer<Float>, _ srcStride: Int, _ dst: UnsafeMutablePointer<Float>, _ dstStride: Int) -> Void)?
     /// NCHW `[batch, channels, pixels]` to the channel-blocked layout, and back.
     let toBlocked: @Sendable (_ x: UnsafePointer<Float>, _ batch: Int, _ channels: Int, _ pixels: Int, _ y: UnsafeMutablePointer<Float>) -> Void
     let fromBlocked: @Sendable (_ x: UnsafePointer<Float>, _ batch: Int, _ channels: Int, _ pixels: Int, _ y: UnsafeMutablePointer<Float>) -> Void
@@ -74,20 +76,21 @@ public final class KernelTable: Sendable {
                                             Float, Float, UnsafeMutablePointer<Float>, Int) -> Void)?,
                  depthwiseChannels: (@Sendable (Int, UnsafePointer<Float>, Int, ConvShape, UnsafePointer<Float>, UnsafePointer<Float>?, Float, Float,
                                                 UnsafeMutablePointer<Float>, Int) -> Void)?,
+                 transposeTile16: (@Sendable (UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>, Int) -> Void)?,
                  toBlocked: @escaping @Sendable (UnsafePointer<Float>, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void,
                  fromBlocked: @escaping @Sendable (UnsafePointer<Float>, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void,
                  blockedConv: @escaping @Sendable (BlockedConvKind, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, ConvShape,
                                                    Activation, UnsafePointer<Float>?, UnsafeMutablePointer<Float>) -> Void) {
         self.isa = isa; self.gemmEpilogue = gemmEpilogue; self.rowDots = rowDots; self.packedGEMM = packedGEMM
         self.vectorFunction = vectorFunction; self.softmaxRows = softmaxRows; self.directRowsWide = directRowsWide
-        self.directRows4x4 = directRows4x4; self.depthwiseChannels = depthwiseChannels
+        self.directRows4x4 = directRows4x4; self.depthwiseChannels = depthwiseChannels; self.transposeTile16 = transposeTile16
         self.toBlocked = toBlocked; self.fromBlocked = fromBlocked; self.blockedConv = blockedConv
     }
 
     /// OpenBLAS and TensorCore's own AVX2 code: runs on any x86-64 CPU this package builds for.
     public static let portable = KernelTable(
         isa: .avx2, gemmEpilogue: gemmBiasActivationBLAS, rowDots: nil, packedGEMM: gemmPackedPortable,
-        vectorFunction: nil, softmaxRows: nil, directRowsWide: nil, directRows4x4: nil, depthwiseChannels: nil,
+        vectorFunction: nil, softmaxRows: nil, directRowsWide: nil, directRows4x4: nil, depthwiseChannels: nil, transposeTile16: nil,
         toBlocked: toChannelBlockedPortable, fromBlocked: fromChannelBlockedPortable, blockedConv: blockedConv2dNaive)
 
     /// `TensorKernelsAVX512`'s kernels. Only install it on a CPU that has AVX-512 (`table(for:)` checks).
@@ -96,6 +99,7 @@ public final class KernelTable: Sendable {
         rowDots: { w, ldw, k, x, alpha, beta, y, n in rowDotsAVX512(w: w, ldw: ldw, k: k, x: x, alpha: alpha, beta: beta, y: y, rows: 0..<n) },
         packedGEMM: gemmPackedTiled, vectorFunction: elementwiseInPlaceAVX512, softmaxRows: softmaxRowsParallelAVX512,
         directRowsWide: directConvRowsWideAVX512, directRows4x4: directConvRows4x4AVX512, depthwiseChannels: depthwiseChannelsNCHWAVX512,
+        transposeTile16: transposeTile16AVX512,
         toBlocked: toChannelBlockedParallel, fromBlocked: fromChannelBlockedParallel, blockedConv: blockedConv2dAVX512)
 
     /// The table for `isa` on this CPU (`.portable` when `isa` needs AVX-512 and the CPU lacks it).

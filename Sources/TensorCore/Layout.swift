@@ -38,53 +38,60 @@ public func transpose(_ x: Tensor, perm: [Int], storage: (() -> [Float])? = nil)
     return Tensor(shape: outShape, data: out)
 }
 
-/// Calls `body(source offset, index)` for every index of an array of extents `shape`, in row-major order, the
-/// source offset stepping by `strides` per axis (an odometer; an empty shape is one index).
-private func forEachIndex(shape: ArraySlice<Int>, strides: ArraySlice<Int>, _ body: (Int, Int) -> Void) {
-    let shape = Array(shape), strides = Array(strides)
-    let count = shape.reduce(1, *)
-    var index = [Int](repeating: 0, count: shape.count)
-    var src = 0
-    for k in 0..<count {
-        body(src, k)
-        var a = shape.count - 1
-        while a >= 0 {
-            index[a] += 1; src += strides[a]
-            if index[a] < shape[a] { break }
-            src -= strides[a] * shape[a]; index[a] = 0
-            a -= 1
-        }
-    }
-}
-
 /// y (contiguous, `shape`) = x read with `strides` per output axis: the last axis's run is copied as a block when
-/// its stride is 1, element by element otherwise; when the last two axes swap, in 16 x 16 tiles.
+/// its stride is 1, element by element otherwise; when the last two axes swap, in 16 x 16 tiles (whole tiles through
+/// the kernel table's tile transpose where it has one). Large transposes split over `computeThreads`.
 func transposeMerged(_ x: UnsafePointer<Float>, shape: [Int], strides: [Int], y: UnsafeMutablePointer<Float>) {
     let r = shape.count, n = shape[r - 1], sa = strides[r - 1]
+    let count = shape.reduce(1, *)
+    nonisolated(unsafe) let x = x, y = y
     if sa != 1 && r >= 2 && strides[r - 2] == 1 {
-        // The last two axes swap (attention's K^T): 16 x 16 tiles, read along x's rows, written within the tile.
+        // The last two axes swap (attention's K^T, NCHW <-> NHWC): units of 16 output rows of one plane, in 16 x 16
+        // tiles read along x's rows.
         let m = shape[r - 2]
-        forEachIndex(shape: shape.dropLast(2), strides: strides.dropLast(2)) { src, plane in
-            var jb = 0
-            while jb < m {
+        let outer = Array(shape.dropLast(2)), outerStrides = Array(strides.dropLast(2))
+        let bands = (m + 15) / 16
+        let tile = kernels.transposeTile16
+        parallelChunks(outer.reduce(1, *) * bands, minItemsPerChunk: max(1, 16_384 / max(1, 16 * n))) { units in
+            for u in units {
+                let plane = u / bands, jb = u % bands * 16
+                let src = offset(of: plane, shape: outer, strides: outerStrides)
                 let mj = min(16, m - jb)
                 var ib = 0
                 while ib < n {
-                    for i in ib..<min(ib + 16, n) {
-                        let row = x + src + i * sa + jb
-                        for jj in 0..<mj { y[(plane * m + jb + jj) * n + i] = row[jj] }
+                    let ni = min(16, n - ib)
+                    let dst = y + (plane * m + jb) * n + ib
+                    if let tile, mj == 16 && ni == 16 {
+                        tile(x + src + ib * sa + jb, sa, dst, n)
+                    } else {
+                        for i in 0..<ni {
+                            let row = x + src + (ib + i) * sa + jb
+                            for jj in 0..<mj { dst[jj * n + i] = row[jj] }
+                        }
                     }
                     ib += 16
                 }
-                jb += 16
             }
         }
         return
     }
-    forEachIndex(shape: shape.dropLast(), strides: strides.dropLast()) { src, row in
-        let dst = y + row * n
-        if sa == 1 { dst.update(from: x + src, count: n) } else { for i in 0..<n { dst[i] = x[src + i * sa] } }
+    let outer = Array(shape.dropLast()), outerStrides = Array(strides.dropLast())
+    parallelChunks(count / max(1, n), minItemsPerChunk: max(1, 65_536 / max(1, n))) { rows in
+        for row in rows {
+            let src = offset(of: row, shape: outer, strides: outerStrides), dst = y + row * n
+            if sa == 1 { dst.update(from: x + src, count: n) } else { for i in 0..<n { dst[i] = x[src + i * sa] } }
+        }
     }
+}
+
+/// The source offset of row-major index `index` of an array of extents `shape`, reading with `strides` per axis.
+@inline(__always) private func offset(of index: Int, shape: [Int], strides: [Int]) -> Int {
+    var rem = index, src = 0
+    for a in stride(from: shape.count - 1, through: 0, by: -1) {
+        src += (rem % shape[a]) * strides[a]
+        rem /= shape[a]
+    }
+    return src
 }
 
 /// Inverse of a permutation.
@@ -130,12 +137,15 @@ public struct SliceSpec: Sendable, Equatable, Hashable {
 }
 
 /// y = x[spec].
-public func slice(_ x: Tensor, _ spec: SliceSpec) -> Tensor {
+///
+/// - Parameter storage: gives an array of the result's size to write into (a recycled buffer); nil: a new array.
+public func slice(_ x: Tensor, _ spec: SliceSpec, storage: ((Int) -> [Float])? = nil) -> Tensor {
     let xs = contiguousStrides(x.shape)
     var base = 0
     for a in 0..<x.rank { base += spec.starts[a] * xs[a] }
     let strides = (0..<x.rank).map { xs[$0] * spec.steps[$0] }
-    var out = [Float](repeating: 0, count: shapeCount(spec.counts))
+    let count = shapeCount(spec.counts)
+    var out = storage?(count) ?? [Float](repeating: 0, count: count)
     if out.isEmpty { return Tensor(shape: spec.counts, data: out) }
     x.data.withUnsafeBufferPointer { xp in
         out.withUnsafeMutableBufferPointer { op in
@@ -227,12 +237,15 @@ public func padBackward(_ dy: Tensor, inputShape: [Int], before: [Int], mode: Pa
 }
 
 /// Concatenates along `axis`.
-public func concat(_ parts: [Tensor], axis: Int) -> Tensor {
+///
+/// - Parameter storage: gives an array of the result's size to write into (a recycled buffer); nil: a new array.
+public func concat(_ parts: [Tensor], axis: Int, storage: ((Int) -> [Float])? = nil) -> Tensor {
     var outShape = parts[0].shape
     outShape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
     let outer = shapeCount(Array(outShape[..<axis]))
     let innerOut = shapeCount(Array(outShape[axis...]))
-    var out = [Float](repeating: 0, count: shapeCount(outShape))
+    let count = shapeCount(outShape)
+    var out = storage?(count) ?? [Float](repeating: 0, count: count)
     var off = 0
     for p in parts {
         let inner = shapeCount(Array(p.shape[axis...]))

@@ -16,6 +16,17 @@ func transpose16(_ r: UnsafeMutablePointer<F16>) {
     r[8] = v.8; r[9] = v.9; r[10] = v.10; r[11] = v.11; r[12] = v.12; r[13] = v.13; r[14] = v.14; r[15] = v.15
 }
 
+/// A 16 x 16 block transposed: row j of `dst` (`dstStride` floats apart) gets column j of the 16 rows of `src`
+/// (`srcStride` apart).
+public func transposeTile16AVX512(_ src: UnsafePointer<Float>, srcStride: Int, _ dst: UnsafeMutablePointer<Float>, dstStride: Int) {
+    withUnsafeTemporaryAllocation(of: F16.self, capacity: 16) { t in
+        let r = t.baseAddress!
+        for i in 0..<16 { r[i] = load16(src + i * srcStride) }
+        transpose16(r)
+        for j in 0..<16 { store16(r[j], dst + j * dstStride) }
+    }
+}
+
 /// Loads `count` (0...16) floats from `p` into the low lanes of a vector, zeros above.
 @inline(__always)
 func loadPartial16(_ p: UnsafePointer<Float>, _ count: Int) -> F16 {

@@ -32,4 +32,21 @@ struct TransposeTests {
         #expect(y.shape == perm.map { shape[$0] })
         #expect(y.data == transposeNaive(x, perm: perm))
     }
+
+    @Test("large transposes split over threads and whole 16 x 16 tiles equal the twin on both kernel tables",
+          arguments: [([1, 96, 56, 56], [0, 2, 3, 1]), ([1, 56, 56, 96], [0, 3, 1, 2]), ([12, 197, 64], [0, 2, 1]),
+                      ([1, 197, 12, 64], [0, 2, 1, 3]), ([2, 33, 47], [0, 2, 1])])
+    func largeOnBothTablesAndThreadCounts(_ shape: [Int], _ perm: [Int]) {
+        var rng = SeededRandom(seed: UInt64(shape.reduce(1, *)))
+        let x = rng.tensor(shape)
+        let want = transposeNaive(x, perm: perm)
+        for isa in [KernelISA.avx512, .avx2] {
+            for threads in [1, 2] {
+                let y = withKernelISA(isa) { withComputeThreads(threads) { transpose(x, perm: perm) } }
+                #expect(y.data == want, "\(isa), \(threads) threads")
+                let recycled = withKernelISA(isa) { withComputeThreads(threads) { transpose(x, perm: perm, storage: { [Float](repeating: .nan, count: x.count) }) } }
+                #expect(recycled.data == want, "\(isa), \(threads) threads, into a given array")
+            }
+        }
+    }
 }
