@@ -2,17 +2,18 @@ import TensorCore
 
 extension Graph {
     /// The graph with BatchNormalization folded into the preceding convolution, ReLU/Clip fused into
-    /// convolution epilogues, and exact GELUs spelt out in elementwise ops made one op (`geluFusedNodes`), where
-    /// the intermediate tensors are read by nothing else.
+    /// convolution epilogues, exact GELUs spelt out in elementwise ops made one op (`geluFusedNodes`), and
+    /// per-channel scales after a permutation moved before it (`scaleBeforeTransposeNodes`), where the intermediate
+    /// tensors are read by nothing else.
     ///
     /// - Parameter preserving: tensors that must stay observable (captures, gradient roots); they are never fused away.
     /// - Returns: an equivalent graph with fewer nodes.
     public func fused(preserving: Set<String> = []) -> Graph {
         let keep = preserving.union(outputs)
-        let nodes = geluFusedNodes(keep: keep)
+        var consts = constants
+        let nodes = scaleBeforeTransposeNodes(geluFusedNodes(keep: keep), constants: &consts, keep: keep)
         var readers: [String: Int] = [:]
         for n in nodes { for i in n.inputs { readers[i, default: 0] += 1 } }
-        var consts = constants
         var out: [Node] = []
         var producerIndex: [String: Int] = [:]
         for n in nodes {

@@ -74,6 +74,41 @@ struct PackedLinearTests {
         }
     }
 
+    @Test("a layer scale after the permute back to NCHW moves before it and folds into the linear map; other scales stay",
+          arguments: [[6, 1, 1], [1, 6, 1, 1], [1, 1, 5]])
+    func layerScaleThroughTranspose(_ scaleShape: [Int]) throws {
+        // ConvNeXt's block tail: [N, 4, 5, 8] channels-last -> MatMul 8 -> 6 + bias -> Transpose to NCHW -> Mul by
+        // γ -> Add the residual. γ [6, 1, 1] or [1, 6, 1, 1] scales the channels (the MatMul's features); [1, 1, 5]
+        // scales the width, which the linear map cannot take.
+        var r = SeededRandom(seed: 14)
+        let g = try Graph(
+            nodes: [
+                Node(name: "fc", op: .matmul, inputs: ["x", "w"], outputs: ["h"]),
+                Node(name: "b", op: .binary(.add), inputs: ["h", "b"], outputs: ["hb"]),
+                Node(name: "perm", op: .transpose(perm: [0, 3, 1, 2]), inputs: ["hb"], outputs: ["t"]),
+                Node(name: "scale", op: .binary(.mul), inputs: ["gamma", "t"], outputs: ["s"]),
+                Node(name: "res", op: .binary(.add), inputs: ["s", "skip"], outputs: ["y"]),
+            ],
+            inputs: [GraphInput(name: "x", shape: [nil, 4, 5, 8]), GraphInput(name: "skip", shape: [nil, 6, 4, 5])], outputs: ["y"],
+            constants: ["w": r.tensor([8, 6], -0.3, 0.3), "b": r.tensor([6], -0.2, 0.2),
+                        "gamma": r.tensor(scaleShape, 0.5, 1.5)])
+        let channels = scaleShape.filter { $0 != 1 } == [6]
+        let f = g.fused()
+        #expect(f.nodes.map(\.op.name) == (channels ? ["MatMul", "Add", "Mul", "Transpose", "Add"] : g.nodes.map(\.op.name)))
+        let b = try #require(f.channelBlocked())
+        let names = b.nodes.map(\.op.name)
+        #expect(names.contains("Mul") == !channels, "\(names)")
+        let feeds = ["x": r.tensor([2, 4, 5, 8], -2, 2), "skip": r.tensor([2, 6, 4, 5])]
+        let want = try withKernelISA(.avx2) { try Executor(graph: g, configuration: nchwEngine).run(feeds).outputs["y"]! }
+        for (graph, label) in [(f, "fused"), (b, "blocked")] {
+            for isa in [KernelISA.avx512, .avx2] where isa != .avx512 || cpuKernelISA == .avx512 {
+                let got = try withKernelISA(isa) { try Executor(graph: graph, configuration: .test).run(feeds).outputs["y"]! }
+                let m = compare(got.data, want.data, rtol: 1e-5, atol: 1e-6)
+                #expect(m == nil, "\(label) on \(isa): \(describe(m))")
+            }
+        }
+    }
+
     @Test("a bias read by a second node is not folded, and the graph still gives the same outputs")
     func sharedValueNotFolded() throws {
         var r = SeededRandom(seed: 13)
