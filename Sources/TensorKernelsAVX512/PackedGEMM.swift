@@ -177,25 +177,27 @@ struct PanelStore {
 @inline(never)
 func tile14x32(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
                rows: Int, _ st: PanelStore) {
-    tile14x32(kc, ap, rowStride: 1, stepStride: 14, bp, c, ldc, rows: rows, st)
+    tile14x32(kc, ap, rowStride: 1, stepStride: 14, padded: true, bp, c, ldc, rows: rows, st)
 }
 
 /// `tile14x32` reading A in place: row r of the tile at `ap + r * lda` (rows past `rows` repeat the last one).
 @inline(never)
 func tile14x32(_ kc: Int, _ ap: UnsafePointer<Float>, lda: Int, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
                rows: Int, _ st: PanelStore) {
-    tile14x32(kc, ap, rowStride: lda, stepStride: 1, bp, c, ldc, rows: rows, st)
+    tile14x32(kc, ap, rowStride: lda, stepStride: 1, padded: false, bp, c, ldc, rows: rows, st)
 }
 
 @_transparent
-func tile14x32(_ kc: Int, _ ap: UnsafePointer<Float>, rowStride rs: Int, stepStride ps: Int, _ bp: UnsafePointer<Float>,
+func tile14x32(_ kc: Int, _ ap: UnsafePointer<Float>, rowStride rs: Int, stepStride ps: Int, padded: Bool, _ bp: UnsafePointer<Float>,
                _ c: UnsafeMutablePointer<Float>, _ ldc: Int, rows: Int, _ st: PanelStore) {
     var c00 = F16(), c01 = F16(), c10 = F16(), c11 = F16(), c20 = F16(), c21 = F16(), c30 = F16(), c31 = F16()
     var c40 = F16(), c41 = F16(), c50 = F16(), c51 = F16(), c60 = F16(), c61 = F16(), c70 = F16(), c71 = F16()
     var c80 = F16(), c81 = F16(), c90 = F16(), c91 = F16(), cA0 = F16(), cA1 = F16(), cB0 = F16(), cB1 = F16()
     var cC0 = F16(), cC1 = F16(), cD0 = F16(), cD1 = F16()
-    // Row r of A at a + o_r (o_r = r · rs, the last row repeated past `rows`), step p at + p · ps.
-    let last = rows - 1
+    // Row r of A at a + o_r (o_r = r · rs, the last row repeated past `rows`), step p at + p · ps. A packed micro-panel
+    // is zero past `rows` (`padded`): its offsets are the constants 0...13, which the broadcasts take as displacements
+    // instead of holding thirteen offsets in registers.
+    let last = padded ? 13 : rows - 1
     let o1 = min(1, last) * rs, o2 = min(2, last) * rs, o3 = min(3, last) * rs, o4 = min(4, last) * rs
     let o5 = min(5, last) * rs, o6 = min(6, last) * rs, o7 = min(7, last) * rs, o8 = min(8, last) * rs
     let o9 = min(9, last) * rs, o10 = min(10, last) * rs, o11 = min(11, last) * rs, o12 = min(12, last) * rs
