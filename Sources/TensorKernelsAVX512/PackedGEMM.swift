@@ -184,7 +184,48 @@ func tile14x32(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>
 @inline(never)
 func tile14x32(_ kc: Int, _ ap: UnsafePointer<Float>, lda: Int, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
                rows: Int, _ st: PanelStore) {
+    if rows == 14 { tile14x32InPlace(kc, ap, lda: lda, bp, c, ldc, st); return }
     tile14x32(kc, ap, rowStride: lda, stepStride: 1, padded: false, bp, c, ldc, rows: rows, st)
+}
+
+/// `tile14x32` over 14 rows of A in place: rows 0-6 and 7-13 from two base pointers with the same six row offsets,
+/// which fit in registers beside the pointers (fourteen separate offsets did not, and were reloaded every step).
+@_transparent
+func tile14x32InPlace(_ kc: Int, _ ap: UnsafePointer<Float>, lda: Int, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                      _ ldc: Int, _ st: PanelStore) {
+    var c00 = F16(), c01 = F16(), c10 = F16(), c11 = F16(), c20 = F16(), c21 = F16(), c30 = F16(), c31 = F16()
+    var c40 = F16(), c41 = F16(), c50 = F16(), c51 = F16(), c60 = F16(), c61 = F16(), c70 = F16(), c71 = F16()
+    var c80 = F16(), c81 = F16(), c90 = F16(), c91 = F16(), cA0 = F16(), cA1 = F16(), cB0 = F16(), cB1 = F16()
+    var cC0 = F16(), cC1 = F16(), cD0 = F16(), cD1 = F16()
+    let o1 = lda, o2 = 2 * lda, o3 = 3 * lda, o4 = 4 * lda, o5 = 5 * lda, o6 = 6 * lda
+    var a = ap, h = ap + 7 * lda, b = bp
+    for _ in 0..<kc {
+        let b0 = load16(b), b1 = load16(b + 16)
+        var s = F16(repeating: a[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
+        s = F16(repeating: a[o1]); c10.addProduct(s, b0); c11.addProduct(s, b1)
+        s = F16(repeating: a[o2]); c20.addProduct(s, b0); c21.addProduct(s, b1)
+        s = F16(repeating: a[o3]); c30.addProduct(s, b0); c31.addProduct(s, b1)
+        s = F16(repeating: a[o4]); c40.addProduct(s, b0); c41.addProduct(s, b1)
+        s = F16(repeating: a[o5]); c50.addProduct(s, b0); c51.addProduct(s, b1)
+        s = F16(repeating: a[o6]); c60.addProduct(s, b0); c61.addProduct(s, b1)
+        s = F16(repeating: h[0]); c70.addProduct(s, b0); c71.addProduct(s, b1)
+        s = F16(repeating: h[o1]); c80.addProduct(s, b0); c81.addProduct(s, b1)
+        s = F16(repeating: h[o2]); c90.addProduct(s, b0); c91.addProduct(s, b1)
+        s = F16(repeating: h[o3]); cA0.addProduct(s, b0); cA1.addProduct(s, b1)
+        s = F16(repeating: h[o4]); cB0.addProduct(s, b0); cB1.addProduct(s, b1)
+        s = F16(repeating: h[o5]); cC0.addProduct(s, b0); cC1.addProduct(s, b1)
+        s = F16(repeating: h[o6]); cD0.addProduct(s, b0); cD1.addProduct(s, b1)
+        a += 1
+        h += 1
+        b += 32
+    }
+    withUnsafeTemporaryAllocation(of: F16.self, capacity: 28) { t in
+        t[0] = c00; t[1] = c01; t[2] = c10; t[3] = c11; t[4] = c20; t[5] = c21; t[6] = c30; t[7] = c31
+        t[8] = c40; t[9] = c41; t[10] = c50; t[11] = c51; t[12] = c60; t[13] = c61; t[14] = c70; t[15] = c71
+        t[16] = c80; t[17] = c81; t[18] = c90; t[19] = c91; t[20] = cA0; t[21] = cA1; t[22] = cB0; t[23] = cB1
+        t[24] = cC0; t[25] = cC1; t[26] = cD0; t[27] = cD1
+        for r in 0..<14 { st.store(t[2 * r], t[2 * r + 1], c + r * ldc) }
+    }
 }
 
 @_transparent
