@@ -173,94 +173,60 @@ struct PanelStore {
 }
 
 /// C[14, 32] (+)= A micro-panel (14 rows, K-major) · B panel block: 28 accumulators, two B vectors and fourteen
-/// broadcasts per step of K. Only the first `rows` rows are loaded and stored.
+/// broadcasts per step of K. Only the first `rows` rows are stored. The micro-panel is zero past `rows`, so the rows'
+/// offsets are the constants 0...13, which the broadcasts take as displacements.
 @inline(never)
 func tile14x32(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
                rows: Int, _ st: PanelStore) {
-    tile14x32(kc, ap, rowStride: 1, stepStride: 14, padded: true, bp, c, ldc, rows: rows, st)
+    tile14x32(kc, ap, ap + 7, (1, 2, 3, 4, 5, 6), (1, 2, 3, 4, 5, 6), stepStride: 14, bp, c, ldc, rows: rows, st)
 }
 
-/// `tile14x32` reading A in place: row r of the tile at `ap + r * lda` (rows past `rows` repeat the last one).
+/// `tile14x32` reading A in place: row r of the tile at `ap + r * lda` (rows past `rows` repeat the last one). A full
+/// tile reads rows 0-6 and 7-13 from two base pointers with the same six offsets, which fit in registers beside the
+/// pointers (fourteen separate offsets did not, and were reloaded from the stack every step of K).
 @inline(never)
 func tile14x32(_ kc: Int, _ ap: UnsafePointer<Float>, lda: Int, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
                rows: Int, _ st: PanelStore) {
-    if rows == 14 { tile14x32InPlace(kc, ap, lda: lda, bp, c, ldc, st); return }
-    tile14x32(kc, ap, rowStride: lda, stepStride: 1, padded: false, bp, c, ldc, rows: rows, st)
+    if rows == 14 {
+        let o = (lda, 2 * lda, 3 * lda, 4 * lda, 5 * lda, 6 * lda)
+        tile14x32(kc, ap, ap + 7 * lda, o, o, stepStride: 1, bp, c, ldc, rows: 14, st)
+        return
+    }
+    let last = rows - 1
+    func row(_ r: Int) -> Int { min(r, last) * lda }
+    let h = row(7)
+    tile14x32(kc, ap, ap + h, (row(1), row(2), row(3), row(4), row(5), row(6)),
+              (row(8) - h, row(9) - h, row(10) - h, row(11) - h, row(12) - h, row(13) - h), stepStride: 1, bp, c, ldc, rows: rows, st)
 }
 
-/// `tile14x32` over 14 rows of A in place: rows 0-6 and 7-13 from two base pointers with the same six row offsets,
-/// which fit in registers beside the pointers (fourteen separate offsets did not, and were reloaded every step).
+/// The 14 x 32 tile's loop: rows 0-6 at `a` + (0, o), rows 7-13 at `h` + (0, q), step p of K at + p · ps.
 @_transparent
-func tile14x32InPlace(_ kc: Int, _ ap: UnsafePointer<Float>, lda: Int, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-                      _ ldc: Int, _ st: PanelStore) {
-    var c00 = F16(), c01 = F16(), c10 = F16(), c11 = F16(), c20 = F16(), c21 = F16(), c30 = F16(), c31 = F16()
-    var c40 = F16(), c41 = F16(), c50 = F16(), c51 = F16(), c60 = F16(), c61 = F16(), c70 = F16(), c71 = F16()
-    var c80 = F16(), c81 = F16(), c90 = F16(), c91 = F16(), cA0 = F16(), cA1 = F16(), cB0 = F16(), cB1 = F16()
-    var cC0 = F16(), cC1 = F16(), cD0 = F16(), cD1 = F16()
-    let o1 = lda, o2 = 2 * lda, o3 = 3 * lda, o4 = 4 * lda, o5 = 5 * lda, o6 = 6 * lda
-    var a = ap, h = ap + 7 * lda, b = bp
-    for _ in 0..<kc {
-        let b0 = load16(b), b1 = load16(b + 16)
-        var s = F16(repeating: a[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
-        s = F16(repeating: a[o1]); c10.addProduct(s, b0); c11.addProduct(s, b1)
-        s = F16(repeating: a[o2]); c20.addProduct(s, b0); c21.addProduct(s, b1)
-        s = F16(repeating: a[o3]); c30.addProduct(s, b0); c31.addProduct(s, b1)
-        s = F16(repeating: a[o4]); c40.addProduct(s, b0); c41.addProduct(s, b1)
-        s = F16(repeating: a[o5]); c50.addProduct(s, b0); c51.addProduct(s, b1)
-        s = F16(repeating: a[o6]); c60.addProduct(s, b0); c61.addProduct(s, b1)
-        s = F16(repeating: h[0]); c70.addProduct(s, b0); c71.addProduct(s, b1)
-        s = F16(repeating: h[o1]); c80.addProduct(s, b0); c81.addProduct(s, b1)
-        s = F16(repeating: h[o2]); c90.addProduct(s, b0); c91.addProduct(s, b1)
-        s = F16(repeating: h[o3]); cA0.addProduct(s, b0); cA1.addProduct(s, b1)
-        s = F16(repeating: h[o4]); cB0.addProduct(s, b0); cB1.addProduct(s, b1)
-        s = F16(repeating: h[o5]); cC0.addProduct(s, b0); cC1.addProduct(s, b1)
-        s = F16(repeating: h[o6]); cD0.addProduct(s, b0); cD1.addProduct(s, b1)
-        a += 1
-        h += 1
-        b += 32
-    }
-    withUnsafeTemporaryAllocation(of: F16.self, capacity: 28) { t in
-        t[0] = c00; t[1] = c01; t[2] = c10; t[3] = c11; t[4] = c20; t[5] = c21; t[6] = c30; t[7] = c31
-        t[8] = c40; t[9] = c41; t[10] = c50; t[11] = c51; t[12] = c60; t[13] = c61; t[14] = c70; t[15] = c71
-        t[16] = c80; t[17] = c81; t[18] = c90; t[19] = c91; t[20] = cA0; t[21] = cA1; t[22] = cB0; t[23] = cB1
-        t[24] = cC0; t[25] = cC1; t[26] = cD0; t[27] = cD1
-        for r in 0..<14 { st.store(t[2 * r], t[2 * r + 1], c + r * ldc) }
-    }
-}
-
-@_transparent
-func tile14x32(_ kc: Int, _ ap: UnsafePointer<Float>, rowStride rs: Int, stepStride ps: Int, padded: Bool, _ bp: UnsafePointer<Float>,
+func tile14x32(_ kc: Int, _ a: UnsafePointer<Float>, _ h: UnsafePointer<Float>, _ o: (Int, Int, Int, Int, Int, Int),
+               _ q: (Int, Int, Int, Int, Int, Int), stepStride ps: Int, _ bp: UnsafePointer<Float>,
                _ c: UnsafeMutablePointer<Float>, _ ldc: Int, rows: Int, _ st: PanelStore) {
     var c00 = F16(), c01 = F16(), c10 = F16(), c11 = F16(), c20 = F16(), c21 = F16(), c30 = F16(), c31 = F16()
     var c40 = F16(), c41 = F16(), c50 = F16(), c51 = F16(), c60 = F16(), c61 = F16(), c70 = F16(), c71 = F16()
     var c80 = F16(), c81 = F16(), c90 = F16(), c91 = F16(), cA0 = F16(), cA1 = F16(), cB0 = F16(), cB1 = F16()
     var cC0 = F16(), cC1 = F16(), cD0 = F16(), cD1 = F16()
-    // Row r of A at a + o_r (o_r = r · rs, the last row repeated past `rows`), step p at + p · ps. A packed micro-panel
-    // is zero past `rows` (`padded`): its offsets are the constants 0...13, which the broadcasts take as displacements
-    // instead of holding thirteen offsets in registers.
-    let last = padded ? 13 : rows - 1
-    let o1 = min(1, last) * rs, o2 = min(2, last) * rs, o3 = min(3, last) * rs, o4 = min(4, last) * rs
-    let o5 = min(5, last) * rs, o6 = min(6, last) * rs, o7 = min(7, last) * rs, o8 = min(8, last) * rs
-    let o9 = min(9, last) * rs, o10 = min(10, last) * rs, o11 = min(11, last) * rs, o12 = min(12, last) * rs
-    let o13 = min(13, last) * rs
-    var a = ap, b = bp
+    var a = a, h = h, b = bp
     for _ in 0..<kc {
         let b0 = load16(b), b1 = load16(b + 16)
         var s = F16(repeating: a[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
-        s = F16(repeating: a[o1]); c10.addProduct(s, b0); c11.addProduct(s, b1)
-        s = F16(repeating: a[o2]); c20.addProduct(s, b0); c21.addProduct(s, b1)
-        s = F16(repeating: a[o3]); c30.addProduct(s, b0); c31.addProduct(s, b1)
-        s = F16(repeating: a[o4]); c40.addProduct(s, b0); c41.addProduct(s, b1)
-        s = F16(repeating: a[o5]); c50.addProduct(s, b0); c51.addProduct(s, b1)
-        s = F16(repeating: a[o6]); c60.addProduct(s, b0); c61.addProduct(s, b1)
-        s = F16(repeating: a[o7]); c70.addProduct(s, b0); c71.addProduct(s, b1)
-        s = F16(repeating: a[o8]); c80.addProduct(s, b0); c81.addProduct(s, b1)
-        s = F16(repeating: a[o9]); c90.addProduct(s, b0); c91.addProduct(s, b1)
-        s = F16(repeating: a[o10]); cA0.addProduct(s, b0); cA1.addProduct(s, b1)
-        s = F16(repeating: a[o11]); cB0.addProduct(s, b0); cB1.addProduct(s, b1)
-        s = F16(repeating: a[o12]); cC0.addProduct(s, b0); cC1.addProduct(s, b1)
-        s = F16(repeating: a[o13]); cD0.addProduct(s, b0); cD1.addProduct(s, b1)
+        s = F16(repeating: a[o.0]); c10.addProduct(s, b0); c11.addProduct(s, b1)
+        s = F16(repeating: a[o.1]); c20.addProduct(s, b0); c21.addProduct(s, b1)
+        s = F16(repeating: a[o.2]); c30.addProduct(s, b0); c31.addProduct(s, b1)
+        s = F16(repeating: a[o.3]); c40.addProduct(s, b0); c41.addProduct(s, b1)
+        s = F16(repeating: a[o.4]); c50.addProduct(s, b0); c51.addProduct(s, b1)
+        s = F16(repeating: a[o.5]); c60.addProduct(s, b0); c61.addProduct(s, b1)
+        s = F16(repeating: h[0]); c70.addProduct(s, b0); c71.addProduct(s, b1)
+        s = F16(repeating: h[q.0]); c80.addProduct(s, b0); c81.addProduct(s, b1)
+        s = F16(repeating: h[q.1]); c90.addProduct(s, b0); c91.addProduct(s, b1)
+        s = F16(repeating: h[q.2]); cA0.addProduct(s, b0); cA1.addProduct(s, b1)
+        s = F16(repeating: h[q.3]); cB0.addProduct(s, b0); cB1.addProduct(s, b1)
+        s = F16(repeating: h[q.4]); cC0.addProduct(s, b0); cC1.addProduct(s, b1)
+        s = F16(repeating: h[q.5]); cD0.addProduct(s, b0); cD1.addProduct(s, b1)
         a += ps
+        h += ps
         b += 32
     }
     withUnsafeTemporaryAllocation(of: F16.self, capacity: 28) { t in
