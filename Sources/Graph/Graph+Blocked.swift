@@ -192,6 +192,12 @@ extension Graph {
                     break
                 }
                 if scaled { continue }
+            case .concat where n.inputs.count == 1 && n.outputs.count == 1:
+                // A concatenation of one map is that map (the first layer of each DenseNet block concatenates its
+                // one input feature).
+                guard let b = blockedForm[n.inputs[0]] else { break }
+                blockedForm[n.outputs[0]] = b
+                continue
             case let .concat(axis) where axis == 1 || axis == -3:
                 // Channel concatenation of maps whose channels are whole blocks, at least one of them blocked.
                 guard n.inputs.count > 1, n.outputs.count == 1, n.inputs.contains(where: { blockedForm[$0] != nil }),

@@ -148,17 +148,19 @@ struct BlockedGraphTests {
 }
 
 /// Two DenseNet layers: each a pre-activation BatchNormalization + ReLU of everything so far, a 1x1 and a 3x3
-/// convolution, and a Concat of the new features onto the old; a final BatchNormalization + ReLU and a pooled head.
+/// convolution, and a Concat of the new features onto the old; a final BatchNormalization + ReLU and a pooled head. As
+/// torchvision exports it, the first layer reads a Concat of its one input.
 func denseTestGraph(_ r: inout SeededRandom) throws -> Graph {
     let k3 = Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)
     let pw = Window2D(kernelH: 1, kernelW: 1)
-    var nodes = [Node(name: "stem", op: .conv(window: k3, groups: 1, activation: .relu), inputs: ["x", "ws"], outputs: ["c0"])]
+    var nodes = [Node(name: "stem", op: .conv(window: k3, groups: 1, activation: .relu), inputs: ["x", "ws"], outputs: ["c0"]),
+                 Node(name: "one", op: .concat(axis: 1), inputs: ["c0"], outputs: ["c0cat"])]
     var consts: [String: Tensor] = ["ws": r.tensor([32, 3, 3, 3], -0.4, 0.4)]
     var channels = 32
     for l in 1...2 {
         let p = "l\(l)"
         nodes += [
-            Node(name: p + "bn", op: .channelAffine, inputs: ["c\(l - 1)", p + "s", p + "t"], outputs: [p + "b"]),
+            Node(name: p + "bn", op: .channelAffine, inputs: [l == 1 ? "c0cat" : "c\(l - 1)", p + "s", p + "t"], outputs: [p + "b"]),
             Node(name: p + "relu", op: .activation(.relu), inputs: [p + "b"], outputs: [p + "r"]),
             Node(name: p + "pw", op: .conv(window: pw, groups: 1, activation: .relu), inputs: [p + "r", p + "w1", p + "b1"], outputs: [p + "h"]),
             Node(name: p + "k3", op: .conv(window: k3, groups: 1, activation: .identity), inputs: [p + "h", p + "w3"], outputs: [p + "n"]),
