@@ -138,7 +138,7 @@ extension Op {
         case .flatten, .reshape, .squeeze, .unsqueeze:
             return [x[0].reshaped(outShapes[0])]
         case let .transpose(perm):
-            return [TensorCore.transpose(x[0], perm: perm ?? Array((0..<x[0].rank).reversed()), storage: { ws.takeBuffer(x[0].count) })]
+            return [TensorCore.transpose(x[0], perm: perm ?? Array((0..<x[0].rank).reversed()), storage: { ws.takeBuffer($0) })]
         case let .concat(ax):
             return [TensorCore.concat(x, axis: ax < 0 ? ax + x[0].rank : ax, storage: { ws.takeBuffer($0) })]
         case let .split(ax0, sizes, _):

@@ -252,7 +252,8 @@ func blockedConv2dAVX512(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pac
             chunk = max(2, ((runs + split - 1) / split + 1) / 2 * 2)
         }
         // Chunks of (nearly) equal size: 28 runs as 14 + 14, not 16 + 12.
-        chunk = max(2, ((runs + (runs + chunk - 1) / chunk - 1) / ((runs + chunk - 1) / chunk) + 1) / 2 * 2)
+        let count = (runs + chunk - 1) / chunk
+        chunk = max(2, ((runs + count - 1) / count + 1) / 2 * 2)
         let chunks = (runs + chunk - 1) / chunk
         parallelChunks(chunks * couples) { r in
             for u in r {
@@ -292,8 +293,8 @@ func blockedConv2dAVX512(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pac
         let wanted = computeThreads * chunksPerThread
         while bandRows > 1 && s.batch * ((s.outH + bandRows - 1) / bandRows) * groups * couples < wanted { bandRows = (bandRows + 1) / 2 }
         // Bands of equal height where the rows allow: 14 rows as 7 + 7, not 8 + 6.
-        bandRows = (s.outH + (s.outH + bandRows - 1) / bandRows - 1) / ((s.outH + bandRows - 1) / bandRows)
         let bands = (s.outH + bandRows - 1) / bandRows
+        bandRows = (s.outH + bands - 1) / bands
         let scratchBytes = blockedDirectScratchBytes(inBlocks: d.inBlocks, rows: bandRows, outW: s.outW, kernelH: wd.kernelH, kernelW: wd.kernelW,
                                                      strideH: wd.strideH, strideW: wd.strideW,
                                                      dilationH: wd.dilationH, dilationW: wd.dilationW)

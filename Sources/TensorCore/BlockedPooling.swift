@@ -4,35 +4,44 @@
 /// by (image, block, band of rows).
 public func blockedMaxPool(_ x: UnsafePointer<Float>, batch: Int, blocks: Int, inH: Int, inW: Int, window wd: Window2D,
                            outH: Int, outW: Int, y: UnsafeMutablePointer<Float>) {
+    forEachBlockedOutputRow(x, y, planes: batch * blocks, inPlane: inH * inW * 16, outH: outH, outPlane: outH * outW * 16) { xp, yp, oy in
+        let iy0 = oy * wd.strideH - wd.padTop
+        let ky0 = max(0, (-iy0 + wd.dilationH - 1) / wd.dilationH)
+        let ky1 = min(wd.kernelH, iy0 >= inH ? 0 : (inH - 1 - iy0) / wd.dilationH + 1)
+        for ox in 0..<outW {
+            let ix0 = ox * wd.strideW - wd.padLeft
+            let kx0 = max(0, (-ix0 + wd.dilationW - 1) / wd.dilationW)
+            let kx1 = min(wd.kernelW, ix0 >= inW ? 0 : (inW - 1 - ix0) / wd.dilationW + 1)
+            var m = SIMD16<Float>(repeating: -.infinity)
+            var ky = ky0
+            while ky < ky1 {
+                let row = xp + (iy0 + ky * wd.dilationH) * inW * 16
+                var kx = kx0
+                while kx < kx1 {
+                    let v = UnsafeRawPointer(row + (ix0 + kx * wd.dilationW) * 16).loadUnaligned(as: SIMD16<Float>.self)
+                    m = m.replacing(with: v, where: v .> m)
+                    kx += 1
+                }
+                ky += 1
+            }
+            UnsafeMutableRawPointer(yp + (oy * outW + ox) * 16).storeBytes(of: m, as: SIMD16<Float>.self)
+        }
+    }
+}
+
+/// Runs `body(input plane, output plane, output row)` for every output row of every (image, block) plane of blocked
+/// pooling, split over `computeThreads` by (plane, band of 8 rows).
+@inline(__always)
+private func forEachBlockedOutputRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, planes: Int, inPlane: Int,
+                                     outH: Int, outPlane: Int,
+                                     _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) {
     let bands = (outH + 7) / 8
-    let inPlane = inH * inW * 16, outPlane = outH * outW * 16
-    parallelChunks(batch * blocks * bands) { r in
+    nonisolated(unsafe) let x = x, y = y
+    parallelChunks(planes * bands) { r in
         for u in r {
             let plane = u / bands, band = u % bands
             let xp = x + plane * inPlane, yp = y + plane * outPlane
-            for oy in (band * 8)..<min(outH, band * 8 + 8) {
-                let iy0 = oy * wd.strideH - wd.padTop
-                let ky0 = max(0, (-iy0 + wd.dilationH - 1) / wd.dilationH)
-                let ky1 = min(wd.kernelH, iy0 >= inH ? 0 : (inH - 1 - iy0) / wd.dilationH + 1)
-                for ox in 0..<outW {
-                    let ix0 = ox * wd.strideW - wd.padLeft
-                    let kx0 = max(0, (-ix0 + wd.dilationW - 1) / wd.dilationW)
-                    let kx1 = min(wd.kernelW, ix0 >= inW ? 0 : (inW - 1 - ix0) / wd.dilationW + 1)
-                    var m = SIMD16<Float>(repeating: -.infinity)
-                    var ky = ky0
-                    while ky < ky1 {
-                        let row = xp + (iy0 + ky * wd.dilationH) * inW * 16
-                        var kx = kx0
-                        while kx < kx1 {
-                            let v = UnsafeRawPointer(row + (ix0 + kx * wd.dilationW) * 16).loadUnaligned(as: SIMD16<Float>.self)
-                            m = m.replacing(with: v, where: v .> m)
-                            kx += 1
-                        }
-                        ky += 1
-                    }
-                    UnsafeMutableRawPointer(yp + (oy * outW + ox) * 16).storeBytes(of: m, as: SIMD16<Float>.self)
-                }
-            }
+            for oy in (band * 8)..<min(outH, band * 8 + 8) { body(xp, yp, oy) }
         }
     }
 }
@@ -53,33 +62,24 @@ public func blockedMaxPoolNaive(_ x: UnsafePointer<Float>, batch: Int, channels:
 /// `pool2d`'s. Split over `computeThreads` by (image, block, band of rows).
 public func blockedAveragePool(_ x: UnsafePointer<Float>, batch: Int, blocks: Int, inH: Int, inW: Int, window wd: Window2D,
                                countIncludePad: Bool, outH: Int, outW: Int, y: UnsafeMutablePointer<Float>) {
-    let bands = (outH + 7) / 8
-    let inPlane = inH * inW * 16, outPlane = outH * outW * 16
-    nonisolated(unsafe) let x = x, y = y
-    parallelChunks(batch * blocks * bands) { r in
-        for u in r {
-            let plane = u / bands, band = u % bands
-            let xp = x + plane * inPlane, yp = y + plane * outPlane
-            for oy in (band * 8)..<min(outH, band * 8 + 8) {
-                let iy0 = oy * wd.strideH - wd.padTop
-                for ox in 0..<outW {
-                    let ix0 = ox * wd.strideW - wd.padLeft
-                    var sum = SIMD16<Float>(), n = 0
-                    for ky in 0..<wd.kernelH {
-                        let iy = iy0 + ky * wd.dilationH
-                        if iy < 0 || iy >= inH { continue }
-                        for kx in 0..<wd.kernelW {
-                            let ix = ix0 + kx * wd.dilationW
-                            if ix < 0 || ix >= inW { continue }
-                            sum += UnsafeRawPointer(xp + (iy * inW + ix) * 16).loadUnaligned(as: SIMD16<Float>.self)
-                            n += 1
-                        }
-                    }
-                    let div = countIncludePad ? averageDivisor(oy: oy, ox: ox, h: inH, w: inW, window: wd) : n
-                    let v = div > 0 ? sum / SIMD16<Float>(repeating: Float(div)) : SIMD16<Float>()
-                    UnsafeMutableRawPointer(yp + (oy * outW + ox) * 16).storeBytes(of: v, as: SIMD16<Float>.self)
+    forEachBlockedOutputRow(x, y, planes: batch * blocks, inPlane: inH * inW * 16, outH: outH, outPlane: outH * outW * 16) { xp, yp, oy in
+        let iy0 = oy * wd.strideH - wd.padTop
+        for ox in 0..<outW {
+            let ix0 = ox * wd.strideW - wd.padLeft
+            var sum = SIMD16<Float>(), n = 0
+            for ky in 0..<wd.kernelH {
+                let iy = iy0 + ky * wd.dilationH
+                if iy < 0 || iy >= inH { continue }
+                for kx in 0..<wd.kernelW {
+                    let ix = ix0 + kx * wd.dilationW
+                    if ix < 0 || ix >= inW { continue }
+                    sum += UnsafeRawPointer(xp + (iy * inW + ix) * 16).loadUnaligned(as: SIMD16<Float>.self)
+                    n += 1
                 }
             }
+            let div = countIncludePad ? averageDivisor(oy: oy, ox: ox, h: inH, w: inW, window: wd) : n
+            let v = div > 0 ? sum / SIMD16<Float>(repeating: Float(div)) : SIMD16<Float>()
+            UnsafeMutableRawPointer(yp + (oy * outW + ox) * 16).storeBytes(of: v, as: SIMD16<Float>.self)
         }
     }
 }

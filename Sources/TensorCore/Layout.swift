@@ -3,9 +3,9 @@
 
 /// y = x transposed by `perm` (y.shape[i] = x.shape[perm[i]]).
 ///
-/// - Parameter storage: gives an array of `x.count` floats to write the result into (a recycled buffer), called only
-///   when the data moves; nil: a new array.
-public func transpose(_ x: Tensor, perm: [Int], storage: (() -> [Float])? = nil) -> Tensor {
+/// - Parameter storage: gives an array of the result's size to write into (a recycled buffer), called only when the
+///   data moves; nil: a new array.
+public func transpose(_ x: Tensor, perm: [Int], storage: ((Int) -> [Float])? = nil) -> Tensor {
     let r = x.rank
     let outShape = perm.map { x.shape[$0] }
     if r == 0 || x.count == 0 { return Tensor(shape: outShape, data: x.data) }
@@ -23,7 +23,7 @@ public func transpose(_ x: Tensor, perm: [Int], storage: (() -> [Float])? = nil)
     let position = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1[0], $0) })
     let shape = groups.map { inExtents[position[$0[0]]!] }
     let strides = groups.map { inStrides[position[$0[0]]!] }
-    if var out = storage?(), out.count == x.count {
+    if var out = storage?(x.count), out.count == x.count {
         x.data.withUnsafeBufferPointer { xp in
             out.withUnsafeMutableBufferPointer { transposeMerged(xp.baseAddress!, shape: shape, strides: strides, y: $0.baseAddress!) }
         }

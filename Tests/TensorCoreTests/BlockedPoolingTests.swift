@@ -4,19 +4,27 @@ import TestSupport
 
 @Suite("Channel-blocked pooling and clamps")
 struct BlockedPoolingTests {
+    static let batch = 2
+
+    /// A random `[batch, channels, h * w]` input in -5...3, its blocked form, the pooled size and the block count.
+    static func blockedInput(seed: UInt64, _ wd: Window2D, _ ceilMode: Bool, _ channels: Int, _ h: Int, _ w: Int)
+        -> (x: [Float], xb: [Float], oh: Int, ow: Int, blocks: Int) {
+        var rng = SeededRandom(seed: seed)
+        let x = rng.tensor([batch, channels, h * w], -5, 3).data
+        let blocks = ChannelBlocks.count(channels)
+        var xb = [Float](repeating: 0, count: batch * blocks * 16 * h * w)
+        toChannelBlocked(x, batch: batch, channels: channels, pixels: h * w, y: &xb)
+        return (x, xb, wd.outH(h, ceil: ceilMode), wd.outW(w, ceil: ceilMode), blocks)
+    }
+
     @Test("blockedMaxPool matches its naive twin and pool2d",
           arguments: [(Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), false, 20, 17, 23),
                       (Window2D(kernelH: 2, kernelW: 2, strideH: 2, strideW: 2), true, 16, 7, 9),
                       (Window2D(kernelH: 3, kernelW: 2, dilationH: 2, dilationW: 1, padTop: 2, padLeft: 0, padBottom: 0, padRight: 1), false, 33, 9, 4)])
     func maxPool(_ wd: Window2D, _ ceilMode: Bool, _ channels: Int, _ h: Int, _ w: Int) {
-        var rng = SeededRandom(seed: UInt64(channels * h))
-        let batch = 2
         // Negative values too: padding must act as minus infinity, not zero.
-        let x = rng.tensor([batch, channels, h * w], -5, 3).data
-        let oh = wd.outH(h, ceil: ceilMode), ow = wd.outW(w, ceil: ceilMode)
-        let blocks = ChannelBlocks.count(channels)
-        var xb = [Float](repeating: 0, count: batch * blocks * 16 * h * w)
-        toChannelBlocked(x, batch: batch, channels: channels, pixels: h * w, y: &xb)
+        let batch = Self.batch
+        let (x, xb, oh, ow, blocks) = Self.blockedInput(seed: UInt64(channels * h), wd, ceilMode, channels, h, w)
         var yb = [Float](repeating: .nan, count: batch * blocks * 16 * oh * ow), nb = yb
         blockedMaxPool(xb, batch: batch, blocks: blocks, inH: h, inW: w, window: wd, outH: oh, outW: ow, y: &yb)
         blockedMaxPoolNaive(xb, batch: batch, channels: channels, inH: h, inW: w, window: wd, outH: oh, outW: ow, y: &nb)
@@ -34,13 +42,8 @@ struct BlockedPoolingTests {
                       (Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), false, true, 16, 5, 5),
                       (Window2D(kernelH: 3, kernelW: 2, strideH: 2, strideW: 1, padTop: 1, padLeft: 0, padBottom: 1, padRight: 1), false, false, 5, 6, 4)])
     func averagePool(_ wd: Window2D, _ ceilMode: Bool, _ includePad: Bool, _ channels: Int, _ h: Int, _ w: Int) {
-        var rng = SeededRandom(seed: UInt64(channels * h + w))
-        let batch = 2
-        let x = rng.tensor([batch, channels, h * w], -5, 3).data
-        let oh = wd.outH(h, ceil: ceilMode), ow = wd.outW(w, ceil: ceilMode)
-        let blocks = ChannelBlocks.count(channels)
-        var xb = [Float](repeating: 0, count: batch * blocks * 16 * h * w)
-        toChannelBlocked(x, batch: batch, channels: channels, pixels: h * w, y: &xb)
+        let batch = Self.batch
+        let (x, xb, oh, ow, blocks) = Self.blockedInput(seed: UInt64(channels * h + w), wd, ceilMode, channels, h, w)
         var yb = [Float](repeating: .nan, count: batch * blocks * 16 * oh * ow)
         blockedAveragePool(xb, batch: batch, blocks: blocks, inH: h, inW: w, window: wd, countIncludePad: includePad, outH: oh, outW: ow, y: &yb)
         var y = [Float](repeating: .nan, count: batch * channels * oh * ow), ref = y

@@ -44,7 +44,7 @@ struct TransposeTests {
             for threads in [1, 2] {
                 let y = withKernelISA(isa) { withComputeThreads(threads) { transpose(x, perm: perm) } }
                 #expect(y.data == want, "\(isa), \(threads) threads")
-                let recycled = withKernelISA(isa) { withComputeThreads(threads) { transpose(x, perm: perm, storage: { [Float](repeating: .nan, count: x.count) }) } }
+                let recycled = withKernelISA(isa) { withComputeThreads(threads) { transpose(x, perm: perm, storage: { [Float](repeating: .nan, count: $0) }) } }
                 #expect(recycled.data == want, "\(isa), \(threads) threads, into a given array")
             }
         }
