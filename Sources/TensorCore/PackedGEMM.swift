@@ -99,8 +99,9 @@ func gemmPackedPortable(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: In
     }
 }
 
-/// Splits `gemmPackedAVX512` over the threads: by panels of C's columns when there are enough of them, else by
-/// 14-row tiles (each thread packs its own blocks of A).
+/// Splits `gemmPackedAVX512` over the threads: by panels of C's columns when C is at least as wide as it is tall,
+/// else by 14-row tiles (each thread packs its own blocks of A). Splitting a tall C by rows gives each thread whole
+/// rows of C to write and its own part of A to read: ConvNeXt-T's 3136 x 96 -> 384 went from 1.59 to 1.30 ms.
 func runPackedTiles(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
                     c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?, lo: Float, hi: Float,
                     gelu: Bool, threads: Int) {
@@ -127,7 +128,7 @@ func runPackedTiles(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, p
     }
     if threads == 1 || flops < 400_000 {
         run(rows: 0..<m, panels: 0..<panels)
-    } else if panels >= 2 * threads || panels * 32 >= m {
+    } else if n >= m && panels >= threads {
         // One range of panels per thread when A is packed: every range packs all of A again.
         parallelChunks(panels, minItemsPerChunk: packA ? (panels + threads - 1) / threads : 1) { r in run(rows: 0..<m, panels: r) }
     } else {

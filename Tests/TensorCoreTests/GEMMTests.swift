@@ -194,11 +194,13 @@ struct PackedGEMMTests {
         }
     }
 
-    @Test("The packed kernel's result does not depend on the number of threads (per-block sums over K, added in order)")
-    func threadInvariant() {
+    /// Shapes that split over two threads by row tiles (more rows than columns) and by column panels.
+    @Test("The packed kernel's result does not depend on the number of threads (per-block sums over K, added in order)",
+          arguments: [(197, 300, 600), (60, 300, 600), (600, 96, 96)])
+    func threadInvariant(_ shape: (Int, Int, Int)) {
         guard cpuKernelISA == .avx512 else { return }
         var rng = SeededRandom(seed: 7)
-        let m = 197, n = 300, k = 600
+        let (m, n, k) = shape
         let a = rng.tensor([m, k]).data, b = rng.tensor([k, n]).data
         let packed = b.withUnsafeBufferPointer { PackedPanels($0.baseAddress!, ldb: n, k: k, n: n) }
         var one = [Float](repeating: 0, count: m * n), two = one
