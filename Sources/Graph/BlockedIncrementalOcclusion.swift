@@ -238,7 +238,8 @@ final class BlockedIncrementalOcclusion: TiledOcclusionLayout {
                         y.withUnsafeMutableBufferPointer { yp in
                             func conv(_ residual: UnsafePointer<Float>?) {
                                 blockedConv2d(kind, xp.baseAddress!, packedWeights: wp, bias: bp, shape: cs,
-                                              activation: act, residual: residual, y: yp.baseAddress!)
+                                              activation: act, residual: residual, y: yp.baseAddress!,
+                                              windowOrigins: zip(win.oy, win.ox).map { (y: $0, x: $1) })
                             }
                             if let res { res.withUnsafeBufferPointer { conv($0.baseAddress!) } } else { conv(nil) }
                         }

@@ -363,7 +363,8 @@ extension Op {
             case .pointwise: return o[0][0] * pixels * m * s[0][1] * 16
             case .depthwise: return o[0][0] * pixels * m * taps
             case .planarInput: return o[0][0] * pixels * m * s[0][1] * taps
-            case .direct: return o[0][0] * pixels * m * s[0][1] * 16 / g * taps
+            // Winograd counts the direct convolution's multiply-adds (the work done, not the way it is done).
+            case .direct, .winograd: return o[0][0] * pixels * m * s[0][1] * 16 / g * taps
             }
         case let .gemm(_, _, ta, _):
             return shapeCount(o[0]) * (ta ? s[0][0] : s[0][1])

@@ -61,7 +61,7 @@ public final class KernelTable: Sendable {
     /// `blockedConv2d` (arguments checked by it).
     let blockedConv: @Sendable (_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
                                 _ s: ConvShape, _ activation: Activation, _ residual: UnsafePointer<Float>?,
-                                _ y: UnsafeMutablePointer<Float>) -> Void
+                                _ y: UnsafeMutablePointer<Float>, _ windowOrigins: [(y: Int, x: Int)]?) -> Void
 
     private init(isa: KernelISA, gemmEpilogue: @escaping @Sendable (Int, Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, Int,
                                                                      UnsafeMutablePointer<Float>, Int, Int, UnsafePointer<Float>?, Activation) -> Void,
@@ -80,7 +80,7 @@ public final class KernelTable: Sendable {
                  toBlocked: @escaping @Sendable (UnsafePointer<Float>, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void,
                  fromBlocked: @escaping @Sendable (UnsafePointer<Float>, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void,
                  blockedConv: @escaping @Sendable (BlockedConvKind, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, ConvShape,
-                                                   Activation, UnsafePointer<Float>?, UnsafeMutablePointer<Float>) -> Void) {
+                                                   Activation, UnsafePointer<Float>?, UnsafeMutablePointer<Float>, [(y: Int, x: Int)]?) -> Void) {
         self.isa = isa; self.gemmEpilogue = gemmEpilogue; self.rowDots = rowDots; self.packedGEMM = packedGEMM
         self.vectorFunction = vectorFunction; self.softmaxRows = softmaxRows; self.directRowsWide = directRowsWide
         self.directRows4x4 = directRows4x4; self.depthwiseChannels = depthwiseChannels; self.transposeTile16 = transposeTile16
@@ -91,7 +91,9 @@ public final class KernelTable: Sendable {
     public static let portable = KernelTable(
         isa: .avx2, gemmEpilogue: gemmBiasActivationBLAS, rowDots: nil, packedGEMM: gemmPackedPortable,
         vectorFunction: nil, softmaxRows: nil, directRowsWide: nil, directRows4x4: nil, depthwiseChannels: nil, transposeTile16: nil,
-        toBlocked: toChannelBlockedPortable, fromBlocked: fromChannelBlockedPortable, blockedConv: blockedConv2dNaive)
+        toBlocked: toChannelBlockedPortable, fromBlocked: fromChannelBlockedPortable, blockedConv: { kind, x, w, b, s, a, r, y, _ in
+            blockedConv2dNaive(kind, x, packedWeights: w, bias: b, shape: s, activation: a, residual: r, y: y)
+        })
 
     /// `TensorKernelsAVX512`'s kernels. Only install it on a CPU that has AVX-512 (`table(for:)` checks).
     public static let avx512 = KernelTable(

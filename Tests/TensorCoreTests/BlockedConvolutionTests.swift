@@ -37,7 +37,7 @@ let blockedCases: [ConvCase] = [
              window: Window2D(kernelH: 3, kernelW: 3, dilationH: 2, dilationW: 2, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2), bias: false),
     ConvCase(label: "depthwise 3x3 valid on 6x6, 16 channels", inC: 16, h: 6, w: 6, outC: 16, groups: 16,
              window: Window2D(kernelH: 3, kernelW: 3)),
-    ConvCase(label: "direct 3x3 pad 1 64->64 on 7x7 (odd run done once for two pairs), relu", inC: 64, h: 7, w: 7, outC: 64,
+    ConvCase(label: "direct 3x3 pad 1 48->64 on 7x7 (odd run done once for two pairs), relu", inC: 48, h: 7, w: 7, outC: 64,
              window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), activation: .relu),
     ConvCase(label: "direct 3x3 pad 1 20->40 on 30x31 batch 2 (partial blocks, bands, pairs of 2 and 1 blocks)", batch: 2, inC: 20, h: 30, w: 31,
              outC: 40, window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)),
@@ -58,6 +58,18 @@ let blockedCases: [ConvCase] = [
              window: Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)),
     ConvCase(label: "direct grouped 1x1, 2 groups of 16 -> 32 on 7x7, no bias", inC: 32, h: 7, w: 7, outC: 64, groups: 2,
              window: Window2D(kernelH: 1, kernelW: 1), bias: false),
+    ConvCase(label: "winograd 3x3 pad 1 64->64 on 7x7 (odd map: tiles past the edge), relu", inC: 64, h: 7, w: 7, outC: 64,
+             window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), activation: .relu, kind: .winograd),
+    ConvCase(label: "winograd 3x3 pad 1 72->80 on 13x10 batch 2 (partial blocks, a half panel)", batch: 2, inC: 72, h: 13, w: 10, outC: 80,
+             window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)),
+    ConvCase(label: "winograd 3x3 pads 0/0/1/1 64->64 on 9x11, clip", inC: 64, h: 9, w: 11, outC: 64,
+             window: Window2D(kernelH: 3, kernelW: 3, padBottom: 1, padRight: 1), activation: .clip(0, 6), kind: .winograd),
+    ConvCase(label: "winograd 3x3 valid 64->96 on 6x5 batch 3 (a unit's tiles span images), no bias", batch: 3, inC: 64, h: 6, w: 5, outC: 96,
+             window: Window2D(kernelH: 3, kernelW: 3), bias: false, kind: .winograd),
+    ConvCase(label: "winograd 3x3 pad 1 64->64 on 1x1", inC: 64, h: 1, w: 1, outC: 64,
+             window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), kind: .winograd),
+    ConvCase(label: "winograd 3x3 pad 1 96->64 on 30x31 (several units), relu", inC: 96, h: 30, w: 31, outC: 64,
+             window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), activation: .relu),
     ConvCase(label: "planar stem 3->32 3x3 stride 2 pads 0/0/1/1 on 21x37, clip", inC: 3, h: 21, w: 37, outC: 32,
              window: Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padBottom: 1, padRight: 1), activation: .clip(0, 6)),
     ConvCase(label: "planar stem 3->24 3x3 pad 1 batch 2 (odd block count)", batch: 2, inC: 3, h: 9, w: 30, outC: 24,
@@ -69,7 +81,7 @@ let blockedCases: [ConvCase] = [
 /// Runs a case through `blockedConv2d` (or its naive twin) and returns the output as NCHW plus the padding channels' values.
 func runBlocked(_ c: ConvCase, _ x: [Float], _ w: [Float], _ b: [Float]?, naive: Bool) -> (y: [Float], padding: [Float]) {
     let s = c.shape
-    let kind = BlockedConvKind.choose(s, blockedInput: s.inC > 4)!
+    let kind = c.kind ?? BlockedConvKind.choose(s, blockedInput: s.inC > 4)!
     let inPixels = s.inH * s.inW, outPixels = s.outH * s.outW
     var xb: [Float]
     if kind == .planarInput { xb = x } else {
@@ -184,6 +196,14 @@ struct BlockedConvolutionTests {
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 3, inH: 7, inW: 7, outC: 32, groups: 1, window: k3), blockedInput: false) == .planarInput)
         // A full 3x3 convolution on blocked channels and a strided 1x1 run directly; a depthwise multiplier of 2 has no blocked kernel.
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 32, inH: 7, inW: 7, outC: 32, groups: 1, window: k3), blockedInput: true) == .direct)
+        // From 64 channels in and out and 25 2x2 tiles a 3x3 stride-1 convolution runs as Winograd; strided ones do not.
+        #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 64, inH: 14, inW: 14, outC: 64, groups: 1, window: k3), blockedInput: true) == .winograd)
+        #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 64, inH: 9, inW: 9, outC: 64, groups: 1, window: k3), blockedInput: true) == .winograd)
+        #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 64, inH: 7, inW: 7, outC: 64, groups: 1, window: k3), blockedInput: true) == .direct)
+        #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 64, inH: 14, inW: 14, outC: 32, groups: 1, window: k3), blockedInput: true) == .direct)
+        #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 64, inH: 8, inW: 8, outC: 64, groups: 1,
+                                                 window: Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1)),
+                                       blockedInput: true) == .direct)
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 16, inH: 7, inW: 7, outC: 32, groups: 16, window: k3), blockedInput: true) == nil)
         // Groups of whole blocks run directly; groups of 8 channels (ResNeXt's first stage) do not.
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 64, inH: 7, inW: 7, outC: 64, groups: 4, window: k3), blockedInput: true) == .direct)
@@ -191,5 +211,58 @@ struct BlockedConvolutionTests {
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 16, inH: 8, inW: 8, outC: 32, groups: 1,
                                                  window: Window2D(kernelH: 1, kernelW: 1, strideH: 2, strideW: 2)), blockedInput: true) == .direct)
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 8, inH: 7, inW: 7, outC: 32, groups: 1, window: k3), blockedInput: false) == nil)
+    }
+}
+
+@Suite("Winograd windows")
+struct WinogradWindowTests {
+    /// Incremental occlusion convolves windows of a map (their input gathered with its halo, zero outside the map) and
+    /// must get the whole map's values bit for bit: the windows' 2x2 tiles have to sit where the map's do.
+    @Test("A window of the map, at an even or odd origin, gives the whole map's outputs exactly",
+          arguments: [(0, 0, 5, 6), (1, 3, 4, 4), (3, 2, 6, 5), (7, 8, 4, 3), (9, 7, 4, 6), (0, 1, 13, 12)])
+    func windowsAreExact(_ window: (Int, Int, Int, Int)) {
+        guard cpuKernelISA == .avx512 else { return }
+        let (oy, ox, th, tw) = window
+        let inC = 64, outC = 80, h = 13, w = 13
+        let k3 = Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)
+        let full = ConvShape(batch: 1, inC: inC, inH: h, inW: w, outC: outC, groups: 1, window: k3)
+        #expect(BlockedConvKind.choose(full, blockedInput: true) == .winograd)
+        var rng = SeededRandom(seed: 11)
+        let x = rng.tensor([1, inC, h, w]).data, weights = rng.tensor([outC, inC, 3, 3]).data, b = rng.tensor([outC]).data
+        let cb = ChannelBlocks.count(inC), mb = ChannelBlocks.count(outC)
+        var xb = [Float](repeating: 0, count: cb * 16 * h * w)
+        toChannelBlocked(x, batch: 1, channels: inC, pixels: h * w, y: &xb)
+        let pw = weights.withUnsafeBufferPointer { BlockedConvKind.winograd.packWeights($0.baseAddress!, shape: full) }
+        let pb = b.withUnsafeBufferPointer { packBlockedBias($0.baseAddress!, channels: outC) }
+        var yFull = [Float](repeating: .nan, count: mb * 16 * h * w)
+        withKernelISA(.avx512) { blockedConv2d(.winograd, xb, packedWeights: pw, bias: pb, shape: full, activation: .relu, y: &yFull) }
+        // The window's input: rows oy-1 ..< oy+th+1 and columns likewise, zero outside the map; two copies of it, the
+        // second at origin (0, 0) of a batch whose first item has the tested origin, so each item keeps its own tiling.
+        let ih = th + 2, iw = tw + 2
+        var xw = [Float](repeating: 0, count: 2 * cb * ih * iw * 16)
+        for item in 0..<2 {
+            let (y0, x0) = item == 0 ? (oy, ox) : (0, 0)
+            for blk in 0..<cb { for r in 0..<ih { for c in 0..<iw {
+                let iy = y0 - 1 + r, ix = x0 - 1 + c
+                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                for l in 0..<16 { xw[((item * cb + blk) * ih * iw + r * iw + c) * 16 + l] = xb[(blk * h * w + iy * w + ix) * 16 + l] }
+            } } }
+        }
+        let ws = ConvShape(batch: 2, inC: cb * 16, inH: ih, inW: iw, outC: outC, groups: 1, window: Window2D(kernelH: 3, kernelW: 3))
+        var yw = [Float](repeating: .nan, count: 2 * mb * 16 * th * tw)
+        withKernelISA(.avx512) {
+            blockedConv2d(.winograd, xw, packedWeights: pw, bias: pb, shape: ws, activation: .relu, y: &yw,
+                          windowOrigins: [(y: oy, x: ox), (y: 0, x: 0)])
+        }
+        var mismatches = 0
+        for item in 0..<2 {
+            let (y0, x0) = item == 0 ? (oy, ox) : (0, 0)
+            for blk in 0..<mb { for r in 0..<th { for c in 0..<tw { for l in 0..<16 {
+                let a = yw[((item * mb + blk) * th * tw + r * tw + c) * 16 + l]
+                let e = yFull[(blk * h * w + (y0 + r) * w + x0 + c) * 16 + l]
+                if a.bitPattern != e.bitPattern { mismatches += 1 }
+            } } } }
+        }
+        #expect(mismatches == 0, "window at (\(oy), \(ox)) size \(th)x\(tw): \(mismatches) outputs differ from the whole map's")
     }
 }

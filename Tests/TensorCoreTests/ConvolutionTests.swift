@@ -8,6 +8,9 @@ struct ConvCase: CustomTestStringConvertible, Sendable {
     var window: Window2D
     var activation: Activation = .identity
     var bias = true
+    /// The blocked kernel to run instead of the one `BlockedConvKind.choose` picks (Winograd on maps it would leave to
+    /// the direct kernel, to reach its edge cases).
+    var kind: BlockedConvKind? = nil
     var testDescription: String { label }
 
     var shape: ConvShape { ConvShape(batch: batch, inC: inC, inH: h, inW: w, outC: outC, groups: groups, window: window) }
