@@ -196,11 +196,12 @@ struct BlockedConvolutionTests {
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 3, inH: 7, inW: 7, outC: 32, groups: 1, window: k3), blockedInput: false) == .planarInput)
         // A full 3x3 convolution on blocked channels and a strided 1x1 run directly; a depthwise multiplier of 2 has no blocked kernel.
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 32, inH: 7, inW: 7, outC: 32, groups: 1, window: k3), blockedInput: true) == .direct)
-        // From 64 channels in and out and 25 2x2 tiles a 3x3 stride-1 convolution runs as Winograd; strided ones do not.
+        // From 64 channels in, 32 out and 25 2x2 tiles a 3x3 stride-1 convolution runs as Winograd; strided ones do not.
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 64, inH: 14, inW: 14, outC: 64, groups: 1, window: k3), blockedInput: true) == .winograd)
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 64, inH: 9, inW: 9, outC: 64, groups: 1, window: k3), blockedInput: true) == .winograd)
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 64, inH: 7, inW: 7, outC: 64, groups: 1, window: k3), blockedInput: true) == .direct)
-        #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 64, inH: 14, inW: 14, outC: 32, groups: 1, window: k3), blockedInput: true) == .direct)
+        #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 64, inH: 14, inW: 14, outC: 16, groups: 1, window: k3), blockedInput: true) == .direct)
+        #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 48, inH: 14, inW: 14, outC: 64, groups: 1, window: k3), blockedInput: true) == .direct)
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 64, inH: 8, inW: 8, outC: 64, groups: 1,
                                                  window: Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1)),
                                        blockedInput: true) == .direct)
