@@ -113,7 +113,12 @@ extension Graph {
             case let .conv(wd, groups, act):
                 guard act.clampBounds != nil, n.outputs.count == 1, let w = consts[n.inputs[1]], w.rank == 4,
                       let xs = shapes[n.inputs[0]], xs.count == 4 else { break }
-                let s = ConvShape(batch: 1, inC: xs[1], inH: xs[2], inW: xs[3], outC: w.shape[0], groups: groups, window: wd)
+                var s = ConvShape(batch: 1, inC: xs[1], inH: xs[2], inW: xs[3], outC: w.shape[0], groups: groups, window: wd)
+                var weights = w.data
+                // Groups narrower than a block run as groups of whole blocks with zero weights between them.
+                if BlockedConvKind.choose(s, blockedInput: true) == nil, let wide = widenedToBlockGroups(w.data, shape: s) {
+                    (weights, s) = wide
+                }
                 let hasBlocked = blockedForm[n.inputs[0]] != nil
                 // A planar input becomes blocked for a pointwise or depthwise convolution only when it has
                 // channels enough to fill blocks; a stem reads it as it is.
@@ -123,7 +128,7 @@ extension Graph {
                 if n.inputs.count > 2 && bias == nil { break }
                 // Named after the output, which is unique (node names need not be).
                 let wName = n.outputs[0] + "::blocked_weight", bName = n.outputs[0] + "::blocked_bias"
-                let packed = packing.packed(w.data, kind: kind, shape: s)
+                let packed = packing.packed(weights, kind: kind, shape: s)
                 let packedBias = bias.map { b in b.data.withUnsafeBufferPointer { packBlockedBias($0.baseAddress!, channels: s.outC) } }
                     ?? packBlockedBias(nil, channels: s.outC)
                 consts[wName] = Tensor(shape: [packed.count], data: packed)

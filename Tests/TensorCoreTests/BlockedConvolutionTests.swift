@@ -215,6 +215,46 @@ struct BlockedConvolutionTests {
     }
 }
 
+@Suite("Narrow groups widened to blocks")
+struct WidenedGroupTests {
+    /// ResNeXt's groups of 8 channels as groups of 16 with zero weights between them: the same outputs as the
+    /// original grouped convolution, on the kernel and its naive twin.
+    @Test("Groups of 8 widened to 16 give the grouped convolution's outputs",
+          arguments: [(1, 1), (2, 2)])
+    func matchesGroupedConvolution(_ batchAndStride: (Int, Int)) {
+        let (batch, stride) = batchAndStride
+        let c = ConvCase(label: "grouped 3x3, 6 groups of 8", batch: batch, inC: 48, h: 11, w: 9, outC: 48, groups: 6,
+                         window: Window2D(kernelH: 3, kernelW: 3, strideH: stride, strideW: stride, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
+                         activation: .relu)
+        let (x, w, b) = convOperands(c, seed: 5)
+        let reference = runConv(c, x, w, b, naive: true)
+        guard let (wide, shape) = widenedToBlockGroups(w, shape: c.shape) else { Issue.record("groups of 8 were not widened"); return }
+        #expect(shape.groups == 3 && shape.inCPerGroup == 16)
+        var widened = c
+        widened.groups = shape.groups
+        #expect(BlockedConvKind.choose(widened.shape, blockedInput: true) == .direct)
+        for naive in [false, true] where naive || cpuKernelISA == .avx512 {
+            let (y, _) = runBlocked(widened, x, wide, b, naive: naive)
+            let m = compare(y, reference, rtol: 1e-4, atol: 1e-5 * Float(c.shape.colRows))
+            #expect(m == nil, "\(naive ? "naive twin" : "kernel"): \(describe(m))")
+        }
+    }
+
+    @Test("Only groups of 8 channels in and out that fill whole blocks are widened")
+    func onlyGroupsOfEight() {
+        let k3 = Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)
+        func widens(_ inC: Int, _ outC: Int, _ groups: Int) -> Bool {
+            let s = ConvShape(batch: 1, inC: inC, inH: 5, inW: 5, outC: outC, groups: groups, window: k3)
+            return widenedToBlockGroups([Float](repeating: 1, count: outC * (inC / groups) * 9), shape: s) != nil
+        }
+        #expect(widens(256, 256, 32))
+        #expect(!widens(128, 128, 32))   // groups of 4: four times the work, slower than NCHW
+        #expect(!widens(64, 64, 4))      // groups of 16 run blocked as they are
+        #expect(!widens(24, 24, 3))      // 24 channels do not fill whole blocks
+        #expect(!widens(64, 128, 8))     // 8 channels in, 16 out per group
+    }
+}
+
 @Suite("Winograd windows")
 struct WinogradWindowTests {
     /// Incremental occlusion convolves windows of a map (their input gathered with its halo, zero outside the map) and
