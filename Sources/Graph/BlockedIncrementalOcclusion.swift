@@ -227,7 +227,7 @@ final class BlockedIncrementalOcclusion: TiledOcclusionLayout {
             let res = ins.count > 3 ? gather(ins[3], tiles[ins[3]], k: k, originY: win.oy, originX: win.ox, h: win.th, w: win.tw) : nil
             let inC = kind == .planarInput ? inShape[1] : inShape[1] * 16
             let cs = ConvShape(batch: k, inC: inC, inH: ih, inW: iw, outC: kind == .depthwise ? inC : m,
-                               groups: kind == .depthwise ? inC : (kind == .direct ? g : 1),
+                               groups: kind == .depthwise ? inC : (kind == .direct || kind == .quadGroups ? g : 1),
                                window: Window2D(kernelH: wd.kernelH, kernelW: wd.kernelW, strideH: wd.strideH, strideW: wd.strideW,
                                                 dilationH: wd.dilationH, dilationW: wd.dilationW))
             let yCount = k * outBlocks * win.th * win.tw * 16

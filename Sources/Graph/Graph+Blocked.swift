@@ -392,7 +392,7 @@ extension Op {
             // grouped direct kind's groups are whole blocks, so its channels have no padding.
             let inC = kind == .planarInput ? s[1] : s[1] * 16
             let cs = ConvShape(batch: s[0], inC: inC, inH: s[2], inW: s[3], outC: kind == .depthwise ? inC : m,
-                               groups: kind == .depthwise ? inC : (kind == .direct ? g : 1), window: wd)
+                               groups: kind == .depthwise ? inC : (kind == .direct || kind == .quadGroups ? g : 1), window: wd)
             blockedConv2d(kind, x[0], packedWeights: x[1], bias: x[2], shape: cs, activation: act,
                           residual: x.count > 3 ? x[3] : nil, y: y)
         }

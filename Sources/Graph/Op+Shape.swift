@@ -365,6 +365,7 @@ extension Op {
             case .planarInput: return o[0][0] * pixels * m * s[0][1] * taps
             // Winograd counts the direct convolution's multiply-adds (the work done, not the way it is done).
             case .direct, .winograd: return o[0][0] * pixels * m * s[0][1] * 16 / g * taps
+            case .quadGroups: return o[0][0] * pixels * m * 4 * taps
             }
         case let .gemm(_, _, ta, _):
             return shapeCount(o[0]) * (ta ? s[0][0] : s[0][1])

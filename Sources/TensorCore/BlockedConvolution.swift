@@ -106,6 +106,10 @@ public enum BlockedConvKind: String, Sendable, Equatable {
     /// `winogradMinOutputChannels` out and `winogradMinTiles` 2x2 tiles per map: Winograd F(2x2, 3x3) (sixteen GEMMs over 2x2 output tiles, 16 products
     /// per input channel where a direct convolution takes 36); blocked input and output.
     case winograd
+    /// Groups of 4 channels in and out (ResNeXt-50 32x4d's first stage), any window: each block holds four groups,
+    /// and an output lane sums its group's four input lanes, broadcast within the vector's 128-bit lanes; blocked
+    /// input and output.
+    case quadGroups
 }
 
 /// Input channels from which a 3x3 stride-1 convolution runs as `.winograd`: below, its GEMMs are too short
@@ -131,6 +135,7 @@ extension BlockedConvKind {
                 && s.inC >= winogradMinInputChannels && s.outC >= winogradMinOutputChannels
                 && ((s.outH + 1) / 2) * ((s.outW + 1) / 2) >= winogradMinTiles { return .winograd }
             if s.isDepthwise && s.outC == s.inC { return .depthwise }
+            if s.groups > 1 && s.inCPerGroup == 4 && s.outCPerGroup == 4 && s.inC % 16 == 0 { return .quadGroups }
             if s.groups == 1 || (s.inCPerGroup % 16 == 0 && (s.outC / s.groups) % 16 == 0) { return .direct }
             return nil
         }
@@ -148,6 +153,8 @@ extension BlockedConvKind {
     /// - winograd: the weights `[M, C, 3, 3]` as given (for the naive twin), then from `winogradTransformedOffset` the
     ///   sixteen positions' transformed weights `U = G g Gᵀ`, each packed as a GEMM's B (`PackedPanels`' layout,
     ///   K = ceil(C/16)·16 rows, N = ceil(M/16)·16 columns).
+    /// - quadGroups: `[C/16, kh·kw, 4, 16]`: for each block and tap, row o holds the weight of each output lane's
+    ///   group's input channel o.
     ///
     /// The array starts with up to 16 floats of slack, the first holding where the weights start
     /// (`blockedWeights` reads it): the start is chosen 64-byte aligned in the returned array's storage, so
@@ -165,6 +172,7 @@ extension BlockedConvKind {
             count = s.groups * d.pairs * taps * d.inBlocks * 16 * 32
         case .winograd:
             count = winogradTransformedOffset(s) + 16 * WinogradPanels(s).positionStride
+        case .quadGroups: count = s.outC * taps * 4
         }
         var out = [Float](repeating: 0, count: count + 16)
         out.withUnsafeMutableBufferPointer { buf in
@@ -195,6 +203,8 @@ extension BlockedConvKind {
         case .planarInput:
             let k = s.inC * taps
             for m in 0..<s.outC { for t in 0..<k { body(blockMajor(m, t, k), m * k + t) } }
+        case .quadGroups:
+            for m in 0..<s.outC { for o in 0..<4 { for t in 0..<taps { body(((m / 16 * taps + t) * 4 + o) * 16 + m % 16, (m * 4 + o) * taps + t) } } }
         case .winograd:
             // [M, ceil(C/16)·16, 3, 3]: the same indices whether `s` counts the padding channels or not.
             let rows = ChannelBlocks.count(s.inC) * 16
@@ -415,6 +425,23 @@ func blockedConv2dAVX512(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pac
         }
     case .winograd:
         winogradConv(x, weights: w, bias: bias, shape: s, lo: lo, hi: hi, y: y, windowOrigins: windowOrigins)
+    case .quadGroups:
+        // Units: (image, block, band of 8 output rows).
+        let taps = wd.kernelH * wd.kernelW, bands = (s.outH + 7) / 8
+        let inPlane = s.inH * s.inW * 16, outPlane = s.outH * s.outW * 16
+        parallelChunks(s.batch * cb * bands) { r in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { zeros in
+                zeros.initialize(repeating: 0)
+                for u in r {
+                    let n = u / (cb * bands), b = u / bands % cb, band = u % bands
+                    blockedQuadGroupsAVX512(x: x + n * xItem + b * inPlane, inH: s.inH, inW: s.inW, kernelH: wd.kernelH, kernelW: wd.kernelW,
+                                            strideH: wd.strideH, strideW: wd.strideW, dilationH: wd.dilationH, dilationW: wd.dilationW,
+                                            padTop: wd.padTop, padLeft: wd.padLeft, w: w + b * taps * 64, bias: bias + b * 16, lo: lo, hi: hi,
+                                            y: y + n * yItem + b * outPlane, outH: s.outH, outW: s.outW,
+                                            rows: (band * 8)..<min(s.outH, band * 8 + 8), zeros: zeros.baseAddress!)
+                }
+            }
+        }
     case .planarInput:
         // Units: (image, band of 4 output rows).
         let bands = (s.outH + 3) / 4

@@ -126,3 +126,40 @@ import TestSupport
     #expect(other == (try IncrementalOcclusion(graph: g, input: "input", output: "logits", configuration: .test).run(cleanInput: b, patches: patches)))
     #expect(other != fresh)
 }
+
+/// The blocked kinds this round added, in one small network: a Winograd 3x3 (64 channels on a 32x32 map), groups of
+/// 4 channels (their own kernel) and groups of 8 (widened to blocks). Incremental occlusion over it must give what
+/// a full pass over every occluded copy gives, exactly: the Winograd windows' tiles sit on the map's grid, and
+/// every kernel sums each output in one order wherever it lies.
+@Test func newBlockedKindsStayExact() throws {
+    var rng = SeededRandom(seed: 31)
+    let k3 = Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)
+    func conv(_ name: String, _ x: String, _ inC: Int, _ outC: Int, groups: Int) -> (Node, [String: Tensor]) {
+        let w = rng.tensor([outC, inC / groups, 3, 3], -0.3, 0.3), b = rng.tensor([outC], -0.1, 0.1)
+        return (Node(name: name, op: .conv(window: k3, groups: groups, activation: .relu), inputs: [x, name + ".w", name + ".b"], outputs: [name]),
+                [name + ".w": w, name + ".b": b])
+    }
+    let layers = [conv("stem", "input", 3, 64, groups: 1), conv("wino", "stem", 64, 64, groups: 1),
+                  conv("quad", "wino", 64, 64, groups: 16), conv("eight", "quad", 64, 64, groups: 8)]
+    let pool = Node(name: "pool", op: .globalPool(max: false), inputs: ["eight"], outputs: ["pooled"])
+    let flat = Node(name: "flat", op: .flatten(axis: 1), inputs: ["pooled"], outputs: ["logits"])
+    let g = try Graph(nodes: layers.map(\.0) + [pool, flat], inputs: [GraphInput(name: "input", shape: [nil, 3, 32, 32])],
+                      outputs: ["logits"], constants: layers.reduce(into: [:]) { $0.merge($1.1) { a, _ in a } })
+    let inc = IncrementalOcclusion(graph: g, input: "input", output: "logits", configuration: .test)
+    if EngineConfiguration.test.effectiveKernels == .avx512 {
+        #expect(inc.usesBlockedLayout)
+        let kinds = try #require(g.channelBlocked(packing: PackedWeights())).nodes.compactMap { n -> BlockedConvKind? in
+            if case let .blocked(.conv(kind, _, _, _, _)) = n.op { return kind } else { return nil }
+        }
+        #expect(kinds == [.planarInput, .winograd, .quadGroups, .direct], "\(kinds)")
+    }
+    let (worst, run) = try IncrementalOcclusionTests.worstDifference(graph: g, input: "input", output: "logits", shape: [1, 3, 32, 32],
+                                                                     patches: 6, side: (3, 9), seed: 5, fillRandom: true)
+    if EngineConfiguration.test.effectiveKernels == .avx512 {
+        #expect(worst == 0, "max |difference| \(worst)")
+    } else {
+        // The NCHW engine (portable kernels) runs its windows through GEMMs of other shapes: equal within rounding.
+        #expect(worst <= 1e-4, "max |difference| \(worst)")
+    }
+    #expect(run.lastMACs.incremental > 0, "no layer ran on windows: \(run.lastMACs)")
+}

@@ -70,6 +70,15 @@ let blockedCases: [ConvCase] = [
              window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), kind: .winograd),
     ConvCase(label: "winograd 3x3 pad 1 96->64 on 30x31 (several units), relu", inC: 96, h: 30, w: 31, outC: 64,
              window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), activation: .relu),
+    ConvCase(label: "groups of 4: 3x3 pad 1, 32 channels on 9x21 (interior runs of 8 and edges), relu", inC: 32, h: 9, w: 21, outC: 32,
+             groups: 8, window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), activation: .relu),
+    ConvCase(label: "groups of 4: 3x3 stride 2 pad 1, 64 channels on 13x19 batch 2", batch: 2, inC: 64, h: 13, w: 19, outC: 64, groups: 16,
+             window: Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)),
+    ConvCase(label: "groups of 4: 3x3 dilation 2 pad 2 on 11x30, clip", inC: 16, h: 11, w: 30, outC: 16, groups: 4,
+             window: Window2D(kernelH: 3, kernelW: 3, dilationH: 2, dilationW: 2, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2),
+             activation: .clip(0, 6)),
+    ConvCase(label: "groups of 4: 1x1 valid, 48 channels on 3x4, no bias", inC: 48, h: 3, w: 4, outC: 48, groups: 12,
+             window: Window2D(kernelH: 1, kernelW: 1), bias: false),
     ConvCase(label: "planar stem 3->32 3x3 stride 2 pads 0/0/1/1 on 21x37, clip", inC: 3, h: 21, w: 37, outC: 32,
              window: Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padBottom: 1, padRight: 1), activation: .clip(0, 6)),
     ConvCase(label: "planar stem 3->24 3x3 pad 1 batch 2 (odd block count)", batch: 2, inC: 3, h: 9, w: 30, outC: 24,
@@ -206,9 +215,11 @@ struct BlockedConvolutionTests {
                                                  window: Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1)),
                                        blockedInput: true) == .direct)
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 16, inH: 7, inW: 7, outC: 32, groups: 16, window: k3), blockedInput: true) == nil)
-        // Groups of whole blocks run directly; groups of 8 channels (ResNeXt's first stage) do not.
+        // Groups of whole blocks run directly, groups of 4 channels on their own kernel; groups of 8 channels need widening.
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 64, inH: 7, inW: 7, outC: 64, groups: 4, window: k3), blockedInput: true) == .direct)
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 64, inH: 7, inW: 7, outC: 64, groups: 8, window: k3), blockedInput: true) == nil)
+        #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 64, inH: 7, inW: 7, outC: 64, groups: 16, window: k3), blockedInput: true) == .quadGroups)
+        #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 24, inH: 7, inW: 7, outC: 24, groups: 6, window: k3), blockedInput: true) == nil)
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 16, inH: 8, inW: 8, outC: 32, groups: 1,
                                                  window: Window2D(kernelH: 1, kernelW: 1, strideH: 2, strideW: 2)), blockedInput: true) == .direct)
         #expect(BlockedConvKind.choose(ConvShape(batch: 1, inC: 8, inH: 7, inW: 7, outC: 32, groups: 1, window: k3), blockedInput: false) == nil)
