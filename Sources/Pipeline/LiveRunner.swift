@@ -190,7 +190,7 @@ public final class LiveRunner: @unchecked Sendable {
                 windows.refresh(&index, state: state)
                 try? index.write(directory: folder, refreshSeconds: Int(live.indexRefreshSeconds.rounded(.up)))
                 let el = Date().timeIntervalSince(started)
-                progress(.progress(clip: url, done: state.snapshot().counts.received, total: nil,
+                progress(.progress(clip: url, done: state.countsNow.received, total: nil,
                                    analysedPerSecond: el > 0 ? Double(state.analysedCount) / el : 0))
             }
         }
@@ -225,7 +225,7 @@ public final class LiveRunner: @unchecked Sendable {
             status = .failed
             errorText = errorText ?? "no frame was analysed: the feed delivered no picture before it ended"
         }
-        let c = state.snapshot().counts
+        let c = state.countsNow
         let note = "\(c.received) frames received, \(c.analysed) analysed, \(c.dropped) dropped (analyser busy)"
         errorText = errorText.map { "\($0); \(note)" } ?? note
         return ClipOutcome(clip: url, folder: folder, status: status, error: errorText, summary: summary, analysedFrames: analysed,
@@ -266,6 +266,8 @@ final class LiveState: @unchecked Sendable {
     func overlayDropped() { lock.withLock { counts.overlayDropped += 1 } }
     func analysed(latency l: Double) { lock.withLock { counts.analysed += 1; latency.add(l) } }
     var analysedCount: Int { lock.withLock { counts.analysed } }
+    /// The frame counts now (leaves the gap updates for `takeSnapshot`).
+    var countsNow: LiveIndex.Counts { lock.withLock { counts } }
     func setEnd(_ reason: String) { lock.withLock { if endReason == nil { endReason = reason } } }
 
     func record(_ event: LiveFeed.Event) {
@@ -292,8 +294,9 @@ final class LiveState: @unchecked Sendable {
         }
     }
 
-    /// Counts and latency now, and the gap updates since the last call (applied to `index` by the caller).
-    func snapshot() -> (counts: LiveIndex.Counts, latency: LiveIndex.Latency?, reconnects: Int, gaps: [(LiveIndex.Gap, Bool)]) {
+    /// Counts and latency now, and the gap updates since the last call, which it hands over: only the index writer
+    /// (`WindowReporter.refresh`) may call it, or a gap taken by another caller never reaches the index.
+    func takeSnapshot() -> (counts: LiveIndex.Counts, latency: LiveIndex.Latency?, reconnects: Int, gaps: [(LiveIndex.Gap, Bool)]) {
         lock.withLock {
             let l = latency.samples > 0 ? LiveIndex.Latency(p50: latency.quantile(0.5)!, p90: latency.quantile(0.9)!, p99: latency.quantile(0.99)!,
                                                              max: latency.maximum, samples: latency.samples) : nil

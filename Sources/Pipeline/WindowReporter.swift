@@ -104,7 +104,7 @@ final class WindowReporter {
 
     /// Brings the index's counts, latency, gaps, hook results, current window and run mean up to date.
     func refresh(_ index: inout LiveIndex, state: LiveState) {
-        let s = state.snapshot()
+        let s = state.takeSnapshot()
         index.counts = s.counts
         index.latency = s.latency
         index.reconnects = s.reconnects

@@ -103,8 +103,9 @@ public enum BlockedConvKind: String, Sendable, Equatable {
     /// and 32 channels per group); blocked input and output.
     case direct
     /// 3x3, stride 1, dilation 1, groups 1, at least `winogradMinInputChannels` channels in,
-    /// `winogradMinOutputChannels` out and `winogradMinTiles` 2x2 tiles per map: Winograd F(2x2, 3x3) (sixteen GEMMs over 2x2 output tiles, 16 products
-    /// per input channel where a direct convolution takes 36); blocked input and output.
+    /// `winogradMinOutputChannels` out and `winogradMinTiles` 2x2 tiles per map: Winograd F(2x2, 3x3) (sixteen
+    /// GEMMs over 2x2 output tiles, 16 products per input channel where a direct convolution takes 36); blocked input
+    /// and output.
     case winograd
     /// Groups of 4 channels in and out (ResNeXt-50 32x4d's first stage), any window: each block holds four groups,
     /// and an output lane sums its group's four input lanes, broadcast within the vector's 128-bit lanes; blocked
@@ -253,10 +254,10 @@ public func packBlockedBias(_ bias: UnsafePointer<Float>?, channels: Int) -> [Fl
 ///   - activation: a clamp (`clampBounds` not nil).
 ///   - residual: nil, or (pointwise only) a blocked tensor shaped as y added before the clamp: a residual Add fused
 ///     in. It must not alias y (partial sums over chunks of input channels pass through y first).
-/// The portable kernel table runs `blockedConv2dNaive`.
 ///   - windowOrigins: where each item's output sits in a larger map it is a window of (incremental occlusion's
 ///     windows), or nil when the items are whole maps. Only `.winograd` reads it: its 2x2 tiles then fall where the
 ///     whole map's do, so the window's outputs are bit for bit the map's.
+/// The portable kernel table runs `blockedConv2dNaive`.
 public func blockedConv2d(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, packedWeights w: UnsafePointer<Float>,
                           bias: UnsafePointer<Float>, shape s: ConvShape, activation: Activation,
                           residual: UnsafePointer<Float>? = nil, y: UnsafeMutablePointer<Float>,
@@ -267,9 +268,9 @@ public func blockedConv2d(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pa
     kernels.blockedConv(kind, x, w, bias, s, activation, residual, y, windowOrigins)
 }
 
-/// A grouped convolution whose groups are narrower than a block (ResNeXt-50's 4 and 8 channels per group) as the same
-/// convolution with groups of 16 channels: each block's 16 output channels see its 16 input channels through weights
-/// that are zero between different original groups. Every output is the same sum plus zero terms, and the convolution
+/// A grouped convolution of 8 channels per group (ResNeXt-50's second stage) as the same convolution with groups of
+/// 16 channels: each block's 16 output channels see its 16 input channels through weights that are zero between
+/// different original groups. Every output is the same sum plus zero terms, and the convolution
 /// runs in the blocked layout (`.direct`) instead of in NCHW between two layout conversions, at 16 / width times the
 /// multiply-adds. nil unless the groups have 8 channels in and out and the channels fill whole blocks: at 8 (twice
 /// the multiply-adds) ResNeXt-50's layers at batch 8 took 2.7 ms against 3.6 in NCHW with the two conversions, and

@@ -193,3 +193,21 @@ import TestSupport
         #expect(throws: WatchingOutput.Refused.self) { try second.add(frames[1].1) }
     }
 }
+
+/// A live run reads its frame counts for progress lines between index writes; a feed that drops in between must
+/// still reach the index as a gap (the progress read once took the pending gap updates with it, and a run that
+/// reconnected could end with no gap recorded).
+@Test func liveGapSurvivesProgressReads() {
+    let state = LiveState()
+    state.received()
+    state.record(.dropped(cause: "the stream ended", at: Date()))
+    #expect(state.countsNow.received == 1)
+    state.record(.reconnected(at: Date(), attempts: 1))
+    #expect(state.countsNow.received == 1)
+    let s = state.takeSnapshot()
+    #expect(s.reconnects == 1)
+    #expect(s.gaps.count == 2)
+    #expect(s.gaps.first?.1 == true, "the drop opens a new gap")
+    #expect(s.gaps.last?.0.end != nil, "the reconnection closes it")
+    #expect(state.takeSnapshot().gaps.isEmpty, "updates are handed over once")
+}
