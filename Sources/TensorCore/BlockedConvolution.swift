@@ -309,23 +309,27 @@ struct WinogradPanels {
 func winogradTransformedOffset(_ s: ConvShape) -> Int { (s.outC * ChannelBlocks.count(s.inC) * 16 * 9 + 15) / 16 * 16 }
 
 /// Writes `U = G g Gᵀ` for every (output, input) channel pair of `w` `[M, C, 3, 3]` into `dst`, position p
-/// (row-major over the 4x4 tile) at `p * positionStride` in `PackedPanels`' layout; G = [[1,0,0],[½,½,½],[½,-½,½],[0,0,1]].
-/// Each transformed weight is computed in double precision and rounded once. `dst` must be zero (the padding).
+/// (row-major over the 4x4 tile) at `p * positionStride`, packed by `packGEMMPanels` as B `[K, M]` (rows past C zero);
+/// G = [[1,0,0],[½,½,½],[½,-½,½],[0,0,1]]. Each transformed weight is computed in double precision and rounded once.
 func packWinogradWeights(_ w: UnsafePointer<Float>, shape s: ConvShape, into dst: UnsafeMutablePointer<Float>) {
     let p = WinogradPanels(s)
     let g: [[Double]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
+    // The sixteen positions' B, `[16, K, M]` row-major, before packing.
+    var u = [Float](repeating: 0, count: 16 * p.k * s.outC)
+    var gk = [Double](repeating: 0, count: 12)   // G k (4 x 3)
     for m in 0..<s.outC {
         for c in 0..<s.inC {
             let k = w + (m * s.inC + c) * 9
-            // gk = G k (4 x 3), then u = gk Gᵀ (4 x 4).
-            var gk = [Double](repeating: 0, count: 12)
             for i in 0..<4 { for j in 0..<3 { gk[i * 3 + j] = (0..<3).reduce(0.0) { $0 + g[i][$1] * Double(k[$1 * 3 + j]) } } }
             for i in 0..<4 {
-                for j in 0..<4 {
-                    let u = (0..<3).reduce(0.0) { $0 + gk[i * 3 + $1] * g[j][$1] }
-                    dst[(i * 4 + j) * p.positionStride + ((m / 32) * p.k + c) * 32 + m % 32] = Float(u)
-                }
+                for j in 0..<4 { u[((i * 4 + j) * p.k + c) * s.outC + m] = Float((0..<3).reduce(0.0) { $0 + gk[i * 3 + $1] * g[j][$1] }) }
             }
+        }
+    }
+    u.withUnsafeBufferPointer { ub in
+        for pos in 0..<16 {
+            packGEMMPanels(ub.baseAddress! + pos * p.k * s.outC, ldb: s.outC, k: p.k, n: s.outC, transposed: false,
+                           into: dst + pos * p.positionStride, panels: 0..<p.panels)
         }
     }
 }
@@ -431,16 +435,13 @@ func blockedConv2dAVX512(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pac
         let taps = wd.kernelH * wd.kernelW, bands = (s.outH + 7) / 8
         let inPlane = s.inH * s.inW * 16, outPlane = s.outH * s.outW * 16
         parallelChunks(s.batch * cb * bands) { r in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { zeros in
-                zeros.initialize(repeating: 0)
-                for u in r {
-                    let n = u / (cb * bands), b = u / bands % cb, band = u % bands
-                    blockedQuadGroupsAVX512(x: x + n * xItem + b * inPlane, inH: s.inH, inW: s.inW, kernelH: wd.kernelH, kernelW: wd.kernelW,
-                                            strideH: wd.strideH, strideW: wd.strideW, dilationH: wd.dilationH, dilationW: wd.dilationW,
-                                            padTop: wd.padTop, padLeft: wd.padLeft, w: w + b * taps * 64, bias: bias + b * 16, lo: lo, hi: hi,
-                                            y: y + n * yItem + b * outPlane, outH: s.outH, outW: s.outW,
-                                            rows: (band * 8)..<min(s.outH, band * 8 + 8), zeros: zeros.baseAddress!)
-                }
+            for u in r {
+                let n = u / (cb * bands), b = u / bands % cb, band = u % bands
+                blockedQuadGroupsAVX512(x: x + n * xItem + b * inPlane, inH: s.inH, inW: s.inW, kernelH: wd.kernelH, kernelW: wd.kernelW,
+                                        strideH: wd.strideH, strideW: wd.strideW, dilationH: wd.dilationH, dilationW: wd.dilationW,
+                                        padTop: wd.padTop, padLeft: wd.padLeft, w: w + b * taps * 64, bias: bias + b * 16, lo: lo, hi: hi,
+                                        y: y + n * yItem + b * outPlane, outH: s.outH, outW: s.outW,
+                                        rows: (band * 8)..<min(s.outH, band * 8 + 8))
             }
         }
     case .planarInput:

@@ -46,16 +46,13 @@ public func winogradInputTransformAVX512(x: UnsafePointer<Float>, inBlocks: Int,
                 if !inside && (iy < 0 || iy >= g.inH || ix < 0 || ix >= g.inW) { return F16() }
                 return load16(xb + (iy * g.inW + ix) * 16)
             }
-            // Rows first: t_r = (Bᵀ d)_r for each of the four columns.
-            var t0 = (F16(), F16(), F16(), F16()), t1 = t0, t2 = t0, t3 = t0
+            // Rows first: column c of Bᵀ d, its four rows.
             @inline(__always) func column(_ c: Int) -> (F16, F16, F16, F16) {
                 let d0 = d(0, c), d1 = d(1, c), d2 = d(2, c), d3 = d(3, c)
                 return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
             }
             let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3)
-            t0 = (c0.0, c1.0, c2.0, c3.0); t1 = (c0.1, c1.1, c2.1, c3.1)
-            t2 = (c0.2, c1.2, c2.2, c3.2); t3 = (c0.3, c1.3, c2.3, c3.3)
-            // Then columns: V_r = t_r B.
+            // Then columns: row r of (Bᵀ d) B from row r of every column.
             let out = row + b * 16
             @inline(__always) func store(_ r: Int, _ t: (F16, F16, F16, F16)) {
                 let p = out + 4 * r * posStride
@@ -64,7 +61,8 @@ public func winogradInputTransformAVX512(x: UnsafePointer<Float>, inBlocks: Int,
                 store16(t.2 - t.1, p + 2 * posStride)
                 store16(t.1 - t.3, p + 3 * posStride)
             }
-            store(0, t0); store(1, t1); store(2, t2); store(3, t3)
+            store(0, (c0.0, c1.0, c2.0, c3.0)); store(1, (c0.1, c1.1, c2.1, c3.1))
+            store(2, (c0.2, c1.2, c2.2, c3.2)); store(3, (c0.3, c1.3, c2.3, c3.3))
         }
     }
 }
