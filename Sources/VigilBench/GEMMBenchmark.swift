@@ -45,11 +45,12 @@ struct GEMMBenchmark: ParsableCommand {
             let b = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &rng) }
             var c = [Float](repeating: 0, count: m * n)
             let packed = b.withUnsafeBufferPointer { PackedPanels($0.baseAddress!, ldb: n, k: k, n: n) }
-            func time(_ body: () -> Void) -> Double {
-                withComputeThreads(threads) { medianSeconds(runs: runs, warmup: 3, body) }
+            // The two alternate run by run, so a slow spell of this machine slows both alike.
+            let (once, blas) = withComputeThreads(threads) {
+                medianSecondsInterleaved(runs: runs, warmup: 3,
+                                         { gemmPacked(m: m, a: a, lda: k, packed: packed, c: &c, ldc: n, bias: nil) },
+                                         { gemmParallel(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n) })
             }
-            let once = time { gemmPacked(m: m, a: a, lda: k, packed: packed, c: &c, ldc: n, bias: nil) }
-            let blas = time { gemmParallel(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n) }
             let f = 2 * Double(m * n * k) / 1e9
             print(String(format: "| %@ | %d | %d | %.1f | %.1f | %.2fx | %.0f%% |", name, k, n, f / once, f / blas,
                          blas / once, 100 * f / once / peak))

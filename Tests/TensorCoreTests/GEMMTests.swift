@@ -141,12 +141,13 @@ struct PackedCase: CustomTestStringConvertible, Sendable {
     }
 }
 
-/// Shapes around the packed kernel's tiles (14 and 4 rows, 32-column panels), its K blocks (256) and row blocks
-/// (168), both ways of reading A (packed when K > 1024 or N >= 2048), single rows (the matrix-vector kernel), and empty K.
+/// Shapes around the packed kernel's tiles (14 and 4 rows, 32-column panels), its K blocks (256), row blocks (224)
+/// and groups of four panels, both ways of reading A (packed when K > 1024 or N < 128, sixteen steps of K at a time
+/// and the rest one by one), single rows (the matrix-vector kernel), and empty K.
 let packedCases: [PackedCase] = {
     let sizes = [(1, 1, 1), (1, 70, 403), (1, 33, 8), (1, 1000, 1280), (2, 32, 16), (14, 32, 7), (15, 33, 9), (13, 31, 300), (9, 17, 257), (4, 64, 5), (8, 48, 1),
                  (197, 70, 64), (169, 40, 40), (30, 2050, 3), (20, 20, 1100), (5, 7, 0), (183, 95, 512), (3, 100, 33),
-                 (25, 40, 1030), (40, 2049, 5)]
+                 (25, 40, 1030), (40, 2049, 5), (450, 200, 600), (240, 100, 300), (229, 60, 1100), (238, 170, 1030)]
     let acts: [Activation] = [.identity, .gelu, .relu, .clip(-0.5, 0.25), .sigmoid]
     return sizes.enumerated().map { i, s in
         PackedCase(m: s.0, n: s.1, k: s.2, transposed: i % 2 == 1, activation: acts[i % acts.count], bias: i % 3 != 2,
