@@ -83,7 +83,7 @@ extension Executor {
         guard graph.isChannelBlocked else { return arena }
         for (k, n) in graph.nodes.enumerated() {
             switch n.op {
-            case .blocked(.toBlocked), .blocked(.conv), .blocked(.maxPool), .blocked(.averagePool), .blocked(.clamp), .blocked(.affine),
+            case .blocked(.toBlocked), .blocked(.channelsLastToBlocked), .blocked(.conv), .blocked(.maxPool), .blocked(.averagePool), .blocked(.clamp), .blocked(.affine),
                  .blocked(.concat), .blocked(.channelScale):
                 for v in nodeOutputs[k] { arena[v] = true }
             // (An Add of an arena value reads a blocked operand; in a tail graph, one fed blocked inputs, the other

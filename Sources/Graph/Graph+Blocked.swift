@@ -50,6 +50,13 @@ extension Graph {
                   case .blocked(.linear) = out[k].op else { return nil }
             return k
         }
+        /// Whether `op` can read a blocked operand as it is (an Add, a convolution).
+        func takesBlocked(_ op: Op) -> Bool {
+            switch op {
+            case .binary(.add), .conv: return true
+            default: return false
+            }
+        }
         /// A constant holding one value per output feature ([N], or [1, ..., 1, N]).
         func featureVector(_ name: String, _ n: Int) -> Tensor? {
             guard let t = consts[name], t.count == n, t.shape.last == n, t.shape.dropLast().allSatisfy({ $0 == 1 }) else { return nil }
@@ -242,6 +249,22 @@ extension Graph {
                 out.append(Node(name: n.name, op: .blocked(.averagePool(window: wd, ceilMode: ceilMode, countIncludePad: includePad)),
                                 inputs: [b], outputs: [y]))
                 continue
+            case let .transpose(perm) where perm == [0, 2, 3, 1] && n.outputs.count == 1:
+                // A blocked map to channels-last (a ConvNeXt block's LayerNorm and linear layers): one copy.
+                guard let b = blockedForm[n.inputs[0]], let xs = shapes[n.inputs[0]], xs.count == 4 else { break }
+                out.append(Node(name: n.name, op: .blocked(.blockedToChannelsLast(channels: xs[1])), inputs: [b], outputs: n.outputs))
+                planar.formUnion(n.outputs)
+                continue
+            case let .transpose(perm) where perm == [0, 3, 1, 2] && n.outputs.count == 1:
+                // Channels-last back to a map that blocked ops read (a ConvNeXt block's residual Add): straight to
+                // blocked, when every reader takes a blocked operand. A reader wanting NCHW later gets its own copy.
+                let v = n.outputs[0]
+                guard blockedForm[n.inputs[0]] == nil, let xs = shapes[n.inputs[0]], xs.count == 4, xs[3] >= 16, !outputs.contains(v),
+                      readers[v] ?? 0 > 0, nodes.allSatisfy({ !$0.inputs.contains(v) || takesBlocked($0.op) }) else { break }
+                let y = v + "::blocked"
+                out.append(Node(name: n.name, op: .blocked(.channelsLastToBlocked), inputs: [planarName(n.inputs[0])], outputs: [y]))
+                blockedForm[v] = y
+                continue
             case .identity:
                 // (DenseNet's all-zero Pad before its transition pooling.)
                 guard let b = blockedForm[n.inputs[0]], n.outputs.count == 1 else { break }
@@ -365,6 +388,10 @@ extension Op {
             toChannelBlocked(x[0], batch: s[0], channels: s[1], pixels: s[2] * s[3], y: y)
         case let .fromBlocked(c):
             fromChannelBlocked(x[0], batch: s[0], channels: c, pixels: s[2] * s[3], y: y)
+        case .channelsLastToBlocked:
+            channelsLastToBlocked(x[0], batch: s[0], channels: s[3], pixels: s[1] * s[2], y: y)
+        case let .blockedToChannelsLast(c):
+            blockedToChannelsLast(x[0], batch: s[0], channels: c, pixels: s[2] * s[3], y: y)
         case let .globalAveragePool(c):
             blockedGlobalAveragePool(x[0], batch: s[0], channels: c, pixels: s[2] * s[3], y: y)
         case let .maxPool(wd, ceilMode):

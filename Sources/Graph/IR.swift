@@ -120,6 +120,8 @@ public enum Op: Sendable, Equatable {
             switch b {
             case .toBlocked: return "ToBlocked"
             case .fromBlocked: return "FromBlocked"
+            case .channelsLastToBlocked: return "ToBlockedFromChannelsLast"
+            case .blockedToChannelsLast: return "FromBlockedToChannelsLast"
             case let .conv(kind, _, _, _, _): return "BlockedConv " + kind.rawValue
             case .globalAveragePool: return "BlockedGlobalAveragePool"
             case .maxPool: return "BlockedMaxPool"
@@ -140,6 +142,10 @@ public enum BlockedOp: Sendable, Equatable {
     case toBlocked
     /// Blocked back to NCHW `[N, channels, H, W]`.
     case fromBlocked(channels: Int)
+    /// Channels-last `[N, H, W, C]` to blocked: a Transpose by (0, 3, 1, 2) and the reorder to blocked, in one copy.
+    case channelsLastToBlocked
+    /// Blocked to channels-last `[N, H, W, channels]`: the reorder to NCHW and a Transpose by (0, 2, 3, 1), in one copy.
+    case blockedToChannelsLast(channels: Int)
     /// A convolution with a fused clamp; inputs: x (blocked, or NCHW for `.planarInput`), the weights packed by
     /// `kind.packWeights`, the bias packed by `packBlockedBias`, and for a pointwise kind optionally a residual
     /// shaped as the output, added before the clamp (a fused Add). `outChannels` is M; `groups` is the ONNX

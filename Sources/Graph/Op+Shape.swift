@@ -83,6 +83,12 @@ extension Op {
             case let .fromBlocked(c):
                 guard x.count == 5, x[4] == 16, x[1] == ChannelBlocks.count(c) else { throw fail("input \(x) is not \(c) channels blocked by 16") }
                 return [[x[0], c, x[2], x[3]]]
+            case .channelsLastToBlocked:
+                guard x.count == 4 else { throw fail("input must be 4-D [N,H,W,C], got \(x)") }
+                return [[x[0], ChannelBlocks.count(x[3]), x[1], x[2], 16]]
+            case let .blockedToChannelsLast(c):
+                guard x.count == 5, x[4] == 16, x[1] == ChannelBlocks.count(c) else { throw fail("input \(x) is not \(c) channels blocked by 16") }
+                return [[x[0], x[2], x[3], c]]
             case let .conv(kind, wd, m, _, _):
                 try checkWindow(wd)
                 guard x.count == (kind == .planarInput ? 4 : 5) else { throw fail("input \(x) has the wrong rank for a \(kind) convolution") }

@@ -109,6 +109,37 @@ struct PackedLinearTests {
         }
     }
 
+    @Test("a ConvNeXt block's permutes to channels-last and back become single reorders of the blocked map",
+          arguments: [20, 32])
+    func channelsLastPermutesAroundBlockedMaps(_ c: Int) throws {
+        // Depthwise 3x3 -> Transpose to [N, H, W, C] -> MatMul + bias -> Transpose back -> Add the depthwise output.
+        var r = SeededRandom(seed: UInt64(c))
+        let g = try Graph(
+            nodes: [
+                Node(name: "dw", op: .conv(window: Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
+                                           groups: c, activation: .identity), inputs: ["x", "dw_w", "dw_b"], outputs: ["d"]),
+                Node(name: "to_nhwc", op: .transpose(perm: [0, 2, 3, 1]), inputs: ["d"], outputs: ["t"]),
+                Node(name: "fc", op: .matmul, inputs: ["t", "w"], outputs: ["h"]),
+                Node(name: "b", op: .binary(.add), inputs: ["h", "b"], outputs: ["hb"]),
+                Node(name: "to_nchw", op: .transpose(perm: [0, 3, 1, 2]), inputs: ["hb"], outputs: ["u"]),
+                Node(name: "res", op: .binary(.add), inputs: ["u", "d"], outputs: ["y"]),
+            ],
+            inputs: [GraphInput(name: "x", shape: [nil, c, 5, 6])], outputs: ["y"],
+            constants: ["dw_w": r.tensor([c, 1, 3, 3], -0.5, 0.5), "dw_b": r.tensor([c], -0.1, 0.1),
+                        "w": r.tensor([c, c], -0.3, 0.3), "b": r.tensor([c], -0.2, 0.2)])
+        let b = try #require(g.fused().channelBlocked())
+        let names = b.nodes.map(\.op.name)
+        #expect(!names.contains("Transpose") && names.contains("FromBlockedToChannelsLast") && names.contains("ToBlockedFromChannelsLast"),
+                "\(names)")
+        let x = r.tensor([2, c, 5, 6], -2, 2)
+        let want = try withKernelISA(.avx2) { try Executor(graph: g, configuration: nchwEngine).run(["x": x]).outputs["y"]! }
+        for isa in [KernelISA.avx512, .avx2] where isa != .avx512 || cpuKernelISA == .avx512 {
+            let got = try withKernelISA(isa) { try Executor(graph: b, configuration: .test).run(["x": x]).outputs["y"]! }
+            let m = compare(got.data, want.data, rtol: 1e-5, atol: 1e-6)
+            #expect(m == nil, "\(isa): \(describe(m))")
+        }
+    }
+
     @Test("a bias read by a second node is not folded, and the graph still gives the same outputs")
     func sharedValueNotFolded() throws {
         var r = SeededRandom(seed: 13)

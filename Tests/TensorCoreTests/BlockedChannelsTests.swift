@@ -28,6 +28,23 @@ struct BlockedChannelsTests {
         }
     }
 
+    @Test("channels-last to blocked and back equal a transpose and the NCHW reorders, padding channels zero",
+          arguments: [(20, 3, 5), (32, 7, 7), (5, 1, 2), (48, 2, 1)])
+    func channelsLast(_ channels: Int, _ h: Int, _ w: Int) {
+        var rng = SeededRandom(seed: UInt64(channels * 31 + h))
+        let batch = 2, pixels = h * w, blocks = ChannelBlocks.count(channels)
+        let nhwc = rng.tensor([batch, h, w, channels], -3, 3)
+        let nchw = TensorCore.transpose(nhwc, perm: [0, 3, 1, 2])
+        var want = [Float](repeating: .nan, count: batch * blocks * pixels * 16)
+        toChannelBlocked(nchw.data, batch: batch, channels: channels, pixels: pixels, y: &want)
+        var got = [Float](repeating: .nan, count: want.count)
+        channelsLastToBlocked(nhwc.data, batch: batch, channels: channels, pixels: pixels, y: &got)
+        #expect(got == want)
+        var back = [Float](repeating: .nan, count: nhwc.count)
+        blockedToChannelsLast(got, batch: batch, channels: channels, pixels: pixels, y: &back)
+        #expect(back == nhwc.data)
+    }
+
     @Test("blockedConcat equals concatenating the NCHW tensors along the channels")
     func concat() {
         var rng = SeededRandom(seed: 9)
