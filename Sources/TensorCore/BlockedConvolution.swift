@@ -81,23 +81,20 @@ func fromChannelBlockedPortable(_ x: UnsafePointer<Float>, batch: Int, channels:
 
 /// Channels-last `[batch, pixels, channels]` (NHWC) into the channel-blocked `[batch, blocks, pixels, 16]` (padding
 /// channels zero): a ConvNeXt block's way back from its channels-last layers, one copy of sixteen channels at a time
-/// where a transpose to NCHW and a reorder were two passes over the map. Pixels split over `computeThreads`.
+/// where a transpose to NCHW and a reorder were two passes over the map. Blocks split over `computeThreads`.
 public func channelsLastToBlocked(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
     let blocks = ChannelBlocks.count(channels)
-    nonisolated(unsafe) let x = x, y = y
-    parallelChunks(batch * blocks, minItemsPerChunk: max(1, 4096 / max(1, pixels))) { r in
-        for u in r {
-            let n = u / blocks, b = u % blocks, live = min(16, channels - b * 16)
-            let src = x + n * pixels * channels + b * 16, dst = y + (n * blocks + b) * pixels * 16
-            if live == 16 {
-                for p in 0..<pixels { copy16(src + p * channels, dst + p * 16) }
-                continue
-            }
-            for p in 0..<pixels {
-                let d = dst + p * 16
-                d.update(from: src + p * channels, count: live)
-                (d + live).update(repeating: 0, count: 16 - live)
-            }
+    forEachBlock(batch: batch, blocks: blocks, pixels: pixels) { n, b in
+        let live = min(16, channels - b * 16)
+        let src = x + n * pixels * channels + b * 16, dst = y + (n * blocks + b) * pixels * 16
+        if live == 16 {
+            for p in 0..<pixels { copy16(src + p * channels, dst + p * 16) }
+            return
+        }
+        for p in 0..<pixels {
+            let d = dst + p * 16
+            d.update(from: src + p * channels, count: live)
+            (d + live).update(repeating: 0, count: 16 - live)
         }
     }
 }
@@ -111,16 +108,13 @@ public func channelsLastToBlocked(_ x: UnsafePointer<Float>, batch: Int, channel
 /// block's way into its channels-last layers (the inverse of `channelsLastToBlocked`).
 public func blockedToChannelsLast(_ x: UnsafePointer<Float>, batch: Int, channels: Int, pixels: Int, y: UnsafeMutablePointer<Float>) {
     let blocks = ChannelBlocks.count(channels)
-    nonisolated(unsafe) let x = x, y = y
-    parallelChunks(batch * blocks, minItemsPerChunk: max(1, 4096 / max(1, pixels))) { r in
-        for u in r {
-            let n = u / blocks, b = u % blocks, live = min(16, channels - b * 16)
-            let src = x + (n * blocks + b) * pixels * 16, dst = y + n * pixels * channels + b * 16
-            if live == 16 {
-                for p in 0..<pixels { copy16(src + p * 16, dst + p * channels) }
-            } else {
-                for p in 0..<pixels { (dst + p * channels).update(from: src + p * 16, count: live) }
-            }
+    forEachBlock(batch: batch, blocks: blocks, pixels: pixels) { n, b in
+        let live = min(16, channels - b * 16)
+        let src = x + (n * blocks + b) * pixels * 16, dst = y + n * pixels * channels + b * 16
+        if live == 16 {
+            for p in 0..<pixels { copy16(src + p * 16, dst + p * channels) }
+        } else {
+            for p in 0..<pixels { (dst + p * channels).update(from: src + p * 16, count: live) }
         }
     }
 }
