@@ -3,7 +3,8 @@ import TensorCore
 extension Graph {
     /// The graph with BatchNormalization folded into the preceding convolution, ReLU/Clip fused into
     /// convolution epilogues, exact GELUs spelt out in elementwise ops made one op (`geluFusedNodes`), and
-    /// per-channel scales after a permutation moved before it (`scaleBeforeTransposeNodes`), where the intermediate
+    /// per-channel scales after a permutation moved before it (`scaleBeforeTransposeNodes`), and Transposes around
+    /// a MatMul of two activations read and written in place by it (`permutedMatmulNodes`), where the intermediate
     /// tensors are read by nothing else.
     ///
     /// - Parameter preserving: tensors that must stay observable (captures, gradient roots); they are never fused away.
@@ -11,7 +12,7 @@ extension Graph {
     public func fused(preserving: Set<String> = []) -> Graph {
         let keep = preserving.union(outputs)
         var consts = constants
-        let nodes = scaleBeforeTransposeNodes(geluFusedNodes(keep: keep), constants: &consts, keep: keep)
+        let nodes = permutedMatmulNodes(scaleBeforeTransposeNodes(geluFusedNodes(keep: keep), constants: &consts, keep: keep), keep: keep)
         var readers: [String: Int] = [:]
         for n in nodes { for i in n.inputs { readers[i, default: 0] += 1 } }
         var out: [Node] = []

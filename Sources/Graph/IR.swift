@@ -20,6 +20,10 @@ public enum Op: Sendable, Equatable {
     /// Y = alpha * op(A) op(B) + beta * C; inputs A, B, optional C.
     case gemm(alpha: Float, beta: Float, transA: Bool, transB: Bool)
     case matmul
+    /// A MatMul whose operands and result move through permutations it reads and writes in place: the product of
+    /// `transpose(A, a)` and `transpose(B, b)`, transposed by `out` (made by `Graph.fused` from Transposes around a
+    /// MatMul of equal ranks; every permutation keeps a unit-stride axis among the last two).
+    case permutedMatmul(a: [Int], b: [Int], out: [Int])
     case flatten(axis: Int)
     /// Target shape: 0 copies the input extent (unless `allowZero`), -1 is inferred,
     /// `Op.batchExtent` stands for the run-time batch size (from a folded shape sub-graph).
@@ -90,6 +94,7 @@ public enum Op: Sendable, Equatable {
         case .lrn: return "LRN"
         case .gemm: return "Gemm"
         case .matmul: return "MatMul"
+        case .permutedMatmul: return "PermutedMatMul"
         case .flatten: return "Flatten"
         case .reshape: return "Reshape"
         case .squeeze: return "Squeeze"

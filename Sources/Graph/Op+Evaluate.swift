@@ -135,6 +135,8 @@ extension Op {
             return [Tensor(shape: o, data: y)]
         case .matmul:
             return [matmulTensor(x[0], x[1], outShape: outShapes[0], ws: ws)]
+        case let .permutedMatmul(pa, pb, po):
+            return [permutedMatmulTensor(x[0], x[1], a: pa, b: pb, out: po, outShape: outShapes[0], ws: ws)]
         case .flatten, .reshape, .squeeze, .unsqueeze:
             return [x[0].reshaped(outShapes[0])]
         case let .transpose(perm):

@@ -178,6 +178,17 @@ extension Op {
                 catch let e as ShapeError { throw fail(e.description) }
             }
             return [[m, n]]
+        case let .permutedMatmul(pa, pb, po):
+            try need(2)
+            let r = pa.count
+            guard r >= 2, s[0].count == r, s[1].count == r, pb.count == r, po.count == r else {
+                throw fail("A \(s[0]) and B \(s[1]) must both have the permutations' rank \(r) (2 or more)")
+            }
+            let a = pa.map { s[0][$0] }, b = pb.map { s[1][$0] }
+            guard a.dropLast(2) == b.dropLast(2) else { throw fail("batch axes differ: \(a) and \(b)") }
+            guard a[r - 1] == b[r - 2] else { throw fail("inner axes differ: \(a) has \(a[r - 1]) at its last axis, \(b) has \(b[r - 2]) at its second last") }
+            let c = Array(a.dropLast()) + [b[r - 1]]
+            return [po.map { c[$0] }]
         case .matmul:
             try need(2)
             var a = s[0], b = s[1]
@@ -377,6 +388,8 @@ extension Op {
             return shapeCount(o[0]) * (ta ? s[0][0] : s[0][1])
         case .matmul:
             return shapeCount(o[0]) * s[0][s[0].count - 1]
+        case let .permutedMatmul(pa, _, _):
+            return shapeCount(o[0]) * s[0][pa[pa.count - 1]]
         case let .integer(i):
             return i.floatOp.macs(inputs: s, outputs: o)
         case let .einsum(spec):

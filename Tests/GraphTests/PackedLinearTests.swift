@@ -140,6 +140,45 @@ struct PackedLinearTests {
         }
     }
 
+    @Test("attention's Transposes around its products are read and written in place by them, outputs unchanged",
+          arguments: [false, true])
+    func attentionTransposesFoldIntoProducts(_ swinLike: Bool) throws {
+        // torch's MultiheadAttention export ([tokens, batch·heads, dim] split by Transposes), or Swin's
+        // ([windows, heads, tokens, dim] with Kᵀ a swap of the last two axes and heads merged by (0, 2, 1, 3)).
+        var r = SeededRandom(seed: swinLike ? 21 : 22)
+        let (shape, qPerm, kPerm, vPerm, outPerm): ([Int?], [Int], [Int], [Int], [Int]) = swinLike
+            ? ([nil, 3, 7, 8], [0, 1, 2, 3], [0, 1, 3, 2], [0, 1, 2, 3], [0, 2, 1, 3])
+            : ([9, 6, 8], [1, 0, 2], [1, 2, 0], [1, 0, 2], [1, 0, 2])
+        let g = try Graph(
+            nodes: [
+                Node(name: "tq", op: .transpose(perm: qPerm), inputs: ["q"], outputs: ["q2"]),
+                Node(name: "tk", op: .transpose(perm: kPerm), inputs: ["k"], outputs: ["kt"]),
+                Node(name: "tv", op: .transpose(perm: vPerm), inputs: ["v"], outputs: ["v2"]),
+                Node(name: "scores", op: .matmul, inputs: ["q2", "kt"], outputs: ["s"]),
+                Node(name: "softmax", op: .softmax(axis: -1, legacy: false), inputs: ["s"], outputs: ["p"]),
+                Node(name: "context", op: .matmul, inputs: ["p", "v2"], outputs: ["o"]),
+                Node(name: "merge", op: .transpose(perm: outPerm), inputs: ["o"], outputs: ["y"]),
+            ],
+            inputs: ["q", "k", "v"].map { GraphInput(name: $0, shape: shape) }, outputs: ["y"], constants: [:])
+        let f = g.fused()
+        let names = f.nodes.map(\.op.name)
+        #expect(names.filter { $0 == "PermutedMatMul" }.count == 2, "\(names)")
+        // Swin's query is not transposed, and torch's is, but it is read in place all the same.
+        #expect(!names.contains("Transpose"), "\(names)")
+        let concrete = shape.map { $0 ?? 2 }
+        let feeds = ["q": r.tensor(concrete, -1, 1), "k": r.tensor(concrete, -1, 1), "v": r.tensor(concrete, -1, 1)]
+        let want = try Executor(graph: g, configuration: nchwEngine).run(feeds).outputs["y"]!
+        for threads in [1, 2] {
+            let got = try withComputeThreads(threads) { try Executor(graph: f, configuration: nchwEngine).run(feeds).outputs["y"]! }
+            #expect(got.shape == want.shape)
+            let m = compare(got.data, want.data, rtol: 1e-5, atol: 1e-6)
+            #expect(m == nil, "\(threads) threads: \(describe(m))")
+        }
+        // A Transpose read by something else as well stays, and so does a product whose result is kept.
+        let kept = g.fused(preserving: ["o", "kt"]).nodes.map(\.op.name)
+        #expect(kept.filter { $0 == "Transpose" }.count == 2, "\(kept)")
+    }
+
     @Test("a bias read by a second node is not folded, and the graph still gives the same outputs")
     func sharedValueNotFolded() throws {
         var r = SeededRandom(seed: 13)

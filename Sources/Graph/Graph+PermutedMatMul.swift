@@ -1,0 +1,118 @@
+import TensorCore
+
+extension Graph {
+    /// The nodes with the Transposes around a MatMul of two activations folded into it as a `permutedMatmul`: a
+    /// Transpose read only by the MatMul whose permutation keeps the source's contiguous axis among the operand's last
+    /// two (attention's Kᵀ, or heads split out of `[tokens, batch·heads, dim]`), and a Transpose that is the only
+    /// reader of the product and keeps its last axis last (heads merged back). The product reads and writes those
+    /// layouts in place, so the copies go.
+    ///
+    /// Operands of different ranks, constants (weights, which `channelBlocked` packs), batch axes that broadcast (at
+    /// batch 1 or 2) and values in `keep` are left alone.
+    /// - Complexity: one pass over the nodes, after shape inference at batch 1 and 2.
+    func permutedMatmulNodes(_ nodes: [Node], keep: Set<String>) -> [Node] {
+        guard nodes.contains(where: { $0.op == .matmul }), let shapes = inferShapes(batch: 1) else { return nodes }
+        let shapes2 = inferShapes(batch: 2) ?? shapes
+        var readers: [String: [Int]] = [:]
+        for (k, n) in nodes.enumerated() { for i in Set(n.inputs) { readers[i, default: []].append(k) } }
+        var producer: [String: Int] = [:]
+        for (k, n) in nodes.enumerated() { for o in n.outputs { producer[o] = k } }
+        func onlyReader(_ v: String, _ k: Int) -> Bool { readers[v] == [k] && !keep.contains(v) && !outputs.contains(v) }
+        /// The permutation of a Transpose making `v` for node `k` alone, when of rank `r`.
+        func transposeInto(_ v: String, _ k: Int, rank r: Int) -> (node: Int, source: String, perm: [Int])? {
+            guard onlyReader(v, k), let p = producer[v], case let .transpose(perm) = nodes[p].op, let source = nodes[p].inputs.first,
+                  constants[source] == nil else { return nil }
+            let q = perm ?? Array((0..<r).reversed())
+            return q.count == r ? (p, source, q) : nil
+        }
+        var replaced: [Int: Node] = [:]
+        var dropped = Set<Int>()
+        for (k, n) in nodes.enumerated() {
+            guard n.op == .matmul, n.inputs.count == 2, n.outputs.count == 1, n.inputs.allSatisfy({ constants[$0] == nil }),
+                  let sa = shapes[n.inputs[0]], let sb = shapes[n.inputs[1]], sa.count == sb.count, sa.count >= 3 else { continue }
+            let r = sa.count, identity = Array(0..<r)
+            var a = (source: n.inputs[0], perm: identity), b = (source: n.inputs[1], perm: identity), out = (value: n.outputs[0], perm: identity)
+            var gone: [Int] = []
+            // An operand is read in place when its rows or its columns are the source's contiguous axis.
+            if let t = transposeInto(n.inputs[0], k, rank: r), t.perm[r - 1] == r - 1 || t.perm[r - 2] == r - 1 {
+                a = (t.source, t.perm); gone.append(t.node)
+            }
+            if let t = transposeInto(n.inputs[1], k, rank: r), t.perm[r - 1] == r - 1 || t.perm[r - 2] == r - 1 {
+                b = (t.source, t.perm); gone.append(t.node)
+            }
+            // The product is written in place when its rows stay contiguous in the Transpose's result.
+            let c = n.outputs[0]
+            if let rs = readers[c], rs.count == 1, !keep.contains(c), !outputs.contains(c), case let .transpose(perm) = nodes[rs[0]].op,
+               nodes[rs[0]].outputs.count == 1 {
+                let q = perm ?? Array((0..<r).reversed())
+                if q.count == r && q[r - 1] == r - 1 { out = (nodes[rs[0]].outputs[0], q); gone.append(rs[0]) }
+            }
+            guard !gone.isEmpty else { continue }
+            // Equal batch axes at batch 1 and 2 (the op does not broadcast).
+            let batchesAgree = [shapes, shapes2].allSatisfy { s in
+                guard let x = s[a.source], let y = s[b.source], x.count == r, y.count == r else { return false }
+                return a.perm.map { x[$0] }.dropLast(2) == b.perm.map { y[$0] }.dropLast(2)
+            }
+            guard batchesAgree else { continue }
+            dropped.formUnion(gone)
+            replaced[k] = Node(name: n.name, op: .permutedMatmul(a: a.perm, b: b.perm, out: out.perm), inputs: [a.source, b.source],
+                               outputs: [out.value])
+        }
+        if replaced.isEmpty { return nodes }
+        return nodes.enumerated().compactMap { k, n in dropped.contains(k) ? nil : (replaced[k] ?? n) }
+    }
+}
+
+/// `transpose(transpose(a0, a) · transpose(b0, b), out)` (equal batch axes), each product reading its operands and
+/// writing its result in place with leading dimensions: an operand needs a unit stride along one of its last two
+/// axes and the result along its last, else (or where BLAS would refuse the leading dimension) the transposes are
+/// made. Split over `computeThreads` as `matmulTensor`: by products when there are several, else within the one.
+func permutedMatmulTensor(_ a0: Tensor, _ b0: Tensor, a pa: [Int], b pb: [Int], out po: [Int], outShape: [Int], ws: Workspace? = nil) -> Tensor {
+    let r = pa.count
+    let aShape = pa.map { a0.shape[$0] }, bShape = pb.map { b0.shape[$0] }
+    let m = aShape[r - 2], k = aShape[r - 1], n = bShape[r - 1]
+    let sa = pa.map { contiguousStrides(a0.shape)[$0] }, sb = pb.map { contiguousStrides(b0.shape)[$0] }
+    let inv = inversePermutation(po), sy = contiguousStrides(outShape)
+    let sc = (0..<r).map { sy[inv[$0]] }
+    /// Row-major with leading dimension `ld`, or transposed (columns contiguous), as BLAS takes it.
+    func layout(_ st: [Int], rows: Int, cols: Int) -> (trans: Bool, ld: Int)? {
+        if st[r - 1] == 1 && st[r - 2] >= max(1, cols) { return (false, st[r - 2]) }
+        if st[r - 2] == 1 && st[r - 1] >= max(1, rows) { return (true, st[r - 1]) }
+        return nil
+    }
+    guard let la = layout(sa, rows: m, cols: k), let lb = layout(sb, rows: k, cols: n), sc[r - 1] == 1, sc[r - 2] >= max(1, n) else {
+        let c = matmulTensor(TensorCore.transpose(a0, perm: pa), TensorCore.transpose(b0, perm: pb), outShape: Array(aShape.dropLast()) + [n], ws: ws)
+        return TensorCore.transpose(c, perm: po)
+    }
+    let ldc = sc[r - 2]
+    let batchShape = Array(aShape.dropLast(2)), nb = shapeCount(batchShape)
+    let bStr = contiguousStrides(batchShape)
+    var y = ws?.takeBuffer(shapeCount(outShape)) ?? [Float](repeating: 0, count: shapeCount(outShape))
+    a0.data.withUnsafeBufferPointer { ap in
+        b0.data.withUnsafeBufferPointer { bp in
+            y.withUnsafeMutableBufferPointer { yp in
+                nonisolated(unsafe) let ap = ap.baseAddress!, bp = bp.baseAddress!, yp = yp.baseAddress!
+                func product(_ i: Int, parallel: Bool) {
+                    var rem = i, ao = 0, bo = 0, co = 0
+                    for ax in 0..<batchShape.count {
+                        let j = rem / bStr[ax]; rem %= bStr[ax]
+                        ao += j * sa[ax]; bo += j * sb[ax]; co += j * sc[ax]
+                    }
+                    if parallel {
+                        gemmParallel(transA: la.trans, transB: lb.trans, m: m, n: n, k: k, a: ap + ao, lda: la.ld, b: bp + bo, ldb: lb.ld,
+                                     c: yp + co, ldc: ldc)
+                    } else {
+                        gemm(transA: la.trans, transB: lb.trans, m: m, n: n, k: k, a: ap + ao, lda: la.ld, b: bp + bo, ldb: lb.ld,
+                             c: yp + co, ldc: ldc)
+                    }
+                }
+                if nb >= computeThreads && nb > 1 {
+                    parallelChunks(nb, minItemsPerChunk: max(1, 100_000 / max(1, m * n * k))) { r in for i in r { product(i, parallel: false) } }
+                } else {
+                    for i in 0..<nb { product(i, parallel: true) }
+                }
+            }
+        }
+    }
+    return Tensor(shape: outShape, data: y)
+}
