@@ -7,8 +7,8 @@ extension Graph {
     /// Shape inference at batch 1 and 2: every value computed from a graph input must have the batch as its
     /// leading extent (1 and 2) and equal extents elsewhere, graph inputs may have no other dynamic axis, and the
     /// outputs must be such values. Ops that mix along axis 0 without changing its extent (Softmax or
-    /// LayerNormalization over axis 0, a Transpose that moves axis 0, an Einsum whose first letters differ) rule
-    /// it out.
+    /// LayerNormalization over axis 0, a Transpose that moves axis 0, or a MatMul that reads or writes through
+    /// one, an Einsum whose first letters differ) rule it out.
     public var isBatchSeparable: Bool { batchMixing == nil }
 
     /// Why the graph is not batch-separable (see `isBatchSeparable`), or nil when it is.
@@ -28,6 +28,8 @@ extension Graph {
                 if isBatchAxis(ax) { return "LayerNormalization node '\(node.name)' normalises over the batch axis" }
             case let .transpose(perm):
                 guard let perm, perm.first == 0 else { return "Transpose node '\(node.name)' moves the batch axis" }
+            case let .permutedMatmul(pa, pb, po):
+                guard pa.first == 0, pb.first == 0, po.first == 0 else { return "MatMul node '\(node.name)' moves the batch axis" }
             case let .einsum(spec):
                 guard let first = spec.out.first, spec.a.first == first, spec.b.first == first || !dependent.contains(node.inputs[1]) else {
                     return "Einsum node '\(node.name)' mixes the batch axis"

@@ -174,6 +174,11 @@ struct PackedLinearTests {
             let m = compare(got.data, want.data, rtol: 1e-5, atol: 1e-6)
             #expect(m == nil, "\(threads) threads: \(describe(m))")
         }
+        // Batch separability sees through the fold: a product reading or writing through a permutation that moves
+        // axis 0 mixes the batch, as the Transposes did.
+        let moved = try Graph(nodes: [Node(name: "p", op: .permutedMatmul(a: [1, 0, 2], b: [1, 2, 0], out: [1, 0, 2]), inputs: ["q", "k"], outputs: ["y"])],
+                              inputs: [GraphInput(name: "q", shape: [nil, 3, 4]), GraphInput(name: "k", shape: [nil, 3, 4])], outputs: ["y"], constants: [:])
+        #expect(moved.batchMixing?.contains("moves the batch axis") == true, "\(moved.batchMixing ?? "separable")")
         // A Transpose read by something else as well stays, and so does a product whose result is kept.
         let kept = g.fused(preserving: ["o", "kt"]).nodes.map(\.op.name)
         #expect(kept.filter { $0 == "Transpose" }.count == 2, "\(kept)")
