@@ -18,12 +18,13 @@ extension Graph {
         var producer: [String: Int] = [:]
         for (k, n) in nodes.enumerated() { for o in n.outputs { producer[o] = k } }
         func onlyReader(_ v: String, _ k: Int) -> Bool { readers[v] == [k] && !keep.contains(v) && !outputs.contains(v) }
-        /// The permutation of a Transpose making `v` for node `k` alone, when of rank `r`.
+        /// The Transpose of rank `r` making operand `v` for node `k` alone, when the operand can be read in place: its
+        /// rows or its columns are the source's contiguous axis.
         func transposeInto(_ v: String, _ k: Int, rank r: Int) -> (node: Int, source: String, perm: [Int])? {
             guard onlyReader(v, k), let p = producer[v], case let .transpose(perm) = nodes[p].op, let source = nodes[p].inputs.first,
                   constants[source] == nil else { return nil }
             let q = perm ?? Array((0..<r).reversed())
-            return q.count == r ? (p, source, q) : nil
+            return q.count == r && (q[r - 1] == r - 1 || q[r - 2] == r - 1) ? (p, source, q) : nil
         }
         var replaced: [Int: Node] = [:]
         var dropped = Set<Int>()
@@ -33,13 +34,8 @@ extension Graph {
             let r = sa.count, identity = Array(0..<r)
             var a = (source: n.inputs[0], perm: identity), b = (source: n.inputs[1], perm: identity), out = (value: n.outputs[0], perm: identity)
             var gone: [Int] = []
-            // An operand is read in place when its rows or its columns are the source's contiguous axis.
-            if let t = transposeInto(n.inputs[0], k, rank: r), t.perm[r - 1] == r - 1 || t.perm[r - 2] == r - 1 {
-                a = (t.source, t.perm); gone.append(t.node)
-            }
-            if let t = transposeInto(n.inputs[1], k, rank: r), t.perm[r - 1] == r - 1 || t.perm[r - 2] == r - 1 {
-                b = (t.source, t.perm); gone.append(t.node)
-            }
+            if let t = transposeInto(n.inputs[0], k, rank: r) { a = (t.source, t.perm); gone.append(t.node) }
+            if let t = transposeInto(n.inputs[1], k, rank: r) { b = (t.source, t.perm); gone.append(t.node) }
             // The product is written in place when its rows stay contiguous in the Transpose's result.
             let c = n.outputs[0]
             if let rs = readers[c], rs.count == 1, !keep.contains(c), !outputs.contains(c), case let .transpose(perm) = nodes[rs[0]].op,
@@ -66,12 +62,13 @@ extension Graph {
 /// `transpose(transpose(a0, a) · transpose(b0, b), out)` (equal batch axes), each product reading its operands and
 /// writing its result in place with leading dimensions: an operand needs a unit stride along one of its last two
 /// axes and the result along its last, else (or where BLAS would refuse the leading dimension) the transposes are
-/// made. Split over `computeThreads` as `matmulTensor`: by products when there are several, else within the one.
+/// made. The products run through `batchedGemm`, as `matmulTensor`'s do.
 func permutedMatmulTensor(_ a0: Tensor, _ b0: Tensor, a pa: [Int], b pb: [Int], out po: [Int], outShape: [Int], ws: Workspace? = nil) -> Tensor {
     let r = pa.count
     let aShape = pa.map { a0.shape[$0] }, bShape = pb.map { b0.shape[$0] }
     let m = aShape[r - 2], k = aShape[r - 1], n = bShape[r - 1]
-    let sa = pa.map { contiguousStrides(a0.shape)[$0] }, sb = pb.map { contiguousStrides(b0.shape)[$0] }
+    let a0Strides = contiguousStrides(a0.shape), b0Strides = contiguousStrides(b0.shape)
+    let sa = pa.map { a0Strides[$0] }, sb = pb.map { b0Strides[$0] }
     let inv = inversePermutation(po), sy = contiguousStrides(outShape)
     let sc = (0..<r).map { sy[inv[$0]] }
     /// Row-major with leading dimension `ld`, or transposed (columns contiguous), as BLAS takes it.
@@ -84,33 +81,12 @@ func permutedMatmulTensor(_ a0: Tensor, _ b0: Tensor, a pa: [Int], b pb: [Int], 
         let c = matmulTensor(TensorCore.transpose(a0, perm: pa), TensorCore.transpose(b0, perm: pb), outShape: Array(aShape.dropLast()) + [n], ws: ws)
         return TensorCore.transpose(c, perm: po)
     }
-    let ldc = sc[r - 2]
-    let batchShape = Array(aShape.dropLast(2)), nb = shapeCount(batchShape)
-    let bStr = contiguousStrides(batchShape)
     var y = ws?.takeBuffer(shapeCount(outShape)) ?? [Float](repeating: 0, count: shapeCount(outShape))
     a0.data.withUnsafeBufferPointer { ap in
         b0.data.withUnsafeBufferPointer { bp in
             y.withUnsafeMutableBufferPointer { yp in
-                nonisolated(unsafe) let ap = ap.baseAddress!, bp = bp.baseAddress!, yp = yp.baseAddress!
-                func product(_ i: Int, parallel: Bool) {
-                    var rem = i, ao = 0, bo = 0, co = 0
-                    for ax in 0..<batchShape.count {
-                        let j = rem / bStr[ax]; rem %= bStr[ax]
-                        ao += j * sa[ax]; bo += j * sb[ax]; co += j * sc[ax]
-                    }
-                    if parallel {
-                        gemmParallel(transA: la.trans, transB: lb.trans, m: m, n: n, k: k, a: ap + ao, lda: la.ld, b: bp + bo, ldb: lb.ld,
-                                     c: yp + co, ldc: ldc)
-                    } else {
-                        gemm(transA: la.trans, transB: lb.trans, m: m, n: n, k: k, a: ap + ao, lda: la.ld, b: bp + bo, ldb: lb.ld,
-                             c: yp + co, ldc: ldc)
-                    }
-                }
-                if nb >= computeThreads && nb > 1 {
-                    parallelChunks(nb, minItemsPerChunk: max(1, 100_000 / max(1, m * n * k))) { r in for i in r { product(i, parallel: false) } }
-                } else {
-                    for i in 0..<nb { product(i, parallel: true) }
-                }
+                batchedGemm(batchShape: Array(aShape.dropLast(2)), aStrides: sa, bStrides: sb, cStrides: sc, transA: la.trans, transB: lb.trans,
+                            m: m, n: n, k: k, a: ap.baseAddress!, lda: la.ld, b: bp.baseAddress!, ldb: lb.ld, c: yp.baseAddress!, ldc: sc[r - 2])
             }
         }
     }

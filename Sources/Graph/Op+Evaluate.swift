@@ -257,34 +257,45 @@ func matmulTensor(_ a0: Tensor, _ b0: Tensor, outShape: [Int], transA: Bool = fa
     let n = transB ? b[b.count - 2] : b[b.count - 1]
     let batchShape = (try? broadcastShapes(Array(a.dropLast(2)), Array(b.dropLast(2)))) ?? []
     let aS = broadcastStrides(Array(a.dropLast(2)), to: batchShape), bS = broadcastStrides(Array(b.dropLast(2)), to: batchShape)
-    let nb = shapeCount(batchShape)
     // Every product overwrites its C (beta 0), so a recycled buffer serves.
-    var y = ws?.takeBuffer(nb * m * n) ?? [Float](repeating: 0, count: nb * m * n)
-    let bStr = contiguousStrides(batchShape)
+    var y = ws?.takeBuffer(shapeCount(batchShape) * m * n) ?? [Float](repeating: 0, count: shapeCount(batchShape) * m * n)
     a0.data.withUnsafeBufferPointer { ap in
         b0.data.withUnsafeBufferPointer { bp in
             y.withUnsafeMutableBufferPointer { yp in
-                nonisolated(unsafe) let ap = ap.baseAddress!, bp = bp.baseAddress!, yp = yp.baseAddress!
-                func product(_ i: Int, parallel: Bool) {
-                    var rem = i, ao = 0, bo = 0
-                    for ax in 0..<batchShape.count { let j = rem / bStr[ax]; rem %= bStr[ax]; ao += j * aS[ax]; bo += j * bS[ax] }
-                    if parallel {
-                        gemmParallel(transA: transA, transB: transB, m: m, n: n, k: k, a: ap + ao * m * k, lda: transA ? m : k,
-                                     b: bp + bo * k * n, ldb: transB ? k : n, c: yp + i * m * n, ldc: n)
-                    } else {
-                        gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: ap + ao * m * k, lda: transA ? m : k,
-                             b: bp + bo * k * n, ldb: transB ? k : n, c: yp + i * m * n, ldc: n)
-                    }
-                }
-                if nb >= computeThreads && nb > 1 {
-                    parallelChunks(nb, minItemsPerChunk: max(1, 100_000 / max(1, m * n * k))) { r in for i in r { product(i, parallel: false) } }
-                } else {
-                    for i in 0..<nb { product(i, parallel: true) }
-                }
+                batchedGemm(batchShape: batchShape, aStrides: aS.map { $0 * m * k }, bStrides: bS.map { $0 * k * n },
+                            cStrides: contiguousStrides(batchShape).map { $0 * m * n }, transA: transA, transB: transB, m: m, n: n, k: k,
+                            a: ap.baseAddress!, lda: transA ? m : k, b: bp.baseAddress!, ldb: transB ? k : n, c: yp.baseAddress!, ldc: n)
             }
         }
     }
     return Tensor(shape: outShape, data: y)
+}
+
+/// The products C_i = op(A_i) · op(B_i) of a batch of `batchShape` (row-major), product i's operands and result at
+/// element offsets `aStrides`, `bStrides`, `cStrides` per batch axis from `a`, `b`, `c`, split over `computeThreads`:
+/// by products when there are several (attention's heads), else within the one (a transformer's projections at
+/// batch 1). Every C is overwritten.
+func batchedGemm(batchShape: [Int], aStrides: [Int], bStrides: [Int], cStrides: [Int], transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                 a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let nb = shapeCount(batchShape), bStr = contiguousStrides(batchShape)
+    nonisolated(unsafe) let a = a, b = b, c = c
+    func product(_ i: Int, parallel: Bool) {
+        var rem = i, ao = 0, bo = 0, co = 0
+        for ax in 0..<batchShape.count {
+            let j = rem / bStr[ax]; rem %= bStr[ax]
+            ao += j * aStrides[ax]; bo += j * bStrides[ax]; co += j * cStrides[ax]
+        }
+        if parallel {
+            gemmParallel(transA: transA, transB: transB, m: m, n: n, k: k, a: a + ao, lda: lda, b: b + bo, ldb: ldb, c: c + co, ldc: ldc)
+        } else {
+            gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a + ao, lda: lda, b: b + bo, ldb: ldb, c: c + co, ldc: ldc)
+        }
+    }
+    if nb >= computeThreads && nb > 1 {
+        parallelChunks(nb, minItemsPerChunk: max(1, 100_000 / max(1, m * n * k))) { r in for i in r { product(i, parallel: false) } }
+    } else {
+        for i in 0..<nb { product(i, parallel: true) }
+    }
 }
 
 extension Op {

@@ -110,9 +110,8 @@ func median(_ xs: [Double]) -> Double {
 func medianSeconds(runs: Int, warmup: Int, _ body: () -> Void) -> Double {
     var t: [Double] = []
     for i in 0..<(runs + warmup) {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        body()
-        if i >= warmup { t.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
+        let s = secondsTaken(body)
+        if i >= warmup { t.append(s) }
     }
     return t.sorted()[t.count / 2]
 }
@@ -120,16 +119,18 @@ func medianSeconds(runs: Int, warmup: Int, _ body: () -> Void) -> Double {
 /// Medians of `runs` timed runs each of `first` and `second`, taken in alternation after `warmup` runs of each.
 func medianSecondsInterleaved(runs: Int, warmup: Int, _ first: () -> Void, _ second: () -> Void) -> (Double, Double) {
     var t1: [Double] = [], t2: [Double] = []
-    func timed(_ body: () -> Void) -> Double {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        body()
-        return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-    }
     for i in 0..<(runs + warmup) {
-        let a = timed(first), b = timed(second)
+        let a = secondsTaken(first), b = secondsTaken(second)
         if i >= warmup { t1.append(a); t2.append(b) }
     }
     return (t1.sorted()[t1.count / 2], t2.sorted()[t2.count / 2])
+}
+
+/// Wall-clock seconds `body` takes.
+private func secondsTaken(_ body: () -> Void) -> Double {
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
 }
 
 /// fp32 GFLOP/s of `threads` threads each running a register-only multiply-add loop (about 60 ms, best of three): the
