@@ -149,6 +149,12 @@ public final class Executor {
         let profile = configuration.profile != nil
         let inputIds = Set(graph.inputs.compactMap { ids[$0.name] })
         let arenaBase = plan.map { arena.reserve($0.floats) }
+        // Values that share one array (a Reshape's output is its input's storage): an array goes back to the
+        // workspace only when the last value holding it is freed. Recycled earlier, the next op writing into it
+        // would copy it first (copy on write), and the copy costs more than the op.
+        var sharers = StorageSharers()
+        for i in inputIds { if let t = values[i] { sharers.addForeign(t) } }
+        for i in constIds { if let t = values[i] { sharers.addForeign(t) } }
         for (k, node) in graph.nodes.enumerated() {
             if let plan, let arenaBase, nodeInputs[k].contains(where: { arenaValues[$0] }) || nodeOutputs[k].contains(where: { arenaValues[$0] }) {
                 let t0 = profile ? DispatchTime.now().uptimeNanoseconds : 0
@@ -166,9 +172,10 @@ public final class Executor {
                 if profile { record(node, x.map(\.shape), Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
                 for (j, v) in nodeOutputs[k].enumerated() { values[v] = y[j] }
             }
+            for v in nodeOutputs[k] { if let t = values[v] { sharers.add(t) } }
             for v in nodeInputs[k] where lastUse[v] == k && !keep.contains(v) && !constIds.contains(v) {
                 // Graph inputs belong to the caller; everything else the executor made can be reused.
-                if !inputIds.contains(v), let t = values[v] { workspace.recycle(t.data) }
+                if !inputIds.contains(v), let t = values[v], sharers.release(t) { workspace.recycle(t.data) }
                 values[v] = nil
             }
         }
@@ -308,4 +315,27 @@ public struct Evaluation: Sendable {
     var root: Int?
     var gradientNodes: [Int]
     var batch: Int
+}
+
+/// How many live values hold each array the executor made, by the array's base address; arrays of graph inputs
+/// and constants are foreign (never recycled).
+struct StorageSharers {
+    private var counts: [UnsafeRawPointer: Int] = [:]
+    private var foreign: Set<UnsafeRawPointer> = []
+
+    private static func key(_ t: Tensor) -> UnsafeRawPointer? {
+        t.data.withUnsafeBufferPointer { $0.baseAddress.map(UnsafeRawPointer.init) }
+    }
+    mutating func addForeign(_ t: Tensor) { if let k = Self.key(t) { foreign.insert(k) } }
+    /// Counts one more live value holding `t`'s array.
+    mutating func add(_ t: Tensor) {
+        if let k = Self.key(t), !foreign.contains(k) { counts[k, default: 0] += 1 }
+    }
+    /// Counts one value fewer; true when no live value holds the array any more (it may be recycled).
+    mutating func release(_ t: Tensor) -> Bool {
+        guard let k = Self.key(t), !foreign.contains(k), let n = counts[k] else { return false }
+        if n > 1 { counts[k] = n - 1; return false }
+        counts[k] = nil
+        return true
+    }
 }

@@ -90,8 +90,14 @@ extension Op {
                           scale: x[1].data, shift: x[2].data, y: &y)
             return [Tensor(shape: s, data: y)]
         case let .activation(a):
-            var y = x[0].data
-            y.withUnsafeMutableBufferPointer { a.apply($0.baseAddress!, count: $0.count) }
+            // Into recycled storage: writing into `x[0].data` would copy it (the executor still holds it) into a
+            // fresh array, page faults and all.
+            if x[0].count == 0 { return [x[0]] }
+            var y = ws.takeBuffer(x[0].count)
+            y.withUnsafeMutableBufferPointer { yp in
+                x[0].data.withUnsafeBufferPointer { yp.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+                a.apply(yp.baseAddress!, count: yp.count)
+            }
             return [Tensor(shape: x[0].shape, data: y)]
         case .identity:
             return [x[0]]

@@ -134,3 +134,22 @@ struct DownstreamGraphTests {
         #expect(try part.gradient(e, seeds: ["logits": seed]) == (try whole.gradient(full, seeds: ["logits": seed])))
     }
 }
+
+@Suite("Storage sharing") struct StorageSharersTests {
+    @Test("an array goes back for reuse only when the last value holding it is freed, and never a graph input's")
+    func recycledOnlyWhenUnshared() {
+        let made = Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6])
+        let reshaped = Tensor(shape: [6], data: made.data)     // a Reshape's output: the same array
+        let other = Tensor(shape: [6], data: [1, 2, 3, 4, 5, 6])
+        let input = Tensor(shape: [6], data: [0, 0, 0, 0, 0, 0])
+        let inputView = Tensor(shape: [3, 2], data: input.data)
+        var s = StorageSharers()
+        s.addForeign(input)
+        for t in [made, reshaped, other, inputView] { s.add(t) }
+        #expect(!s.release(made))
+        #expect(s.release(other))
+        #expect(s.release(reshaped))
+        #expect(!s.release(inputView))
+        #expect(!s.release(reshaped))   // already released: unknown, never recycled twice
+    }
+}
