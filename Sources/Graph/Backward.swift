@@ -186,17 +186,17 @@ extension Op {
                 let full = matmulTensor(a, g, outShape: batchShape + [k, n], transA: true)
                 out[1] = sumToShape(full, b.shape).reshaped(x[1].shape)
             }
-        case let .permutedMatmul(pa, pb, po):
-            // The MatMul's gradients of the permuted operands, permuted back.
+        case let .permutedMatmul(pa, pb, po, alpha):
+            // The MatMul's gradients of the permuted operands (times alpha), permuted back.
             let a = TensorCore.transpose(x[0], perm: pa), b = TensorCore.transpose(x[1], perm: pb)
             let g = TensorCore.transpose(dy[0], perm: inversePermutation(po))
             let r = pa.count
             let m = a.shape[r - 2], n = b.shape[r - 1], k = a.shape[r - 1], batch = Array(a.shape.dropLast(2))
             if wanted[0] {
-                out[0] = TensorCore.transpose(matmulTensor(g, b, outShape: batch + [m, k], transB: true), perm: inversePermutation(pa))
+                out[0] = TensorCore.transpose(matmulTensor(g, b, outShape: batch + [m, k], transB: true, alpha: alpha), perm: inversePermutation(pa))
             }
             if wanted[1] {
-                out[1] = TensorCore.transpose(matmulTensor(a, g, outShape: batch + [k, n], transA: true), perm: inversePermutation(pb))
+                out[1] = TensorCore.transpose(matmulTensor(a, g, outShape: batch + [k, n], transA: true, alpha: alpha), perm: inversePermutation(pb))
             }
         case let .transpose(perm):
             let p = perm ?? Array((0..<x[0].rank).reversed())

@@ -5,7 +5,7 @@ extension Graph {
     /// Transpose read only by the MatMul whose permutation keeps the source's contiguous axis among the operand's last
     /// two (attention's Kᵀ, or heads split out of `[tokens, batch·heads, dim]`), and a Transpose that is the only
     /// reader of the product and keeps its last axis last (heads merged back). The product reads and writes those
-    /// layouts in place, so the copies go.
+    /// layouts in place, so the copies go. A Mul or Div of an operand by a scalar constant becomes the product's alpha.
     ///
     /// Operands of different ranks, constants (weights, which `channelBlocked` packs), batch axes that broadcast (at
     /// batch 1 or 2) and values in `keep` are left alone.
@@ -18,13 +18,32 @@ extension Graph {
         var producer: [String: Int] = [:]
         for (k, n) in nodes.enumerated() { for o in n.outputs { producer[o] = k } }
         func onlyReader(_ v: String, _ k: Int) -> Bool { readers[v] == [k] && !keep.contains(v) && !outputs.contains(v) }
-        /// The Transpose of rank `r` making operand `v` for node `k` alone, when the operand can be read in place: its
-        /// rows or its columns are the source's contiguous axis.
+        /// The Transpose of rank `r` making `v` for node `k` alone (the MatMul, or the scale of its operand), when the
+        /// operand can be read in place: its rows or its columns are the source's contiguous axis.
         func transposeInto(_ v: String, _ k: Int, rank r: Int) -> (node: Int, source: String, perm: [Int])? {
             guard onlyReader(v, k), let p = producer[v], case let .transpose(perm) = nodes[p].op, let source = nodes[p].inputs.first,
                   constants[source] == nil else { return nil }
             let q = perm ?? Array((0..<r).reversed())
             return q.count == r && (q[r - 1] == r - 1 || q[r - 2] == r - 1) ? (p, source, q) : nil
+        }
+        /// The Mul or Div by a scalar constant making operand `v` for node `k` alone (attention's 1/√d): the other
+        /// input, of `v`'s shape, and the factor.
+        func scaleInto(_ v: String, _ k: Int) -> (node: Int, source: String, factor: Float)? {
+            guard onlyReader(v, k), let p = producer[v], nodes[p].inputs.count == 2, let shape = shapes[v] else { return nil }
+            let x = nodes[p].inputs[0], y = nodes[p].inputs[1]
+            func scalar(_ c: String) -> Float? {
+                guard let t = constants[c], t.count == 1, t.rank <= shape.count, t.data[0].isFinite else { return nil }
+                return t.data[0]
+            }
+            switch nodes[p].op {
+            case .binary(.div):
+                if let c = scalar(y), c != 0, constants[x] == nil, shapes[x] == shape { return (p, x, 1 / c) }
+            case .binary(.mul):
+                if let c = scalar(y), constants[x] == nil, shapes[x] == shape { return (p, x, c) }
+                if let c = scalar(x), constants[y] == nil, shapes[y] == shape { return (p, y, c) }
+            default: break
+            }
+            return nil
         }
         var replaced: [Int: Node] = [:]
         var dropped = Set<Int>()
@@ -32,10 +51,16 @@ extension Graph {
             guard n.op == .matmul, n.inputs.count == 2, n.outputs.count == 1, n.inputs.allSatisfy({ constants[$0] == nil }),
                   let sa = shapes[n.inputs[0]], let sb = shapes[n.inputs[1]], sa.count == sb.count, sa.count >= 3 else { continue }
             let r = sa.count, identity = Array(0..<r)
-            var a = (source: n.inputs[0], perm: identity), b = (source: n.inputs[1], perm: identity), out = (value: n.outputs[0], perm: identity)
             var gone: [Int] = []
-            if let t = transposeInto(n.inputs[0], k, rank: r) { a = (t.source, t.perm); gone.append(t.node) }
-            if let t = transposeInto(n.inputs[1], k, rank: r) { b = (t.source, t.perm); gone.append(t.node) }
+            // A scalar factor on an operand moves into the product's alpha; the Transpose under it can then fold too.
+            var alpha: Float = 1
+            var operands = n.inputs, operandReaders = [k, k]
+            for i in 0..<2 {
+                if let s = scaleInto(operands[i], k) { alpha *= s.factor; operands[i] = s.source; operandReaders[i] = s.node; gone.append(s.node) }
+            }
+            var a = (source: operands[0], perm: identity), b = (source: operands[1], perm: identity), out = (value: n.outputs[0], perm: identity)
+            if let t = transposeInto(operands[0], operandReaders[0], rank: r) { a = (t.source, t.perm); gone.append(t.node) }
+            if let t = transposeInto(operands[1], operandReaders[1], rank: r) { b = (t.source, t.perm); gone.append(t.node) }
             // The product is written in place when its rows stay contiguous in the Transpose's result.
             let c = n.outputs[0]
             if let rs = readers[c], rs.count == 1, !keep.contains(c), !outputs.contains(c), case let .transpose(perm) = nodes[rs[0]].op,
@@ -51,7 +76,7 @@ extension Graph {
             }
             guard batchesAgree else { continue }
             dropped.formUnion(gone)
-            replaced[k] = Node(name: n.name, op: .permutedMatmul(a: a.perm, b: b.perm, out: out.perm), inputs: [a.source, b.source],
+            replaced[k] = Node(name: n.name, op: .permutedMatmul(a: a.perm, b: b.perm, out: out.perm, alpha: alpha), inputs: [a.source, b.source],
                                outputs: [out.value])
         }
         if replaced.isEmpty { return nodes }
@@ -59,11 +84,12 @@ extension Graph {
     }
 }
 
-/// `transpose(transpose(a0, a) · transpose(b0, b), out)` (equal batch axes), each product reading its operands and
+/// `transpose(alpha · transpose(a0, a) · transpose(b0, b), out)` (equal batch axes), each product reading its operands and
 /// writing its result in place with leading dimensions: an operand needs a unit stride along one of its last two
 /// axes and the result along its last, else (or where BLAS would refuse the leading dimension) the transposes are
 /// made. The products run through `batchedGemm`, as `matmulTensor`'s do.
-func permutedMatmulTensor(_ a0: Tensor, _ b0: Tensor, a pa: [Int], b pb: [Int], out po: [Int], outShape: [Int], ws: Workspace? = nil) -> Tensor {
+func permutedMatmulTensor(_ a0: Tensor, _ b0: Tensor, a pa: [Int], b pb: [Int], out po: [Int], alpha: Float = 1, outShape: [Int],
+                          ws: Workspace? = nil) -> Tensor {
     let r = pa.count
     let aShape = pa.map { a0.shape[$0] }, bShape = pb.map { b0.shape[$0] }
     let m = aShape[r - 2], k = aShape[r - 1], n = bShape[r - 1]
@@ -78,7 +104,8 @@ func permutedMatmulTensor(_ a0: Tensor, _ b0: Tensor, a pa: [Int], b pb: [Int], 
         return nil
     }
     guard let la = layout(sa, rows: m, cols: k), let lb = layout(sb, rows: k, cols: n), sc[r - 1] == 1, sc[r - 2] >= max(1, n) else {
-        let c = matmulTensor(TensorCore.transpose(a0, perm: pa), TensorCore.transpose(b0, perm: pb), outShape: Array(aShape.dropLast()) + [n], ws: ws)
+        let c = matmulTensor(TensorCore.transpose(a0, perm: pa), TensorCore.transpose(b0, perm: pb), outShape: Array(aShape.dropLast()) + [n],
+                             alpha: alpha, ws: ws)
         return TensorCore.transpose(c, perm: po)
     }
     var y = ws?.takeBuffer(shapeCount(outShape)) ?? [Float](repeating: 0, count: shapeCount(outShape))
@@ -86,7 +113,7 @@ func permutedMatmulTensor(_ a0: Tensor, _ b0: Tensor, a pa: [Int], b pb: [Int], 
         b0.data.withUnsafeBufferPointer { bp in
             y.withUnsafeMutableBufferPointer { yp in
                 batchedGemm(batchShape: Array(aShape.dropLast(2)), aStrides: sa, bStrides: sb, cStrides: sc, transA: la.trans, transB: lb.trans,
-                            m: m, n: n, k: k, a: ap.baseAddress!, lda: la.ld, b: bp.baseAddress!, ldb: lb.ld, c: yp.baseAddress!, ldc: sc[r - 2])
+                            m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!, lda: la.ld, b: bp.baseAddress!, ldb: lb.ld, c: yp.baseAddress!, ldc: sc[r - 2])
             }
         }
     }

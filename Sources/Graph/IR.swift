@@ -22,8 +22,9 @@ public enum Op: Sendable, Equatable {
     case matmul
     /// A MatMul whose operands and result move through permutations it reads and writes in place: the product of
     /// `transpose(A, a)` and `transpose(B, b)`, transposed by `out` (made by `Graph.fused` from Transposes around a
-    /// MatMul of equal ranks; every permutation keeps a unit-stride axis among the last two).
-    case permutedMatmul(a: [Int], b: [Int], out: [Int])
+    /// MatMul of equal ranks; every permutation keeps a unit-stride axis among the last two), times `alpha` (a
+    /// scalar Mul or Div of an operand folded in: attention's 1/√d).
+    case permutedMatmul(a: [Int], b: [Int], out: [Int], alpha: Float)
     case flatten(axis: Int)
     /// Target shape: 0 copies the input extent (unless `allowZero`), -1 is inferred,
     /// `Op.batchExtent` stands for the run-time batch size (from a folded shape sub-graph).

@@ -141,8 +141,8 @@ extension Op {
             return [Tensor(shape: o, data: y)]
         case .matmul:
             return [matmulTensor(x[0], x[1], outShape: outShapes[0], ws: ws)]
-        case let .permutedMatmul(pa, pb, po):
-            return [permutedMatmulTensor(x[0], x[1], a: pa, b: pb, out: po, outShape: outShapes[0], ws: ws)]
+        case let .permutedMatmul(pa, pb, po, alpha):
+            return [permutedMatmulTensor(x[0], x[1], a: pa, b: pb, out: po, alpha: alpha, outShape: outShapes[0], ws: ws)]
         case .flatten, .reshape, .squeeze, .unsqueeze:
             return [x[0].reshaped(outShapes[0])]
         case let .transpose(perm):
@@ -192,12 +192,11 @@ extension Op {
             var y = ws.takeBuffer(shapeCount(outShapes[0]))
             x[0].data.withUnsafeBufferPointer { xp in
                 y.withUnsafeMutableBufferPointer { yp in
-                    var o = 0
-                    for b in 0..<outer { for i in indices {
-                        let src = (b * dim + (i < 0 ? i + dim : i)) * inner
-                        (yp.baseAddress! + o).update(from: xp.baseAddress! + src, count: inner)
-                        o += inner
-                    } }
+                    let k = indices.count
+                    copyRuns(outer * k, length: inner, from: xp.baseAddress, to: yp.baseAddress, source: { r in
+                        let i = indices[r % k]
+                        return (r / k * dim + (i < 0 ? i + dim : i)) * inner
+                    }, destination: { $0 * inner })
                 }
             }
             return [Tensor(shape: outShapes[0], data: y)]
@@ -247,7 +246,8 @@ func binaryTensor(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ o: [Int], ws: Work
 /// Batched matrix product with NumPy semantics (rank-1 operands promoted and the unit axis dropped), split over
 /// `computeThreads`: by products when there are several (attention's heads), else by panels of the one product
 /// (a transformer's projections at batch 1).
-func matmulTensor(_ a0: Tensor, _ b0: Tensor, outShape: [Int], transA: Bool = false, transB: Bool = false, ws: Workspace? = nil) -> Tensor {
+func matmulTensor(_ a0: Tensor, _ b0: Tensor, outShape: [Int], transA: Bool = false, transB: Bool = false, alpha: Float = 1,
+                  ws: Workspace? = nil) -> Tensor {
     var a = a0.shape, b = b0.shape
     if a.count == 1 { a = [1] + a }
     if b.count == 1 { b = b + [1] }
@@ -256,7 +256,7 @@ func matmulTensor(_ a0: Tensor, _ b0: Tensor, outShape: [Int], transA: Bool = fa
     if !transA && a.count > 2 && b.dropLast(2).allSatisfy({ $0 == 1 }) {
         let rows = shapeCount(Array(a.dropLast()))
         let flat = matmulTensor(a0.reshaped([rows, a[a.count - 1]]), b0.reshaped(Array(b.suffix(2))), outShape: [rows, transB ? b[b.count - 2] : b[b.count - 1]],
-                                transB: transB, ws: ws)
+                                transB: transB, alpha: alpha, ws: ws)
         return flat.reshaped(outShape)
     }
     let m = transA ? a[a.count - 1] : a[a.count - 2], k = transA ? a[a.count - 2] : a[a.count - 1]
@@ -270,7 +270,7 @@ func matmulTensor(_ a0: Tensor, _ b0: Tensor, outShape: [Int], transA: Bool = fa
             y.withUnsafeMutableBufferPointer { yp in
                 batchedGemm(batchShape: batchShape, aStrides: aS.map { $0 * m * k }, bStrides: bS.map { $0 * k * n },
                             cStrides: contiguousStrides(batchShape).map { $0 * m * n }, transA: transA, transB: transB, m: m, n: n, k: k,
-                            a: ap.baseAddress!, lda: transA ? m : k, b: bp.baseAddress!, ldb: transB ? k : n, c: yp.baseAddress!, ldc: n)
+                            alpha: alpha, a: ap.baseAddress!, lda: transA ? m : k, b: bp.baseAddress!, ldb: transB ? k : n, c: yp.baseAddress!, ldc: n)
             }
         }
     }
@@ -282,7 +282,7 @@ func matmulTensor(_ a0: Tensor, _ b0: Tensor, outShape: [Int], transA: Bool = fa
 /// by products when there are several (attention's heads), else within the one (a transformer's projections at
 /// batch 1). Every C is overwritten.
 func batchedGemm(batchShape: [Int], aStrides: [Int], bStrides: [Int], cStrides: [Int], transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-                 a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                 alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
     let nb = shapeCount(batchShape), bStr = contiguousStrides(batchShape)
     nonisolated(unsafe) let a = a, b = b, c = c
     func product(_ i: Int, parallel: Bool) {
@@ -292,9 +292,9 @@ func batchedGemm(batchShape: [Int], aStrides: [Int], bStrides: [Int], cStrides: 
             ao += j * aStrides[ax]; bo += j * bStrides[ax]; co += j * cStrides[ax]
         }
         if parallel {
-            gemmParallel(transA: transA, transB: transB, m: m, n: n, k: k, a: a + ao, lda: lda, b: b + bo, ldb: ldb, c: c + co, ldc: ldc)
+            gemmParallel(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a + ao, lda: lda, b: b + bo, ldb: ldb, c: c + co, ldc: ldc)
         } else {
-            gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a + ao, lda: lda, b: b + bo, ldb: ldb, c: c + co, ldc: ldc)
+            gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a + ao, lda: lda, b: b + bo, ldb: ldb, c: c + co, ldc: ldc)
         }
     }
     if nb >= computeThreads && nb > 1 {

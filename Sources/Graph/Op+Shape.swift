@@ -178,7 +178,7 @@ extension Op {
                 catch let e as ShapeError { throw fail(e.description) }
             }
             return [[m, n]]
-        case let .permutedMatmul(pa, pb, po):
+        case let .permutedMatmul(pa, pb, po, _):
             try need(2)
             let r = pa.count
             guard r >= 2, s[0].count == r, s[1].count == r, pb.count == r, po.count == r else {
@@ -388,7 +388,7 @@ extension Op {
             return shapeCount(o[0]) * (ta ? s[0][0] : s[0][1])
         case .matmul:
             return shapeCount(o[0]) * s[0][s[0].count - 1]
-        case let .permutedMatmul(pa, _, _):
+        case let .permutedMatmul(pa, _, _, _):
             return shapeCount(o[0]) * s[0][pa[pa.count - 1]]
         case let .integer(i):
             return i.floatOp.macs(inputs: s, outputs: o)

@@ -94,6 +94,24 @@ func transposeMerged(_ x: UnsafePointer<Float>, shape: [Int], strides: [Int], y:
     return src
 }
 
+/// Copies `runs` runs of `length` floats, run i from `x + source(i)` to `y + destination(i)` (offsets in floats), split
+/// over `computeThreads` when more than 64 Ki floats move (a copy from memory is faster on two cores); runs longer than
+/// 16 Ki floats are split into pieces, so that one long run (a Gather of a whole block) is shared too.
+///
+/// Nil buffers (empty arrays) are allowed when there is nothing to copy.
+public func copyRuns(_ runs: Int, length: Int, from x: UnsafePointer<Float>?, to y: UnsafeMutablePointer<Float>?,
+                     source: (Int) -> Int, destination: (Int) -> Int) {
+    guard runs > 0 && length > 0, let x0 = x, let y0 = y else { return }
+    let piece = 16_384, pieces = (length + piece - 1) / piece
+    nonisolated(unsafe) let x = x0, y = y0
+    parallelChunks(runs * pieces, minItemsPerChunk: max(1, 65_536 / min(length, piece))) { units in
+        for u in units {
+            let run = u / pieces, lo = u % pieces * piece, n = min(piece, length - lo)
+            (y + destination(run) + lo).update(from: x + source(run) + lo, count: n)
+        }
+    }
+}
+
 /// Inverse of a permutation.
 public func inversePermutation(_ perm: [Int]) -> [Int] {
     var inv = [Int](repeating: 0, count: perm.count)
@@ -147,12 +165,16 @@ public func slice(_ x: Tensor, _ spec: SliceSpec, storage: ((Int) -> [Float])? =
     let count = shapeCount(spec.counts)
     var out = storage?(count) ?? [Float](repeating: 0, count: count)
     if out.isEmpty { return Tensor(shape: spec.counts, data: out) }
+    // Neighbouring axes read contiguously move as one (a slice of the last axis copies rows of its whole extent).
+    var shape: [Int] = [], merged: [Int] = []
+    for a in 0..<x.rank where spec.counts[a] != 1 {
+        if let last = shape.last, merged.last! == strides[a] * spec.counts[a] {
+            shape[shape.count - 1] = last * spec.counts[a]; merged[merged.count - 1] = strides[a]
+        } else { shape.append(spec.counts[a]); merged.append(strides[a]) }
+    }
+    if shape.isEmpty { shape = [1]; merged = [1] }
     x.data.withUnsafeBufferPointer { xp in
-        out.withUnsafeMutableBufferPointer { op in
-            forEachBroadcastRow(outShape: spec.counts, aStrides: strides, bStrides: [Int](repeating: 0, count: x.rank)) { o, a, _, n, sa, _ in
-                for i in 0..<n { op[o + i] = xp[base + a + i * sa] }
-            }
-        }
+        out.withUnsafeMutableBufferPointer { op in transposeMerged(xp.baseAddress! + base, shape: shape, strides: merged, y: op.baseAddress!) }
     }
     return Tensor(shape: spec.counts, data: out)
 }
@@ -251,9 +273,7 @@ public func concat(_ parts: [Tensor], axis: Int, storage: ((Int) -> [Float])? = 
         let inner = shapeCount(Array(p.shape[axis...]))
         p.data.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for o in 0..<outer {
-                    (dst.baseAddress! + o * innerOut + off).update(from: src.baseAddress! + o * inner, count: inner)
-                }
+                copyRuns(outer, length: inner, from: src.baseAddress, to: dst.baseAddress, source: { $0 * inner }, destination: { $0 * innerOut + off })
             }
         }
         off += inner
@@ -273,7 +293,7 @@ public func split(_ x: Tensor, axis: Int, sizes: [Int]) -> [Tensor] {
         var out = [Float](repeating: 0, count: outer * inner)
         x.data.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for o in 0..<outer { (dst.baseAddress! + o * inner).update(from: src.baseAddress! + o * innerX + off, count: inner) }
+                copyRuns(outer, length: inner, from: src.baseAddress, to: dst.baseAddress, source: { $0 * innerX + off }, destination: { $0 * inner })
             }
         }
         off += inner

@@ -140,7 +140,7 @@ struct PackedLinearTests {
         }
     }
 
-    @Test("attention's Transposes around its products are read and written in place by them, outputs unchanged",
+    @Test("attention's Transposes and scale around its products are read and written in place by them, outputs unchanged",
           arguments: [false, true])
     func attentionTransposesFoldIntoProducts(_ swinLike: Bool) throws {
         // torch's MultiheadAttention export ([tokens, batch·heads, dim] split by Transposes), or Swin's
@@ -154,17 +154,21 @@ struct PackedLinearTests {
                 Node(name: "tq", op: .transpose(perm: qPerm), inputs: ["q"], outputs: ["q2"]),
                 Node(name: "tk", op: .transpose(perm: kPerm), inputs: ["k"], outputs: ["kt"]),
                 Node(name: "tv", op: .transpose(perm: vPerm), inputs: ["v"], outputs: ["v2"]),
-                Node(name: "scores", op: .matmul, inputs: ["q2", "kt"], outputs: ["s"]),
+                // The query's 1/√d: a Div after its Transpose (torch), or a Mul with the factor first (Swin's).
+                swinLike ? Node(name: "scale", op: .binary(.mul), inputs: ["c", "q2"], outputs: ["q3"])
+                    : Node(name: "scale", op: .binary(.div), inputs: ["q2", "c"], outputs: ["q3"]),
+                Node(name: "scores", op: .matmul, inputs: ["q3", "kt"], outputs: ["s"]),
                 Node(name: "softmax", op: .softmax(axis: -1, legacy: false), inputs: ["s"], outputs: ["p"]),
                 Node(name: "context", op: .matmul, inputs: ["p", "v2"], outputs: ["o"]),
                 Node(name: "merge", op: .transpose(perm: outPerm), inputs: ["o"], outputs: ["y"]),
             ],
-            inputs: ["q", "k", "v"].map { GraphInput(name: $0, shape: shape) }, outputs: ["y"], constants: [:])
+            inputs: ["q", "k", "v"].map { GraphInput(name: $0, shape: shape) }, outputs: ["y"],
+            constants: ["c": Tensor(shape: [1], data: [swinLike ? 0.1767767 : 8])])
         let f = g.fused()
         let names = f.nodes.map(\.op.name)
         #expect(names.filter { $0 == "PermutedMatMul" }.count == 2, "\(names)")
         // Swin's query is not transposed, and torch's is, but it is read in place all the same.
-        #expect(!names.contains("Transpose"), "\(names)")
+        #expect(!names.contains("Transpose") && !names.contains("Mul") && !names.contains("Div"), "\(names)")
         let concrete = shape.map { $0 ?? 2 }
         let feeds = ["q": r.tensor(concrete, -1, 1), "k": r.tensor(concrete, -1, 1), "v": r.tensor(concrete, -1, 1)]
         let want = try Executor(graph: g, configuration: nchwEngine).run(feeds).outputs["y"]!
@@ -176,12 +180,15 @@ struct PackedLinearTests {
         }
         // Batch separability sees through the fold: a product reading or writing through a permutation that moves
         // axis 0 mixes the batch, as the Transposes did.
-        let moved = try Graph(nodes: [Node(name: "p", op: .permutedMatmul(a: [1, 0, 2], b: [1, 2, 0], out: [1, 0, 2]), inputs: ["q", "k"], outputs: ["y"])],
+        let moved = try Graph(nodes: [Node(name: "p", op: .permutedMatmul(a: [1, 0, 2], b: [1, 2, 0], out: [1, 0, 2], alpha: 1), inputs: ["q", "k"], outputs: ["y"])],
                               inputs: [GraphInput(name: "q", shape: [nil, 3, 4]), GraphInput(name: "k", shape: [nil, 3, 4])], outputs: ["y"], constants: [:])
         #expect(moved.batchMixing?.contains("moves the batch axis") == true, "\(moved.batchMixing ?? "separable")")
         // A Transpose read by something else as well stays, and so does a product whose result is kept.
         let kept = g.fused(preserving: ["o", "kt"]).nodes.map(\.op.name)
         #expect(kept.filter { $0 == "Transpose" }.count == 2, "\(kept)")
+        // A scaled query that is kept keeps its scale (and the Transpose under it).
+        let scaleKept = g.fused(preserving: ["q3"]).nodes.map(\.op.name)
+        #expect(scaleKept.contains(swinLike ? "Mul" : "Div") && (swinLike || scaleKept.contains("Transpose")), "\(scaleKept)")
     }
 
     @Test("a bias read by a second node is not folded, and the graph still gives the same outputs")

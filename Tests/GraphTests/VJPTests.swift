@@ -110,7 +110,7 @@ let vjpCases: [VJPCase] = {
     let mm1 = VJPCase(label: "matmul [4]x[2,4,3]", op: .matmul, inputs: [r.tensor([4]), r.tensor([2, 4, 3])])
     for m in [mm2, mm3, mmb, mm1] { c.append(m.withRespectTo(0)); c.append(m.withRespectTo(1)) }
     // Attention's heads as torch exports them: [tokens, heads, dim] operands, Kᵀ read in place, heads merged back.
-    let pmm = VJPCase(label: "permuted matmul [4,3,5]x[6,3,5]", op: .permutedMatmul(a: [1, 0, 2], b: [1, 2, 0], out: [1, 0, 2]),
+    let pmm = VJPCase(label: "permuted matmul [4,3,5]x[6,3,5]", op: .permutedMatmul(a: [1, 0, 2], b: [1, 2, 0], out: [1, 0, 2], alpha: 0.3),
                       inputs: [r.tensor([4, 3, 5]), r.tensor([6, 3, 5])])
     c.append(pmm.withRespectTo(0)); c.append(pmm.withRespectTo(1))
 
