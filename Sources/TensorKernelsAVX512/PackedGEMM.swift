@@ -87,8 +87,9 @@ public func gemmPackedAVX512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, ld
                 for j in group {
                     let bp = packed + j * k * 32 + k0 * 32
                     let cols = min(32, n - j * 32)
-                    let st = PanelStore(cols: cols, bias: last ? bias.map { $0 + j * 32 } : nil, lo: lo, hi: hi, clamps: last && clamps,
-                                        gelu: last && gelu, first: first)
+                    // With GELU the clamp comes after it, in `geluBlock`.
+                    let st = PanelStore(cols: cols, bias: last ? bias.map { $0 + j * 32 } : nil, lo: lo, hi: hi,
+                                        clamps: last && clamps && !gelu, first: first)
                     if !packA {
                         var t = 0
                         while t < mc {
@@ -96,19 +97,20 @@ public func gemmPackedAVX512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, ld
                             tile14x32(kc, a + i * lda + k0, lda: lda, bp, c + i * ldc + j * 32, ldc, rows: min(gemmTileRows, mc - t), st)
                             t += gemmTileRows
                         }
-                        continue
+                    } else {
+                        for t in 0..<full {
+                            let i = r0 + t * gemmTileRows
+                            tile14x32(kc, block + t * gemmTileRows * kc, bp, c + i * ldc + j * 32, ldc, rows: gemmTileRows, st)
+                        }
+                        if tail14 == 1 {
+                            tile14x32(kc, tailA, bp, c + tailStart * ldc + j * 32, ldc, rows: rest, st)
+                        }
+                        for t in 0..<tail4 {
+                            let i = tailStart + 4 * t
+                            tile4x32(kc, tailA + t * 4 * kc, bp, c + i * ldc + j * 32, ldc, rows: min(4, rest - 4 * t), st)
+                        }
                     }
-                    for t in 0..<full {
-                        let i = r0 + t * gemmTileRows
-                        tile14x32(kc, block + t * gemmTileRows * kc, bp, c + i * ldc + j * 32, ldc, rows: gemmTileRows, st)
-                    }
-                    if tail14 == 1 {
-                        tile14x32(kc, tailA, bp, c + tailStart * ldc + j * 32, ldc, rows: rest, st)
-                    }
-                    for t in 0..<tail4 {
-                        let i = tailStart + 4 * t
-                        tile4x32(kc, tailA + t * 4 * kc, bp, c + i * ldc + j * 32, ldc, rows: min(4, rest - 4 * t), st)
-                    }
+                    if last && gelu { geluBlock(c + r0 * ldc + j * 32, ldc: ldc, rows: mc, cols: cols, clamps: clamps, lo: lo, hi: hi) }
                 }
                 k0 += kc
             }
@@ -167,14 +169,13 @@ func packRows(_ a: UnsafePointer<Float>, _ lda: Int, rows: Int, height: Int, kc:
 
 /// How a register tile reaches C: every K block's tile starts from zero and is added to C (the first block's, unless
 /// accumulating, replaces it), so each output is a sum of per-block sums, which rounds less than one running sum
-/// over all of K; the last block adds the bias, applies GELU and clamps. A panel's last columns past N are not
+/// over all of K; the last block adds the bias and clamps (GELU follows, in `geluBlock`). A panel's last columns past N are not
 /// stored.
 struct PanelStore {
     let cols: Int
     let bias: UnsafePointer<Float>?
     let lo: Float, hi: Float
     let clamps: Bool
-    let gelu: Bool
     let first: Bool
 
     /// The C tile a later K block adds to (its first `cols` columns).
@@ -200,7 +201,6 @@ struct PanelStore {
                 if cols > 16 { for q in 16..<cols { v1[q - 16] += bias[q] } }
             }
         }
-        if gelu { v0 = vgelu(v0); v1 = vgelu(v1) }
         if clamps { v0 = clamped(v0, lo, hi); v1 = clamped(v1, lo, hi) }
         if cols == 32 {
             store16(v0, p); store16(v1, p + 16)
@@ -208,6 +208,17 @@ struct PanelStore {
         }
         for q in 0..<min(16, cols) { p[q] = v0[q] }
         if cols > 16 { for q in 16..<cols { p[q] = v1[q - 16] } }
+    }
+}
+
+/// GELU (then the clamp) in place over a stored block of C, `rows` x `cols` (at most 32), once its panel's last K
+/// block is done, while it is in cache. Applied in each row's store, GELU's polynomials made the store too big to
+/// inline into the tiles: every row's store became a call passing its vectors through the stack.
+@inline(never)
+func geluBlock(_ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, clamps: Bool, lo: Float, hi: Float) {
+    for r in 0..<rows {
+        let p = c + r * ldc
+        mapVector(.gelu, p, p, count: cols, clamps: clamps, lo: lo, hi: hi)
     }
 }
 
@@ -337,8 +348,9 @@ public func gemvPackedAVX512(n: Int, k: Int, a: UnsafePointer<Float>, packed: Un
             s0.addProduct(x, load16(q)); t0.addProduct(x, load16(q + 16))
             p += 1
         }
-        let st = PanelStore(cols: min(32, n - j * 32), bias: bias.map { $0 + j * 32 }, lo: lo, hi: hi, clamps: clamps, gelu: gelu,
-                            first: !accumulate)
+        let cols = min(32, n - j * 32)
+        let st = PanelStore(cols: cols, bias: bias.map { $0 + j * 32 }, lo: lo, hi: hi, clamps: clamps && !gelu, first: !accumulate)
         st.store(((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)), ((t0 + t1) + (t2 + t3)) + ((t4 + t5) + (t6 + t7)), c + j * 32)
+        if gelu { geluBlock(c + j * 32, ldc: 0, rows: 1, cols: cols, clamps: clamps, lo: lo, hi: hi) }
     }
 }
