@@ -31,6 +31,28 @@
     return y
 }
 
+/// e^x where x cannot overflow (x <= 88: a softmax's values less their row's max, erf's exponent): `vexp` without
+/// its overflow and NaN blends, with 2^n made in one step (-126 <= n <= 127 here). Below -87.3 the result is 0; NaN
+/// stays NaN (it runs through the arithmetic). Same polynomial and one exact scaling, so the same values as `vexp`.
+@_transparent func vexpNoOverflow(_ x: F16) -> F16 {
+    let loMask = x .< -87.33654
+    let v = x.replacing(with: 0, where: loMask)
+    let magic = F16(repeating: 12582912)
+    let t = v * 1.44269504088896341 + magic
+    let n = t - magic
+    let ni = unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000
+    let r = v - n * 0.693359375 + n * 2.12194440e-4
+    var p = F16(repeating: 1.9875691500e-4)
+    p = p * r + 1.3981999507e-3
+    p = p * r + 8.3334519073e-3
+    p = p * r + 4.1665795894e-2
+    p = p * r + 1.6666665459e-1
+    p = p * r + 5.0000001201e-1
+    p = p * r * r + r + 1
+    let y = p * unsafeBitCast((ni &+ 127) &<< 23, to: F16.self)
+    return y.replacing(with: 0, where: loMask)
+}
+
 /// erf(x), within 1 ulp of `Foundation.erf` (the faithfully rounded erff of N. Juffa, the algorithm onnxruntime's
 /// MLAS uses too): an odd polynomial for |x| <= 0.9277, else 1 - exp(P(|x|)) with the sign of x; no division.
 /// Both branches are computed and blended; constants are explicit vectors (scalar operands made the compiler
@@ -48,7 +70,7 @@
     r = c(-3.76125336e-1).addingProduct(r, s)
     r = c(1.28379166e-1).addingProduct(r, s)
     let small = x.addingProduct(r, x)
-    // Beyond: 1 - exp(P(|x|)), signed.
+    // Beyond: 1 - exp(P(|x|)), signed. P is negative there and small on the lanes the branch above takes: no overflow.
     var q = c(3.83197126e-4).addingProduct(c(-1.72853470e-5), t)
     let u = c(2.42546219e-2).addingProduct(c(-3.88396438e-3), t)
     q = u.addingProduct(q, s)
@@ -56,7 +78,7 @@
     q = c(-6.34846687e-1).addingProduct(q, t)
     q = c(-1.28717512e-1).addingProduct(q, t)
     q = (-t).addingProduct(q, t)
-    let large = unsafeBitCast(unsafeBitCast(c(1) - vexp(q), to: SIMD16<UInt32>.self) | signBit, to: F16.self)
+    let large = unsafeBitCast(unsafeBitCast(c(1) - vexpNoOverflow(q), to: SIMD16<UInt32>.self) | signBit, to: F16.self)
     var y = large.replacing(with: small, where: t .<= c(0.927734375))
     y.replace(with: x, where: x .!= x)
     return y
@@ -115,39 +137,71 @@ public func elementwiseAVX512(_ f: VectorFunction, _ x: UnsafePointer<Float>, _ 
     }
 }
 
+/// The sum of a vector's lanes by halving (three vector adds, one scalar): `SIMD.sum()` adds the lanes one after
+/// another, a chain of sixteen dependent adds.
+@_transparent func hsum16(_ v: F16) -> Float {
+    let h8 = v.lowHalf + v.highHalf, h4 = h8.lowHalf + h8.highHalf, h2 = h4.lowHalf + h4.highHalf
+    return h2[0] + h2[1]
+}
+
+/// The largest lane by halving (NaN lanes are passed over, as the softmax's running max does).
+@_transparent func hmax16(_ v: F16) -> Float {
+    let h8 = pointwiseMax(v.lowHalf, v.highHalf), h4 = pointwiseMax(h8.lowHalf, h8.highHalf)
+    let h2 = pointwiseMax(h4.lowHalf, h4.highHalf)
+    return max(h2[0], h2[1])
+}
+
 /// Softmax of `rows` contiguous rows of `length` floats (the last axis): max, exponentials and their sum, scale.
 public func softmaxRowsAVX512(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Range<Int>, length: Int) {
+    if length < 16 {
+        for row in rows { softmaxShortRow(x + row * length, y + row * length, length: length) }
+        return
+    }
+    // Rows of 16 or more end on one more whole vector, the row's last sixteen values, which overlaps the last full
+    // vector: the max takes it as it is, the sum only its `rem` new lanes, and its exponentials and quotients are the
+    // same values the full vector computed for the lanes they share. (Element by element, the tails of Swin's rows
+    // of 49 took most of the time.) Every value of x the tail needs is read before y is written (y may be x).
+    let full = length / 16 * 16, rem = length - full, tail = length - 16
+    var lane = F16()
+    for j in 0..<16 { lane[j] = Float(j) }
+    let fresh = lane .>= F16(repeating: Float(16 - rem))
     for row in rows {
         let x = x + row * length, y = y + row * length
         var mv = F16(repeating: -.infinity)
         var i = 0
-        while i + 16 <= length {
+        while i < full {
             let v = load16(x + i)
             mv.replace(with: v, where: v .> mv)
             i += 16
         }
-        var m = mv.max()
-        while i < length { m = max(m, x[i]); i += 1 }
-        let mm = F16(repeating: m)
+        let xt = load16(x + tail)
+        if rem > 0 { mv.replace(with: xt, where: xt .> mv) }
+        let mm = F16(repeating: hmax16(mv))
         var sv = F16()
+        let et = vexpNoOverflow(xt - mm)
+        if rem > 0 { sv += et.replacing(with: 0, where: .!fresh) }
         i = 0
-        while i + 16 <= length {
-            let e = vexp(load16(x + i) - mm)
+        while i < full {
+            let e = vexpNoOverflow(load16(x + i) - mm)
             store16(e, y + i)
             sv += e
             i += 16
         }
-        var s = sv.sum()
-        if i < length {
-            var v = F16(repeating: -.infinity)
-            for j in 0..<(length - i) { v[j] = x[i + j] }
-            let e = vexp(v - mm)
-            for j in 0..<(length - i) { y[i + j] = e[j]; s += e[j] }
-        }
-        let inv = F16(repeating: 1 / s)
+        if rem > 0 { store16(et, y + tail) }
+        let inv = F16(repeating: 1 / hsum16(sv))
+        let qt = load16(y + tail) * inv
         i = 0
-        while i + 16 <= length { store16(load16(y + i) * inv, y + i); i += 16 }
-        let invScalar = 1 / s
-        while i < length { y[i] *= invScalar; i += 1 }
+        while i < full { store16(load16(y + i) * inv, y + i); i += 16 }
+        if rem > 0 { store16(qt, y + tail) }
     }
+}
+
+/// One softmax row shorter than a vector, through a padded vector.
+@inline(never)
+func softmaxShortRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, length: Int) {
+    var v = F16(repeating: -.infinity)
+    for j in 0..<length { v[j] = x[j] }
+    let e = vexpNoOverflow(v - F16(repeating: hmax16(v)))
+    let q = e * F16(repeating: 1 / hsum16(e))
+    for j in 0..<length { y[j] = q[j] }
 }

@@ -78,13 +78,20 @@ struct VectorMathTests {
         #expect(worst <= 4, "worst \(worst) ulp")
     }
 
-    @Test("softmax along the last axis matches a double-precision softmax, rows of every length", arguments: [1, 7, 16, 17, 197, 1000])
+    @Test("softmax along the last axis matches a double-precision softmax, rows of every length, also in place",
+          arguments: [1, 7, 15, 16, 17, 31, 49, 197, 1000])
     func softmaxRows(_ len: Int) {
         var rng = SystemRandomNumberGenerator()
         let rows = 5
         let x = (0..<(rows * len)).map { _ in Float.random(in: -30...30, using: &rng) }
         var y = [Float](repeating: .nan, count: x.count)
         withKernelISA(.avx512) { softmax(x, outer: rows, axisLen: len, rest: 1, y: &y) }
+        // In place (the output over the input): every value is read before it is overwritten.
+        var inPlace = x
+        withKernelISA(.avx512) {
+            inPlace.withUnsafeMutableBufferPointer { p in softmax(p.baseAddress!, outer: rows, axisLen: len, rest: 1, y: p.baseAddress!) }
+        }
+        #expect(inPlace == y)
         for r in 0..<rows {
             let row = x[(r * len)..<((r + 1) * len)].map(Double.init)
             let m = row.max()!, s = row.map { Foundation.exp($0 - m) }.reduce(0, +)
