@@ -178,8 +178,10 @@ struct PanelStore {
     let clamps: Bool
     let first: Bool
 
-    /// The C tile a later K block adds to (its first `cols` columns).
-    @inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> (F16, F16) {
+    /// The C tile a later K block adds to (its first `cols` columns). Transparent, as `store` is: with
+    /// `@inline(__always)` the compiler still made `store` a function, and a full tile's fourteen rows were fourteen
+    /// calls passing their vectors through the stack (a sixth of the time of ConvNeXt-T's K = 96 products).
+    @_transparent func load(_ p: UnsafeMutablePointer<Float>) -> (F16, F16) {
         if cols == 32 { return (load16(p), load16(p + 16)) }
         var v0 = F16(), v1 = F16()
         for q in 0..<min(16, cols) { v0[q] = p[q] }
@@ -187,7 +189,7 @@ struct PanelStore {
         return (v0, v1)
     }
 
-    @inline(__always) func store(_ v0: F16, _ v1: F16, _ p: UnsafeMutablePointer<Float>) {
+    @_transparent func store(_ v0: F16, _ v1: F16, _ p: UnsafeMutablePointer<Float>) {
         var v0 = v0, v1 = v1
         if !first {
             let (c0, c1) = load(p)
