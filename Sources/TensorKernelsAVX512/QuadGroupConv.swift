@@ -16,6 +16,13 @@
     F16(v[3], v[3], v[3], v[3], v[7], v[7], v[7], v[7], v[11], v[11], v[11], v[11], v[15], v[15], v[15], v[15])
 }
 
+/// Stores acc + bias, clamped when `clamps`.
+@_transparent func storeBiased(_ acc: F16, _ b: F16, _ clamps: Bool, _ lo: Float, _ hi: Float, _ p: UnsafeMutablePointer<Float>) {
+    var v = acc + b
+    if clamps { v = clamped(v, lo, hi) }
+    store16(v, p)
+}
+
 /// One tap of one pixel: `acc += Σ_o laneBroadcast_o(x) * w[o]`, offsets in order.
 @_transparent func quadTap(_ acc: inout F16, _ x: F16, _ w0: F16, _ w1: F16, _ w2: F16, _ w3: F16) {
     acc.addProduct(laneBroadcast0(x), w0)
@@ -44,11 +51,9 @@ public func blockedQuadGroupsAVX512(x: UnsafePointer<Float>, inH: Int, inW: Int,
     let firstInside = padLeft <= 0 ? 0 : (padLeft + strideW - 1) / strideW
     let lastEnd = inW - 1 - (kernelW - 1) * dilationW + padLeft   // ox * strideW <= lastEnd
     let interior = firstInside..<max(firstInside, min(outW, lastEnd < 0 ? 0 : lastEnd / strideW + 1))
-    @inline(__always) func finish(_ acc: F16, _ p: UnsafeMutablePointer<Float>) {
-        var v = acc + b
-        if clamps { v = clamped(v, lo, hi) }
-        store16(v, p)
-    }
+    // Transparent, not a nested function: the compiler kept `finish` a function taking its vector through the
+    // stack, one call per output pixel.
+    @_transparent func finish(_ acc: F16, _ p: UnsafeMutablePointer<Float>) { storeBiased(acc, b, clamps, lo, hi, p) }
     for oy in rows {
         let out = y + oy * outW * 16
         // One pixel with bounds checks on every tap (the edge columns).
