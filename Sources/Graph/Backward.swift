@@ -186,10 +186,19 @@ extension Op {
                 let full = matmulTensor(a, g, outShape: batchShape + [k, n], transA: true)
                 out[1] = sumToShape(full, b.shape).reshaped(x[1].shape)
             }
-        case let .permutedMatmul(pa, pb, po, alpha):
-            // The MatMul's gradients of the permuted operands (times alpha), permuted back.
+        case let .permutedMatmul(pa, pb, po, alpha, softmax):
+            // The MatMul's gradients of the permuted operands (times alpha), permuted back; through the softmax first
+            // when it has one (the addend passes the gradient on unchanged).
             let a = TensorCore.transpose(x[0], perm: pa), b = TensorCore.transpose(x[1], perm: pb)
-            let g = TensorCore.transpose(dy[0], perm: inversePermutation(po))
+            var dz = dy[0]
+            if softmax {
+                let n = dz.shape.last ?? 1
+                var dx = [Float](repeating: 0, count: dz.count)
+                softmaxBackward(y: y[0].data, dy: dz.data, outer: dz.count / max(1, n), axisLen: n, rest: 1, dx: &dx)
+                dz = Tensor(shape: dz.shape, data: dx)
+            }
+            if x.count > 2 && wanted[2] { out[2] = sumToShape(dz, x[2].shape) }
+            let g = TensorCore.transpose(dz, perm: inversePermutation(po))
             let r = pa.count
             let m = a.shape[r - 2], n = b.shape[r - 1], k = a.shape[r - 1], batch = Array(a.shape.dropLast(2))
             if wanted[0] {

@@ -28,7 +28,7 @@ extension Graph {
                 if isBatchAxis(ax) { return "LayerNormalization node '\(node.name)' normalises over the batch axis" }
             case let .transpose(perm):
                 guard let perm, perm.first == 0 else { return "Transpose node '\(node.name)' moves the batch axis" }
-            case let .permutedMatmul(pa, pb, po, _):
+            case let .permutedMatmul(pa, pb, po, _, _):
                 guard pa.first == 0, pb.first == 0, po.first == 0 else { return "MatMul node '\(node.name)' moves the batch axis" }
             case let .einsum(spec):
                 guard let first = spec.out.first, spec.a.first == first, spec.b.first == first || !dependent.contains(node.inputs[1]) else {

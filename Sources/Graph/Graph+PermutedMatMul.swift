@@ -5,7 +5,8 @@ extension Graph {
     /// Transpose read only by the MatMul whose permutation keeps the source's contiguous axis among the operand's last
     /// two (attention's Kᵀ, or heads split out of `[tokens, batch·heads, dim]`), and a Transpose that is the only
     /// reader of the product and keeps its last axis last (heads merged back). The product reads and writes those
-    /// layouts in place, so the copies go. A Mul or Div of an operand by a scalar constant becomes the product's alpha.
+    /// layouts in place, so the copies go. A Mul or Div of an operand by a scalar constant becomes the product's alpha,
+    /// and an Add of a constant to the product and a Softmax of its rows become its epilogue.
     ///
     /// Operands of different ranks, constants (weights, which `channelBlocked` packs), batch axes that broadcast (at
     /// batch 1 or 2) and values in `keep` are left alone.
@@ -68,6 +69,29 @@ extension Graph {
                 let q = perm ?? Array((0..<r).reversed())
                 if q.count == r && q[r - 1] == r - 1 { out = (nodes[rs[0]].outputs[0], q); gone.append(rs[0]) }
             }
+            // The product's epilogue (result not permuted): a constant added to it, then the softmax of its rows
+            // (attention's scores, with Swin's relative-position bias), each read only by the next. Only for rows of
+            // 128 and more: ViT-B's 197 x 197 scores lost 15 ms a pass at batch 8 (the scores' round trip through
+            // memory), while Swin-T's 1536 products of 49 x 49 a block ran 11 ms a pass slower than the separate Add
+            // and Softmax.
+            var addend: String? = nil, softmax = false
+            if out.perm == identity, let cs = shapes[out.value], cs.count == r, cs[r - 1] >= 128 {
+                var v = out.value
+                if let rs = readers[v], rs.count == 1, onlyReader(v, rs[0]), case .binary(.add) = nodes[rs[0]].op,
+                   nodes[rs[0]].inputs.count == 2, nodes[rs[0]].outputs.count == 1 {
+                    let add = nodes[rs[0]], other = add.inputs[0] == v ? add.inputs[1] : add.inputs[0]
+                    let fits = [shapes, shapes2].allSatisfy { s in
+                        guard let c = constants[other], let cs = s[v], c.rank >= 2, c.rank <= r, Array(c.shape.suffix(2)) == Array(cs.suffix(2)) else { return false }
+                        return s[add.outputs[0]] == cs && (try? broadcastShapes(cs, c.shape)) == cs
+                    }
+                    if other != v && fits { addend = other; gone.append(rs[0]); v = add.outputs[0] }
+                }
+                if let rs = readers[v], rs.count == 1, onlyReader(v, rs[0]), case let .softmax(ax, _) = nodes[rs[0]].op, ax == -1 || ax == r - 1,
+                   nodes[rs[0]].outputs.count == 1 {
+                    softmax = true; gone.append(rs[0]); v = nodes[rs[0]].outputs[0]
+                }
+                out.value = v
+            }
             guard !gone.isEmpty else { continue }
             // Equal batch axes at batch 1 and 2 (the op does not broadcast).
             let batchesAgree = [shapes, shapes2].allSatisfy { s in
@@ -76,8 +100,8 @@ extension Graph {
             }
             guard batchesAgree else { continue }
             dropped.formUnion(gone)
-            replaced[k] = Node(name: n.name, op: .permutedMatmul(a: a.perm, b: b.perm, out: out.perm, alpha: alpha), inputs: [a.source, b.source],
-                               outputs: [out.value])
+            replaced[k] = Node(name: n.name, op: .permutedMatmul(a: a.perm, b: b.perm, out: out.perm, alpha: alpha, softmax: softmax),
+                               inputs: [a.source, b.source] + (addend.map { [$0] } ?? []), outputs: [out.value])
         }
         if replaced.isEmpty { return nodes }
         return nodes.enumerated().compactMap { k, n in dropped.contains(k) ? nil : (replaced[k] ?? n) }
@@ -88,8 +112,12 @@ extension Graph {
 /// writing its result in place with leading dimensions: an operand needs a unit stride along one of its last two
 /// axes and the result along its last, else (or where BLAS would refuse the leading dimension) the transposes are
 /// made. The products run through `batchedGemm`, as `matmulTensor`'s do.
-func permutedMatmulTensor(_ a0: Tensor, _ b0: Tensor, a pa: [Int], b pb: [Int], out po: [Int], alpha: Float = 1, outShape: [Int],
-                          ws: Workspace? = nil) -> Tensor {
+///
+/// With `addend` (a constant ending in the product's two axes, broadcast over the others) each product adds its block,
+/// and with `softmax` each product's rows then go through a softmax, right after the product, while they are in cache
+/// (both need `out` to be the identity).
+func permutedMatmulTensor(_ a0: Tensor, _ b0: Tensor, a pa: [Int], b pb: [Int], out po: [Int], alpha: Float = 1, addend: Tensor? = nil,
+                          softmax: Bool = false, outShape: [Int], ws: Workspace? = nil) -> Tensor {
     let r = pa.count
     let aShape = pa.map { a0.shape[$0] }, bShape = pb.map { b0.shape[$0] }
     let m = aShape[r - 2], k = aShape[r - 1], n = bShape[r - 1]
@@ -103,17 +131,43 @@ func permutedMatmulTensor(_ a0: Tensor, _ b0: Tensor, a pa: [Int], b pb: [Int], 
         if st[r - 2] == 1 && st[r - 1] >= max(1, rows) { return (true, st[r - 1]) }
         return nil
     }
+    let batchShape = Array(aShape.dropLast(2))
     guard let la = layout(sa, rows: m, cols: k), let lb = layout(sb, rows: k, cols: n), sc[r - 1] == 1, sc[r - 2] >= max(1, n) else {
-        let c = matmulTensor(TensorCore.transpose(a0, perm: pa), TensorCore.transpose(b0, perm: pb), outShape: Array(aShape.dropLast()) + [n],
+        var c = matmulTensor(TensorCore.transpose(a0, perm: pa), TensorCore.transpose(b0, perm: pb), outShape: batchShape + [m, n],
                              alpha: alpha, ws: ws)
+        if let addend { c = binaryTensor(.add, c, addend, c.shape) }
+        if softmax {
+            var y = [Float](repeating: 0, count: c.count)
+            TensorCore.softmax(c.data, outer: c.count / max(1, n), axisLen: n, rest: 1, y: &y)
+            c = Tensor(shape: c.shape, data: y)
+        }
         return TensorCore.transpose(c, perm: po)
     }
+    // Product i's block of the addend: its batch axes broadcast to the products'.
+    let addendShape = addend.map { [Int](repeating: 1, count: r - $0.rank) + $0.shape }
+    let addendStrides = addendShape.map { broadcastStrides(Array($0.dropLast(2)), to: batchShape).map { $0 * m * n } } ?? []
+    let batchStrides = contiguousStrides(batchShape)
     var y = ws?.takeBuffer(shapeCount(outShape)) ?? [Float](repeating: 0, count: shapeCount(outShape))
+    let addendData = addend?.data ?? []
     a0.data.withUnsafeBufferPointer { ap in
         b0.data.withUnsafeBufferPointer { bp in
-            y.withUnsafeMutableBufferPointer { yp in
-                batchedGemm(batchShape: Array(aShape.dropLast(2)), aStrides: sa, bStrides: sb, cStrides: sc, transA: la.trans, transB: lb.trans,
-                            m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!, lda: la.ld, b: bp.baseAddress!, ldb: lb.ld, c: yp.baseAddress!, ldc: sc[r - 2])
+            addendData.withUnsafeBufferPointer { dp in
+                nonisolated(unsafe) let dp = dp
+                // Only with `out` the identity (the fusion's rule, checked by `outputShapes`): each C is m rows of n.
+                let epilogue: ((Int, UnsafeMutablePointer<Float>) -> Void)? = addend == nil && !softmax ? nil : { i, c in
+                    if addend != nil {
+                        var rem = i, o = 0
+                        for ax in 0..<batchShape.count { o += rem / batchStrides[ax] * addendStrides[ax]; rem %= batchStrides[ax] }
+                        let d = dp.baseAddress! + o
+                        for e in 0..<(m * n) { c[e] += d[e] }
+                    }
+                    if softmax { TensorCore.softmax(c, outer: m, axisLen: n, rest: 1, y: c) }
+                }
+                y.withUnsafeMutableBufferPointer { yp in
+                    batchedGemm(batchShape: batchShape, aStrides: sa, bStrides: sb, cStrides: sc, transA: la.trans, transB: lb.trans,
+                                m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!, lda: la.ld, b: bp.baseAddress!, ldb: lb.ld, c: yp.baseAddress!,
+                                ldc: sc[r - 2], epilogue: epilogue)
+                }
             }
         }
     }

@@ -23,8 +23,11 @@ public enum Op: Sendable, Equatable {
     /// A MatMul whose operands and result move through permutations it reads and writes in place: the product of
     /// `transpose(A, a)` and `transpose(B, b)`, transposed by `out` (made by `Graph.fused` from Transposes around a
     /// MatMul of equal ranks; every permutation keeps a unit-stride axis among the last two), times `alpha` (a
-    /// scalar Mul or Div of an operand folded in: attention's 1/√d).
-    case permutedMatmul(a: [Int], b: [Int], out: [Int], alpha: Float)
+    /// scalar Mul or Div of an operand folded in: attention's 1/√d). An optional third input is a constant added to
+    /// every product (its last two axes the product's, its others broadcasting: Swin's relative-position bias), and
+    /// `softmax` then takes the softmax of each product's rows, while they are in cache (both only with `out` the
+    /// identity).
+    case permutedMatmul(a: [Int], b: [Int], out: [Int], alpha: Float, softmax: Bool)
     case flatten(axis: Int)
     /// Target shape: 0 copies the input extent (unless `allowZero`), -1 is inferred,
     /// `Op.batchExtent` stands for the run-time batch size (from a folded shape sub-graph).

@@ -28,7 +28,9 @@ public final class Workspace {
         if best >= 0 && pool[best].capacity <= 2 * count + 65_536 {
             var a = pool.remove(at: best)
             if a.count > count { a.removeLast(a.count - count) }
-            else if a.count < count { a += [Float](repeating: 0, count: count - a.count) }
+            // Grown in place within its capacity (a temporary array of zeros to append cost a fresh mapping and its
+            // page faults every time).
+            else if a.count < count { a.append(contentsOf: repeatElement(0, count: count - a.count)) }
             return a
         }
         return [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
@@ -141,8 +143,9 @@ extension Op {
             return [Tensor(shape: o, data: y)]
         case .matmul:
             return [matmulTensor(x[0], x[1], outShape: outShapes[0], ws: ws)]
-        case let .permutedMatmul(pa, pb, po, alpha):
-            return [permutedMatmulTensor(x[0], x[1], a: pa, b: pb, out: po, alpha: alpha, outShape: outShapes[0], ws: ws)]
+        case let .permutedMatmul(pa, pb, po, alpha, softmax):
+            return [permutedMatmulTensor(x[0], x[1], a: pa, b: pb, out: po, alpha: alpha, addend: x.count > 2 ? x[2] : nil, softmax: softmax,
+                                         outShape: outShapes[0], ws: ws)]
         case .flatten, .reshape, .squeeze, .unsqueeze:
             return [x[0].reshaped(outShapes[0])]
         case let .transpose(perm):
@@ -280,9 +283,11 @@ func matmulTensor(_ a0: Tensor, _ b0: Tensor, outShape: [Int], transA: Bool = fa
 /// The products C_i = op(A_i) · op(B_i) of a batch of `batchShape` (row-major), product i's operands and result at
 /// element offsets `aStrides`, `bStrides`, `cStrides` per batch axis from `a`, `b`, `c`, split over `computeThreads`:
 /// by products when there are several (attention's heads), else within the one (a transformer's projections at
-/// batch 1). Every C is overwritten.
+/// batch 1). Every C is overwritten; `epilogue` then runs on each product's C (given its index), on the thread that
+/// made it, while it is in cache.
 func batchedGemm(batchShape: [Int], aStrides: [Int], bStrides: [Int], cStrides: [Int], transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-                 alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                 alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                 epilogue: ((_ product: Int, _ c: UnsafeMutablePointer<Float>) -> Void)? = nil) {
     let nb = shapeCount(batchShape), bStr = contiguousStrides(batchShape)
     nonisolated(unsafe) let a = a, b = b, c = c
     func product(_ i: Int, parallel: Bool) {
@@ -296,6 +301,7 @@ func batchedGemm(batchShape: [Int], aStrides: [Int], bStrides: [Int], cStrides: 
         } else {
             gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a + ao, lda: lda, b: b + bo, ldb: ldb, c: c + co, ldc: ldc)
         }
+        epilogue?(i, c + co)
     }
     if nb >= computeThreads && nb > 1 {
         parallelChunks(nb, minItemsPerChunk: max(1, 100_000 / max(1, m * n * k))) { r in for i in r { product(i, parallel: false) } }

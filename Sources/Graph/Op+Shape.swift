@@ -178,7 +178,7 @@ extension Op {
                 catch let e as ShapeError { throw fail(e.description) }
             }
             return [[m, n]]
-        case let .permutedMatmul(pa, pb, po, _):
+        case let .permutedMatmul(pa, pb, po, _, _):
             try need(2)
             let r = pa.count
             guard r >= 2, s[0].count == r, s[1].count == r, pb.count == r, po.count == r else {
@@ -188,6 +188,12 @@ extension Op {
             guard a.dropLast(2) == b.dropLast(2) else { throw fail("batch axes differ: \(a) and \(b)") }
             guard a[r - 1] == b[r - 2] else { throw fail("inner axes differ: \(a) has \(a[r - 1]) at its last axis, \(b) has \(b[r - 2]) at its second last") }
             let c = Array(a.dropLast()) + [b[r - 1]]
+            if s.count > 2 {
+                guard po == Array(0..<r), s[2].count <= r, s[2].count >= 2, Array(s[2].suffix(2)) == Array(c.suffix(2)),
+                      (try? broadcastShapes(c, s[2])) == c else {
+                    throw fail("the addend \(s[2]) must end in the product's \(Array(c.suffix(2))) and broadcast to \(c), with no output permutation")
+                }
+            }
             return [po.map { c[$0] }]
         case .matmul:
             try need(2)
@@ -388,7 +394,7 @@ extension Op {
             return shapeCount(o[0]) * (ta ? s[0][0] : s[0][1])
         case .matmul:
             return shapeCount(o[0]) * s[0][s[0].count - 1]
-        case let .permutedMatmul(pa, _, _, _):
+        case let .permutedMatmul(pa, _, _, _, _):
             return shapeCount(o[0]) * s[0][pa[pa.count - 1]]
         case let .integer(i):
             return i.floatOp.macs(inputs: s, outputs: o)

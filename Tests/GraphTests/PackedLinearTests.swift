@@ -141,14 +141,14 @@ struct PackedLinearTests {
     }
 
     @Test("attention's Transposes and scale around its products are read and written in place by them, outputs unchanged",
-          arguments: [false, true])
-    func attentionTransposesFoldIntoProducts(_ swinLike: Bool) throws {
+          arguments: [(false, 9), (false, 130), (true, 7), (true, 130)])
+    func attentionTransposesFoldIntoProducts(_ swinLike: Bool, _ tokens: Int) throws {
         // torch's MultiheadAttention export ([tokens, batch·heads, dim] split by Transposes), or Swin's
         // ([windows, heads, tokens, dim] with Kᵀ a swap of the last two axes and heads merged by (0, 2, 1, 3)).
-        var r = SeededRandom(seed: swinLike ? 21 : 22)
+        var r = SeededRandom(seed: UInt64((swinLike ? 21 : 22) + tokens))
         let (shape, qPerm, kPerm, vPerm, outPerm): ([Int?], [Int], [Int], [Int], [Int]) = swinLike
-            ? ([nil, 3, 7, 8], [0, 1, 2, 3], [0, 1, 3, 2], [0, 1, 2, 3], [0, 2, 1, 3])
-            : ([9, 6, 8], [1, 0, 2], [1, 2, 0], [1, 0, 2], [1, 0, 2])
+            ? ([nil, 3, tokens, 8], [0, 1, 2, 3], [0, 1, 3, 2], [0, 1, 2, 3], [0, 2, 1, 3])
+            : ([tokens, 6, 8], [1, 0, 2], [1, 2, 0], [1, 0, 2], [1, 0, 2])
         let g = try Graph(
             nodes: [
                 Node(name: "tq", op: .transpose(perm: qPerm), inputs: ["q"], outputs: ["q2"]),
@@ -158,17 +158,23 @@ struct PackedLinearTests {
                 swinLike ? Node(name: "scale", op: .binary(.mul), inputs: ["c", "q2"], outputs: ["q3"])
                     : Node(name: "scale", op: .binary(.div), inputs: ["q2", "c"], outputs: ["q3"]),
                 Node(name: "scores", op: .matmul, inputs: ["q3", "kt"], outputs: ["s"]),
-                Node(name: "softmax", op: .softmax(axis: -1, legacy: false), inputs: ["s"], outputs: ["p"]),
-                Node(name: "context", op: .matmul, inputs: ["p", "v2"], outputs: ["o"]),
+                // Swin adds its relative-position bias (broadcast over the windows) before the softmax.
+                swinLike ? Node(name: "bias", op: .binary(.add), inputs: ["s", "bias"], outputs: ["s2"])
+                    : Node(name: "softmax", op: .softmax(axis: -1, legacy: false), inputs: ["s"], outputs: ["p"]),
+                Node(name: swinLike ? "softmax" : "identity", op: swinLike ? .softmax(axis: -1, legacy: false) : .identity,
+                     inputs: [swinLike ? "s2" : "p"], outputs: [swinLike ? "p" : "p2"]),
+                Node(name: "context", op: .matmul, inputs: [swinLike ? "p" : "p2", "v2"], outputs: ["o"]),
                 Node(name: "merge", op: .transpose(perm: outPerm), inputs: ["o"], outputs: ["y"]),
             ],
             inputs: ["q", "k", "v"].map { GraphInput(name: $0, shape: shape) }, outputs: ["y"],
-            constants: ["c": Tensor(shape: [1], data: [swinLike ? 0.1767767 : 8])])
+            constants: ["c": Tensor(shape: [1], data: [swinLike ? 0.1767767 : 8]), "bias": r.tensor([3, tokens, tokens], -2, 2)])
         let f = g.fused()
         let names = f.nodes.map(\.op.name)
         #expect(names.filter { $0 == "PermutedMatMul" }.count == 2, "\(names)")
         // Swin's query is not transposed, and torch's is, but it is read in place all the same.
         #expect(!names.contains("Transpose") && !names.contains("Mul") && !names.contains("Div"), "\(names)")
+        // The bias and the softmax run in the scores' product when its rows are long (128 and more).
+        #expect(names.contains("Softmax") == (tokens < 128) && names.contains("Add") == (swinLike && tokens < 128), "\(names)")
         let concrete = shape.map { $0 ?? 2 }
         let feeds = ["q": r.tensor(concrete, -1, 1), "k": r.tensor(concrete, -1, 1), "v": r.tensor(concrete, -1, 1)]
         let want = try Executor(graph: g, configuration: nchwEngine).run(feeds).outputs["y"]!
@@ -180,7 +186,7 @@ struct PackedLinearTests {
         }
         // Batch separability sees through the fold: a product reading or writing through a permutation that moves
         // axis 0 mixes the batch, as the Transposes did.
-        let moved = try Graph(nodes: [Node(name: "p", op: .permutedMatmul(a: [1, 0, 2], b: [1, 2, 0], out: [1, 0, 2], alpha: 1), inputs: ["q", "k"], outputs: ["y"])],
+        let moved = try Graph(nodes: [Node(name: "p", op: .permutedMatmul(a: [1, 0, 2], b: [1, 2, 0], out: [1, 0, 2], alpha: 1, softmax: false), inputs: ["q", "k"], outputs: ["y"])],
                               inputs: [GraphInput(name: "q", shape: [nil, 3, 4]), GraphInput(name: "k", shape: [nil, 3, 4])], outputs: ["y"], constants: [:])
         #expect(moved.batchMixing?.contains("moves the batch axis") == true, "\(moved.batchMixing ?? "separable")")
         // A Transpose read by something else as well stays, and so does a product whose result is kept.

@@ -110,9 +110,13 @@ let vjpCases: [VJPCase] = {
     let mm1 = VJPCase(label: "matmul [4]x[2,4,3]", op: .matmul, inputs: [r.tensor([4]), r.tensor([2, 4, 3])])
     for m in [mm2, mm3, mmb, mm1] { c.append(m.withRespectTo(0)); c.append(m.withRespectTo(1)) }
     // Attention's heads as torch exports them: [tokens, heads, dim] operands, Kᵀ read in place, heads merged back.
-    let pmm = VJPCase(label: "permuted matmul [4,3,5]x[6,3,5]", op: .permutedMatmul(a: [1, 0, 2], b: [1, 2, 0], out: [1, 0, 2], alpha: 0.3),
+    let pmm = VJPCase(label: "permuted matmul [4,3,5]x[6,3,5]", op: .permutedMatmul(a: [1, 0, 2], b: [1, 2, 0], out: [1, 0, 2], alpha: 0.3, softmax: false),
                       inputs: [r.tensor([4, 3, 5]), r.tensor([6, 3, 5])])
     c.append(pmm.withRespectTo(0)); c.append(pmm.withRespectTo(1))
+    // Swin's scores: Kᵀ read in place, a bias broadcast over the windows added, the softmax taken in the product.
+    let scores = VJPCase(label: "permuted matmul + bias + softmax [2,3,4,5]x[2,3,6,5]", op: .permutedMatmul(a: [0, 1, 2, 3], b: [0, 1, 3, 2], out: [0, 1, 2, 3], alpha: 0.5, softmax: true),
+                         inputs: [r.tensor([2, 3, 4, 5]), r.tensor([2, 3, 6, 5]), r.tensor([3, 4, 6])])
+    c.append(scores.withRespectTo(0)); c.append(scores.withRespectTo(1)); c.append(scores.withRespectTo(2))
 
     // Shape ops.
     c.append(VJPCase(label: "flatten axis 2", op: .flatten(axis: 2), inputs: [r.tensor([2, 3, 2, 2])]))
