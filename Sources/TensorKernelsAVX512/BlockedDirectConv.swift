@@ -109,6 +109,10 @@ public func blockedDirectScratchBytes(inBlocks: Int, rows: Int, outW: Int, kerne
     return inBlocks * padH * padW * 64
 }
 
+/// min and max of two Ints, inlined: the standard library's generic ones stayed calls in the tile (twelve a tile).
+@_transparent func imin(_ a: Int, _ b: Int) -> Int { a < b ? a : b }
+@_transparent func imax(_ a: Int, _ b: Int) -> Int { a > b ? a : b }
+
 /// Where a tile's taps are in the band buffer: floats between input blocks, between a run's pixels, and
 /// between taps' rows and columns.
 struct DirectGeometry {
@@ -126,12 +130,12 @@ func directTile(_ la: Int, _ lb: Int, _ two: Bool, _ twoB: Bool, _ xa: UnsafePoi
                 _ ya: UnsafeMutablePointer<Float>, _ yb: UnsafeMutablePointer<Float>, _ y1Off: Int, _ y1OffB: Int,
                 _ b0: F16, _ b1: F16, _ c0: F16, _ c1: F16, _ st: BlockedStore) {
     let s = g.step
-    let a1 = min(1, la - 1) * s, a2 = min(2, la - 1) * s, a3 = min(3, la - 1) * s
-    let a4 = min(4, la - 1) * s, a5 = min(5, la - 1) * s, a6 = min(6, la - 1) * s
-    let lbb = max(lb, 1)
+    let a1 = imin(1, la - 1) * s, a2 = imin(2, la - 1) * s, a3 = imin(3, la - 1) * s
+    let a4 = imin(4, la - 1) * s, a5 = imin(5, la - 1) * s, a6 = imin(6, la - 1) * s
+    let lbb = imax(lb, 1)
     let xb = lb == 0 ? xa : xb
-    let b1o = min(1, lbb - 1) * s, b2o = min(2, lbb - 1) * s, b3o = min(3, lbb - 1) * s
-    let b4o = min(4, lbb - 1) * s, b5o = min(5, lbb - 1) * s, b6o = min(6, lbb - 1) * s
+    let b1o = imin(1, lbb - 1) * s, b2o = imin(2, lbb - 1) * s, b3o = imin(3, lbb - 1) * s
+    let b4o = imin(4, lbb - 1) * s, b5o = imin(5, lbb - 1) * s, b6o = imin(6, lbb - 1) * s
     var p0 = b0, p1 = b0, p2 = b0, p3 = b0, p4 = b0, p5 = b0, p6 = b0
     var q0 = c0, q1 = c0, q2 = c0, q3 = c0, q4 = c0, q5 = c0, q6 = c0
     var r0 = b1, r1 = b1, r2 = b1, r3 = b1, r4 = b1, r5 = b1, r6 = b1

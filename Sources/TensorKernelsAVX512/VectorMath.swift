@@ -138,17 +138,22 @@ public func elementwiseAVX512(_ f: VectorFunction, _ x: UnsafePointer<Float>, _ 
 }
 
 /// The sum of a vector's lanes by halving (three vector adds, one scalar): `SIMD.sum()` adds the lanes one after
-/// another, a chain of sixteen dependent adds.
+/// another, a chain of sixteen dependent adds. The halves are spelt out lane by lane (shuffles): `lowHalf` and
+/// `highHalf` stayed calls here.
 @_transparent func hsum16(_ v: F16) -> Float {
-    let h8 = v.lowHalf + v.highHalf, h4 = h8.lowHalf + h8.highHalf, h2 = h4.lowHalf + h4.highHalf
-    return h2[0] + h2[1]
+    let h8 = SIMD8<Float>(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]) + SIMD8<Float>(v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15])
+    let h4 = SIMD4<Float>(h8[0], h8[1], h8[2], h8[3]) + SIMD4<Float>(h8[4], h8[5], h8[6], h8[7])
+    return (h4[0] + h4[2]) + (h4[1] + h4[3])
 }
 
 /// The largest lane by halving (NaN lanes are passed over, as the softmax's running max does).
 @_transparent func hmax16(_ v: F16) -> Float {
-    let h8 = pointwiseMax(v.lowHalf, v.highHalf), h4 = pointwiseMax(h8.lowHalf, h8.highHalf)
-    let h2 = pointwiseMax(h4.lowHalf, h4.highHalf)
-    return max(h2[0], h2[1])
+    let a8 = SIMD8<Float>(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]), b8 = SIMD8<Float>(v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15])
+    let h8 = a8.replacing(with: b8, where: b8 .> a8)
+    let a4 = SIMD4<Float>(h8[0], h8[1], h8[2], h8[3]), b4 = SIMD4<Float>(h8[4], h8[5], h8[6], h8[7])
+    let h4 = a4.replacing(with: b4, where: b4 .> a4)
+    let m0 = h4[2] > h4[0] ? h4[2] : h4[0], m1 = h4[3] > h4[1] ? h4[3] : h4[1]
+    return m1 > m0 ? m1 : m0
 }
 
 /// Softmax of `rows` contiguous rows of `length` floats (the last axis): max, exponentials and their sum, scale.
