@@ -2,14 +2,10 @@
 // which run over every attention score and every MLP activation of a transformer. The scalar Foundation
 // functions are their naive twins (TensorCore's `Activation.apply(_:)`, and its portable path).
 
-/// e^x, within 2 ulp of `Foundation.exp` for x in [-87, 88] (Cephes' expf: x = n·ln2 + r with |r| <= ln2/2, a
-/// degree-7 polynomial for e^r, 2^n put into exponent bits). Below -87.3 the result is 0, above 88.7 +inf;
-/// NaN stays NaN.
-@_transparent func vexp(_ x: F16) -> F16 {
-    var v = x
-    let hiMask = v .> 88.72283, loMask = v .< -87.33654
-    v.replace(with: 0, where: hiMask .| loMask .| (v .!= v))
-    // n = round(x / ln2) by the 1.5·2^23 trick: the sum's low mantissa bits hold n, no float-to-int conversion.
+/// Cephes' expf reduction for |v| <= 88.7: v = n·ln2 + r with |r| <= ln2/2, e^r by a degree-7 polynomial.
+/// Returns e^r and n; the callers put 2^n into exponent bits.
+@_transparent func vexpReduced(_ v: F16) -> (F16, SIMD16<Int32>) {
+    // n = round(v / ln2) by the 1.5·2^23 trick: the sum's low mantissa bits hold n, no float-to-int conversion.
     let magic = F16(repeating: 12582912)
     let t = v * 1.44269504088896341 + magic
     let n = t - magic
@@ -22,6 +18,16 @@
     p = p * r + 1.6666665459e-1
     p = p * r + 5.0000001201e-1
     p = p * r * r + r + 1
+    return (p, ni)
+}
+
+/// e^x, within 2 ulp of `Foundation.exp` for x in [-87, 88] (`vexpReduced`, then 2^n). Below -87.3 the result is 0,
+/// above 88.7 +inf; NaN stays NaN.
+@_transparent func vexp(_ x: F16) -> F16 {
+    var v = x
+    let hiMask = v .> 88.72283, loMask = v .< -87.33654
+    v.replace(with: 0, where: hiMask .| loMask .| (v .!= v))
+    let (p, ni) = vexpReduced(v)
     // 2^n as 2^(n/2) · 2^(n - n/2), both normal: n reaches 128 at the top and -126 at the bottom.
     let n1 = ni &>> 1, n2 = ni &- n1
     var y = p * unsafeBitCast((n1 &+ 127) &<< 23, to: F16.self) * unsafeBitCast((n2 &+ 127) &<< 23, to: F16.self)
@@ -36,19 +42,7 @@
 /// stays NaN (it runs through the arithmetic). Same polynomial and one exact scaling, so the same values as `vexp`.
 @_transparent func vexpNoOverflow(_ x: F16) -> F16 {
     let loMask = x .< -87.33654
-    let v = x.replacing(with: 0, where: loMask)
-    let magic = F16(repeating: 12582912)
-    let t = v * 1.44269504088896341 + magic
-    let n = t - magic
-    let ni = unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000
-    let r = v - n * 0.693359375 + n * 2.12194440e-4
-    var p = F16(repeating: 1.9875691500e-4)
-    p = p * r + 1.3981999507e-3
-    p = p * r + 8.3334519073e-3
-    p = p * r + 4.1665795894e-2
-    p = p * r + 1.6666665459e-1
-    p = p * r + 5.0000001201e-1
-    p = p * r * r + r + 1
+    let (p, ni) = vexpReduced(x.replacing(with: 0, where: loMask))
     let y = p * unsafeBitCast((ni &+ 127) &<< 23, to: F16.self)
     return y.replacing(with: 0, where: loMask)
 }
