@@ -370,15 +370,33 @@ func printError(_ error: Error) {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
 }
 
-/// Turns SIGINT and SIGTERM into a cancellation of the running analysis.
+/// Turns SIGINT and SIGTERM into a cancellation of the running analysis; another one half a second or more later
+/// quits at once. Signals closer together count as one: `timeout` and some supervisors signal both the process and
+/// its process group, so the same stop arrives twice within microseconds, and it used to quit at once, leaving no
+/// report.
 final class SignalTrap {
     var sources: [DispatchSourceSignal] = []
+    /// When the first signal came (uptime nanoseconds), under its lock.
+    final class FirstSignal: @unchecked Sendable {
+        let lock = NSLock()
+        var time: UInt64? = nil
+    }
+    static let repeatAfterNanoseconds: UInt64 = 500_000_000
     init(cancel: CancellationFlag) {
+        let first = FirstSignal()
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             s.setEventHandler {
-                if cancel.isCancelled { exit(ExitStatus.interrupted.rawValue) }
+                let now = DispatchTime.now().uptimeNanoseconds
+                first.lock.lock()
+                let t0 = first.time
+                if t0 == nil { first.time = now }
+                first.lock.unlock()
+                if let t0 {
+                    if now - t0 >= SignalTrap.repeatAfterNanoseconds { exit(ExitStatus.interrupted.rawValue) }
+                    return
+                }
                 cancel.cancel(sig == SIGINT ? "SIGINT" : "SIGTERM")
                 FileHandle.standardError.write(Data("\nvigil: stopping; writing the partial report and video (press Ctrl-C again to quit at once)\n".utf8))
             }
