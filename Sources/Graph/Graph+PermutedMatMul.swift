@@ -72,8 +72,8 @@ extension Graph {
             // The product's epilogue (result not permuted): a constant added to it, then the softmax of its rows
             // (attention's scores, with Swin's relative-position bias), each read only by the next. Only for rows of
             // 128 and more: ViT-B's 197 x 197 scores lost 15 ms a pass at batch 8 (the scores' round trip through
-            // memory), while Swin-T's 1536 products of 49 x 49 a block ran 11 ms a pass slower than the separate Add
-            // and Softmax.
+            // memory), while for Swin-T's 1536 products of 49 x 49 a block it was no faster than the separate Add
+            // and Softmax (64 against 62 ms a pass).
             var addend: String? = nil, softmax = false
             if out.perm == identity, let cs = shapes[out.value], cs.count == r, cs[r - 1] >= 128 {
                 var v = out.value
