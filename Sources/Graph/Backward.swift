@@ -192,10 +192,8 @@ extension Op {
             let a = TensorCore.transpose(x[0], perm: pa), b = TensorCore.transpose(x[1], perm: pb)
             var dz = dy[0]
             if softmax {
-                let n = dz.shape.last ?? 1
-                var dx = [Float](repeating: 0, count: dz.count)
-                softmaxBackward(y: y[0].data, dy: dz.data, outer: dz.count / max(1, n), axisLen: n, rest: 1, dx: &dx)
-                dz = Tensor(shape: dz.shape, data: dx)
+                // The Softmax op's own gradient (its input has the output's shape).
+                dz = try Op.softmax(axis: -1, legacy: false).vjp(x: [y[0]], y: [y[0]], dy: [dz], wanted: [true], node: node, ws: ws)[0]!
             }
             if x.count > 2 && wanted[2] { out[2] = sumToShape(dz, x[2].shape) }
             let g = TensorCore.transpose(dz, perm: inversePermutation(po))

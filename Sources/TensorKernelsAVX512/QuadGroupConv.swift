@@ -16,13 +16,6 @@
     F16(v[3], v[3], v[3], v[3], v[7], v[7], v[7], v[7], v[11], v[11], v[11], v[11], v[15], v[15], v[15], v[15])
 }
 
-/// Stores acc + bias, clamped when `clamps`.
-@_transparent func storeBiased(_ acc: F16, _ b: F16, _ clamps: Bool, _ lo: Float, _ hi: Float, _ p: UnsafeMutablePointer<Float>) {
-    var v = acc + b
-    if clamps { v = clamped(v, lo, hi) }
-    store16(v, p)
-}
-
 /// One tap of one pixel: `acc += Σ_o laneBroadcast_o(x) * w[o]`, offsets in order.
 @_transparent func quadTap(_ acc: inout F16, _ x: F16, _ w0: F16, _ w1: F16, _ w2: F16, _ w3: F16) {
     acc.addProduct(laneBroadcast0(x), w0)
@@ -45,15 +38,15 @@ public func blockedQuadGroupsAVX512(x: UnsafePointer<Float>, inH: Int, inW: Int,
                                     strideH: Int, strideW: Int, dilationH: Int, dilationW: Int, padTop: Int, padLeft: Int,
                                     w: UnsafePointer<Float>, bias: UnsafePointer<Float>, lo: Float, hi: Float,
                                     y: UnsafeMutablePointer<Float>, outH: Int, outW: Int, rows: Range<Int>) {
-    let clamps = lo > -.infinity || hi < .infinity
+    let st = BlockedStore(lo: lo, hi: hi)
     let b = load16(bias)
     // Output columns whose every tap lies inside the input's width: ox in interior.
     let firstInside = padLeft <= 0 ? 0 : (padLeft + strideW - 1) / strideW
     let lastEnd = inW - 1 - (kernelW - 1) * dilationW + padLeft   // ox * strideW <= lastEnd
     let interior = firstInside..<max(firstInside, min(outW, lastEnd < 0 ? 0 : lastEnd / strideW + 1))
-    // Transparent, not a nested function: the compiler kept `finish` a function taking its vector through the
-    // stack, one call per output pixel.
-    @_transparent func finish(_ acc: F16, _ p: UnsafeMutablePointer<Float>) { storeBiased(acc, b, clamps, lo, hi, p) }
+    // Transparent: as `@inline(__always)` with its own clamp, the compiler kept `finish` a function taking its
+    // vector through the stack, one call per output pixel.
+    @_transparent func finish(_ acc: F16, _ p: UnsafeMutablePointer<Float>) { st.put(acc + b, p) }
     for oy in rows {
         let out = y + oy * outW * 16
         // One pixel with bounds checks on every tap (the edge columns).
