@@ -289,6 +289,13 @@ func batchedGemm(batchShape: [Int], aStrides: [Int], bStrides: [Int], cStrides: 
                  alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                  epilogue: ((_ product: Int, _ c: UnsafeMutablePointer<Float>) -> Void)? = nil) {
     let nb = shapeCount(batchShape), bStr = contiguousStrides(batchShape)
+    if nb > 1 && epilogue == nil && !transA && bStrides.allSatisfy({ $0 == 0 })
+        && aStrides == bStr.map({ $0 * m * lda }) && cStrides == bStr.map({ $0 * m * ldc }) {
+        // One B for products whose A and C rows follow on from each other (a linear map over a [batch, tokens, features]
+        // input): one product of all the rows, so B is packed and read once.
+        gemmParallel(transB: transB, m: nb * m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
+        return
+    }
     nonisolated(unsafe) let a = a, b = b, c = c
     func product(_ i: Int, parallel: Bool) {
         var rem = i, ao = 0, bo = 0, co = 0

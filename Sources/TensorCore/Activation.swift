@@ -109,10 +109,26 @@ public enum Activation: Sendable, Equatable, Hashable {
 /// `elementwiseAVX512` in place over `count` floats, split over `computeThreads` in slices of 4096 (a ConvNeXt's
 /// GELU runs over 1.2 million values at once).
 func elementwiseInPlaceAVX512(_ f: VectorFunction, _ p: UnsafeMutablePointer<Float>, count: Int) {
+    elementwiseInPlace(f, p, count: count, slice: elementwiseAVX512)
+}
+
+/// The same on AVX2 (`KernelTable.portable`): `TensorKernelsAVX512`'s vector math inlined here and compiled for AVX2,
+/// sixteen floats as two 256-bit halves.
+func elementwiseInPlaceAVX2(_ f: VectorFunction, _ p: UnsafeMutablePointer<Float>, count: Int) {
+    elementwiseInPlace(f, p, count: count, slice: elementwiseAVX2)
+}
+
+/// `vectorElementwise` compiled for AVX2.
+func elementwiseAVX2(_ f: VectorFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    vectorElementwise(f, x, y, count: count)
+}
+
+private func elementwiseInPlace(_ f: VectorFunction, _ p: UnsafeMutablePointer<Float>, count: Int,
+                                slice: (VectorFunction, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) {
     nonisolated(unsafe) let p = p
     parallelChunks((count + 4095) / 4096, minItemsPerChunk: 16) { r in
         let lo = r.lowerBound * 4096, hi = min(count, r.upperBound * 4096)
-        elementwiseAVX512(f, p + lo, p + lo, count: hi - lo)
+        slice(f, p + lo, p + lo, hi - lo)
     }
 }
 

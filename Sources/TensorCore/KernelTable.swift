@@ -89,8 +89,8 @@ public final class KernelTable: Sendable {
 
     /// OpenBLAS and TensorCore's own AVX2 code: runs on any x86-64 CPU this package builds for.
     public static let portable = KernelTable(
-        isa: .avx2, gemmEpilogue: gemmBiasActivationBLAS, rowDots: nil, packedGEMM: gemmPackedPortable,
-        vectorFunction: nil, softmaxRows: nil, directRowsWide: nil, directRows4x4: nil, depthwiseChannels: nil, transposeTile16: nil,
+        isa: .avx2, gemmEpilogue: gemmBiasActivationBLAS, rowDots: nil, packedGEMM: gemmPackedTiledAVX2,
+        vectorFunction: elementwiseInPlaceAVX2, softmaxRows: softmaxRowsParallelAVX2, directRowsWide: nil, directRows4x4: nil, depthwiseChannels: nil, transposeTile16: nil,
         toBlocked: toChannelBlockedPortable, fromBlocked: fromChannelBlockedPortable, blockedConv: { kind, x, w, b, s, a, r, y, _ in
             blockedConv2dNaive(kind, x, packedWeights: w, bias: b, shape: s, activation: a, residual: r, y: y)
         })
@@ -138,3 +138,7 @@ public var kernels: KernelTable {
 
 /// The instruction set of this thread's kernels.
 public var kernelISA: KernelISA { kernels.isa }
+
+/// `fmaPeakLoop` on 8-lane vectors, compiled for AVX2 (192 flops an iteration).
+@inline(never)
+public func fmaPeakLoopAVX2(iterations: Int) -> Float { fmaPeakLoop(iterations: iterations, SIMD8<Float>.self) }

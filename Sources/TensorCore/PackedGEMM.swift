@@ -58,8 +58,8 @@ public func gemmPacked(m: Int, a: UnsafePointer<Float>, lda: Int, packed: Packed
 
 /// C[M,N] = act(A[M,K] · B (+ C when `accumulate`) + bias[N]), B packed in `PackedPanels`' layout at `packed`.
 ///
-/// On AVX-512 this is `gemmPackedAVX512` (bias, GELU and clamps in the tile's epilogue; other activations over
-/// the rows afterwards), split over `computeThreads`; elsewhere a plain loop over the panels.
+/// `gemmPackedAVX512` on AVX-512, `gemmPackedAVX2` on AVX2 (bias, GELU and clamps in the tile's epilogue; other
+/// activations over the rows afterwards), split over `computeThreads`.
 /// - Parameters:
 ///   - a: `[M, K]`, leading dimension `lda`.
 ///   - packed: `[ceil(N/32), K, 32]`.
@@ -76,33 +76,49 @@ public func gemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int
 /// `gemmPacked` on AVX-512 (`KernelTable.avx512`).
 func gemmPackedTiled(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
                      c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?, activation: Activation) {
+    gemmPackedActivation(wide: true, m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc, accumulate: accumulate,
+                         bias: bias, activation: activation)
+}
+
+/// `gemmPacked` on AVX2 (`KernelTable.portable`): the same driver on 6 x 32 register tiles (`gemmPackedAVX2`).
+func gemmPackedTiledAVX2(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?, activation: Activation) {
+    gemmPackedActivation(wide: false, m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc, accumulate: accumulate,
+                         bias: bias, activation: activation)
+}
+
+/// `gemmPackedBody` compiled for AVX2 (its narrow 6 x 32 tiles).
+func gemmPackedAVX2(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+                    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Range<Int>, panels: Range<Int>,
+                    accumulate: Bool, bias: UnsafePointer<Float>?, lo: Float, hi: Float, gelu: Bool,
+                    packA: Bool, scratch: UnsafeMutablePointer<Float>) {
+    gemmPackedBody(wide: false, narrowTile: tile6x16AVX2, m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc, rows: rows, panels: panels,
+                   accumulate: accumulate, bias: bias, lo: lo, hi: hi, gelu: gelu, packA: packA, scratch: scratch)
+}
+
+/// `tile6x16` compiled for AVX2, as a function of its own.
+@inline(never)
+func tile6x16AVX2(_ kc: Int, _ ap: UnsafePointer<Float>, _ lda: Int, _ ps: Int, _ bp: UnsafePointer<Float>,
+                  _ sums: UnsafeMutablePointer<Float>) {
+    tile6x16(kc, ap, lda, ps, bp, sums)
+}
+
+private func gemmPackedActivation(wide: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+                                  c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?,
+                                  activation: Activation) {
     let bounds = activation.clampBounds
     let lo = bounds?.lo ?? -.infinity, hi = bounds?.hi ?? .infinity
-    runPackedTiles(m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc, accumulate: accumulate,
+    runPackedTiles(wide: wide, m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc, accumulate: accumulate,
                    bias: bias, lo: lo, hi: hi, gelu: activation == .gelu, threads: computeThreads)
     if bounds == nil && activation != .gelu {
         for r in 0..<m { activation.apply(c + r * ldc, count: n) }
     }
 }
 
-/// `gemmPacked` on the portable table: one float sum over K per output, in order, then the activation.
-func gemmPackedPortable(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
-                        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?, activation: Activation) {
-    defer { for r in 0..<m { activation.apply(c + r * ldc, count: n) } }
-    for i in 0..<m {
-        for j in 0..<n {
-            let col = packed + (j / 32) * k * 32 + j % 32
-            var acc: Float = accumulate ? c[i * ldc + j] : 0
-            for p in 0..<k { acc += a[i * lda + p] * col[p * 32] }
-            c[i * ldc + j] = acc + (bias?[j] ?? 0)
-        }
-    }
-}
-
-/// Splits `gemmPackedAVX512` over the threads: by panels of C's columns when C is at least as wide as it is tall,
-/// else by 14-row tiles (each thread packs its own blocks of A). Splitting a tall C by rows gives each thread whole
+/// Splits `gemmPackedAVX512` (`wide`) or `gemmPackedAVX2` over the threads: by panels of C's columns when C is at
+/// least as wide as it is tall, else by row tiles (each thread packs its own blocks of A). Splitting a tall C by rows gives each thread whole
 /// rows of C to write and its own part of A to read: ConvNeXt-T's 3136 x 96 -> 384 went from 1.59 to 1.30 ms.
-func runPackedTiles(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+func runPackedTiles(wide: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
                     c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?, lo: Float, hi: Float,
                     gelu: Bool, threads: Int) {
     // A packed into micro-panels pays where K is long (rows 4 KiB apart and more share L1 sets when read in place:
@@ -112,7 +128,7 @@ func runPackedTiles(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, p
     let packA = k > 1024 || n < 128
     nonisolated(unsafe) let a = a, packed = packed, c = c, bias = bias
     let panels = (n + 31) / 32
-    if m == 1 {
+    if m == 1 && wide {
         // A classifier head at batch 1: a matrix-vector product, split over the panels.
         func row(_ r: Range<Int>) {
             gemvPackedAVX512(n: n, k: k, a: a, packed: packed, c: c, panels: r, accumulate: accumulate, bias: bias, lo: lo, hi: hi, gelu: gelu)
@@ -125,8 +141,13 @@ func runPackedTiles(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, p
     func run(rows: Range<Int>, panels: Range<Int>) {
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
         defer { scratch.deallocate() }
-        gemmPackedAVX512(m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc, rows: rows, panels: panels,
-                         accumulate: accumulate, bias: bias, lo: lo, hi: hi, gelu: gelu, packA: packA, scratch: scratch)
+        if wide {
+            gemmPackedAVX512(m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc, rows: rows, panels: panels,
+                             accumulate: accumulate, bias: bias, lo: lo, hi: hi, gelu: gelu, packA: packA, scratch: scratch)
+        } else {
+            gemmPackedAVX2(m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc, rows: rows, panels: panels,
+                           accumulate: accumulate, bias: bias, lo: lo, hi: hi, gelu: gelu, packA: packA && m > 1, scratch: scratch)
+        }
     }
     if threads == 1 || flops < 400_000 {
         run(rows: 0..<m, panels: 0..<panels)
@@ -134,8 +155,8 @@ func runPackedTiles(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, p
         // One range of panels per thread when A is packed: every range packs all of A again.
         parallelChunks(panels, minItemsPerChunk: packA ? (panels + threads - 1) / threads : 1) { r in run(rows: 0..<m, panels: r) }
     } else {
-        let tiles = (m + 13) / 14
-        parallelChunks(tiles) { r in run(rows: r.lowerBound * 14..<min(m, r.upperBound * 14), panels: 0..<panels) }
+        let h = wide ? 14 : 6, tiles = (m + h - 1) / h
+        parallelChunks(tiles) { r in run(rows: r.lowerBound * h..<min(m, r.upperBound * h), panels: 0..<panels) }
     }
 }
 

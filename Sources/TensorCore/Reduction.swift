@@ -91,9 +91,24 @@ public func softmax(_ x: UnsafePointer<Float>, outer: Int, axisLen: Int, rest: I
 /// Softmax of `outer` rows of `length` on AVX-512 (attention scores), sixteen values at a time, rows split over the
 /// threads (`KernelTable.avx512`).
 func softmaxRowsParallelAVX512(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, outer: Int, length: Int) {
+    softmaxRowsParallel(x, y, outer: outer, length: length, rows: softmaxRowsAVX512)
+}
+
+/// The same on AVX2 (`KernelTable.portable`): `TensorKernelsAVX512`'s softmax inlined here and compiled for AVX2.
+func softmaxRowsParallelAVX2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, outer: Int, length: Int) {
+    softmaxRowsParallel(x, y, outer: outer, length: length, rows: softmaxRowsAVX2)
+}
+
+/// `vectorSoftmaxRows` compiled for AVX2.
+func softmaxRowsAVX2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Range<Int>, length: Int) {
+    vectorSoftmaxRows(x, y, rows: rows, length: length)
+}
+
+private func softmaxRowsParallel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, outer: Int, length: Int,
+                                 rows: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>, Int) -> Void) {
     nonisolated(unsafe) let x = x, y = y
     parallelChunks(outer, minItemsPerChunk: max(1, 8192 / max(1, length))) { r in
-        softmaxRowsAVX512(x, y, rows: r, length: length)
+        rows(x, y, r, length)
     }
 }
 

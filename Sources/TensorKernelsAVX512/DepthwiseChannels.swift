@@ -1,7 +1,7 @@
 /// Transposes a 16x16 block in place: four rounds of "unzip" (even lanes of a pair of rows, then odd
 /// lanes) rotate the 8-bit (row, column) index by one bit each, so four of them swap row and column. The
 /// rounds run on sixteen values held in registers.
-@inline(__always)
+@usableFromInline @inline(__always)
 func transpose16(_ r: UnsafeMutablePointer<F16>) {
     @inline(__always) func unzip(_ a: F16, _ b: F16) -> (F16, F16) {
         (F16(lowHalf: a.evenHalf, highHalf: b.evenHalf), F16(lowHalf: a.oddHalf, highHalf: b.oddHalf))

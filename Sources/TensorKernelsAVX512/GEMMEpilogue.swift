@@ -1,19 +1,20 @@
 // Kernels compiled for AVX-512 (`-target-cpu skylake-avx512`: AVX512F/CD/BW/DQ/VL, as on Skylake-X, Ice Lake,
 // Zen 4 and Zen 5). Only call them after `TensorCore` has checked the CPU (through `KernelTable.table(for:)`): on any
-// other CPU they stop the process with an illegal instruction. The portable path is OpenBLAS.
+// other CPU they stop the process with an illegal instruction. The portable path is OpenBLAS and TensorCore's AVX2
+// code, which inlines this module's `@_transparent` vector math (`VectorMath.swift`) and compiles it for AVX2.
 
-typealias F16 = SIMD16<Float>
+@usableFromInline typealias F16 = SIMD16<Float>
 
-@inline(__always) func load16(_ p: UnsafePointer<Float>) -> F16 {
+@usableFromInline @_transparent func load16(_ p: UnsafePointer<Float>) -> F16 {
     UnsafeRawPointer(p).loadUnaligned(as: F16.self)
 }
 
-@inline(__always) func store16(_ v: F16, _ p: UnsafeMutablePointer<Float>) {
+@usableFromInline @_transparent func store16(_ v: F16, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: F16.self)
 }
 
 /// v clamped to lo...hi by compare-and-blend (NaN stays NaN; pointwiseMin/Max's NaN rules compile to scalar code).
-@_transparent func clamped(_ v: F16, _ lo: Float, _ hi: Float) -> F16 {
+@usableFromInline @_transparent func clamped(_ v: F16, _ lo: Float, _ hi: Float) -> F16 {
     let l = F16(repeating: lo), h = F16(repeating: hi)
     var v = v
     v.replace(with: l, where: v .< l)

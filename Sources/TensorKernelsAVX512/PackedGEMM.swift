@@ -4,14 +4,16 @@
 /// Columns per packed panel of B (two zmm vectors).
 public let gemmPanelWidth = 32
 /// Rows of A per register tile (28 accumulators: 14 rows by two vectors).
-let gemmTileRows = 14
+@usableFromInline let gemmTileRows = 14
+/// Rows of A per register tile on AVX2 (12 ymm accumulators: 6 rows by one 16-float vector, two 256-bit halves).
+@usableFromInline let gemmNarrowTileRows = 6
 /// Steps of K per block: a panel's block (32 x 256 floats, 32 KiB) stays in L1 while the row tiles sweep it.
-let gemmKBlock = 256
+@usableFromInline let gemmKBlock = 256
 /// Rows of A packed at once (all of K for 224 rows; a 224 x 256 block, 224 KiB, stays in L2 while a group of panels
 /// sweeps it).
-let gemmRowBlock = 16 * gemmTileRows
+@usableFromInline let gemmRowBlock = 16 * gemmTileRows
 /// Panels that run through all of K before the next ones start (their part of C, 224 x 128 floats, stays in L2).
-let gemmPanelGroup = 4
+@usableFromInline let gemmPanelGroup = 4
 
 /// C[M,N] = clamp(gelu?(A[M,K] · B[K,N] (+ C when `accumulate`) + bias[N]), lo, hi), row-major, AVX-512, for rows
 /// `rows` and the columns of panels `panels` of C (the caller splits C between threads along either).
@@ -38,6 +40,20 @@ public func gemmPackedAVX512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, ld
                              c: UnsafeMutablePointer<Float>, ldc: Int, rows: Range<Int>, panels: Range<Int>,
                              accumulate: Bool, bias: UnsafePointer<Float>?, lo: Float, hi: Float, gelu: Bool = false,
                              packA: Bool = true, scratch: UnsafeMutablePointer<Float>) {
+    gemmPackedBody(wide: true, m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc, rows: rows, panels: panels,
+                   accumulate: accumulate, bias: bias, lo: lo, hi: hi, gelu: gelu, packA: packA, scratch: scratch)
+}
+
+/// `gemmPackedAVX512`'s body, compiled where it is inlined. `wide` (a constant at each call) picks the register tile:
+/// true, 14 x 32 on 32 zmm registers (this module's `gemmPackedAVX512`); false, 6 x 32 as two 6 x 16 halves on 16 ymm
+/// registers (TensorCore's `gemmPackedAVX2`, compiled for AVX2: everything the narrow path runs is `@_transparent`).
+/// Rows of the narrow tile left over at the end go through one partial 6-row tile. `narrowTile` (nil when `wide`) is
+/// the caller's compiled `tile6x16`.
+@_transparent public func gemmPackedBody(wide: Bool, narrowTile: NarrowGEMMTile? = nil, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                                         packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                         rows: Range<Int>, panels: Range<Int>, accumulate: Bool, bias: UnsafePointer<Float>?,
+                                         lo: Float, hi: Float, gelu: Bool, packA: Bool, scratch: UnsafeMutablePointer<Float>) {
+    let tileRows = wide ? gemmTileRows : gemmNarrowTileRows
     if rows.isEmpty || panels.isEmpty || n <= 0 { return }
     if k == 0 {
         for i in rows {
@@ -54,21 +70,22 @@ public func gemmPackedAVX512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, ld
     var r0 = rows.lowerBound
     while r0 < rows.upperBound {
         let mc = min(gemmRowBlock, rows.upperBound - r0)
-        // Full 14-row tiles, then the rest as one more 14-row tile (9-13 rows) or 4-row tiles (1-8 rows).
-        let full = mc / gemmTileRows, rest = mc - full * gemmTileRows
-        let tail14 = rest > 8 ? 1 : 0
-        let tail4 = rest > 8 ? 0 : (rest + 3) / 4
-        let tailStart = r0 + full * gemmTileRows
+        // Full 14-row tiles, then the rest as one more 14-row tile (9-13 rows) or 4-row tiles (1-8 rows); narrow:
+        // full 6-row tiles, then one more 6-row tile.
+        let full = mc / tileRows, rest = mc - full * tileRows
+        let tail14 = (wide ? rest > 8 : rest > 0) ? 1 : 0
+        let tail4 = tail14 == 1 ? 0 : (rest + 3) / 4
+        let tailStart = r0 + full * tileRows
         // Rows of the packed block, padded: K block k0's micro-panels start at scratch + k0 * padded.
-        let padded = full * gemmTileRows + (tail14 == 1 ? gemmTileRows : 4 * tail4)
+        let padded = full * tileRows + (tail14 == 1 ? tileRows : 4 * tail4)
         if packA {
             var k0 = 0
             while k0 < k {
                 let kc = min(gemmKBlock, k - k0), block = scratch + k0 * padded
-                packRows(a + r0 * lda + k0, lda, rows: full * gemmTileRows, height: gemmTileRows, kc: kc, block)
-                let tailA = block + full * gemmTileRows * kc
+                packRows(a + r0 * lda + k0, lda, rows: full * tileRows, height: tileRows, kc: kc, block)
+                let tailA = block + full * tileRows * kc
                 if tail14 == 1 {
-                    packRows(a + tailStart * lda + k0, lda, rows: rest, height: gemmTileRows, kc: kc, tailA)
+                    packRows(a + tailStart * lda + k0, lda, rows: rest, height: tileRows, kc: kc, tailA)
                 } else if rest > 0 {
                     packRows(a + tailStart * lda + k0, lda, rows: rest, height: 4, kc: kc, tailA)
                 }
@@ -83,7 +100,7 @@ public func gemmPackedAVX512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, ld
             while k0 < k {
                 let kc = min(gemmKBlock, k - k0)
                 let first = k0 == 0 && !accumulate, last = k0 + kc == k
-                let block = scratch + k0 * padded, tailA = block + full * gemmTileRows * kc
+                let block = scratch + k0 * padded, tailA = block + full * tileRows * kc
                 for j in group {
                     let bp = packed + j * k * 32 + k0 * 32
                     let cols = min(32, n - j * 32)
@@ -94,13 +111,17 @@ public func gemmPackedAVX512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, ld
                         var t = 0
                         while t < mc {
                             let i = r0 + t
-                            tile14x32(kc, a + i * lda + k0, lda: lda, bp, c + i * ldc + j * 32, ldc, rows: min(gemmTileRows, mc - t), st)
-                            t += gemmTileRows
+                            if wide {
+                                tile14x32(kc, a + i * lda + k0, lda: lda, bp, c + i * ldc + j * 32, ldc, rows: min(tileRows, mc - t), st)
+                            } else {
+                                narrowHalves(narrowTile!, kc, a + i * lda + k0, lda, 1, bp, c + i * ldc + j * 32, ldc, min(tileRows, mc - t), st)
+                            }
+                            t += tileRows
                         }
-                    } else {
+                    } else if wide {
                         for t in 0..<full {
-                            let i = r0 + t * gemmTileRows
-                            tile14x32(kc, block + t * gemmTileRows * kc, bp, c + i * ldc + j * 32, ldc, rows: gemmTileRows, st)
+                            let i = r0 + t * tileRows
+                            tile14x32(kc, block + t * tileRows * kc, bp, c + i * ldc + j * 32, ldc, rows: tileRows, st)
                         }
                         if tail14 == 1 {
                             tile14x32(kc, tailA, bp, c + tailStart * ldc + j * 32, ldc, rows: rest, st)
@@ -109,8 +130,20 @@ public func gemmPackedAVX512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, ld
                             let i = tailStart + 4 * t
                             tile4x32(kc, tailA + t * 4 * kc, bp, c + i * ldc + j * 32, ldc, rows: min(4, rest - 4 * t), st)
                         }
+                    } else {
+                        for t in 0..<(full + tail14) {
+                            let i = r0 + t * tileRows
+                            narrowHalves(narrowTile!, kc, block + t * tileRows * kc, 1, tileRows, bp, c + i * ldc + j * 32, ldc,
+                                         min(tileRows, mc - t * tileRows), st)
+                        }
                     }
-                    if last && gelu { geluBlock(c + r0 * ldc + j * 32, ldc: ldc, rows: mc, cols: cols, clamps: clamps, lo: lo, hi: hi) }
+                    if last && gelu {
+                        if wide {
+                            geluBlock(c + r0 * ldc + j * 32, ldc: ldc, rows: mc, cols: cols, clamps: clamps, lo: lo, hi: hi)
+                        } else {
+                            geluRows(c + r0 * ldc + j * 32, ldc: ldc, rows: mc, cols: cols, clamps: clamps, lo: lo, hi: hi)
+                        }
+                    }
                 }
                 k0 += kc
             }
@@ -130,7 +163,7 @@ public func gemmPackedScratchCount(k: Int) -> Int { (gemmRowBlock + gemmTileRows
 /// each transposed row is stored whole, its last two floats overwritten by the next step's row, so the last store of a
 /// panel writes two floats past it (the scratch has room; the next panel overwrites them). Element by element,
 /// packing took a quarter of the time of a GEMM with N = 96.
-@inline(__always)
+@usableFromInline @_transparent
 func packRows(_ a: UnsafePointer<Float>, _ lda: Int, rows: Int, height: Int, kc: Int, _ dst: UnsafeMutablePointer<Float>) {
     var t = 0
     while t * height < rows {
@@ -171,25 +204,37 @@ func packRows(_ a: UnsafePointer<Float>, _ lda: Int, rows: Int, height: Int, kc:
 /// accumulating, replaces it), so each output is a sum of per-block sums, which rounds less than one running sum
 /// over all of K; the last block adds the bias and clamps (GELU follows, in `geluBlock`). A panel's last columns past N are not
 /// stored.
-struct PanelStore {
-    let cols: Int
-    let bias: UnsafePointer<Float>?
-    let lo: Float, hi: Float
-    let clamps: Bool
-    let first: Bool
+public struct PanelStore {
+    @usableFromInline let cols: Int
+    @usableFromInline let bias: UnsafePointer<Float>?
+    @usableFromInline let lo: Float, hi: Float
+    @usableFromInline let clamps: Bool
+    @usableFromInline let first: Bool
+
+    @usableFromInline @_transparent
+    init(cols: Int, bias: UnsafePointer<Float>?, lo: Float, hi: Float, clamps: Bool, first: Bool) {
+        self.cols = cols; self.bias = bias; self.lo = lo; self.hi = hi; self.clamps = clamps; self.first = first
+    }
 
     /// The C tile a later K block adds to (its first `cols` columns). Transparent, as `store` is: with
     /// `@inline(__always)` the compiler still made `store` a function, and a full tile's fourteen rows were fourteen
     /// calls passing their vectors through the stack (a sixth of the time of ConvNeXt-T's K = 96 products).
-    @_transparent func load(_ p: UnsafeMutablePointer<Float>) -> (F16, F16) {
+    /// The store of the panel's columns 16·h ..< 16·h + 16 alone (its `cols` may be 0 or less: nothing to store).
+    @usableFromInline @_transparent func half(_ h: Int) -> PanelStore {
+        h == 0 ? PanelStore(cols: min(16, cols), bias: bias, lo: lo, hi: hi, clamps: clamps, first: first)
+            : PanelStore(cols: cols - 16, bias: bias.map { $0 + 16 }, lo: lo, hi: hi, clamps: clamps, first: first)
+    }
+
+    @usableFromInline @_transparent func load(_ p: UnsafeMutablePointer<Float>) -> (F16, F16) {
         if cols == 32 { return (load16(p), load16(p + 16)) }
+        if cols == 16 { return (load16(p), F16()) }
         var v0 = F16(), v1 = F16()
         for q in 0..<min(16, cols) { v0[q] = p[q] }
         if cols > 16 { for q in 16..<cols { v1[q - 16] = p[q] } }
         return (v0, v1)
     }
 
-    @_transparent func store(_ v0: F16, _ v1: F16, _ p: UnsafeMutablePointer<Float>) {
+    @usableFromInline @_transparent func store(_ v0: F16, _ v1: F16, _ p: UnsafeMutablePointer<Float>) {
         var v0 = v0, v1 = v1
         if !first {
             let (c0, c1) = load(p)
@@ -198,6 +243,8 @@ struct PanelStore {
         if let bias {
             if cols == 32 {
                 v0 += load16(bias); v1 += load16(bias + 16)
+            } else if cols == 16 {
+                v0 += load16(bias)
             } else {
                 for q in 0..<min(16, cols) { v0[q] += bias[q] }
                 if cols > 16 { for q in 16..<cols { v1[q - 16] += bias[q] } }
@@ -208,6 +255,10 @@ struct PanelStore {
             store16(v0, p); store16(v1, p + 16)
             return
         }
+        if cols == 16 {
+            store16(v0, p)
+            return
+        }
         for q in 0..<min(16, cols) { p[q] = v0[q] }
         if cols > 16 { for q in 16..<cols { p[q] = v1[q - 16] } }
     }
@@ -216,8 +267,14 @@ struct PanelStore {
 /// GELU (then the clamp) in place over a stored block of C, `rows` x `cols` (at most 32), once its panel's last K
 /// block is done, while it is in cache. Applied in each row's store, GELU's polynomials made the store too big to
 /// inline into the tiles: every row's store became a call passing its vectors through the stack.
-@inline(never)
+@usableFromInline @inline(never)
 func geluBlock(_ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, clamps: Bool, lo: Float, hi: Float) {
+    geluRows(c, ldc: ldc, rows: rows, cols: cols, clamps: clamps, lo: lo, hi: hi)
+}
+
+/// `geluBlock`'s body, compiled where it is inlined.
+@usableFromInline @_transparent
+func geluRows(_ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, clamps: Bool, lo: Float, hi: Float) {
     for r in 0..<rows {
         let p = c + r * ldc
         mapVector(.gelu, p, p, count: cols, clamps: clamps, lo: lo, hi: hi)
@@ -227,7 +284,7 @@ func geluBlock(_ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
 /// C[14, 32] (+)= A micro-panel (14 rows, K-major) · B panel block: 28 accumulators, two B vectors and fourteen
 /// broadcasts per step of K. Only the first `rows` rows are stored. The micro-panel is zero past `rows`, so the rows'
 /// offsets are the constants 0...13, which the broadcasts take as displacements.
-@inline(never)
+@usableFromInline @inline(never)
 func tile14x32(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
                rows: Int, _ st: PanelStore) {
     tile14x32(kc, ap, ap + 7, (1, 2, 3, 4, 5, 6), (1, 2, 3, 4, 5, 6), stepStride: 14, bp, c, ldc, rows: rows, st)
@@ -236,7 +293,7 @@ func tile14x32(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>
 /// `tile14x32` reading A in place: row r of the tile at `ap + r * lda` (rows past `rows` repeat the last one). A full
 /// tile reads rows 0-6 and 7-13 from two base pointers with the same six offsets, which fit in registers beside the
 /// pointers (fourteen separate offsets did not, and were reloaded from the stack every step of K).
-@inline(never)
+@usableFromInline @inline(never)
 func tile14x32(_ kc: Int, _ ap: UnsafePointer<Float>, lda: Int, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
                rows: Int, _ st: PanelStore) {
     if rows == 14 {
@@ -300,8 +357,58 @@ func tile14x32(_ kc: Int, _ a: UnsafePointer<Float>, _ h: UnsafePointer<Float>, 
     }
 }
 
+/// A 6 x 32 tile of the narrow path as two 6 x 16 halves (a half wholly past N is skipped): `tile` sums each half
+/// into `sums`, then the store puts its rows into C.
+@usableFromInline @_transparent
+func narrowHalves(_ tile: NarrowGEMMTile, _ kc: Int, _ ap: UnsafePointer<Float>, _ lda: Int, _ ps: Int, _ bp: UnsafePointer<Float>,
+                  _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ st: PanelStore) {
+    // A read in place has no rows past its last: a partial tile packs the few there are into a zero-padded micro-panel.
+    let repack = rows < 6 && ps == 1
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 96 + (repack ? 6 * kc : 0)) { buf in
+        let sums = buf.baseAddress!
+        var a = ap, lda = lda, ps = ps
+        if repack {
+            packRows(ap, lda, rows: rows, height: 6, kc: kc, sums + 96)
+            a = UnsafePointer(sums + 96); lda = 1; ps = 6
+        }
+        for h in 0..<(st.cols > 16 ? 2 : 1) {
+            tile(kc, a, lda, ps, bp + 16 * h, sums)
+            let sh = st.half(h)
+            for r in 0..<rows { sh.store(load16(sums + 16 * r), F16(), c + 16 * h + r * ldc) }
+        }
+    }
+}
+
+/// The signature of the narrow path's register tile (`tile6x16`, compiled by the caller as a function of its own).
+public typealias NarrowGEMMTile = (_ kc: Int, _ ap: UnsafePointer<Float>, _ lda: Int, _ stepStride: Int, _ bp: UnsafePointer<Float>,
+                                   _ sums: UnsafeMutablePointer<Float>) -> Void
+
+/// sums[6, 16] = A (6 rows) · half a B panel block, for AVX2: 6 accumulators (12 ymm registers) beside one B vector and
+/// a broadcast. Row r of A at `ap + r * lda`, step p of K at `+ p * stepStride` (a packed micro-panel: lda 1,
+/// stepStride 6; A in place: lda, stepStride 1; rows past the matrix's repeat its last); B's rows 32 floats apart.
+/// The caller compiles it as a function of its own (`@inline(never)`), and the store into C runs after it returns:
+/// with the store inside, or inlined into the driver, values kept for later pushed an accumulator onto the stack and
+/// the loop waited on it every step.
+@_transparent
+public func tile6x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ lda: Int, _ ps: Int, _ bp: UnsafePointer<Float>,
+                     _ sums: UnsafeMutablePointer<Float>) {
+    var c0 = F16(), c1 = F16(), c2 = F16(), c3 = F16(), c4 = F16(), c5 = F16()
+    var a = ap, b = bp
+    let o2 = 2 * lda, o3 = 3 * lda, o4 = 4 * lda, o5 = 5 * lda
+    for _ in 0..<kc {
+        let bv = load16(b)
+        c0.addProduct(F16(repeating: a[0]), bv); c1.addProduct(F16(repeating: a[lda]), bv)
+        c2.addProduct(F16(repeating: a[o2]), bv); c3.addProduct(F16(repeating: a[o3]), bv)
+        c4.addProduct(F16(repeating: a[o4]), bv); c5.addProduct(F16(repeating: a[o5]), bv)
+        a += ps
+        b += 32
+    }
+    store16(c0, sums); store16(c1, sums + 16); store16(c2, sums + 32)
+    store16(c3, sums + 48); store16(c4, sums + 64); store16(c5, sums + 80)
+}
+
 /// C[4, 32] += A micro-panel (4 rows, K-major) · B panel block: the last rows of A (8 accumulators).
-@inline(never)
+@usableFromInline @inline(never)
 func tile4x32(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
               rows: Int, _ st: PanelStore) {
     var c00 = F16(), c01 = F16(), c10 = F16(), c11 = F16(), c20 = F16(), c21 = F16(), c30 = F16(), c31 = F16()

@@ -1,10 +1,15 @@
 // exp and erf on sixteen floats at a time: the transcendental parts of softmax, GELU (erf), sigmoid and Exp,
 // which run over every attention score and every MLP activation of a transformer. The scalar Foundation
-// functions are their naive twins (TensorCore's `Activation.apply(_:)`, and its portable path).
+// functions are their naive twins (TensorCore's `Activation.apply(_:)`).
+//
+// Everything here but the two AVX-512 entry points is `@_transparent`: the code is compiled where it is inlined, so
+// TensorCore's AVX2 entry points (`elementwiseAVX2`, `softmaxRowsAVX2`), compiled for AVX2, run the same arithmetic on
+// pairs of 256-bit registers, with the same results. Nothing they inline may call a function of this module (it
+// would run AVX-512 instructions).
 
 /// Cephes' expf reduction for |v| <= 88.7: v = n·ln2 + r with |r| <= ln2/2, e^r by a degree-7 polynomial.
 /// Returns e^r and n; the callers put 2^n into exponent bits.
-@_transparent func vexpReduced(_ v: F16) -> (F16, SIMD16<Int32>) {
+@usableFromInline @_transparent func vexpReduced(_ v: F16) -> (F16, SIMD16<Int32>) {
     // n = round(v / ln2) by the 1.5·2^23 trick: the sum's low mantissa bits hold n, no float-to-int conversion.
     let magic = F16(repeating: 12582912)
     let t = v * 1.44269504088896341 + magic
@@ -23,7 +28,7 @@
 
 /// e^x, within 2 ulp of `Foundation.exp` for x in [-87, 88] (`vexpReduced`, then 2^n). Below -87.3 the result is 0,
 /// above 88.7 +inf; NaN stays NaN.
-@_transparent func vexp(_ x: F16) -> F16 {
+@usableFromInline @_transparent func vexp(_ x: F16) -> F16 {
     var v = x
     let hiMask = v .> 88.72283, loMask = v .< -87.33654
     v.replace(with: 0, where: hiMask .| loMask .| (v .!= v))
@@ -40,7 +45,7 @@
 /// e^x where x cannot overflow (x <= 88: a softmax's values less their row's max, erf's exponent): `vexp` without
 /// its overflow and NaN blends, with 2^n made in one step (-126 <= n <= 127 here). Below -87.3 the result is 0; NaN
 /// stays NaN (it runs through the arithmetic). Same polynomial and one exact scaling, so the same values as `vexp`.
-@_transparent func vexpNoOverflow(_ x: F16) -> F16 {
+@usableFromInline @_transparent func vexpNoOverflow(_ x: F16) -> F16 {
     let loMask = x .< -87.33654
     let (p, ni) = vexpReduced(x.replacing(with: 0, where: loMask))
     let y = p * unsafeBitCast((ni &+ 127) &<< 23, to: F16.self)
@@ -51,7 +56,7 @@
 /// MLAS uses too): an odd polynomial for |x| <= 0.9277, else 1 - exp(P(|x|)) with the sign of x; no division.
 /// Both branches are computed and blended; constants are explicit vectors (scalar operands made the compiler
 /// splat them inside the loop).
-@_transparent func verf(_ x: F16) -> F16 {
+@usableFromInline @_transparent func verf(_ x: F16) -> F16 {
     @inline(__always) func c(_ v: Float) -> F16 { F16(repeating: v) }
     let signBit = unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x8000_0000
     let t = unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: F16.self)
@@ -79,18 +84,18 @@
 }
 
 /// Exact GELU, x · (1 + erf(x / √2)) / 2, through `verf`.
-@_transparent func vgelu(_ x: F16) -> F16 {
+@usableFromInline @_transparent func vgelu(_ x: F16) -> F16 {
     let h = x * F16(repeating: 0.5)
     return h.addingProduct(h, verf(x * F16(repeating: 0.70710678118654752)))
 }
 
 /// Which elementwise function `elementwiseAVX512` applies.
-public enum VectorFunction: Sendable {
+@frozen public enum VectorFunction: Sendable {
     case exp, erf, sigmoid, gelu
 }
 
 /// `f` on sixteen floats.
-@_transparent func vapply(_ f: VectorFunction, _ v: F16) -> F16 {
+@usableFromInline @_transparent func vapply(_ f: VectorFunction, _ v: F16) -> F16 {
     switch f {
     case .exp: return vexp(v)
     case .erf: return verf(v)
@@ -102,7 +107,7 @@ public enum VectorFunction: Sendable {
 /// `f` over `count` floats from `x` into `y` (may alias), sixteen at a time, the tail through a padded vector, then
 /// clamped to [lo, hi] when `clamps`. No closure: one that took a vector, not inlined, had its argument split into
 /// four 128-bit parts by the calling convention and computed in them, at a quarter of the width.
-@inline(__always) func mapVector(_ f: VectorFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int,
+@usableFromInline @_transparent func mapVector(_ f: VectorFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int,
                                  clamps: Bool = false, lo: Float = -.infinity, hi: Float = .infinity) {
     var i = 0
     while i + 16 <= count {
@@ -122,6 +127,11 @@ public enum VectorFunction: Sendable {
 /// y = f(x) over `count` floats (`y` may be `x`), within 2 ulp of Foundation's exp and erf (sigmoid as
 /// 1 / (1 + exp(-x))).
 public func elementwiseAVX512(_ f: VectorFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    vectorElementwise(f, x, y, count: count)
+}
+
+/// `elementwiseAVX512`'s body, inlined where it is compiled (see the top of the file).
+@_transparent public func vectorElementwise(_ f: VectorFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
     // One loop per function, each with its function inlined.
     switch f {
     case .exp: mapVector(.exp, x, y, count: count)
@@ -134,14 +144,14 @@ public func elementwiseAVX512(_ f: VectorFunction, _ x: UnsafePointer<Float>, _ 
 /// The sum of a vector's lanes by halving (three vector adds, one scalar): `SIMD.sum()` adds the lanes one after
 /// another, a chain of sixteen dependent adds. The halves are spelt out lane by lane (shuffles): `lowHalf` and
 /// `highHalf` stayed calls here.
-@_transparent func hsum16(_ v: F16) -> Float {
+@usableFromInline @_transparent func hsum16(_ v: F16) -> Float {
     let h8 = SIMD8<Float>(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]) + SIMD8<Float>(v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15])
     let h4 = SIMD4<Float>(h8[0], h8[1], h8[2], h8[3]) + SIMD4<Float>(h8[4], h8[5], h8[6], h8[7])
     return (h4[0] + h4[2]) + (h4[1] + h4[3])
 }
 
 /// The largest lane by halving (NaN lanes are passed over, as the softmax's running max does).
-@_transparent func hmax16(_ v: F16) -> Float {
+@usableFromInline @_transparent func hmax16(_ v: F16) -> Float {
     let a8 = SIMD8<Float>(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]), b8 = SIMD8<Float>(v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15])
     let h8 = a8.replacing(with: b8, where: b8 .> a8)
     let a4 = SIMD4<Float>(h8[0], h8[1], h8[2], h8[3]), b4 = SIMD4<Float>(h8[4], h8[5], h8[6], h8[7])
@@ -152,6 +162,11 @@ public func elementwiseAVX512(_ f: VectorFunction, _ x: UnsafePointer<Float>, _ 
 
 /// Softmax of `rows` contiguous rows of `length` floats (the last axis): max, exponentials and their sum, scale.
 public func softmaxRowsAVX512(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Range<Int>, length: Int) {
+    vectorSoftmaxRows(x, y, rows: rows, length: length)
+}
+
+/// `softmaxRowsAVX512`'s body, inlined where it is compiled (see the top of the file).
+@_transparent public func vectorSoftmaxRows(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Range<Int>, length: Int) {
     if length < 16 {
         for row in rows { softmaxShortRow(x + row * length, y + row * length, length: length) }
         return
@@ -196,8 +211,7 @@ public func softmaxRowsAVX512(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePoint
 }
 
 /// One softmax row shorter than a vector, through a padded vector.
-@inline(never)
-func softmaxShortRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, length: Int) {
+@usableFromInline @_transparent func softmaxShortRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, length: Int) {
     var v = F16(repeating: -.infinity)
     for j in 0..<length { v[j] = x[j] }
     let e = vexpNoOverflow(v - F16(repeating: hmax16(v)))
