@@ -55,7 +55,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "VigilBench", dependencies: [
-            "Pipeline", "MediaIO", "Imaging", "Robustness", "ONNXImport", "Graph", "TensorCore", "TensorKernelsAVX512",
+            "Pipeline", "MediaIO", "Imaging", "Robustness", "ONNXImport", "Graph", "TensorCore", "TensorKernelsAVX512", "COpenBLAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -44,36 +44,8 @@ public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: 
         }
         return
     }
-    if packsOnTheFly(transA: transA, alpha: alpha, beta: beta) {
-        gemmThroughPanels(transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: beta == 1, c: c, ldc: ldc,
-                          threads: 1)
-        return
-    }
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-}
-
-/// Whether `gemm` runs through `gemmThroughPanels`: on the AVX2 kernels (where OpenBLAS's Haswell-class sgemm ran
-/// ConvNeXt-T's products at 44% of peak), for A as it is, alpha 1 and beta 0 or 1.
-private func packsOnTheFly(transA: Bool, alpha: Float, beta: Float) -> Bool {
-    kernels.isa == .avx2 && !transA && alpha == 1 && (beta == 0 || beta == 1)
-}
-
-/// C[M,N] (+)= A[M,K] · B, B packed into `PackedPanels`' layout for this call (as any blocked GEMM packs it), then
-/// `gemmPacked`'s AVX2 driver on `threads` threads.
-private func gemmThroughPanels(transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
-                               ldb: Int, accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
-    let panels = (n + 31) / 32
-    let packed = UnsafeMutablePointer<Float>.allocate(capacity: panels * k * 32)
-    defer { packed.deallocate() }
-    nonisolated(unsafe) let dst = packed
-    if threads > 1 && panels > 1 && k * n >= 65_536 {
-        parallelChunks(panels) { r in packGEMMPanels(b, ldb: ldb, k: k, n: n, transposed: transB, into: dst, panels: r) }
-    } else {
-        packGEMMPanels(b, ldb: ldb, k: k, n: n, transposed: transB, into: dst, panels: 0..<panels)
-    }
-    runPackedTiles(wide: false, m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc, accumulate: accumulate,
-                   bias: nil, lo: -.infinity, hi: .infinity, gelu: false, threads: threads)
 }
 
 /// Naive twin of `gemm`, accumulating in double: the reference tests compare against.
@@ -105,11 +77,6 @@ public func gemmParallel(transA: Bool = false, transB: Bool = false, m: Int, n: 
                          b: UnsafePointer<Float>, ldb: Int,
                          beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
     let flops = 2 * m * n * k
-    if m > 1 && k > 0 && packsOnTheFly(transA: transA, alpha: alpha, beta: beta) {
-        gemmThroughPanels(transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: beta == 1, c: c, ldc: ldc,
-                          threads: computeThreads)
-        return
-    }
     if computeThreads == 1 || flops < 200_000 {
         gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         return

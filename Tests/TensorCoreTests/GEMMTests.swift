@@ -141,7 +141,7 @@ struct PackedCase: CustomTestStringConvertible, Sendable {
     }
 }
 
-/// Shapes around the packed kernel's tiles (14 and 4 rows, 32-column panels), its K blocks (256), row blocks (224)
+/// Shapes around the packed kernel's tiles (14 and 4 rows on AVX-512, 6 on AVX2; 32-column panels), its K blocks (256), row blocks (224)
 /// and groups of four panels, both ways of reading A (packed when K > 1024 or N < 128, sixteen steps of K at a time
 /// and the rest one by one), single rows (the matrix-vector kernel), and empty K.
 let packedCases: [PackedCase] = {
@@ -197,16 +197,17 @@ struct PackedGEMMTests {
 
     /// Shapes that split over two threads by row tiles (more rows than columns) and by column panels.
     @Test("The packed kernel's result does not depend on the number of threads (per-block sums over K, added in order)",
-          arguments: [(197, 300, 600), (60, 300, 600), (600, 96, 96)])
-    func threadInvariant(_ shape: (Int, Int, Int)) {
-        guard cpuKernelISA == .avx512 else { return }
+          arguments: [(197, 300, 600), (60, 300, 600), (600, 96, 96)], [KernelISA.avx2, .avx512])
+    func threadInvariant(_ shape: (Int, Int, Int), _ isa: KernelISA) {
         var rng = SeededRandom(seed: 7)
         let (m, n, k) = shape
         let a = rng.tensor([m, k]).data, b = rng.tensor([k, n]).data
         let packed = b.withUnsafeBufferPointer { PackedPanels($0.baseAddress!, ldb: n, k: k, n: n) }
         var one = [Float](repeating: 0, count: m * n), two = one
-        withComputeThreads(1) { gemmPacked(m: m, a: a, lda: k, packed: packed, c: &one, ldc: n, bias: nil) }
-        withComputeThreads(2) { gemmPacked(m: m, a: a, lda: k, packed: packed, c: &two, ldc: n, bias: nil) }
+        withKernelISA(isa) {
+            withComputeThreads(1) { gemmPacked(m: m, a: a, lda: k, packed: packed, c: &one, ldc: n, bias: nil) }
+            withComputeThreads(2) { gemmPacked(m: m, a: a, lda: k, packed: packed, c: &two, ldc: n, bias: nil) }
+        }
         #expect(one == two)
     }
 }

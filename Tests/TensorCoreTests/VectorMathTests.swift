@@ -16,11 +16,17 @@ struct VectorMathTests {
         stride(from: lo, through: hi, by: 1.0 / 4096).map { $0 } + [0, -0, .leastNormalMagnitude, 1e-30, -1e-30, lo, hi]
     }
 
-    /// `act` over `xs` on the AVX-512 path (the vectorised kernels).
+    /// `act` over `xs` on the vectorised kernels: the AVX-512 and AVX2 compilations of the same code give the same
+    /// floats (one path on a CPU without AVX-512).
     static func vectorised(_ act: Activation, _ xs: [Float]) -> [Float] {
-        var ys = xs
-        withKernelISA(.avx512) { ys.withUnsafeMutableBufferPointer { act.apply($0.baseAddress!, count: $0.count) } }
-        return ys
+        func on(_ isa: KernelISA) -> [Float] {
+            var ys = xs
+            withKernelISA(isa) { ys.withUnsafeMutableBufferPointer { act.apply($0.baseAddress!, count: $0.count) } }
+            return ys
+        }
+        let wide = on(.avx512), narrow = on(.avx2)
+        #expect(zip(wide, narrow).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }, "AVX-512 and AVX2 differ")
+        return wide
     }
 
     @Test("Exp is within 2 ulp of Foundation.exp on [-87, 88], saturates outside, keeps NaN")
@@ -86,6 +92,9 @@ struct VectorMathTests {
         let x = (0..<(rows * len)).map { _ in Float.random(in: -30...30, using: &rng) }
         var y = [Float](repeating: .nan, count: x.count)
         withKernelISA(.avx512) { softmax(x, outer: rows, axisLen: len, rest: 1, y: &y) }
+        var narrow = [Float](repeating: .nan, count: x.count)
+        withKernelISA(.avx2) { softmax(x, outer: rows, axisLen: len, rest: 1, y: &narrow) }
+        #expect(narrow == y, "AVX2 and AVX-512 differ")
         // In place (the output over the input): every value is read before it is overwritten.
         var inPlace = x
         withKernelISA(.avx512) {
