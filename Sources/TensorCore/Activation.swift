@@ -91,12 +91,32 @@ public enum Activation: Sendable, Equatable, Hashable {
         }
     }
 
+    /// ReLU or Clip in place, as `Swift.max(v, lo)` then `Swift.min(·, hi)` (NaN kept, -0 to +0 at a bound of 0) but
+    /// spelt out, so the loop vectorises instead of calling the generic functions.
+    private func clamp(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .relu: for i in 0..<count { let v = p[i]; p[i] = 0 >= v ? 0 : v }
+        case let .clip(lo, hi):
+            for i in 0..<count { let v = p[i], m = lo >= v ? lo : v; p[i] = hi < m ? hi : m }
+        default: break
+        }
+    }
+
     /// Applies in place over `count` values (through this thread's `kernels` where they vectorise it).
     public func apply(_ p: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
         case .identity: return
-        case .relu: for i in 0..<count { p[i] = max(p[i], 0) }
-        case let .clip(lo, hi): for i in 0..<count { p[i] = min(max(p[i], lo), hi) }
+        case .relu, .clip:
+            // ReLU and Clip over a whole activation (the NCHW path's): split over the threads in slices.
+            if count >= 65_536 {
+                nonisolated(unsafe) let p = p
+                parallelChunks((count + 16_383) / 16_384) { r in
+                    let lo = r.lowerBound * 16_384
+                    self.clamp(p + lo, count: min(count, r.upperBound * 16_384) - lo)
+                }
+            } else {
+                clamp(p, count: count)
+            }
         // Vectorised where the kernels have them: transformers' GELU, Exp, EfficientNets' swish.
         case .erf, .exp, .sigmoid, .gelu:
             if let f = vectorFunction, let vector = kernels.vectorFunction { vector(f, p, count); return }

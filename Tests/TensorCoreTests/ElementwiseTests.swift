@@ -7,9 +7,10 @@ struct BinaryCase: CustomTestStringConvertible, Sendable {
     var testDescription: String { "\(op) \(a) with \(b)" }
 }
 
-/// Same shapes, trailing/leading broadcasts on either side, scalars, both sides broadcasting at once.
+/// Same shapes (small, and large enough to be split over the threads in chunks of several slices), trailing/leading broadcasts on either
+/// side, scalars, both sides broadcasting at once.
 let broadcastPairs: [([Int], [Int])] = [
-    ([2, 3, 4], [2, 3, 4]), ([2, 3, 4], [4]), ([4], [2, 3, 4]), ([2, 3, 4], [3, 1]), ([2, 3, 1], [1, 1, 5]),
+    ([2, 3, 4], [2, 3, 4]), ([2, 64, 56, 57], [2, 64, 56, 57]), ([2, 3, 4], [4]), ([4], [2, 3, 4]), ([2, 3, 4], [3, 1]), ([2, 3, 1], [1, 1, 5]),
     ([1, 3, 1], [2, 1, 4]), ([], [2, 3]), ([2, 3], []), ([2, 1, 4, 1], [3, 1, 5]), ([1, 4, 1, 1], [2, 4, 3, 3]),
     ([2, 4, 3, 3], [1, 4, 1, 1]), ([7], [1]), ([3, 1, 6], [3, 5, 1]),
 ]
@@ -74,5 +75,37 @@ struct ElementwiseTests {
         }
         let m = compare(y, expected, rtol: 1e-6, atol: 0)
         #expect(m == nil, "\(describe(m))")
+    }
+}
+
+@Suite("Elementwise over whole activations")
+struct WholeActivationTests {
+    @Test("ReLU and Clip over an activation equal Swift.max(x, lo) then Swift.min(·, hi) bit for bit (NaN kept; -0 and infinities), on one and two threads",
+          arguments: [Activation.relu, .clip(0, 6), .clip(-0.5, 0.25), .clip(0, 0)])
+    func clamps(_ act: Activation) {
+        var rng = SeededRandom(seed: 11)
+        var x = rng.tensor([100_003], -8, 8).data
+        x[0] = .nan; x[1] = -0.0; x[2] = 0; x[3] = .infinity; x[4] = -.infinity; x[99_999] = .nan; x[100_002] = -0.0
+        let (lo, hi) = act.clampBounds!
+        let want = x.map { Swift.min(Swift.max($0, lo), hi) }
+        for threads in [1, 2] {
+            var y = x
+            withComputeThreads(threads) { y.withUnsafeMutableBufferPointer { act.apply($0.baseAddress!, count: $0.count) } }
+            #expect(zip(y, want).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }, "\(threads) thread(s)")
+        }
+    }
+
+    @Test("channelAffine equals x · scale + shift per channel, on one and two threads", arguments: [(1, 3, 5), (2, 64, 3136), (3, 7, 1)])
+    func affine(_ shape: (Int, Int, Int)) {
+        let (batch, channels, area) = shape
+        var rng = SeededRandom(seed: 5)
+        let x = rng.tensor([batch, channels, area]).data, s = rng.tensor([channels]).data, t = rng.tensor([channels]).data
+        var want = x
+        for n in 0..<batch { for c in 0..<channels { for i in 0..<area { let o = (n * channels + c) * area + i; want[o] = x[o] * s[c] + t[c] } } }
+        for threads in [1, 2] {
+            var y = [Float](repeating: .nan, count: x.count)
+            withComputeThreads(threads) { channelAffine(x, batch: batch, channels: channels, area: area, scale: s, shift: t, y: &y) }
+            #expect(y == want, "\(threads) thread(s)")
+        }
     }
 }

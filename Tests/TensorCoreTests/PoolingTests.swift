@@ -92,4 +92,22 @@ struct PoolingTests {
         let m = compare(y, expected, rtol: 1e-5, atol: 1e-6)
         #expect(m == nil, "\(describe(m))")
     }
+
+    @Test("pool2d equals its naive twin bit for bit, on one and two threads (many planes, NaN and infinities included)",
+          arguments: poolCases)
+    func matchesNaive(_ c: PoolCase) {
+        var rng = SeededRandom(seed: UInt64(c.h * 31 + c.w))
+        let planes = 37
+        var x = rng.tensor([planes, c.h, c.w]).data
+        x[3] = .nan; x[c.h * c.w + 1] = .infinity; x[2 * c.h * c.w] = -.infinity
+        var naive = [Float](repeating: 7, count: planes * c.outH * c.outW)
+        pool2dNaive(c.kind, x: x, planes: planes, h: c.h, w: c.w, window: c.window, outH: c.outH, outW: c.outW, y: &naive)
+        for threads in [1, 2] {
+            var fast = [Float](repeating: 7, count: naive.count)
+            withComputeThreads(threads) {
+                pool2d(c.kind, x: x, planes: planes, h: c.h, w: c.w, window: c.window, outH: c.outH, outW: c.outW, y: &fast)
+            }
+            #expect(zip(fast, naive).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(threads) thread(s)")
+        }
+    }
 }
