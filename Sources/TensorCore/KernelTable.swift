@@ -4,7 +4,7 @@ import TensorKernelsAVX512
 
 /// The instruction set the hand-written kernels use on this machine.
 public enum KernelISA: String, Sendable {
-    /// Portable path: OpenBLAS for GEMMs, AVX2 + FMA for TensorCore's own kernels.
+    /// Portable path: OpenBLAS for GEMMs whose B is not packed once, AVX2 + FMA for everything else.
     case avx2
     /// `TensorKernelsAVX512`'s kernels (GEMM with a fused bias and clamp epilogue).
     case avx512
@@ -87,7 +87,8 @@ public final class KernelTable: Sendable {
         self.toBlocked = toBlocked; self.fromBlocked = fromBlocked; self.blockedConv = blockedConv
     }
 
-    /// OpenBLAS and TensorCore's own AVX2 code: runs on any x86-64 CPU this package builds for.
+    /// OpenBLAS and TensorCore's own AVX2 code (with `TensorKernelsAVX512`'s vector math and packed-GEMM driver inlined
+    /// into it and compiled for AVX2): runs on any x86-64 CPU with AVX2 and FMA.
     public static let portable = KernelTable(
         isa: .avx2, gemmEpilogue: gemmBiasActivationBLAS, rowDots: nil, packedGEMM: gemmPackedTiledAVX2,
         vectorFunction: elementwiseInPlaceAVX2, softmaxRows: softmaxRowsParallelAVX2, directRowsWide: nil, directRows4x4: nil, depthwiseChannels: nil, transposeTile16: nil,
