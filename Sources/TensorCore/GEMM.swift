@@ -44,9 +44,27 @@ public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: 
         }
         return
     }
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    // One call per tile of `blasRowBand` x `blasColumnBand`: OpenBLAS rounds an output differently depending on
+    // the size of the call and where the output falls in it (its edge and small-matrix kernels). Tiles anchored at
+    // (0, 0), and callers that split only at tile boundaries, give every output the same value however many threads
+    // share the work (a fleet task on one CPU and a desktop run on two write the same report).
+    var i0 = 0
+    while i0 < m {
+        let mb = min(blasRowBand, m - i0)
+        var j0 = 0
+        while j0 < n {
+            let nb = min(blasColumnBand, n - j0)
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                        Int32(mb), Int32(nb), Int32(k), alpha, a + (transA ? i0 : i0 * lda), Int32(lda), b + (transB ? j0 * ldb : j0),
+                        Int32(ldb), beta, c + i0 * ldc + j0, Int32(ldc))
+            j0 += nb
+        }
+        i0 += mb
+    }
 }
+
+/// Rows and columns of C per OpenBLAS call (see `gemm`); parallel callers split at multiples of them.
+let blasRowBand = 64, blasColumnBand = 128
 
 /// Naive twin of `gemm`, accumulating in double: the reference tests compare against.
 public func gemmNaive(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
@@ -71,7 +89,7 @@ public func gemmNaive(transA: Bool = false, transB: Bool = false, m: Int, n: Int
 /// single-threaded `cblas_sgemm` each, whichever side is longer (so each thread re-reads the smaller operand).
 ///
 /// - Parameters: as `gemm`.
-/// - Complexity: 2·M·N·K flops; panels are multiples of 16 rows or columns.
+/// - Complexity: 2·M·N·K flops; panels are multiples of `blasRowBand` rows or `blasColumnBand` columns.
 public func gemmParallel(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                          alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                          b: UnsafePointer<Float>, ldb: Int,
@@ -82,14 +100,15 @@ public func gemmParallel(transA: Bool = false, transB: Bool = false, m: Int, n: 
         return
     }
     let splitRows = m >= n
-    let blocks = ((splitRows ? m : n) + 15) / 16
+    let unit = splitRows ? blasRowBand : blasColumnBand
+    let blocks = ((splitRows ? m : n) + unit - 1) / unit
     parallelChunks(blocks) { r in
         if splitRows {
-            let i0 = r.lowerBound * 16, i1 = min(m, r.upperBound * 16)
+            let i0 = r.lowerBound * unit, i1 = min(m, r.upperBound * unit)
             gemm(transA: transA, transB: transB, m: i1 - i0, n: n, k: k, alpha: alpha, a: a + (transA ? i0 : i0 * lda), lda: lda,
                  b: b, ldb: ldb, beta: beta, c: c + i0 * ldc, ldc: ldc)
         } else {
-            let j0 = r.lowerBound * 16, j1 = min(n, r.upperBound * 16)
+            let j0 = r.lowerBound * unit, j1 = min(n, r.upperBound * unit)
             gemm(transA: transA, transB: transB, m: m, n: j1 - j0, k: k, alpha: alpha, a: a, lda: lda,
                  b: b + (transB ? j0 * ldb : j0), ldb: ldb, beta: beta, c: c + j0, ldc: ldc)
         }
@@ -156,7 +175,8 @@ public func gemmBiasActivationNaive(m: Int, n: Int, k: Int, a: UnsafePointer<Flo
 }
 
 /// `gemmBiasActivation` split over `computeThreads`: C's rows or columns are cut into panels of multiples
-/// of 16, each with its own epilogue.
+/// of 16 (on OpenBLAS: of `gemm`'s tiles, so that the result does not depend on the threads), each with its own
+/// epilogue.
 ///
 /// - Parameters: as `gemmBiasActivation`; `splitRows` chooses the side to cut (nil: the longer one).
 /// - Complexity: 2·M·N·K flops.
@@ -168,9 +188,11 @@ public func gemmBiasActivationParallel(m: Int, n: Int, k: Int, a: UnsafePointer<
         return
     }
     let splitRows = splitRows ?? (m >= n)
-    let blocks = ((splitRows ? m : n) + 15) / 16
+    // On OpenBLAS, split at `gemm`'s tile boundaries.
+    let unit = kernels.isa == .avx512 ? 16 : splitRows ? blasRowBand : blasColumnBand
+    let blocks = ((splitRows ? m : n) + unit - 1) / unit
     parallelChunks(blocks) { r in
-        let lo = r.lowerBound * 16, hi = min(splitRows ? m : n, r.upperBound * 16)
+        let lo = r.lowerBound * unit, hi = min(splitRows ? m : n, r.upperBound * unit)
         if splitRows {
             gemmBiasActivation(m: hi - lo, n: n, k: k, a: a + lo * lda, lda: lda, b: b, ldb: ldb, c: c + lo * ldc, ldc: ldc,
                                bias: bias.map { $0 + lo }, activation: activation)

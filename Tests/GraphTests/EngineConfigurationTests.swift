@@ -73,3 +73,25 @@ import TestSupport
         #expect(d.kernels == nil && d.layout == .blocked && d.threads == 4 && d.profile == nil)
     }
 }
+
+/// A result does not depend on how many threads share the work: a fleet task on one CPU and a desktop run on two
+/// write the same report. Every value of the bundled model's portable forward pass, on one thread and on two.
+@Suite struct ThreadInvarianceTests {
+    @Test func portableForwardPassIsTheSameOnOneAndTwoThreads() throws {
+        let g = try ONNXModel.load(path: FixturePaths.defaultModel).graph.fused()
+        let input = try FixturePaths.floats("Fixtures/models/golden/efficientnet_lite0__skimage_chelsea.input.f32")
+        let feeds = [g.inputs[0].name: Tensor(shape: [1, 3, 224, 224], data: input)]
+        let names = g.nodes.flatMap(\.outputs)
+        func values(_ threads: Int) throws -> [String: Tensor] {
+            let e = Executor(graph: g, configuration: EngineConfiguration(kernels: .avx2, layout: .nchw, threads: threads))
+            return try e.run(feeds, capture: names).captured
+        }
+        let one = try values(1), two = try values(2)
+        for n in g.nodes {
+            guard let o = n.outputs.first, let a = one[o], let b = two[o] else { continue }
+            let same = a.data == b.data
+            #expect(same, "\(n.op.name) \(o) \(a.shape) differs between one and two threads")
+            if !same { break }
+        }
+    }
+}
