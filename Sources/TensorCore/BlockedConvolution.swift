@@ -374,10 +374,16 @@ func packWinogradWeights(_ w: UnsafePointer<Float>, shape s: ConvShape, into dst
     }
 }
 
-/// `blockedConv2d` on AVX-512 (`KernelTable.avx512`): the work cut into units over the threads, per kind.
-func blockedConv2dAVX512(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, packedWeights w: UnsafePointer<Float>,
-                         bias: UnsafePointer<Float>, shape s: ConvShape, activation: Activation,
-                         residual: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, windowOrigins: [(y: Int, x: Int)]?) {
+/// `blockedConv2d`'s work cut into units over the threads, per kind: on `TensorKernelsAVX512`'s kernels when `wide`
+/// (`KernelTable.avx512`), else on the same kernels compiled for AVX2 with tiles that fit its sixteen registers
+/// (`KernelTable.portable`; pointwise and direct convolutions then run `blockedRunsAVX2`).
+func blockedConv2dTiled(wide: Bool, _ kind: BlockedConvKind, _ x: UnsafePointer<Float>, packedWeights w: UnsafePointer<Float>,
+                        bias: UnsafePointer<Float>, shape s: ConvShape, activation: Activation,
+                        residual: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, windowOrigins: [(y: Int, x: Int)]?) {
+    if !wide && (kind == .pointwise || kind == .direct) {
+        blockedRunsConvAVX2(kind, x, packedWeights: w, bias: bias, shape: s, activation: activation, residual: residual, y: y)
+        return
+    }
     let (lo, hi) = activation.clampBounds!
     let w = blockedWeights(w)
     let wd = s.window
@@ -424,11 +430,11 @@ func blockedConv2dAVX512(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pac
             defer { scratch.deallocate() }
             for u in r {
                 let n = u / (cb * bands), b = u / bands % cb, band = u % bands
-                blockedDepthwiseAVX512(x: x + n * xItem, inH: s.inH, inW: s.inW, kernelH: wd.kernelH, kernelW: wd.kernelW,
-                                       strideH: wd.strideH, strideW: wd.strideW, dilationH: wd.dilationH, dilationW: wd.dilationW,
-                                       padTop: wd.padTop, padLeft: wd.padLeft, w: w, bias: bias, lo: lo, hi: hi,
-                                       y: y + n * yItem, outH: s.outH, outW: s.outW,
-                                       blocks: b..<(b + 1), rows: (band * 8)..<min(s.outH, band * 8 + 8), scratch: scratch)
+                (wide ? blockedDepthwiseAVX512 : blockedDepthwiseAVX2)(x + n * xItem, s.inH, s.inW, wd.kernelH, wd.kernelW,
+                                       wd.strideH, wd.strideW, wd.dilationH, wd.dilationW,
+                                       wd.padTop, wd.padLeft, w, bias, lo, hi,
+                                       y + n * yItem, s.outH, s.outW,
+                                       b..<(b + 1), (band * 8)..<min(s.outH, band * 8 + 8), scratch)
             }
         }
     case .direct:
@@ -469,7 +475,7 @@ func blockedConv2dAVX512(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pac
             }
         }
     case .winograd:
-        winogradConv(x, weights: w, bias: bias, shape: s, lo: lo, hi: hi, y: y, windowOrigins: windowOrigins)
+        winogradConv(wide: wide, x, weights: w, bias: bias, shape: s, lo: lo, hi: hi, y: y, windowOrigins: windowOrigins)
     case .quadGroups:
         // Units: (image, block, band of 8 output rows).
         let taps = wd.kernelH * wd.kernelW, bands = (s.outH + 7) / 8
@@ -477,11 +483,11 @@ func blockedConv2dAVX512(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pac
         parallelChunks(s.batch * cb * bands) { r in
             for u in r {
                 let n = u / (cb * bands), b = u / bands % cb, band = u % bands
-                blockedQuadGroupsAVX512(x: x + n * xItem + b * inPlane, inH: s.inH, inW: s.inW, kernelH: wd.kernelH, kernelW: wd.kernelW,
-                                        strideH: wd.strideH, strideW: wd.strideW, dilationH: wd.dilationH, dilationW: wd.dilationW,
-                                        padTop: wd.padTop, padLeft: wd.padLeft, w: w + b * taps * 64, bias: bias + b * 16, lo: lo, hi: hi,
-                                        y: y + n * yItem + b * outPlane, outH: s.outH, outW: s.outW,
-                                        rows: (band * 8)..<min(s.outH, band * 8 + 8))
+                (wide ? blockedQuadGroupsAVX512 : blockedQuadGroupsAVX2)(x + n * xItem + b * inPlane, s.inH, s.inW, wd.kernelH, wd.kernelW,
+                                        wd.strideH, wd.strideW, wd.dilationH, wd.dilationW,
+                                        wd.padTop, wd.padLeft, w + b * taps * 64, bias + b * 16, lo, hi,
+                                        y + n * yItem + b * outPlane, s.outH, s.outW,
+                                        (band * 8)..<min(s.outH, band * 8 + 8))
             }
         }
     case .planarInput:
@@ -490,11 +496,11 @@ func blockedConv2dAVX512(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pac
         parallelChunks(s.batch * bands) { r in
             for u in r {
                 let n = u / bands, band = u % bands
-                blockedFromPlanarAVX512(x: x + n * xItem, inC: s.inC, inH: s.inH, inW: s.inW,
-                                        kernelH: wd.kernelH, kernelW: wd.kernelW, strideH: wd.strideH, strideW: wd.strideW,
-                                        dilationH: wd.dilationH, dilationW: wd.dilationW, padTop: wd.padTop, padLeft: wd.padLeft,
-                                        w: w, outBlocks: mb, bias: bias, lo: lo, hi: hi, y: y + n * yItem,
-                                        outH: s.outH, outW: s.outW, rows: (band * 4)..<min(s.outH, band * 4 + 4))
+                (wide ? blockedFromPlanarAVX512 : blockedFromPlanarAVX2)(x + n * xItem, s.inC, s.inH, s.inW,
+                                        wd.kernelH, wd.kernelW, wd.strideH, wd.strideW,
+                                        wd.dilationH, wd.dilationW, wd.padTop, wd.padLeft,
+                                        w, mb, bias, lo, hi, y + n * yItem,
+                                        s.outH, s.outW, (band * 4)..<min(s.outH, band * 4 + 4))
             }
         }
     }
@@ -533,7 +539,7 @@ public func blockedConv2dNaive(_ kind: BlockedConvKind, _ x: UnsafePointer<Float
 /// (at most 112, so that a unit's transformed inputs and products stay near 2 MiB), split over the threads. Each
 /// unit transforms its tiles' inputs, runs the sixteen GEMMs (rows: tiles, K: input channels) and transforms the
 /// products back, so its intermediate values never leave the thread's caches for long.
-func winogradConv(_ x: UnsafePointer<Float>, weights w: UnsafePointer<Float>, bias: UnsafePointer<Float>, shape s: ConvShape,
+func winogradConv(wide: Bool, _ x: UnsafePointer<Float>, weights w: UnsafePointer<Float>, bias: UnsafePointer<Float>, shape s: ConvShape,
                   lo: Float, hi: Float, y: UnsafeMutablePointer<Float>, windowOrigins: [(y: Int, x: Int)]?) {
     let wd = s.window, p = WinogradPanels(s)
     let cb = p.k / 16, mb = p.n / 16
@@ -575,19 +581,19 @@ func winogradConv(_ x: UnsafePointer<Float>, weights w: UnsafePointer<Float>, bi
                 }
             }
             forEachItem { n, tiles, row in
-                winogradInputTransformAVX512(x: x + n * xItem, inBlocks: cb, tiling: tilings[n], tiles: tiles,
-                                             v: v + row * p.k, ldv: p.k, posStride: chunk * p.k)
+                (wide ? winogradInputTransformAVX512 : winogradInputTransformAVX2)(x + n * xItem, cb, tilings[n], tiles,
+                                                                                   v + row * p.k, p.k, chunk * p.k)
             }
             let rows = g1 - g0
             for pos in 0..<16 {
                 // A (the transformed inputs) is read in place, so the kernel's packing scratch goes unused.
-                gemmPackedAVX512(m: rows, n: p.n, k: p.k, a: v + pos * chunk * p.k, lda: p.k, packed: u + pos * p.positionStride,
-                                 c: m + pos * chunk * p.n, ldc: p.n, rows: 0..<rows, panels: 0..<p.panels, accumulate: false,
-                                 bias: nil, lo: -.infinity, hi: .infinity, packA: false, scratch: v)
+                (wide ? gemmPackedAVX512 : gemmPackedAVX2)(rows, p.n, p.k, v + pos * chunk * p.k, p.k, u + pos * p.positionStride,
+                                                           m + pos * chunk * p.n, p.n, 0..<rows, 0..<p.panels, false,
+                                                           nil, -.infinity, .infinity, false, false, v)
             }
             forEachItem { n, tiles, row in
-                winogradOutputTransformAVX512(m: m + row * p.n, ldm: p.n, posStride: chunk * p.n, outBlocks: mb, tiling: tilings[n],
-                                              tiles: tiles, bias: bias, lo: lo, hi: hi, y: y + n * yItem)
+                (wide ? winogradOutputTransformAVX512 : winogradOutputTransformAVX2)(m + row * p.n, p.n, chunk * p.n, mb, tilings[n],
+                                                                                     tiles, bias, lo, hi, y + n * yItem)
             }
         }
     }

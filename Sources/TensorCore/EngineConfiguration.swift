@@ -62,7 +62,7 @@ public struct EngineConfiguration: Sendable {
     public var kernelTable: KernelTable { KernelTable.table(for: effectiveKernels) }
 
     /// Whether plain forward passes run on the channel-blocked graph.
-    public var usesBlockedLayout: Bool { effectiveKernels == .avx512 && layout == .blocked }
+    public var usesBlockedLayout: Bool { layout == .blocked }
 
     /// Runs `body` with this configuration's kernel table and thread count for the kernel calls made on this thread
     /// (`parallelChunks` hands the table to its worker threads).

@@ -92,8 +92,8 @@ public final class KernelTable: Sendable {
     public static let portable = KernelTable(
         isa: .avx2, gemmEpilogue: gemmBiasActivationBLAS, rowDots: nil, packedGEMM: gemmPackedTiledAVX2,
         vectorFunction: elementwiseInPlaceAVX2, softmaxRows: softmaxRowsParallelAVX2, directRowsWide: nil, directRows4x4: nil, depthwiseChannels: nil, transposeTile16: nil,
-        toBlocked: toChannelBlockedPortable, fromBlocked: fromChannelBlockedPortable, blockedConv: { kind, x, w, b, s, a, r, y, _ in
-            blockedConv2dNaive(kind, x, packedWeights: w, bias: b, shape: s, activation: a, residual: r, y: y)
+        toBlocked: toChannelBlockedPortable, fromBlocked: fromChannelBlockedPortable, blockedConv: { kind, x, w, b, s, a, r, y, o in
+            blockedConv2dTiled(wide: false, kind, x, packedWeights: w, bias: b, shape: s, activation: a, residual: r, y: y, windowOrigins: o)
         })
 
     /// `TensorKernelsAVX512`'s kernels. Only install it on a CPU that has AVX-512 (`table(for:)` checks).
@@ -103,7 +103,9 @@ public final class KernelTable: Sendable {
         packedGEMM: gemmPackedTiled, vectorFunction: elementwiseInPlaceAVX512, softmaxRows: softmaxRowsParallelAVX512,
         directRowsWide: directConvRowsWideAVX512, directRows4x4: directConvRows4x4AVX512, depthwiseChannels: depthwiseChannelsNCHWAVX512,
         transposeTile16: transposeTile16AVX512,
-        toBlocked: toChannelBlockedParallel, fromBlocked: fromChannelBlockedParallel, blockedConv: blockedConv2dAVX512)
+        toBlocked: toChannelBlockedParallel, fromBlocked: fromChannelBlockedParallel, blockedConv: { kind, x, w, b, s, a, r, y, o in
+            blockedConv2dTiled(wide: true, kind, x, packedWeights: w, bias: b, shape: s, activation: a, residual: r, y: y, windowOrigins: o)
+        })
 
     /// The table for `isa` on this CPU (`.portable` when `isa` needs AVX-512 and the CPU lacks it).
     public static func table(for isa: KernelISA) -> KernelTable {

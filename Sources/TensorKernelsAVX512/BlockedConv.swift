@@ -95,26 +95,26 @@ public func blockedPointwiseAVX512(x: UnsafePointer<Float>, xItemStride: Int, in
 }
 
 /// How the blocked kernels store an accumulated vector: v = clamp(v + residual, lo, hi).
-struct BlockedStore {
-    let lo: Float, hi: Float
+public struct BlockedStore {
+    public let lo: Float, hi: Float
     /// False when lo...hi is -inf...inf (no clamp to apply).
-    let clamps: Bool
+    public let clamps: Bool
     /// Byte distance from the stored vector to a residual tensor of the output's layout to add first, or nil.
-    let residual: Int?
+    public let residual: Int?
 
-    init(lo: Float, hi: Float, residual: Int? = nil) {
+    @_transparent public init(lo: Float, hi: Float, residual: Int? = nil) {
         self.lo = lo; self.hi = hi; self.residual = residual
         clamps = lo > -.infinity || hi < .infinity
     }
 
-    @_transparent func put(_ v: F16, _ p: UnsafeMutablePointer<Float>) {
+    @_transparent public func put(_ v: F16, _ p: UnsafeMutablePointer<Float>) {
         var v = v
         if let residual { v += UnsafeRawPointer(p).advanced(by: residual).loadUnaligned(as: F16.self) }
         store16(clamps ? clamped(v, lo, hi) : v, p)
     }
 
     /// `put` of the first `count` (0...7) of seven consecutive pixels' vectors, from `p` on.
-    @_transparent func putRun(_ v0: F16, _ v1: F16, _ v2: F16, _ v3: F16, _ v4: F16, _ v5: F16, _ v6: F16,
+    @_transparent public func putRun(_ v0: F16, _ v1: F16, _ v2: F16, _ v3: F16, _ v4: F16, _ v5: F16, _ v6: F16,
                               count: Int, _ p: UnsafeMutablePointer<Float>) {
         if count > 0 { put(v0, p) }
         if count > 1 { put(v1, p + 16) }
@@ -126,7 +126,7 @@ struct BlockedStore {
     }
 
     /// `put` of the first `count` (0...8) of eight consecutive pixels' vectors, from `p` on.
-    @_transparent func putRun(_ v0: F16, _ v1: F16, _ v2: F16, _ v3: F16, _ v4: F16, _ v5: F16, _ v6: F16, _ v7: F16,
+    @_transparent public func putRun(_ v0: F16, _ v1: F16, _ v2: F16, _ v3: F16, _ v4: F16, _ v5: F16, _ v6: F16, _ v7: F16,
                               count: Int, _ p: UnsafeMutablePointer<Float>) {
         putRun(v0, v1, v2, v3, v4, v5, v6, count: min(count, 7), p)
         if count > 7 { put(v7, p + 112) }
@@ -228,6 +228,21 @@ public func blockedDepthwiseAVX512(x: UnsafePointer<Float>, inH: Int, inW: Int,
                                    w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, lo: Float, hi: Float,
                                    y: UnsafeMutablePointer<Float>, outH: Int, outW: Int,
                                    blocks: Range<Int>, rows: Range<Int>, scratch: UnsafeMutableRawPointer? = nil) {
+    blockedDepthwiseBody(narrow: false, x: x, inH: inH, inW: inW, kernelH: kernelH, kernelW: kernelW, strideH: strideH, strideW: strideW,
+                         dilationH: dilationH, dilationW: dilationW, padTop: padTop, padLeft: padLeft, w: w, bias: bias, lo: lo, hi: hi,
+                         y: y, outH: outH, outW: outW, blocks: blocks, rows: rows, scratch: scratch)
+}
+
+/// `blockedDepthwiseAVX512`'s body, inlined where it is compiled: `narrow` runs six pixels at a time (12 of AVX2's 16
+/// registers hold the sums) instead of eight. Each output sums its taps in the same order either way.
+@_transparent
+public func blockedDepthwiseBody(narrow: Bool, x: UnsafePointer<Float>, inH: Int, inW: Int,
+                                 kernelH: Int, kernelW: Int, strideH: Int, strideW: Int,
+                                 dilationH: Int, dilationW: Int, padTop: Int, padLeft: Int,
+                                 w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, lo: Float, hi: Float,
+                                 y: UnsafeMutablePointer<Float>, outH: Int, outW: Int,
+                                 blocks: Range<Int>, rows: Range<Int>, scratch: UnsafeMutableRawPointer?) {
+    let runLength = narrow ? 6 : 8
     let taps = kernelH * kernelW
     let inPlane = inH * inW * 16, outPlane = outH * outW * 16, inRow = inW * 16
     let e = BlockedStore(lo: lo, hi: hi)
@@ -251,7 +266,7 @@ public func blockedDepthwiseAVX512(x: UnsafePointer<Float>, inH: Int, inW: Int,
         let bx0 = max(0, padLeft), bx1 = min(padW, inW + padLeft)
         for b in blocks {
             let xb = x + b * inPlane, wb = w + b * taps * 16, yb = y + b * outPlane
-            let bq = bias.map { load16($0 + b * 16) } ?? F16()
+            let bq = biasVector(bias, b * 16)
             for j in 0..<padH {
                 let iy = iyBase + j, row = buf + j * padW * 16
                 if iy < 0 || iy >= inH || bx1 <= bx0 { row.update(repeating: 0, count: padW * 16); continue }
@@ -262,13 +277,13 @@ public func blockedDepthwiseAVX512(x: UnsafePointer<Float>, inH: Int, inW: Int,
             for oy in rows {
                 let yr = yb + oy * outW * 16, iy0 = (oy - rows.lowerBound) * strideH
                 var ox = 0
-                while ox + 8 <= outW {
-                    depthwiseRun(np: 8, buf, iy0, 0, kernelH, ox * strideW, strideW, dilationH, dilationW, padW * 16,
+                while ox + runLength <= outW {
+                    depthwiseRun(narrow: narrow, np: runLength, buf, iy0, 0, kernelH, ox * strideW, strideW, dilationH, dilationW, padW * 16,
                                  kernelW, wb, bq, yr + ox * 16, e)
-                    ox += 8
+                    ox += runLength
                 }
                 if ox < outW {
-                    depthwiseRun(np: outW - ox, buf, iy0, 0, kernelH, ox * strideW, strideW, dilationH, dilationW, padW * 16,
+                    depthwiseRun(narrow: narrow, np: outW - ox, buf, iy0, 0, kernelH, ox * strideW, strideW, dilationH, dilationW, padW * 16,
                                  kernelW, wb, bq, yr + ox * 16, e)
                 }
             }
@@ -277,14 +292,14 @@ public func blockedDepthwiseAVX512(x: UnsafePointer<Float>, inH: Int, inW: Int,
     }
     for b in blocks {
         let xb = x + b * inPlane, wb = w + b * taps * 16, yb = y + b * outPlane
-        let bq = bias.map { load16($0 + b * 16) } ?? F16()
+        let bq = biasVector(bias, b * 16)
         for oy in rows {
             // Taps rows inside the input: 0 <= oy·sh + ky·dh - padTop <= inH - 1.
             let iy0 = oy * strideH - padTop
             let ky0 = max(0, ceilDiv(-iy0, dilationH))
             let ky1 = min(kernelH, floorDiv(inH - 1 - iy0, dilationH) + 1)
             let yr = yb + oy * outW * 16
-            @inline(__always) func edge(_ ox: Int) {
+            @_transparent func edge(_ ox: Int) {
                 var a = bq
                 let ix0 = ox * strideW - padLeft
                 var ky = ky0
@@ -300,13 +315,13 @@ public func blockedDepthwiseAVX512(x: UnsafePointer<Float>, inH: Int, inW: Int,
             }
             for ox in 0..<oxLo { edge(ox) }
             var ox = oxLo
-            while ox + 8 <= oxHi {
-                depthwiseRun(np: 8, xb, iy0, ky0, ky1, ox * strideW - padLeft, strideW, dilationH, dilationW, inRow,
+            while ox + runLength <= oxHi {
+                depthwiseRun(narrow: narrow, np: runLength, xb, iy0, ky0, ky1, ox * strideW - padLeft, strideW, dilationH, dilationW, inRow,
                              kernelW, wb, bq, yr + ox * 16, e)
-                ox += 8
+                ox += runLength
             }
             if ox < oxHi {
-                depthwiseRun(np: oxHi - ox, xb, iy0, ky0, ky1, ox * strideW - padLeft, strideW, dilationH, dilationW, inRow,
+                depthwiseRun(narrow: narrow, np: oxHi - ox, xb, iy0, ky0, ky1, ox * strideW - padLeft, strideW, dilationH, dilationW, inRow,
                              kernelW, wb, bq, yr + ox * 16, e)
             }
             for ox in oxHi..<outW { edge(ox) }
@@ -314,10 +329,10 @@ public func blockedDepthwiseAVX512(x: UnsafePointer<Float>, inH: Int, inW: Int,
     }
 }
 
-/// `np` (1...8) consecutive output pixels of a row whose taps all lie inside the input columns; pixels past
-/// `np` repeat the last one (computed, not stored).
-@_transparent
-func depthwiseRun(np: Int, _ xb: UnsafePointer<Float>, _ iy0: Int, _ ky0: Int, _ ky1: Int, _ ix0: Int,
+/// `np` (1...8, 1...6 when `narrow`) consecutive output pixels of a row whose taps all lie inside the input columns;
+/// pixels past `np` repeat the last one (computed, not stored).
+@usableFromInline @_transparent
+func depthwiseRun(narrow: Bool, np: Int, _ xb: UnsafePointer<Float>, _ iy0: Int, _ ky0: Int, _ ky1: Int, _ ix0: Int,
                           _ sw: Int, _ dh: Int, _ dw: Int, _ inRow: Int, _ kw: Int,
                           _ wb: UnsafePointer<Float>, _ bq: F16, _ y: UnsafeMutablePointer<Float>, _ e: BlockedStore) {
     let step = sw * 16
@@ -333,7 +348,7 @@ func depthwiseRun(np: Int, _ xb: UnsafePointer<Float>, _ iy0: Int, _ ky0: Int, _
             a0.addProduct(wv, load16(p)); a1.addProduct(wv, load16(p + o1))
             a2.addProduct(wv, load16(p + o2)); a3.addProduct(wv, load16(p + o3))
             a4.addProduct(wv, load16(p + o4)); a5.addProduct(wv, load16(p + o5))
-            a6.addProduct(wv, load16(p + o6)); a7.addProduct(wv, load16(p + o7))
+            if !narrow { a6.addProduct(wv, load16(p + o6)); a7.addProduct(wv, load16(p + o7)) }
             p += dw * 16
             wp += 16
         }
@@ -360,23 +375,38 @@ public func blockedFromPlanarAVX512(x: UnsafePointer<Float>, inC: Int, inH: Int,
                                     w: UnsafePointer<Float>, outBlocks: Int, bias: UnsafePointer<Float>?,
                                     lo: Float, hi: Float, y: UnsafeMutablePointer<Float>, outH: Int, outW: Int,
                                     rows: Range<Int>) {
+    blockedFromPlanarBody(narrow: false, x: x, inC: inC, inH: inH, inW: inW, kernelH: kernelH, kernelW: kernelW,
+                          strideH: strideH, strideW: strideW, dilationH: dilationH, dilationW: dilationW, padTop: padTop, padLeft: padLeft,
+                          w: w, outBlocks: outBlocks, bias: bias, lo: lo, hi: hi, y: y, outH: outH, outW: outW, rows: rows)
+}
+
+/// `blockedFromPlanarAVX512`'s body, inlined where it is compiled: `narrow` does one output block by six pixels at a
+/// time (12 of AVX2's 16 registers hold the sums) instead of two blocks by eight. Each output sums its taps in the
+/// same order either way.
+@_transparent
+public func blockedFromPlanarBody(narrow: Bool, x: UnsafePointer<Float>, inC: Int, inH: Int, inW: Int,
+                                  kernelH: Int, kernelW: Int, strideH: Int, strideW: Int,
+                                  dilationH: Int, dilationW: Int, padTop: Int, padLeft: Int,
+                                  w: UnsafePointer<Float>, outBlocks: Int, bias: UnsafePointer<Float>?,
+                                  lo: Float, hi: Float, y: UnsafeMutablePointer<Float>, outH: Int, outW: Int,
+                                  rows: Range<Int>) {
     let taps = inC * kernelH * kernelW, plane = inH * inW, outPlane = outH * outW * 16
     let e = BlockedStore(lo: lo, hi: hi)
     let oxLo = min(outW, ceilDiv(padLeft, strideW))
     let oxHi = max(oxLo, min(outW, floorDiv(inW - 1 + padLeft - (kernelW - 1) * dilationW, strideW) + 1))
     var ob = 0
     while ob < outBlocks {
-        let two = ob + 1 < outBlocks
+        let two = !narrow && ob + 1 < outBlocks
         let w0 = w + ob * taps * 16, w1 = two ? w0 + taps * 16 : w0
         let y0 = y + ob * outPlane, y1 = two ? y0 + outPlane : y0
-        let b0 = bias.map { load16($0 + ob * 16) } ?? F16()
-        let b1 = two ? (bias.map { load16($0 + ob * 16 + 16) } ?? F16()) : F16()
+        let b0 = biasVector(bias, ob * 16)
+        let b1 = two ? biasVector(bias, ob * 16 + 16) : F16()
         for oy in rows {
             let iy0 = oy * strideH - padTop
             let ky0 = max(0, ceilDiv(-iy0, dilationH))
             let ky1 = min(kernelH, floorDiv(inH - 1 - iy0, dilationH) + 1)
             let r0 = y0 + oy * outW * 16, r1 = y1 + oy * outW * 16
-            @inline(__always) func edge(_ ox: Int) {
+            @_transparent func edge(_ ox: Int) {
                 var a = b0, c = b1
                 let ix0 = ox * strideW - padLeft
                 for ch in 0..<inC {
@@ -400,7 +430,7 @@ public func blockedFromPlanarAVX512(x: UnsafePointer<Float>, inC: Int, inH: Int,
             for ox in 0..<oxLo { edge(ox) }
             var ox = oxLo
             while ox < oxHi {
-                let np = min(8, oxHi - ox)
+                let np = min(narrow ? 6 : 8, oxHi - ox)
                 let s = strideW
                 let o1 = min(1, np - 1) * s, o2 = min(2, np - 1) * s, o3 = min(3, np - 1) * s
                 let o4 = min(4, np - 1) * s, o5 = min(5, np - 1) * s, o6 = min(6, np - 1) * s, o7 = min(7, np - 1) * s
@@ -413,15 +443,22 @@ public func blockedFromPlanarAVX512(x: UnsafePointer<Float>, inC: Int, inH: Int,
                         var p = x + ch * plane + (iy0 + ky * dilationH) * inW + ix0
                         var t = ((ch * kernelH + ky) * kernelW) * 16
                         for _ in 0..<kernelW {
-                            let wa = load16(w0 + t), wc = load16(w1 + t)
-                            var v = F16(repeating: p[0]); a0.addProduct(wa, v); c0.addProduct(wc, v)
-                            v = F16(repeating: p[o1]); a1.addProduct(wa, v); c1.addProduct(wc, v)
-                            v = F16(repeating: p[o2]); a2.addProduct(wa, v); c2.addProduct(wc, v)
-                            v = F16(repeating: p[o3]); a3.addProduct(wa, v); c3.addProduct(wc, v)
-                            v = F16(repeating: p[o4]); a4.addProduct(wa, v); c4.addProduct(wc, v)
-                            v = F16(repeating: p[o5]); a5.addProduct(wa, v); c5.addProduct(wc, v)
-                            v = F16(repeating: p[o6]); a6.addProduct(wa, v); c6.addProduct(wc, v)
-                            v = F16(repeating: p[o7]); a7.addProduct(wa, v); c7.addProduct(wc, v)
+                            let wa = load16(w0 + t)
+                            if narrow {
+                                a0.addProduct(wa, F16(repeating: p[0])); a1.addProduct(wa, F16(repeating: p[o1]))
+                                a2.addProduct(wa, F16(repeating: p[o2])); a3.addProduct(wa, F16(repeating: p[o3]))
+                                a4.addProduct(wa, F16(repeating: p[o4])); a5.addProduct(wa, F16(repeating: p[o5]))
+                            } else {
+                                let wc = load16(w1 + t)
+                                var v = F16(repeating: p[0]); a0.addProduct(wa, v); c0.addProduct(wc, v)
+                                v = F16(repeating: p[o1]); a1.addProduct(wa, v); c1.addProduct(wc, v)
+                                v = F16(repeating: p[o2]); a2.addProduct(wa, v); c2.addProduct(wc, v)
+                                v = F16(repeating: p[o3]); a3.addProduct(wa, v); c3.addProduct(wc, v)
+                                v = F16(repeating: p[o4]); a4.addProduct(wa, v); c4.addProduct(wc, v)
+                                v = F16(repeating: p[o5]); a5.addProduct(wa, v); c5.addProduct(wc, v)
+                                v = F16(repeating: p[o6]); a6.addProduct(wa, v); c6.addProduct(wc, v)
+                                v = F16(repeating: p[o7]); a7.addProduct(wa, v); c7.addProduct(wc, v)
+                            }
                             p += dilationW
                             t += 16
                         }
@@ -440,14 +477,21 @@ public func blockedFromPlanarAVX512(x: UnsafePointer<Float>, inC: Int, inH: Int,
 }
 
 /// Bytes of band-copy scratch `blockedDepthwiseAVX512` needs for bands of up to `rows` output rows.
-public func blockedDepthwiseScratchBytes(rows: Int, outW: Int, kernelH: Int, kernelW: Int, strideH: Int, strideW: Int,
+@_transparent public func blockedDepthwiseScratchBytes(rows: Int, outW: Int, kernelH: Int, kernelW: Int, strideH: Int, strideW: Int,
                                          dilationH: Int, dilationW: Int) -> Int {
     let padW = (outW - 1) * strideW + (kernelW - 1) * dilationW + 1
     let padH = (rows - 1) * strideH + (kernelH - 1) * dilationH + 1
     return padH * padW * 64
 }
 
+/// Sixteen biases from `offset`, or zeros when there is no bias (no closure: the transparent bodies must not leave a
+/// function of this module behind).
+@usableFromInline @_transparent func biasVector(_ bias: UnsafePointer<Float>?, _ offset: Int) -> F16 {
+    if let bias { return load16(bias + offset) }
+    return F16()
+}
+
 /// Rounds a / b towards minus infinity (b > 0).
-@inline(__always) func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
+@usableFromInline @_transparent func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
 /// Rounds a / b towards plus infinity (b > 0).
-@inline(__always) func ceilDiv(_ a: Int, _ b: Int) -> Int { -floorDiv(-a, b) }
+@usableFromInline @_transparent func ceilDiv(_ a: Int, _ b: Int) -> Int { -floorDiv(-a, b) }

@@ -34,26 +34,10 @@ public func blockedDirectAVX512(x: UnsafePointer<Float>, inBlocks: Int, inH: Int
                                 lo: Float, hi: Float, y: UnsafeMutablePointer<Float>, outH: Int, outW: Int,
                                 pairs: Range<Int>, rows: Range<Int>, scratch: UnsafeMutableRawPointer, copyBand: Bool = true) {
     guard !rows.isEmpty, !pairs.isEmpty else { return }
-    var padW = (outW - 1) * strideW + (kernelW - 1) * dilationW + 1
-    let padH = (rows.count - 1) * strideH + (kernelH - 1) * dilationH + 1
-    var bandPlane = padH * padW * 16
-    let inPlane = inH * inW * 16, outPlane = outH * outW * 16
-    let iyBase = rows.lowerBound * strideH - padTop
-    let inPlace = padTop == 0 && padLeft == 0 && padW <= inW && iyBase + padH <= inH
-    let buf = inPlace ? UnsafeMutablePointer(mutating: x + iyBase * inW * 16) : scratch.bindMemory(to: Float.self, capacity: inBlocks * bandPlane)
-    if inPlace { padW = inW; bandPlane = inPlane }
-    // The band's input rows, zero outside the input: buffer column bx holds input column bx - padLeft.
-    let bx0 = max(0, padLeft), bx1 = min(padW, inW + padLeft)
-    for b in 0..<(inPlace || !copyBand ? 0 : inBlocks) {
-        let xb = x + b * inPlane, bb = buf + b * bandPlane
-        for j in 0..<padH {
-            let iy = iyBase + j, row = bb + j * padW * 16
-            if iy < 0 || iy >= inH || bx1 <= bx0 { row.update(repeating: 0, count: padW * 16); continue }
-            row.update(repeating: 0, count: bx0 * 16)
-            (row + bx0 * 16).update(from: xb + (iy * inW + bx0 - padLeft) * 16, count: (bx1 - bx0) * 16)
-            (row + bx1 * 16).update(repeating: 0, count: (padW - bx1) * 16)
-        }
-    }
+    let (buf, padW, bandPlane) = directBand(x: x, inBlocks: inBlocks, inH: inH, inW: inW, kernelH: kernelH, kernelW: kernelW,
+                                            strideH: strideH, strideW: strideW, dilationH: dilationH, dilationW: dilationW,
+                                            padTop: padTop, padLeft: padLeft, outW: outW, rows: rows, scratch: scratch, copyBand: copyBand)
+    let outPlane = outH * outW * 16
     let taps = kernelH * kernelW, panel = taps * inBlocks * 16 * 32
     let e = BlockedStore(lo: lo, hi: hi)
     let g = DirectGeometry(inBlocks: inBlocks, bandPlane: bandPlane, step: strideW * 16, kernelH: kernelH, kernelW: kernelW,
@@ -101,8 +85,38 @@ public func blockedDirectAVX512(x: UnsafePointer<Float>, inBlocks: Int, inH: Int
     }
 }
 
+/// The input rows that output rows `rows` of a direct convolution read, with the padding around them: a zero-padded
+/// copy in `scratch` (buffer column bx holds input column bx - padLeft; not rewritten when `copyBand` is false), or
+/// the input itself where the window never leaves it (a strided 1x1's). Returns the band's first row, its row length
+/// in pixels and the floats between its input blocks.
+@_transparent
+public func directBand(x: UnsafePointer<Float>, inBlocks: Int, inH: Int, inW: Int, kernelH: Int, kernelW: Int,
+                       strideH: Int, strideW: Int, dilationH: Int, dilationW: Int, padTop: Int, padLeft: Int,
+                       outW: Int, rows: Range<Int>, scratch: UnsafeMutableRawPointer, copyBand: Bool)
+    -> (buf: UnsafePointer<Float>, padW: Int, bandPlane: Int) {
+    let padW = (outW - 1) * strideW + (kernelW - 1) * dilationW + 1
+    let padH = (rows.count - 1) * strideH + (kernelH - 1) * dilationH + 1
+    let inPlane = inH * inW * 16
+    let iyBase = rows.lowerBound * strideH - padTop
+    if padTop == 0 && padLeft == 0 && padW <= inW && iyBase + padH <= inH { return (x + iyBase * inW * 16, inW, inPlane) }
+    let bandPlane = padH * padW * 16
+    let buf = scratch.bindMemory(to: Float.self, capacity: inBlocks * bandPlane)
+    let bx0 = max(0, padLeft), bx1 = min(padW, inW + padLeft)
+    for b in 0..<(copyBand ? inBlocks : 0) {
+        let xb = x + b * inPlane, bb = buf + b * bandPlane
+        for j in 0..<padH {
+            let iy = iyBase + j, row = bb + j * padW * 16
+            if iy < 0 || iy >= inH || bx1 <= bx0 { row.update(repeating: 0, count: padW * 16); continue }
+            row.update(repeating: 0, count: bx0 * 16)
+            (row + bx0 * 16).update(from: xb + (iy * inW + bx0 - padLeft) * 16, count: (bx1 - bx0) * 16)
+            (row + bx1 * 16).update(repeating: 0, count: (padW - bx1) * 16)
+        }
+    }
+    return (UnsafePointer(buf), padW, bandPlane)
+}
+
 /// Bytes of scratch `blockedDirectAVX512` needs for bands of up to `rows` output rows.
-public func blockedDirectScratchBytes(inBlocks: Int, rows: Int, outW: Int, kernelH: Int, kernelW: Int,
+@_transparent public func blockedDirectScratchBytes(inBlocks: Int, rows: Int, outW: Int, kernelH: Int, kernelW: Int,
                                      strideH: Int, strideW: Int, dilationH: Int, dilationW: Int) -> Int {
     let padW = (outW - 1) * strideW + (kernelW - 1) * dilationW + 1
     let padH = (rows - 1) * strideH + (kernelH - 1) * dilationH + 1
@@ -110,14 +124,54 @@ public func blockedDirectScratchBytes(inBlocks: Int, rows: Int, outW: Int, kerne
 }
 
 /// min and max of two Ints, inlined: the standard library's generic ones stayed calls in the tile (twelve a tile).
-@_transparent func imin(_ a: Int, _ b: Int) -> Int { a < b ? a : b }
-@_transparent func imax(_ a: Int, _ b: Int) -> Int { a > b ? a : b }
+@usableFromInline @_transparent func imin(_ a: Int, _ b: Int) -> Int { a < b ? a : b }
+@usableFromInline @_transparent func imax(_ a: Int, _ b: Int) -> Int { a > b ? a : b }
 
 /// Where a tile's taps are in the band buffer: floats between input blocks, between a run's pixels, and
 /// between taps' rows and columns.
-struct DirectGeometry {
-    let inBlocks: Int, bandPlane: Int, step: Int
-    let kernelH: Int, kernelW: Int, tapRow: Int, tapColumn: Int
+public struct DirectGeometry {
+    public let inBlocks: Int, bandPlane: Int, step: Int
+    public let kernelH: Int, kernelW: Int, tapRow: Int, tapColumn: Int
+
+    @_transparent
+    public init(inBlocks: Int, bandPlane: Int, step: Int, kernelH: Int, kernelW: Int, tapRow: Int, tapColumn: Int) {
+        self.inBlocks = inBlocks; self.bandPlane = bandPlane; self.step = step
+        self.kernelH = kernelH; self.kernelW = kernelW; self.tapRow = tapRow; self.tapColumn = tapColumn
+    }
+}
+
+/// The narrow tile (AVX2's registers): six output pixels of one output block, whose inputs in the band buffer start at
+/// `x` and `x + o1` ... `x + o5` (a run may wrap from one output row to the next; pixels past the run's end repeat its
+/// last pixel) and whose weights are rows 32 floats apart from `w` (half of a pair's panel), over the groups of 16
+/// weight rows `j0..<j1`: group j is tap j / inBlocks (row-major in the window), input block j % inBlocks, and the
+/// groups lie one after another in the panel. The six sums are read from `sums` and written back: the caller starts
+/// them from the bias and runs the groups in chunks whose weights stay in L1 while every run of the band uses them.
+/// Each output sums the taps in `directTile`'s order (rows, columns, input channels), however the groups are cut.
+@_transparent
+public func directTileNarrow(_ x: UnsafePointer<Float>, _ a1: Int, _ a2: Int, _ a3: Int, _ a4: Int, _ a5: Int,
+                             _ g: DirectGeometry, _ w: UnsafePointer<Float>, _ j0: Int, _ j1: Int, _ sums: UnsafeMutablePointer<Float>) {
+    var p0 = load16(sums), p1 = load16(sums + 16), p2 = load16(sums + 32)
+    var p3 = load16(sums + 48), p4 = load16(sums + 64), p5 = load16(sums + 80)
+    var wr = w + j0 * 16 * 32
+    let t0 = j0 / g.inBlocks
+    var ky = t0 / g.kernelW, kx = t0 % g.kernelW, kb = j0 % g.inBlocks
+    for _ in j0..<j1 {
+        let pa = x + ky * g.tapRow + kx * g.tapColumn + kb * g.bandPlane
+        for l in 0..<16 {
+            let w0 = load16(wr)
+            p0.addProduct(w0, F16(repeating: pa[l])); p1.addProduct(w0, F16(repeating: pa[l + a1]))
+            p2.addProduct(w0, F16(repeating: pa[l + a2])); p3.addProduct(w0, F16(repeating: pa[l + a3]))
+            p4.addProduct(w0, F16(repeating: pa[l + a4])); p5.addProduct(w0, F16(repeating: pa[l + a5]))
+            wr += 32
+        }
+        kb += 1
+        if kb == g.inBlocks {
+            kb = 0; kx += 1
+            if kx == g.kernelW { kx = 0; ky += 1 }
+        }
+    }
+    store16(p0, sums); store16(p1, sums + 16); store16(p2, sums + 32)
+    store16(p3, sums + 48); store16(p4, sums + 64); store16(p5, sums + 80)
 }
 
 /// Two runs of up to seven output pixels (`la` >= 1 from `xa`, `lb` >= 0 from `xb`, input origins in the band

@@ -3,13 +3,13 @@
 // other CPU they stop the process with an illegal instruction. The portable path is OpenBLAS and TensorCore's AVX2
 // code, which inlines this module's `@_transparent` vector math (`VectorMath.swift`) and compiles it for AVX2.
 
-@usableFromInline typealias F16 = SIMD16<Float>
+public typealias F16 = SIMD16<Float>
 
-@usableFromInline @_transparent func load16(_ p: UnsafePointer<Float>) -> F16 {
+@_transparent public func load16(_ p: UnsafePointer<Float>) -> F16 {
     UnsafeRawPointer(p).loadUnaligned(as: F16.self)
 }
 
-@usableFromInline @_transparent func store16(_ v: F16, _ p: UnsafeMutablePointer<Float>) {
+@_transparent public func store16(_ v: F16, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: F16.self)
 }
 

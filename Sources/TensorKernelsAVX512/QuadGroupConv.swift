@@ -3,21 +3,21 @@
 // input lanes of its own group: each input pixel vector is loaded once per tap, and an in-lane shuffle broadcasts
 // its offset-o channel to the four lanes of each group before the multiply-add with the weights of offset o.
 
-@_transparent func laneBroadcast0(_ v: F16) -> F16 {
+@usableFromInline @_transparent func laneBroadcast0(_ v: F16) -> F16 {
     F16(v[0], v[0], v[0], v[0], v[4], v[4], v[4], v[4], v[8], v[8], v[8], v[8], v[12], v[12], v[12], v[12])
 }
-@_transparent func laneBroadcast1(_ v: F16) -> F16 {
+@usableFromInline @_transparent func laneBroadcast1(_ v: F16) -> F16 {
     F16(v[1], v[1], v[1], v[1], v[5], v[5], v[5], v[5], v[9], v[9], v[9], v[9], v[13], v[13], v[13], v[13])
 }
-@_transparent func laneBroadcast2(_ v: F16) -> F16 {
+@usableFromInline @_transparent func laneBroadcast2(_ v: F16) -> F16 {
     F16(v[2], v[2], v[2], v[2], v[6], v[6], v[6], v[6], v[10], v[10], v[10], v[10], v[14], v[14], v[14], v[14])
 }
-@_transparent func laneBroadcast3(_ v: F16) -> F16 {
+@usableFromInline @_transparent func laneBroadcast3(_ v: F16) -> F16 {
     F16(v[3], v[3], v[3], v[3], v[7], v[7], v[7], v[7], v[11], v[11], v[11], v[11], v[15], v[15], v[15], v[15])
 }
 
 /// One tap of one pixel: `acc += Σ_o laneBroadcast_o(x) * w[o]`, offsets in order.
-@_transparent func quadTap(_ acc: inout F16, _ x: F16, _ w0: F16, _ w1: F16, _ w2: F16, _ w3: F16) {
+@usableFromInline @_transparent func quadTap(_ acc: inout F16, _ x: F16, _ w0: F16, _ w1: F16, _ w2: F16, _ w3: F16) {
     acc.addProduct(laneBroadcast0(x), w0)
     acc.addProduct(laneBroadcast1(x), w1)
     acc.addProduct(laneBroadcast2(x), w2)
@@ -38,6 +38,19 @@ public func blockedQuadGroupsAVX512(x: UnsafePointer<Float>, inH: Int, inW: Int,
                                     strideH: Int, strideW: Int, dilationH: Int, dilationW: Int, padTop: Int, padLeft: Int,
                                     w: UnsafePointer<Float>, bias: UnsafePointer<Float>, lo: Float, hi: Float,
                                     y: UnsafeMutablePointer<Float>, outH: Int, outW: Int, rows: Range<Int>) {
+    blockedQuadGroupsBody(narrow: false, x: x, inH: inH, inW: inW, kernelH: kernelH, kernelW: kernelW, strideH: strideH, strideW: strideW,
+                          dilationH: dilationH, dilationW: dilationW, padTop: padTop, padLeft: padLeft, w: w, bias: bias, lo: lo, hi: hi,
+                          y: y, outH: outH, outW: outW, rows: rows)
+}
+
+/// `blockedQuadGroupsAVX512`'s body, inlined where it is compiled: `narrow` runs four interior pixels at a time instead
+/// of eight (AVX2 has half the registers). Every output sums its taps in the same order either way.
+@_transparent
+public func blockedQuadGroupsBody(narrow: Bool, x: UnsafePointer<Float>, inH: Int, inW: Int, kernelH: Int, kernelW: Int,
+                                  strideH: Int, strideW: Int, dilationH: Int, dilationW: Int, padTop: Int, padLeft: Int,
+                                  w: UnsafePointer<Float>, bias: UnsafePointer<Float>, lo: Float, hi: Float,
+                                  y: UnsafeMutablePointer<Float>, outH: Int, outW: Int, rows: Range<Int>) {
+    let runLength = narrow ? 4 : 8
     let st = BlockedStore(lo: lo, hi: hi)
     let b = load16(bias)
     // Output columns whose every tap lies inside the input's width: ox in interior.
@@ -50,7 +63,7 @@ public func blockedQuadGroupsAVX512(x: UnsafePointer<Float>, inH: Int, inW: Int,
     for oy in rows {
         let out = y + oy * outW * 16
         // One pixel with bounds checks on every tap (the edge columns).
-        @inline(__always) func edgePixel(_ ox: Int) {
+        @_transparent func edgePixel(_ ox: Int) {
             var acc = F16()
             for ky in 0..<kernelH {
                 let iy = oy * strideH + ky * dilationH - padTop
@@ -67,7 +80,7 @@ public func blockedQuadGroupsAVX512(x: UnsafePointer<Float>, inH: Int, inW: Int,
         for ox in 0..<min(interior.lowerBound, outW) { edgePixel(ox) }
         // Interior columns, eight at a time: each tap's four weight vectors serve eight pixels.
         var ox = interior.lowerBound
-        while ox + 8 <= interior.upperBound {
+        while ox + runLength <= interior.upperBound {
             var a0 = F16(), a1 = F16(), a2 = F16(), a3 = F16(), a4 = F16(), a5 = F16(), a6 = F16(), a7 = F16()
             let step = strideW * 16
             for ky in 0..<kernelH {
@@ -84,24 +97,28 @@ public func blockedQuadGroupsAVX512(x: UnsafePointer<Float>, inH: Int, inW: Int,
                         quadTap(&a1, load16(p + step), w0, w1, w2, w3)
                         quadTap(&a2, load16(p + 2 * step), w0, w1, w2, w3)
                         quadTap(&a3, load16(p + 3 * step), w0, w1, w2, w3)
-                        quadTap(&a4, load16(p + 4 * step), w0, w1, w2, w3)
-                        quadTap(&a5, load16(p + 5 * step), w0, w1, w2, w3)
-                        quadTap(&a6, load16(p + 6 * step), w0, w1, w2, w3)
-                        quadTap(&a7, load16(p + 7 * step), w0, w1, w2, w3)
+                        if !narrow {
+                            quadTap(&a4, load16(p + 4 * step), w0, w1, w2, w3)
+                            quadTap(&a5, load16(p + 5 * step), w0, w1, w2, w3)
+                            quadTap(&a6, load16(p + 6 * step), w0, w1, w2, w3)
+                            quadTap(&a7, load16(p + 7 * step), w0, w1, w2, w3)
+                        }
                     } else {
                         // A row of padding: the same multiply-adds on zeros, so the sums match a window's.
                         let z = F16()
                         quadTap(&a0, z, w0, w1, w2, w3); quadTap(&a1, z, w0, w1, w2, w3)
                         quadTap(&a2, z, w0, w1, w2, w3); quadTap(&a3, z, w0, w1, w2, w3)
-                        quadTap(&a4, z, w0, w1, w2, w3); quadTap(&a5, z, w0, w1, w2, w3)
-                        quadTap(&a6, z, w0, w1, w2, w3); quadTap(&a7, z, w0, w1, w2, w3)
+                        if !narrow {
+                            quadTap(&a4, z, w0, w1, w2, w3); quadTap(&a5, z, w0, w1, w2, w3)
+                            quadTap(&a6, z, w0, w1, w2, w3); quadTap(&a7, z, w0, w1, w2, w3)
+                        }
                     }
                 }
             }
             let o = out + ox * 16
             finish(a0, o); finish(a1, o + 16); finish(a2, o + 32); finish(a3, o + 48)
-            finish(a4, o + 64); finish(a5, o + 80); finish(a6, o + 96); finish(a7, o + 112)
-            ox += 8
+            if !narrow { finish(a4, o + 64); finish(a5, o + 80); finish(a6, o + 96); finish(a7, o + 112) }
+            ox += runLength
         }
         while ox < outW { edgePixel(ox); ox += 1 }
     }

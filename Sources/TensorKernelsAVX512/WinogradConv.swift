@@ -14,11 +14,12 @@ public struct WinogradTiling: Sendable {
     public let outH: Int, outW: Int, inH: Int, inW: Int
     public let padTop: Int, padLeft: Int
     public let phaseY: Int, phaseX: Int
-    public var tilesY: Int { (outH + phaseY + 1) / 2 }
-    public var tilesX: Int { (outW + phaseX + 1) / 2 }
-    public var tiles: Int { tilesY * tilesX }
+    public var tilesY: Int { @_transparent get { (outH + phaseY + 1) / 2 } }
+    public var tilesX: Int { @_transparent get { (outW + phaseX + 1) / 2 } }
+    public var tiles: Int { @_transparent get { tilesY * tilesX } }
 
-    public init(outH: Int, outW: Int, inH: Int, inW: Int, padTop: Int, padLeft: Int, phaseY: Int, phaseX: Int) {
+    // Transparent like the members above: TensorCore's AVX2 code must not call into this module.
+    @_transparent public init(outH: Int, outW: Int, inH: Int, inW: Int, padTop: Int, padLeft: Int, phaseY: Int, phaseX: Int) {
         self.outH = outH; self.outW = outW; self.inH = inH; self.inW = inW
         self.padTop = padTop; self.padLeft = padLeft; self.phaseY = phaseY; self.phaseX = phaseX
     }
@@ -33,6 +34,13 @@ public struct WinogradTiling: Sendable {
 ///   - v: the sixteen positions' rows, `posStride` floats apart; row r of a position `ldv` floats long.
 public func winogradInputTransformAVX512(x: UnsafePointer<Float>, inBlocks: Int, tiling g: WinogradTiling, tiles: Range<Int>,
                                          v: UnsafeMutablePointer<Float>, ldv: Int, posStride: Int) {
+    winogradInputTransform(x: x, inBlocks: inBlocks, tiling: g, tiles: tiles, v: v, ldv: ldv, posStride: posStride)
+}
+
+/// `winogradInputTransformAVX512`'s body, inlined where it is compiled (TensorCore compiles it for AVX2).
+@_transparent
+public func winogradInputTransform(x: UnsafePointer<Float>, inBlocks: Int, tiling g: WinogradTiling, tiles: Range<Int>,
+                                   v: UnsafeMutablePointer<Float>, ldv: Int, posStride: Int) {
     let plane = g.inH * g.inW * 16
     for t in tiles {
         let ty = t / g.tilesX, tx = t % g.tilesX
@@ -41,20 +49,20 @@ public func winogradInputTransformAVX512(x: UnsafePointer<Float>, inBlocks: Int,
         let row = v + (t - tiles.lowerBound) * ldv
         for b in 0..<inBlocks {
             let xb = x + b * plane
-            @inline(__always) func d(_ r: Int, _ c: Int) -> F16 {
+            @_transparent func d(_ r: Int, _ c: Int) -> F16 {
                 let iy = iy0 + r, ix = ix0 + c
                 if !inside && (iy < 0 || iy >= g.inH || ix < 0 || ix >= g.inW) { return F16() }
                 return load16(xb + (iy * g.inW + ix) * 16)
             }
             // Rows first: column c of Bᵀ d, its four rows.
-            @inline(__always) func column(_ c: Int) -> (F16, F16, F16, F16) {
+            @_transparent func column(_ c: Int) -> (F16, F16, F16, F16) {
                 let d0 = d(0, c), d1 = d(1, c), d2 = d(2, c), d3 = d(3, c)
                 return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
             }
             let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3)
             // Then columns: row r of (Bᵀ d) B from row r of every column.
             let out = row + b * 16
-            @inline(__always) func store(_ r: Int, _ t: (F16, F16, F16, F16)) {
+            @_transparent func store(_ r: Int, _ t: (F16, F16, F16, F16)) {
                 let p = out + 4 * r * posStride
                 store16(t.0 - t.2, p)
                 store16(t.1 + t.2, p + posStride)
@@ -76,6 +84,15 @@ public func winogradInputTransformAVX512(x: UnsafePointer<Float>, inBlocks: Int,
 public func winogradOutputTransformAVX512(m: UnsafePointer<Float>, ldm: Int, posStride: Int, outBlocks: Int,
                                           tiling g: WinogradTiling, tiles: Range<Int>, bias: UnsafePointer<Float>,
                                           lo: Float, hi: Float, y: UnsafeMutablePointer<Float>) {
+    winogradOutputTransform(m: m, ldm: ldm, posStride: posStride, outBlocks: outBlocks, tiling: g, tiles: tiles, bias: bias,
+                            lo: lo, hi: hi, y: y)
+}
+
+/// `winogradOutputTransformAVX512`'s body, inlined where it is compiled (TensorCore compiles it for AVX2).
+@_transparent
+public func winogradOutputTransform(m: UnsafePointer<Float>, ldm: Int, posStride: Int, outBlocks: Int,
+                                    tiling g: WinogradTiling, tiles: Range<Int>, bias: UnsafePointer<Float>,
+                                    lo: Float, hi: Float, y: UnsafeMutablePointer<Float>) {
     let plane = g.outH * g.outW * 16
     let clamps = lo > -.infinity || hi < .infinity
     for t in tiles {
@@ -84,15 +101,15 @@ public func winogradOutputTransformAVX512(m: UnsafePointer<Float>, ldm: Int, pos
         let row = m + (t - tiles.lowerBound) * ldm
         for b in 0..<outBlocks {
             let p = row + b * 16
-            @inline(__always) func mv(_ r: Int, _ c: Int) -> F16 { load16(p + (4 * r + c) * posStride) }
+            @_transparent func mv(_ r: Int, _ c: Int) -> F16 { load16(p + (4 * r + c) * posStride) }
             // Rows: s0 = M0 + M1 + M2, s1 = M1 - M2 - M3, per column.
-            @inline(__always) func column(_ c: Int) -> (F16, F16) {
+            @_transparent func column(_ c: Int) -> (F16, F16) {
                 let m0 = mv(0, c), m1 = mv(1, c), m2 = mv(2, c), m3 = mv(3, c)
                 return ((m0 + m1) + m2, (m1 - m2) - m3)
             }
             let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3)
             let bv = load16(bias + b * 16)
-            @inline(__always) func emit(_ dy: Int, _ dx: Int, _ value: F16) {
+            @_transparent func emit(_ dy: Int, _ dx: Int, _ value: F16) {
                 let oy = oy0 + dy, ox = ox0 + dx
                 guard oy >= 0, oy < g.outH, ox >= 0, ox < g.outW else { return }
                 var v = value + bv

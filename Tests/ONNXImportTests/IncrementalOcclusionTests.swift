@@ -47,9 +47,9 @@ import TestSupport
                                                     patches: 6, side: (lo, hi), seed: 9, fillRandom: true)
         #expect(worst <= 1e-4, "\(path): max |logit difference| \(worst)")
         #expect(inc.lastMACs.incremental + inc.lastMACs.full < inc.lastMACs.reference, "\(path): no work saved \(inc.lastMACs)")
-        // On AVX-512 these run on the channel-blocked engine (each model has convolutions with a blocked form);
-        // scripts/test runs them again on the portable kernels, which take the NCHW engine.
-        #expect(inc.usesBlockedLayout == (EngineConfiguration.test.effectiveKernels == .avx512), "\(path)")
+        // These run on the channel-blocked engine (each model has convolutions with a blocked form), on either kernel
+        // path; scripts/test runs them again on the NCHW engine (`VIGIL_LAYOUT=nchw`).
+        #expect(inc.usesBlockedLayout == (EngineConfiguration.test.layout == .blocked), "\(path)")
     }
 
     /// Every small op model whose input is an image (rank 4 with a spatial plane of at least 4x4).
@@ -146,7 +146,7 @@ import TestSupport
     let g = try Graph(nodes: layers.map(\.0) + [pool, flat], inputs: [GraphInput(name: "input", shape: [nil, 3, 32, 32])],
                       outputs: ["logits"], constants: layers.reduce(into: [:]) { $0.merge($1.1) { a, _ in a } })
     let inc = IncrementalOcclusion(graph: g, input: "input", output: "logits", configuration: .test)
-    if EngineConfiguration.test.effectiveKernels == .avx512 {
+    if EngineConfiguration.test.layout == .blocked {
         #expect(inc.usesBlockedLayout)
         let kinds = try #require(g.channelBlocked(packing: PackedWeights())).nodes.compactMap { n -> BlockedConvKind? in
             if case let .blocked(.conv(kind, _, _, _, _)) = n.op { return kind } else { return nil }
@@ -155,10 +155,10 @@ import TestSupport
     }
     let (worst, run) = try IncrementalOcclusionTests.worstDifference(graph: g, input: "input", output: "logits", shape: [1, 3, 32, 32],
                                                                      patches: 6, side: (3, 9), seed: 5, fillRandom: true)
-    if EngineConfiguration.test.effectiveKernels == .avx512 {
+    if EngineConfiguration.test.layout == .blocked {
         #expect(worst == 0, "max |difference| \(worst)")
     } else {
-        // The NCHW engine (portable kernels) runs its windows through GEMMs of other shapes: equal within rounding.
+        // The NCHW engine runs its windows through GEMMs of other shapes: equal within rounding.
         #expect(worst <= 1e-4, "max |difference| \(worst)")
     }
     #expect(run.lastMACs.incremental > 0, "no layer ran on windows: \(run.lastMACs)")

@@ -87,8 +87,12 @@ let blockedCases: [ConvCase] = [
              window: Window2D(kernelH: 5, kernelW: 5, dilationH: 2, dilationW: 2, padTop: 3, padLeft: 3, padBottom: 3, padRight: 3), bias: false),
 ]
 
-/// Runs a case through `blockedConv2d` (or its naive twin) and returns the output as NCHW plus the padding channels' values.
-func runBlocked(_ c: ConvCase, _ x: [Float], _ w: [Float], _ b: [Float]?, naive: Bool) -> (y: [Float], padding: [Float]) {
+/// The kernel paths this CPU runs: AVX2's always, AVX-512's where the CPU has it.
+let blockedKernelPaths: [KernelISA] = cpuKernelISA == .avx512 ? [.avx512, .avx2] : [.avx2]
+
+/// Runs a case through `blockedConv2d` on `isa`'s kernels (or its naive twin) and returns the output as NCHW plus the
+/// padding channels' values.
+func runBlocked(_ c: ConvCase, _ x: [Float], _ w: [Float], _ b: [Float]?, naive: Bool, isa: KernelISA = cpuKernelISA) -> (y: [Float], padding: [Float]) {
     let s = c.shape
     let kind = c.kind ?? BlockedConvKind.choose(s, blockedInput: s.inC > 4)!
     let inPixels = s.inH * s.inW, outPixels = s.outH * s.outW
@@ -104,7 +108,7 @@ func runBlocked(_ c: ConvCase, _ x: [Float], _ w: [Float], _ b: [Float]?, naive:
     if naive {
         blockedConv2dNaive(kind, xb, packedWeights: pw, bias: pb, shape: s, activation: c.activation, y: &yb)
     } else {
-        withKernelISA(.avx512) { blockedConv2d(kind, xb, packedWeights: pw, bias: pb, shape: s, activation: c.activation, y: &yb) }
+        withKernelISA(isa) { blockedConv2d(kind, xb, packedWeights: pw, bias: pb, shape: s, activation: c.activation, y: &yb) }
     }
     var y = [Float](repeating: .nan, count: s.batch * s.outC * outPixels)
     fromChannelBlocked(yb, batch: s.batch, channels: s.outC, pixels: outPixels, y: &y)
@@ -119,12 +123,14 @@ struct BlockedConvolutionTests {
     func matchesNaive(_ c: ConvCase) {
         let (x, w, b) = convOperands(c, seed: UInt64(c.label.utf8.count * 31 + c.outC))
         let reference = runConv(c, x, w, b, naive: true)
-        for naive in [false, true] {
-            let (y, padding) = runBlocked(c, x, w, b, naive: naive)
+        for path in [nil] + blockedKernelPaths.map(Optional.some) {
+            let (y, padding) = runBlocked(c, x, w, b, naive: path == nil, isa: path ?? .avx2)
             let m = compare(y, reference, rtol: 1e-4, atol: 1e-5 * Float(c.shape.colRows))
-            #expect(m == nil, "\(naive ? "naive twin" : "kernel"): \(describe(m))")
+            let name = path.map { "\($0.rawValue) kernel" } ?? "naive twin"
+            #expect(m == nil, "\(name): \(describe(m))")
             // Padding channels hold clamp(0): zero for every clamp in these cases.
-            #expect(padding.allSatisfy { $0 == 0 }, "\(naive ? "naive twin" : "kernel"): padding channels are not zero")
+            let zeroPadding = padding.allSatisfy { $0 == 0 }
+            #expect(zeroPadding, "\(name): padding channels are not zero")
         }
     }
 
@@ -149,17 +155,17 @@ struct BlockedConvolutionTests {
         toChannelBlocked(skip, batch: batch, channels: outC, pixels: pixels, y: &rb)
         let pw = w.withUnsafeBufferPointer { BlockedConvKind.pointwise.packWeights($0.baseAddress!, shape: s) }
         let pb = b!.withUnsafeBufferPointer { packBlockedBias($0.baseAddress!, channels: outC) }
-        for naive in [false, true] {
+        for path in [nil] + blockedKernelPaths.map(Optional.some) {
             var yb = [Float](repeating: .nan, count: rb.count)
-            if naive {
-                blockedConv2dNaive(.pointwise, xb, packedWeights: pw, bias: pb, shape: s, activation: act, residual: rb, y: &yb)
+            if let path {
+                withKernelISA(path) { blockedConv2d(.pointwise, xb, packedWeights: pw, bias: pb, shape: s, activation: act, residual: rb, y: &yb) }
             } else {
-                withKernelISA(.avx512) { blockedConv2d(.pointwise, xb, packedWeights: pw, bias: pb, shape: s, activation: act, residual: rb, y: &yb) }
+                blockedConv2dNaive(.pointwise, xb, packedWeights: pw, bias: pb, shape: s, activation: act, residual: rb, y: &yb)
             }
             var y = [Float](repeating: .nan, count: want.count)
             fromChannelBlocked(yb, batch: batch, channels: outC, pixels: pixels, y: &y)
             let m = compare(y, want, rtol: 1e-4, atol: 1e-4)
-            #expect(m == nil, "\(naive ? "naive twin" : "kernel"): \(describe(m))")
+            #expect(m == nil, "\(path.map { "\($0.rawValue) kernel" } ?? "naive twin"): \(describe(m))")
         }
     }
 
@@ -244,10 +250,10 @@ struct WidenedGroupTests {
         var widened = c
         widened.groups = shape.groups
         #expect(BlockedConvKind.choose(widened.shape, blockedInput: true) == .direct)
-        for naive in [false, true] where naive || cpuKernelISA == .avx512 {
-            let (y, _) = runBlocked(widened, x, wide, b, naive: naive)
+        for path in [nil] + blockedKernelPaths.map(Optional.some) {
+            let (y, _) = runBlocked(widened, x, wide, b, naive: path == nil, isa: path ?? .avx2)
             let m = compare(y, reference, rtol: 1e-4, atol: 1e-5 * Float(c.shape.colRows))
-            #expect(m == nil, "\(naive ? "naive twin" : "kernel"): \(describe(m))")
+            #expect(m == nil, "\(path.map { "\($0.rawValue) kernel" } ?? "naive twin"): \(describe(m))")
         }
     }
 
@@ -273,7 +279,10 @@ struct WinogradWindowTests {
     @Test("A window of the map, at an even or odd origin, gives the whole map's outputs exactly",
           arguments: [(0, 0, 5, 6), (1, 3, 4, 4), (3, 2, 6, 5), (7, 8, 4, 3), (9, 7, 4, 6), (0, 1, 13, 12)])
     func windowsAreExact(_ window: (Int, Int, Int, Int)) {
-        guard cpuKernelISA == .avx512 else { return }
+        for isa in blockedKernelPaths { windowIsExact(window, isa: isa) }
+    }
+
+    func windowIsExact(_ window: (Int, Int, Int, Int), isa: KernelISA) {
         let (oy, ox, th, tw) = window
         let inC = 64, outC = 80, h = 13, w = 13
         let k3 = Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)
@@ -287,7 +296,7 @@ struct WinogradWindowTests {
         let pw = weights.withUnsafeBufferPointer { BlockedConvKind.winograd.packWeights($0.baseAddress!, shape: full) }
         let pb = b.withUnsafeBufferPointer { packBlockedBias($0.baseAddress!, channels: outC) }
         var yFull = [Float](repeating: .nan, count: mb * 16 * h * w)
-        withKernelISA(.avx512) { blockedConv2d(.winograd, xb, packedWeights: pw, bias: pb, shape: full, activation: .relu, y: &yFull) }
+        withKernelISA(isa) { blockedConv2d(.winograd, xb, packedWeights: pw, bias: pb, shape: full, activation: .relu, y: &yFull) }
         // The window's input: rows oy-1 ..< oy+th+1 and columns likewise, zero outside the map; two copies of it, the
         // second at origin (0, 0) of a batch whose first item has the tested origin, so each item keeps its own tiling.
         let ih = th + 2, iw = tw + 2
@@ -302,7 +311,7 @@ struct WinogradWindowTests {
         }
         let ws = ConvShape(batch: 2, inC: cb * 16, inH: ih, inW: iw, outC: outC, groups: 1, window: Window2D(kernelH: 3, kernelW: 3))
         var yw = [Float](repeating: .nan, count: 2 * mb * 16 * th * tw)
-        withKernelISA(.avx512) {
+        withKernelISA(isa) {
             blockedConv2d(.winograd, xw, packedWeights: pw, bias: pb, shape: ws, activation: .relu, y: &yw,
                           windowOrigins: [(y: oy, x: ox), (y: 0, x: 0)])
         }
@@ -315,6 +324,6 @@ struct WinogradWindowTests {
                 if a.bitPattern != e.bitPattern { mismatches += 1 }
             } } } }
         }
-        #expect(mismatches == 0, "window at (\(oy), \(ox)) size \(th)x\(tw): \(mismatches) outputs differ from the whole map's")
+        #expect(mismatches == 0, "\(isa.rawValue): window at (\(oy), \(ox)) size \(th)x\(tw): \(mismatches) outputs differ from the whole map's")
     }
 }

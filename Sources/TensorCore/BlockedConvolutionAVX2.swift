@@ -1,0 +1,185 @@
+import TensorKernelsAVX512
+
+// The channel-blocked convolutions on CPUs without AVX-512 (`KernelTable.portable`). The kernels are
+// `TensorKernelsAVX512`'s own `@_transparent` bodies compiled here, for AVX2, with tiles cut to its sixteen 256-bit
+// registers (a 16-channel vector takes two): six output pixels of one output block for pointwise and direct
+// convolutions (12 registers of sums, as `tile6x16` in the packed GEMM), six pixels for depthwise ones, four for
+// groups of four channels, one block by six pixels from planar inputs. Every output sums its terms in the same order
+// wherever it falls in a tile, so a window of a map (incremental occlusion) gives the map's values, and the split over
+// threads never changes a result.
+
+func blockedDepthwiseAVX2(x: UnsafePointer<Float>, inH: Int, inW: Int, kernelH: Int, kernelW: Int, strideH: Int, strideW: Int,
+                          dilationH: Int, dilationW: Int, padTop: Int, padLeft: Int, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                          lo: Float, hi: Float, y: UnsafeMutablePointer<Float>, outH: Int, outW: Int,
+                          blocks: Range<Int>, rows: Range<Int>, scratch: UnsafeMutableRawPointer?) {
+    blockedDepthwiseBody(narrow: true, x: x, inH: inH, inW: inW, kernelH: kernelH, kernelW: kernelW, strideH: strideH, strideW: strideW,
+                         dilationH: dilationH, dilationW: dilationW, padTop: padTop, padLeft: padLeft, w: w, bias: bias, lo: lo, hi: hi,
+                         y: y, outH: outH, outW: outW, blocks: blocks, rows: rows, scratch: scratch)
+}
+
+func blockedQuadGroupsAVX2(x: UnsafePointer<Float>, inH: Int, inW: Int, kernelH: Int, kernelW: Int,
+                           strideH: Int, strideW: Int, dilationH: Int, dilationW: Int, padTop: Int, padLeft: Int,
+                           w: UnsafePointer<Float>, bias: UnsafePointer<Float>, lo: Float, hi: Float,
+                           y: UnsafeMutablePointer<Float>, outH: Int, outW: Int, rows: Range<Int>) {
+    blockedQuadGroupsBody(narrow: true, x: x, inH: inH, inW: inW, kernelH: kernelH, kernelW: kernelW, strideH: strideH, strideW: strideW,
+                          dilationH: dilationH, dilationW: dilationW, padTop: padTop, padLeft: padLeft, w: w, bias: bias, lo: lo, hi: hi,
+                          y: y, outH: outH, outW: outW, rows: rows)
+}
+
+func blockedFromPlanarAVX2(x: UnsafePointer<Float>, inC: Int, inH: Int, inW: Int, kernelH: Int, kernelW: Int, strideH: Int, strideW: Int,
+                           dilationH: Int, dilationW: Int, padTop: Int, padLeft: Int, w: UnsafePointer<Float>, outBlocks: Int,
+                           bias: UnsafePointer<Float>?, lo: Float, hi: Float, y: UnsafeMutablePointer<Float>, outH: Int, outW: Int,
+                           rows: Range<Int>) {
+    blockedFromPlanarBody(narrow: true, x: x, inC: inC, inH: inH, inW: inW, kernelH: kernelH, kernelW: kernelW,
+                          strideH: strideH, strideW: strideW, dilationH: dilationH, dilationW: dilationW, padTop: padTop, padLeft: padLeft,
+                          w: w, outBlocks: outBlocks, bias: bias, lo: lo, hi: hi, y: y, outH: outH, outW: outW, rows: rows)
+}
+
+func winogradInputTransformAVX2(x: UnsafePointer<Float>, inBlocks: Int, tiling g: WinogradTiling, tiles: Range<Int>,
+                                v: UnsafeMutablePointer<Float>, ldv: Int, posStride: Int) {
+    winogradInputTransform(x: x, inBlocks: inBlocks, tiling: g, tiles: tiles, v: v, ldv: ldv, posStride: posStride)
+}
+
+func winogradOutputTransformAVX2(m: UnsafePointer<Float>, ldm: Int, posStride: Int, outBlocks: Int, tiling g: WinogradTiling,
+                                 tiles: Range<Int>, bias: UnsafePointer<Float>, lo: Float, hi: Float, y: UnsafeMutablePointer<Float>) {
+    winogradOutputTransform(m: m, ldm: ldm, posStride: posStride, outBlocks: outBlocks, tiling: g, tiles: tiles, bias: bias,
+                            lo: lo, hi: hi, y: y)
+}
+
+/// `directTileNarrow` as a function of its own, so that its loop has the registers to itself (inlined into the loop
+/// over runs, the store's constants took registers and a sum went to the stack).
+@inline(never)
+func directTileNarrowAVX2(_ x: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>, _ g: DirectGeometry, _ w: UnsafePointer<Float>,
+                          _ j0: Int, _ j1: Int, _ sums: UnsafeMutablePointer<Float>) {
+    directTileNarrow(x, offsets[1], offsets[2], offsets[3], offsets[4], offsets[5], g, w, j0, j1, sums)
+}
+
+/// Groups of 16 weight rows (a tap's input block) per chunk of `directTileNarrow`: consecutive in the panel, so a
+/// chunk's weights are 8 KiB of one block's half-rows, which stay in L1 while every run of a band uses them. Half-rows
+/// 128 bytes apart use only every other L1 set, and a window's taps 2 KiB · inBlocks apart fall in the same sets: a
+/// chunk of every tap of one input block (9 lines a set against 8 ways) ran ResNet-50's 3x3 layers at half of peak.
+let narrowChunkGroups = 4
+
+/// Runs `runs` of six output pixels of a band of output rows, the band's pixels taken row after row (a run wraps from
+/// the end of a row to the next, so a 7-wide map wastes no tile on a one-pixel tail), for output blocks `blocks`.
+/// Block by block, chunk of weights by chunk (`narrowChunkGroups`), every run: the chunk's weights are read from
+/// memory once and then from L1.
+///
+/// - Parameters:
+///   - buf: the band's input (`directBand`), `bandRow` floats from one output row's inputs to the next.
+///   - pixels: the band's output pixels (rows · outW); its first row is output row `firstRow`.
+///   - w: panels of pairs of output blocks, `panel` floats apart (block b is half b % 2 of panel b / 2).
+///   - bias: 16 per block; y: `[blocks, outH, outW, 16]`, blocks `outPlane` floats apart.
+///   - scratch: `narrowRunsScratch(runs:)` floats: the runs' sums and offsets.
+@inline(__always)
+func blockedRunsAVX2(_ buf: UnsafePointer<Float>, _ g: DirectGeometry, bandRow: Int, outW: Int, pixels: Int, firstRow: Int,
+                     runs: Range<Int>, blocks: Range<Int>, w: UnsafePointer<Float>, panel: Int, bias: UnsafePointer<Float>,
+                     y: UnsafeMutablePointer<Float>, outPlane: Int, store: BlockedStore, scratch: UnsafeMutablePointer<Float>) {
+    let n = runs.count
+    let sums = scratch
+    let offsets = UnsafeMutableRawPointer(scratch + n * 96).assumingMemoryBound(to: Int.self)
+    // Where each run reads: its first pixel's input in the buffer (in the slot of its own offset, 0), and its six
+    // pixels' from there.
+    for (j, r) in runs.enumerated() {
+        let q0 = 6 * r, count = min(6, pixels - q0)
+        let origin = q0 / outW * bandRow + q0 % outW * g.step
+        for i in 1..<6 {
+            let q = q0 + min(i, count - 1)
+            offsets[6 * j + i] = q / outW * bandRow + q % outW * g.step - origin
+        }
+        offsets[6 * j] = origin
+    }
+    let groups = g.kernelH * g.kernelW * g.inBlocks
+    for ob in blocks {
+        let wb = w + ob / 2 * panel + ob % 2 * 16
+        let b = load16(bias + ob * 16)
+        for j in 0..<n { for i in 0..<6 { store16(b, sums + (6 * j + i) * 16) } }
+        var j0 = 0
+        while j0 < groups {
+            let j1 = min(groups, j0 + narrowChunkGroups)
+            for j in 0..<n { directTileNarrowAVX2(buf + offsets[6 * j], offsets + 6 * j, g, wb, j0, j1, sums + 96 * j) }
+            j0 = j1
+        }
+        // Output pixels are consecutive in y across rows, so a run's outputs are too.
+        let yb = y + ob * outPlane + firstRow * outW * 16
+        for (j, r) in runs.enumerated() {
+            let q0 = 6 * r, count = min(6, pixels - q0)
+            for i in 0..<count { store.put(load16(sums + (6 * j + i) * 16), yb + (q0 + i) * 16) }
+        }
+    }
+}
+
+/// Floats of scratch `blockedRunsAVX2` needs for `runs` runs.
+func narrowRunsScratch(runs: Int) -> Int { runs * (96 + 12) }
+
+/// `.pointwise` and `.direct` convolutions on AVX2 (arguments as `blockedConv2d`'s).
+///
+/// - pointwise: an image's map is one row of pixels. Units: (image, chunk of runs, two output blocks), chunk-major,
+///   so consecutive units of a thread read the same chunk of input (about 192 KiB, kept in L2) while the blocks'
+///   weights stream.
+/// - direct: units (image, band of output rows, group, two of the group's output blocks), band-major; a thread copies
+///   a band once for all the blocks it does on it (`directBand`).
+func blockedRunsConvAVX2(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, packedWeights w: UnsafePointer<Float>,
+                         bias: UnsafePointer<Float>, shape s: ConvShape, activation: Activation,
+                         residual: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
+    let (lo, hi) = activation.clampBounds!
+    let w = blockedWeights(w)
+    let wd = s.window
+    let store = BlockedStore(lo: lo, hi: hi, residual: residual.map { UnsafeRawPointer($0) - UnsafeRawPointer(y) })
+    let cb = ChannelBlocks.count(s.inC), mb = ChannelBlocks.count(s.outC)
+    let inPlane = s.inH * s.inW * 16, outPlane = s.outH * s.outW * 16
+    let xItem = cb * inPlane, yItem = mb * outPlane
+    let wanted = computeThreads * chunksPerThread
+    nonisolated(unsafe) let x = x, y = y, bias = bias
+    if kind == .pointwise {
+        let pixels = s.outH * s.outW, runsPerItem = (pixels + 5) / 6, blockPairs = (mb + 1) / 2
+        var chunk = max(1, min(32, 512 / cb))
+        while chunk > 1 && s.batch * ((runsPerItem + chunk - 1) / chunk) * blockPairs < wanted { chunk = (chunk + 1) / 2 }
+        let chunks = (runsPerItem + chunk - 1) / chunk
+        chunk = (runsPerItem + chunks - 1) / chunks   // equal chunks: 9 runs as 5 + 4, not 8 + 1
+        let g = DirectGeometry(inBlocks: cb, bandPlane: pixels * 16, step: 16, kernelH: 1, kernelW: 1, tapRow: 0, tapColumn: 0)
+        parallelChunks(s.batch * chunks * blockPairs) { r in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: narrowRunsScratch(runs: chunk))
+            defer { scratch.deallocate() }
+            for u in r {
+                let n = u / (chunks * blockPairs), c = u / blockPairs % chunks, pair = u % blockPairs
+                blockedRunsAVX2(x + n * xItem, g, bandRow: 0, outW: pixels, pixels: pixels, firstRow: 0,
+                                runs: (c * chunk)..<min(runsPerItem, (c + 1) * chunk), blocks: (2 * pair)..<min(mb, 2 * pair + 2),
+                                w: w, panel: cb * 16 * 32, bias: bias, y: y + n * yItem, outPlane: outPlane, store: store, scratch: scratch)
+            }
+        }
+        return
+    }
+    precondition(kind == .direct, "blockedRunsConvAVX2: \(kind) is not pointwise or direct")
+    let d = DirectGroups(s), groups = s.groups
+    let panel = wd.kernelH * wd.kernelW * d.inBlocks * 16 * 32
+    var bandRows = max(1, min(s.outH, 96 / s.outW))   // about 16 runs
+    while bandRows > 1 && s.batch * ((s.outH + bandRows - 1) / bandRows) * groups * d.pairs < wanted { bandRows = (bandRows + 1) / 2 }
+    let bands = (s.outH + bandRows - 1) / bandRows
+    bandRows = (s.outH + bands - 1) / bands
+    let scratchBytes = blockedDirectScratchBytes(inBlocks: d.inBlocks, rows: bandRows, outW: s.outW, kernelH: wd.kernelH, kernelW: wd.kernelW,
+                                                 strideH: wd.strideH, strideW: wd.strideW, dilationH: wd.dilationH, dilationW: wd.dilationW)
+    parallelChunks(s.batch * bands * groups * d.pairs) { r in
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
+        let runScratch = UnsafeMutablePointer<Float>.allocate(capacity: narrowRunsScratch(runs: (bandRows * s.outW + 5) / 6))
+        defer { scratch.deallocate(); runScratch.deallocate() }
+        var copied = -1   // the (image, band, group) the scratch holds
+        for u in r {
+            let n = u / (bands * groups * d.pairs), band = u / (groups * d.pairs) % bands
+            let g = u / d.pairs % groups, pair = u % d.pairs
+            let rows = (band * bandRows)..<min(s.outH, band * bandRows + bandRows)
+            let (buf, padW, bandPlane) = directBand(x: x + n * xItem + g * d.inBlocks * inPlane, inBlocks: d.inBlocks, inH: s.inH, inW: s.inW,
+                                                    kernelH: wd.kernelH, kernelW: wd.kernelW, strideH: wd.strideH, strideW: wd.strideW,
+                                                    dilationH: wd.dilationH, dilationW: wd.dilationW, padTop: wd.padTop, padLeft: wd.padLeft,
+                                                    outW: s.outW, rows: rows, scratch: scratch, copyBand: copied != u / d.pairs)
+            copied = u / d.pairs
+            let geometry = DirectGeometry(inBlocks: d.inBlocks, bandPlane: bandPlane, step: wd.strideW * 16, kernelH: wd.kernelH,
+                                          kernelW: wd.kernelW, tapRow: wd.dilationH * padW * 16, tapColumn: wd.dilationW * 16)
+            let pixels = rows.count * s.outW
+            blockedRunsAVX2(buf, geometry, bandRow: wd.strideH * padW * 16, outW: s.outW, pixels: pixels, firstRow: rows.lowerBound,
+                            runs: 0..<((pixels + 5) / 6), blocks: (2 * pair)..<min(d.outBlocks, 2 * pair + 2),
+                            w: w + g * d.pairs * panel, panel: panel, bias: bias + g * d.outBlocks * 16,
+                            y: y + n * yItem + g * d.outBlocks * outPlane, outPlane: outPlane, store: store, scratch: runScratch)
+        }
+    }
+}
