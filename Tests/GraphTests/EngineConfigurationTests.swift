@@ -94,4 +94,25 @@ import TestSupport
             if !same { break }
         }
     }
+
+    /// The channel-blocked engine on each kernel path: the threads split the work of every kind (pointwise, direct,
+    /// Winograd, depthwise, planar input) differently, and the outputs stay the same, bit for bit.
+    @Test(arguments: ["Fixtures/models/efficientnet_lite0.onnx", "Fixtures/models/random/resnet18_random.onnx"])
+    func blockedForwardPassIsTheSameOnAnyThreadCount(_ path: String) throws {
+        let m = try ONNXModel.load(path: FixturePaths.path(path))
+        let g = m.graph.fused()
+        var rng = SeededRandom(seed: 3)
+        let feeds = [g.inputs[0].name: rng.tensor([2, 3, 224, 224])]
+        for isa in cpuKernelISA == .avx512 ? [KernelISA.avx512, .avx2] : [.avx2] {
+            func logits(_ threads: Int) throws -> [Float] {
+                let e = Executor(graph: g, configuration: EngineConfiguration(kernels: isa, layout: .blocked, threads: threads))
+                return try e.run(feeds).outputs[g.outputs[0]]!.data
+            }
+            let one = try logits(1)
+            for threads in [2, 3] {
+                let same = try logits(threads) == one
+                #expect(same, "\(path) on \(isa.rawValue): \(threads) threads differ from one")
+            }
+        }
+    }
 }
