@@ -64,7 +64,8 @@ extension AnalyzeOptions {
         clip.sha256 = Self.fileSHA256(m.url)
         return Provenance(vigilVersion: vigilVersion, createdBy: commandLine, model: modelInfo(c), parameters: reportParameters,
                           ffmpeg: FFmpegLibrary.versionString,
-                          blas: blasConfiguration + (engine.effectiveKernels == .avx512 ? "; convolutions on Vigil's AVX-512 kernels" : ""),
+                          blas: blasConfiguration + (engine.usesBlockedLayout
+                                                   ? "; convolutions on Vigil's \(engine.effectiveKernels == .avx512 ? "AVX-512" : "AVX2") kernels" : ""),
                           clip: clip)
     }
 

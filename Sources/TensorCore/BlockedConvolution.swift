@@ -297,7 +297,7 @@ public func packBlockedBias(_ bias: UnsafePointer<Float>?, channels: Int) -> [Fl
 ///   - windowOrigins: where each item's output sits in a larger map it is a window of (incremental occlusion's
 ///     windows), or nil when the items are whole maps. Only `.winograd` reads it: its 2x2 tiles then fall where the
 ///     whole map's do, so the window's outputs are bit for bit the map's.
-/// The portable kernel table runs `blockedConv2dNaive`.
+/// Both kernel tables run it (`blockedConv2dTiled`), on their own instruction set's tiles.
 public func blockedConv2d(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, packedWeights w: UnsafePointer<Float>,
                           bias: UnsafePointer<Float>, shape s: ConvShape, activation: Activation,
                           residual: UnsafePointer<Float>? = nil, y: UnsafeMutablePointer<Float>,

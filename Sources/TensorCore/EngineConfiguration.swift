@@ -27,7 +27,7 @@ public final class EngineProfile: @unchecked Sendable {
 /// settings live side by side in one process; nothing is read from the environment by the library. The CLI and the
 /// benchmarks build it from their flags and `fromEnvironment`.
 public struct EngineConfiguration: Sendable {
-    /// How activations are laid out for plain forward passes on AVX-512.
+    /// How activations are laid out for plain forward passes and incremental occlusion.
     public enum Layout: String, Sendable, CaseIterable {
         /// Channel-blocked (16 channels per vector) where ops convert; the fast path.
         case blocked

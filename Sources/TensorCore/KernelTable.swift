@@ -87,8 +87,9 @@ public final class KernelTable: Sendable {
         self.toBlocked = toBlocked; self.fromBlocked = fromBlocked; self.blockedConv = blockedConv
     }
 
-    /// OpenBLAS and TensorCore's own AVX2 code (with `TensorKernelsAVX512`'s vector math and packed-GEMM driver inlined
-    /// into it and compiled for AVX2): runs on any x86-64 CPU with AVX2 and FMA.
+    /// OpenBLAS and TensorCore's own AVX2 code (with `TensorKernelsAVX512`'s vector math, packed-GEMM driver and
+    /// channel-blocked convolution bodies inlined into it and compiled for AVX2, on tiles cut to its sixteen
+    /// registers): runs on any x86-64 CPU with AVX2 and FMA.
     public static let portable = KernelTable(
         isa: .avx2, gemmEpilogue: gemmBiasActivationBLAS, rowDots: nil, packedGEMM: gemmPackedTiledAVX2,
         vectorFunction: elementwiseInPlaceAVX2, softmaxRows: softmaxRowsParallelAVX2, directRowsWide: nil, directRows4x4: nil, depthwiseChannels: nil, transposeTile16: nil,
