@@ -62,8 +62,8 @@ let narrowChunkGroups = 4
 
 /// Runs `runs` of six output pixels of a band of output rows, the band's pixels taken row after row (a run wraps from
 /// the end of a row to the next, so a 7-wide map wastes no tile on a one-pixel tail), for output blocks `blocks`.
-/// Block by block, chunk of weights by chunk (`narrowChunkGroups`), every run: the chunk's weights are read from
-/// memory once and then from L1.
+/// Chunk of weights by chunk (`narrowChunkGroups`), block by block, every run: the chunk's weights are read from
+/// memory once and then from L1, and its inputs serve both blocks.
 ///
 /// - Parameters:
 ///   - buf: the band's input (`directBand`), `bandRow` floats from one output row's inputs to the next.
@@ -76,8 +76,9 @@ func blockedRunsAVX2(_ buf: UnsafePointer<Float>, _ g: DirectGeometry, bandRow: 
                      runs: Range<Int>, blocks: Range<Int>, w: UnsafePointer<Float>, panel: Int, bias: UnsafePointer<Float>,
                      y: UnsafeMutablePointer<Float>, outPlane: Int, store: BlockedStore, scratch: UnsafeMutablePointer<Float>) {
     let n = runs.count
+    precondition(blocks.count <= 2, "blockedRunsAVX2: at most two blocks per call")
     let sums = scratch
-    let offsets = UnsafeMutableRawPointer(scratch + n * 96).assumingMemoryBound(to: Int.self)
+    let offsets = UnsafeMutableRawPointer(scratch + n * 2 * 96).assumingMemoryBound(to: Int.self)
     // Where each run reads: its first pixel's input in the buffer (in the slot of its own offset, 0), and its six
     // pixels' from there.
     for (j, r) in runs.enumerated() {
@@ -90,27 +91,33 @@ func blockedRunsAVX2(_ buf: UnsafePointer<Float>, _ g: DirectGeometry, bandRow: 
         offsets[6 * j] = origin
     }
     let groups = g.kernelH * g.kernelW * g.inBlocks
-    for ob in blocks {
-        let wb = w + ob / 2 * panel + ob % 2 * 16
+    for (q, ob) in blocks.enumerated() {
         let b = load16(bias + ob * 16)
-        for j in 0..<n { for i in 0..<6 { store16(b, sums + (6 * j + i) * 16) } }
-        var j0 = 0
-        while j0 < groups {
-            let j1 = min(groups, j0 + narrowChunkGroups)
-            for j in 0..<n { directTileNarrowAVX2(buf + offsets[6 * j], offsets + 6 * j, g, wb, j0, j1, sums + 96 * j) }
-            j0 = j1
+        for j in 0..<n { for i in 0..<6 { store16(b, sums + ((q * n + j) * 6 + i) * 16) } }
+    }
+    // Chunk by chunk, each block, each run: a chunk's inputs serve the blocks while they are in cache (block by block
+    // over the whole reduction, ResNet-50's 3x3 layers on 7x7 maps re-read their band from beyond L2 for every block).
+    var j0 = 0
+    while j0 < groups {
+        let j1 = min(groups, j0 + narrowChunkGroups)
+        for (q, ob) in blocks.enumerated() {
+            let wb = w + ob / 2 * panel + ob % 2 * 16
+            for j in 0..<n { directTileNarrowAVX2(buf + offsets[6 * j], offsets + 6 * j, g, wb, j0, j1, sums + (q * n + j) * 96) }
         }
+        j0 = j1
+    }
+    for (q, ob) in blocks.enumerated() {
         // Output pixels are consecutive in y across rows, so a run's outputs are too.
         let yb = y + ob * outPlane + firstRow * outW * 16
         for (j, r) in runs.enumerated() {
             let q0 = 6 * r, count = min(6, pixels - q0)
-            for i in 0..<count { store.put(load16(sums + (6 * j + i) * 16), yb + (q0 + i) * 16) }
+            for i in 0..<count { store.put(load16(sums + ((q * n + j) * 6 + i) * 16), yb + (q0 + i) * 16) }
         }
     }
 }
 
-/// Floats of scratch `blockedRunsAVX2` needs for `runs` runs.
-func narrowRunsScratch(runs: Int) -> Int { runs * (96 + 12) }
+/// Floats of scratch `blockedRunsAVX2` needs for `runs` runs of up to two blocks.
+func narrowRunsScratch(runs: Int) -> Int { runs * (2 * 96 + 12) }
 
 /// `.pointwise` and `.direct` convolutions on AVX2 (arguments as `blockedConv2d`'s).
 ///
