@@ -55,9 +55,10 @@ func directTileNarrowAVX2(_ x: UnsafePointer<Float>, _ offsets: UnsafePointer<In
 }
 
 /// Groups of 16 weight rows (a tap's input block) per chunk of `directTileNarrow`: consecutive in the panel, so a
-/// chunk's weights are 8 KiB of one block's half-rows, which stay in L1 while every run of a band uses them. Half-rows
+/// chunk's weights are 4 KiB of one block's half-rows, which stay in L1 while every run of a band uses them. Half-rows
 /// 128 bytes apart use only every other L1 set, and a window's taps 2 KiB · inBlocks apart fall in the same sets: a
-/// chunk of every tap of one input block (9 lines a set against 8 ways) ran ResNet-50's 3x3 layers at half of peak.
+/// chunk of every tap of one input block (9 lines a set against 8 ways) ran ResNet-50's 3x3 layers at half of peak;
+/// chunks of 8 groups were no faster than 4 (`VigilBench kernels --only r50 --fastest`).
 let narrowChunkGroups = 4
 
 /// Runs `runs` of six output pixels of a band of output rows, the band's pixels taken row after row (a run wraps from

@@ -268,11 +268,7 @@ public func blockedDepthwiseBody(narrow: Bool, x: UnsafePointer<Float>, inH: Int
             let xb = x + b * inPlane, wb = w + b * taps * 16, yb = y + b * outPlane
             let bq = biasVector(bias, b * 16)
             for j in 0..<padH {
-                let iy = iyBase + j, row = buf + j * padW * 16
-                if iy < 0 || iy >= inH || bx1 <= bx0 { row.update(repeating: 0, count: padW * 16); continue }
-                row.update(repeating: 0, count: bx0 * 16)
-                (row + bx0 * 16).update(from: xb + (iy * inW + bx0 - padLeft) * 16, count: (bx1 - bx0) * 16)
-                (row + bx1 * 16).update(repeating: 0, count: (padW - bx1) * 16)
+                copyPaddedRow(xb, iy: iyBase + j, inH: inH, inW: inW, padW: padW, padLeft: padLeft, bx0: bx0, bx1: bx1, buf + j * padW * 16)
             }
             for oy in rows {
                 let yr = yb + oy * outW * 16, iy0 = (oy - rows.lowerBound) * strideH

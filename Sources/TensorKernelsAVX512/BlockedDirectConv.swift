@@ -105,14 +105,21 @@ public func directBand(x: UnsafePointer<Float>, inBlocks: Int, inH: Int, inW: In
     for b in 0..<(copyBand ? inBlocks : 0) {
         let xb = x + b * inPlane, bb = buf + b * bandPlane
         for j in 0..<padH {
-            let iy = iyBase + j, row = bb + j * padW * 16
-            if iy < 0 || iy >= inH || bx1 <= bx0 { row.update(repeating: 0, count: padW * 16); continue }
-            row.update(repeating: 0, count: bx0 * 16)
-            (row + bx0 * 16).update(from: xb + (iy * inW + bx0 - padLeft) * 16, count: (bx1 - bx0) * 16)
-            (row + bx1 * 16).update(repeating: 0, count: (padW - bx1) * 16)
+            copyPaddedRow(xb, iy: iyBase + j, inH: inH, inW: inW, padW: padW, padLeft: padLeft, bx0: bx0, bx1: bx1, bb + j * padW * 16)
         }
     }
     return (UnsafePointer(buf), padW, bandPlane)
+}
+
+/// Input row `iy` of one block's plane `xb` (`inW` pixels) into a band row of `padW` pixels whose column bx holds input
+/// column bx - padLeft: the columns `bx0..<bx1` from the input, zero elsewhere and for rows outside the input.
+@usableFromInline @_transparent
+func copyPaddedRow(_ xb: UnsafePointer<Float>, iy: Int, inH: Int, inW: Int, padW: Int, padLeft: Int, bx0: Int, bx1: Int,
+                   _ row: UnsafeMutablePointer<Float>) {
+    if iy < 0 || iy >= inH || bx1 <= bx0 { row.update(repeating: 0, count: padW * 16); return }
+    row.update(repeating: 0, count: bx0 * 16)
+    (row + bx0 * 16).update(from: xb + (iy * inW + bx0 - padLeft) * 16, count: (bx1 - bx0) * 16)
+    (row + bx1 * 16).update(repeating: 0, count: (padW - bx1) * 16)
 }
 
 /// Bytes of scratch `blockedDirectAVX512` needs for bands of up to `rows` output rows.
