@@ -82,14 +82,23 @@ func blockedRunsAVX2(_ buf: UnsafePointer<Float>, _ g: DirectGeometry, bandRow: 
     let offsets = UnsafeMutableRawPointer(scratch + n * 2 * 96).assumingMemoryBound(to: Int.self)
     // Where each run reads: its first pixel's input in the buffer (in the slot of its own offset, 0), and its six
     // pixels' from there.
+    // (Rows and columns are stepped, not divided out: with few input channels a tile is a hundred cycles, and twelve
+    // divisions a run took longer than the tile; MobileNetV2's 16 -> 96 layer ran at 40 GFLOP/s.)
+    var row = 6 * runs.lowerBound / outW, col = 6 * runs.lowerBound - row * outW
     for (j, r) in runs.enumerated() {
-        let q0 = 6 * r, count = min(6, pixels - q0)
-        let origin = q0 / outW * bandRow + q0 % outW * g.step
-        for i in 1..<6 {
-            let q = q0 + min(i, count - 1)
-            offsets[6 * j + i] = q / outW * bandRow + q % outW * g.step - origin
-        }
+        let count = min(6, pixels - 6 * r)
+        let origin = row * bandRow + col * g.step
         offsets[6 * j] = origin
+        var pr = row, pc = col
+        for i in 1..<6 {
+            if i < count {
+                pc += 1
+                if pc == outW { pc = 0; pr += 1 }
+            }
+            offsets[6 * j + i] = pr * bandRow + pc * g.step - origin
+        }
+        col += 6
+        while col >= outW { col -= outW; row += 1 }
     }
     let groups = g.kernelH * g.kernelW * g.inBlocks
     for (q, ob) in blocks.enumerated() {
