@@ -1,3 +1,5 @@
+import TensorKernelsAVX512
+
 /// Per-channel affine maps and channel concatenation on channel-blocked tensors (`[N, ceil(C/16), H, W, 16]`):
 /// DenseNet's pre-activation BatchNormalization + ReLU and its Concat of every earlier layer's features, which
 /// otherwise leave the blocked layout at every layer.
@@ -21,13 +23,13 @@ public func blockedAffine(_ x: UnsafePointer<Float>, packed: UnsafePointer<Float
         let l = SIMD16<Float>(repeating: lo), h = SIMD16<Float>(repeating: hi)
         for u in r {
             let b = u % blocks
-            let s = UnsafeRawPointer(packed + b * 16).loadUnaligned(as: SIMD16<Float>.self)
-            let t = UnsafeRawPointer(packed + (blocks + b) * 16).loadUnaligned(as: SIMD16<Float>.self)
+            let s = load16(packed + b * 16)
+            let t = load16(packed + (blocks + b) * 16)
             let xp = x + u * pixels * 16, yp = y + u * pixels * 16
             for p in 0..<pixels {
-                let v = UnsafeRawPointer(xp + p * 16).loadUnaligned(as: SIMD16<Float>.self)
+                let v = load16(xp + p * 16)
                 // v * s + t, not addingProduct: SIMD's addingProduct compiles to scalar code.
-                UnsafeMutableRawPointer(yp + p * 16).storeBytes(of: blendClamped(v * s + t, l, h), as: SIMD16<Float>.self)
+                store16(blendClamped(v * s + t, l, h), yp + p * 16)
             }
         }
     }
@@ -80,8 +82,8 @@ public func blockedChannelScale(_ x: UnsafePointer<Float>, scale s: UnsafePointe
             for l in 0..<min(16, channels - b * 16) { g[l] = s[n * sItemStride + b * 16 + l] }
             let xp = x + u * pixels * 16, yp = y + u * pixels * 16
             for p in 0..<pixels {
-                let v = UnsafeRawPointer(xp + p * 16).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(yp + p * 16).storeBytes(of: v * g, as: SIMD16<Float>.self)
+                let v = load16(xp + p * 16)
+                store16(v * g, yp + p * 16)
             }
         }
     }

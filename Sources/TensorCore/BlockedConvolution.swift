@@ -101,7 +101,7 @@ public func channelsLastToBlocked(_ x: UnsafePointer<Float>, batch: Int, channel
 
 /// Sixteen floats from `src` to `dst`, one vector (a copy call per sixteen floats took 1.6 times as long).
 @inline(__always) private func copy16(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(dst).storeBytes(of: UnsafeRawPointer(src).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+    store16(load16(src), dst)
 }
 
 /// The channel-blocked `[batch, blocks, pixels, 16]` into channels-last `[batch, pixels, channels]` (NHWC): a ConvNeXt
@@ -126,7 +126,7 @@ public func blockedGlobalAveragePool(_ x: UnsafePointer<Float>, batch: Int, chan
     forEachBlock(batch: batch, blocks: blocks, pixels: pixels) { n, b in
         let xb = x + (n * blocks + b) * pixels * 16
         var acc = SIMD16<Float>()
-        for p in 0..<pixels { acc += UnsafeRawPointer(xb + p * 16).loadUnaligned(as: SIMD16<Float>.self) }
+        for p in 0..<pixels { acc += load16(xb + p * 16) }
         for j in 0..<min(16, channels - b * 16) { y[n * channels + b * 16 + j] = acc[j] * scale }
     }
 }

@@ -1,3 +1,5 @@
+import TensorKernelsAVX512
+
 /// Max pooling of channel-blocked `[batch, blocks, inH, inW, 16]` into `[batch, blocks, outH, outW, 16]`: each
 /// output vector is the lane-wise maximum of its window's pixel vectors, taps outside the input skipped (ONNX
 /// pads MaxPool with minus infinity; a window wholly outside gives minus infinity). Split over `computeThreads`
@@ -18,13 +20,13 @@ public func blockedMaxPool(_ x: UnsafePointer<Float>, batch: Int, blocks: Int, i
                 let row = xp + (iy0 + ky * wd.dilationH) * inW * 16
                 var kx = kx0
                 while kx < kx1 {
-                    let v = UnsafeRawPointer(row + (ix0 + kx * wd.dilationW) * 16).loadUnaligned(as: SIMD16<Float>.self)
+                    let v = load16(row + (ix0 + kx * wd.dilationW) * 16)
                     m = m.replacing(with: v, where: v .> m)
                     kx += 1
                 }
                 ky += 1
             }
-            UnsafeMutableRawPointer(yp + (oy * outW + ox) * 16).storeBytes(of: m, as: SIMD16<Float>.self)
+            store16(m, yp + (oy * outW + ox) * 16)
         }
     }
 }
@@ -73,13 +75,13 @@ public func blockedAveragePool(_ x: UnsafePointer<Float>, batch: Int, blocks: In
                 for kx in 0..<wd.kernelW {
                     let ix = ix0 + kx * wd.dilationW
                     if ix < 0 || ix >= inW { continue }
-                    sum += UnsafeRawPointer(xp + (iy * inW + ix) * 16).loadUnaligned(as: SIMD16<Float>.self)
+                    sum += load16(xp + (iy * inW + ix) * 16)
                     n += 1
                 }
             }
             let div = countIncludePad ? averageDivisor(oy: oy, ox: ox, h: inH, w: inW, window: wd) : n
             let v = div > 0 ? sum / SIMD16<Float>(repeating: Float(div)) : SIMD16<Float>()
-            UnsafeMutableRawPointer(yp + (oy * outW + ox) * 16).storeBytes(of: v, as: SIMD16<Float>.self)
+            store16(v, yp + (oy * outW + ox) * 16)
         }
     }
 }
@@ -91,8 +93,8 @@ public func blockedClamp(_ x: UnsafePointer<Float>, count: Int, lo: Float, hi: F
     parallelChunks(vectors, minItemsPerChunk: 4096) { r in
         let l = SIMD16<Float>(repeating: lo), h = SIMD16<Float>(repeating: hi)
         for i in r {
-            let v = UnsafeRawPointer(x + i * 16).loadUnaligned(as: SIMD16<Float>.self)
-            UnsafeMutableRawPointer(y + i * 16).storeBytes(of: blendClamped(v, l, h), as: SIMD16<Float>.self)
+            let v = load16(x + i * 16)
+            store16(blendClamped(v, l, h), y + i * 16)
         }
     }
     for i in (vectors * 16)..<count { y[i] = min(max(x[i], lo), hi) }

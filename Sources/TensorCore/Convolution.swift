@@ -536,9 +536,9 @@ func fillPhaseRow(_ src: UnsafePointer<Float>, ixLo: Int, ixHi: Int, padLeft: In
         let d0 = dst + ((ix + padLeft) >> 1), d1 = dst + rowLen + ((ix + padLeft) >> 1)
         var j = 0
         while ix + 16 <= ixHi {
-            let v = UnsafeRawPointer(src + ix).loadUnaligned(as: SIMD16<Float>.self)
-            UnsafeMutableRawPointer(d0 + j).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(d1 + j).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+            let v = load16(src + ix)
+            store8(v.evenHalf, d0 + j)
+            store8(v.oddHalf, d1 + j)
             ix += 16; j += 8
         }
         while ix + 2 <= ixHi { d0[j] = src[ix]; d1[j] = src[ix + 1]; ix += 2; j += 1 }

@@ -1,4 +1,5 @@
 import Foundation
+import TensorKernelsAVX512
 
 /// Layer normalisation of `rows` rows of `cols` values: y = (x - mean) / sqrt(var + eps) * scale + bias,
 /// with the biased variance, as ONNX LayerNormalization over the trailing axes.
@@ -36,7 +37,7 @@ func rowMoments(_ xr: UnsafePointer<Float>, cols: Int, epsilon: Float) -> (mean:
     var s0 = SIMD4<Double>(), s1 = SIMD4<Double>()
     var i = 0
     while i < c8 {
-        let v = UnsafeRawPointer(xr + i).loadUnaligned(as: SIMD8<Float>.self)
+        let v = load8(xr + i)
         s0 += SIMD4<Double>(v.lowHalf); s1 += SIMD4<Double>(v.highHalf)
         i += 8
     }
@@ -47,7 +48,7 @@ func rowMoments(_ xr: UnsafePointer<Float>, cols: Int, epsilon: Float) -> (mean:
     var q0 = SIMD4<Double>(), q1 = SIMD4<Double>()
     i = 0
     while i < c8 {
-        let v = UnsafeRawPointer(xr + i).loadUnaligned(as: SIMD8<Float>.self)
+        let v = load8(xr + i)
         let d0 = SIMD4<Double>(v.lowHalf) - m, d1 = SIMD4<Double>(v.highHalf) - m
         q0 += d0 * d0; q1 += d1 * d1
         i += 8

@@ -96,11 +96,23 @@ func gemmPackedAVX2(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, p
                    accumulate: accumulate, bias: bias, lo: lo, hi: hi, gelu: gelu, packA: packA, scratch: scratch)
 }
 
-/// `tile6x16` compiled for AVX2, as a function of its own.
-@inline(never)
+/// The narrow tile for AVX2: `tile6x16`'s loop and `storeNarrowSums`, each compiled as a function of its own.
 func tile6x16AVX2(_ kc: Int, _ ap: UnsafePointer<Float>, _ lda: Int, _ ps: Int, _ bp: UnsafePointer<Float>,
-                  _ sums: UnsafeMutablePointer<Float>) {
+                  _ sums: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ st: PanelStore) {
+    tile6x16LoopAVX2(kc, ap, lda, ps, bp, sums)
+    storeNarrowSumsAVX2(sums, c, ldc, rows, st)
+}
+
+@inline(never)
+func tile6x16LoopAVX2(_ kc: Int, _ ap: UnsafePointer<Float>, _ lda: Int, _ ps: Int, _ bp: UnsafePointer<Float>,
+                      _ sums: UnsafeMutablePointer<Float>) {
     tile6x16(kc, ap, lda, ps, bp, sums)
+}
+
+@inline(never)
+func storeNarrowSumsAVX2(_ sums: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int,
+                         _ st: PanelStore) {
+    storeNarrowSums(sums, c, ldc, rows: rows, st)
 }
 
 private func gemmPackedActivation(wide: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
@@ -125,7 +137,7 @@ func runPackedTiles(wide: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>,
     // ViT-B's fc2, K = 3072, ran at 70% against 87% of peak) and where C is narrow (read in place, A's rows came
     // from L2 for every one of the few panels: ConvNeXt-T's 3136 x 384 -> 96 ran at 46% against 85%). Elsewhere
     // reading A in place is as fast and skips the copy.
-    let packA = k > 1024 || n < 128
+    let packA = !wide || k > 1024 || n < 128
     nonisolated(unsafe) let a = a, packed = packed, c = c, bias = bias
     let panels = (n + 31) / 32
     if m == 1 && wide {

@@ -5,13 +5,34 @@
 
 public typealias F16 = SIMD16<Float>
 
-@_transparent public func load16(_ p: UnsafePointer<Float>) -> F16 {
+// Vector loads and stores at any float's address. Always inlined (not `@_transparent`): their own bodies are
+// optimised first, so `loadUnaligned`'s specialization is inlined into them and they reach the kernels as one vector
+// move each. As `@_transparent` functions they reached the kernels as calls to the generic `loadUnaligned`, which the
+// optimiser stops inlining in a function past its size limit, and which the build's per-file code generation then
+// left a call into whichever file's object held it (returning the vector in four xmm registers): the AVX-512 GEMM
+// tile called it twice per step of K, with its 28 sums on the stack. `scripts/check-kernel-calls` finds such calls.
+
+@inlinable @inline(__always) public func load16(_ p: UnsafePointer<Float>) -> F16 {
     UnsafeRawPointer(p).loadUnaligned(as: F16.self)
 }
 
-@_transparent public func store16(_ v: F16, _ p: UnsafeMutablePointer<Float>) {
+@inlinable @inline(__always) public func store16(_ v: F16, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: F16.self)
 }
+
+@inlinable @inline(__always) public func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inlinable @inline(__always) public func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+/// `Swift.min` and `Swift.max` for `Int`, always inlined: the kernels' run and window bounds call them per run, and as
+/// the generic functions they stayed calls in the larger kernels (20 in AVX2 depthwise convolution's body, whose runs
+/// are a few dozen multiply-adds each). This module and TensorCore pick these over the generic ones.
+@inlinable @inline(__always) public func min(_ a: Int, _ b: Int) -> Int { b < a ? b : a }
+@inlinable @inline(__always) public func max(_ a: Int, _ b: Int) -> Int { b > a ? b : a }
 
 /// v clamped to lo...hi by compare-and-blend (NaN stays NaN; pointwiseMin/Max's NaN rules compile to scalar code).
 @usableFromInline @_transparent func clamped(_ v: F16, _ lo: Float, _ hi: Float) -> F16 {
@@ -69,7 +90,7 @@ struct Epilogue {
         let v = clamps ? clamped(v, lo, hi) : v
         var i = 0
         if count >= 8 {
-            UnsafeMutableRawPointer(p).storeBytes(of: v.lowHalf, as: SIMD8<Float>.self)
+            store8(v.lowHalf, p)
             i = 8
         }
         if count - i >= 4 {

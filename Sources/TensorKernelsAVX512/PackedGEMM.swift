@@ -380,15 +380,25 @@ func narrowHalves(_ tile: NarrowGEMMTile, _ kc: Int, _ ap: UnsafePointer<Float>,
         a = UnsafePointer(sums + 96); lda = 1; ps = 6
     }
     for h in 0..<(st.cols > 16 ? 2 : 1) {
-        tile(kc, a, lda, ps, bp + 16 * h, sums)
-        let sh = st.half(h)
-        for r in 0..<rows { sh.store(load16(sums + 16 * r), F16(), c + 16 * h + r * ldc) }
+        tile(kc, a, lda, ps, bp + 16 * h, sums, c + 16 * h, ldc, rows, st.half(h))
     }
 }
 
-/// The signature of the narrow path's register tile (`tile6x16`, compiled by the caller as a function of its own).
+/// The signature of the narrow path's register tile: `tile6x16` into `sums`, then `storeNarrowSums` into C, each
+/// compiled by the caller as a function of its own.
 public typealias NarrowGEMMTile = (_ kc: Int, _ ap: UnsafePointer<Float>, _ lda: Int, _ stepStride: Int, _ bp: UnsafePointer<Float>,
-                                   _ sums: UnsafeMutablePointer<Float>) -> Void
+                                   _ sums: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int,
+                                   _ st: PanelStore) -> Void
+
+/// Stores the first `rows` rows of a narrow tile's sums (`[6, 16]`) into C through `st` (one half of a panel).
+/// The caller compiles it as a function of its own: inlined into the driver (thousands of instructions for AVX2), the
+/// compiler stopped inlining the vector loads and stores themselves, and each row became calls passing its vectors
+/// through the stack (the driver took a sixth of the GEMM's instructions, and the GEMM ran at 0.7x OpenBLAS's speed).
+@_transparent
+public func storeNarrowSums(_ sums: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, rows: Int,
+                            _ st: PanelStore) {
+    for r in 0..<rows { st.store(load16(sums + 16 * r), F16(), c + r * ldc) }
+}
 
 /// sums[6, 16] = A (6 rows) · half a B panel block, for AVX2: 6 accumulators (12 ymm registers) beside one B vector and
 /// a broadcast. Row r of A at `ap + r * lda`, step p of K at `+ p * stepStride` (a packed micro-panel: lda 1,
