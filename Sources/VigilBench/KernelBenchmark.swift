@@ -21,10 +21,14 @@ struct KernelBenchmark: ParsableCommand {
     @Option(help: "Only this kernel path (avx512 or avx2); default both.")
     var isa: String?
 
+    @Option(help: "Images per call (incremental occlusion's tail runs its K occluded copies as one batch).")
+    var batch = 1
+
     @Flag(help: "Report each shape's fastest run instead of the median (on a shared, noisy machine the fastest is the least disturbed).")
     var fastest = false
 
     func run() throws {
+        guard batch >= 1 && batch <= 256 else { throw ValidationError("--batch must be 1...256, not \(batch).") }
         try withComputeThreads(threads) { try measure() }
     }
 
@@ -64,11 +68,13 @@ struct KernelBenchmark: ParsableCommand {
             ("r50 1x1 512->2048 7", ConvShape(batch: 1, inC: 512, inH: 7, inW: 7, outC: 2048, groups: 1, window: pw)),
             ("r50 1x1 64->256 56", ConvShape(batch: 1, inC: 64, inH: 56, inW: 56, outC: 256, groups: 1, window: pw)),
         ]
-        print(String(format: "%d thread(s), %@ of %d runs; detected kernels: %@", threads, fastest ? "fastest" : "median", runs, cpuKernelISA.rawValue))
+        print(String(format: "%d thread(s), batch %d, %@ of %d runs; detected kernels: %@", threads, batch, fastest ? "fastest" : "median", runs, cpuKernelISA.rawValue))
         print("| convolution | MMAC | blocked avx512 us | NCHW avx512 us | NCHW avx2 us | blocked GFLOP/s | NCHW avx512 GFLOP/s | NCHW avx2 GFLOP/s | blocked vs NCHW avx512 | NCHW avx512 vs avx2 |")
         print("|---|---|---|---|---|---|---|---|---|---|")
         var rng = SystemRandomNumberGenerator()
-        for (name, s) in shapes where only.map({ name.contains($0) }) ?? true {
+        for (name, one) in shapes where only.map({ name.contains($0) }) ?? true {
+            var s = one
+            s.batch = batch
             let x = (0..<(s.batch * s.inC * s.inH * s.inW)).map { _ in Float.random(in: -1...1, using: &rng) }
             let w = (0..<(s.outC * s.inCPerGroup * s.window.kernelH * s.window.kernelW)).map { _ in Float.random(in: -1...1, using: &rng) }
             let b = (0..<s.outC).map { _ in Float.random(in: -1...1, using: &rng) }
@@ -85,12 +91,12 @@ struct KernelBenchmark: ParsableCommand {
             func timeBlocked() -> Double {
                 guard let kind = BlockedConvKind.choose(s, blockedInput: s.inC > 4) else { return .nan }
                 let pixels = s.inH * s.inW
-                var xb = [Float](repeating: 0, count: kind == .planarInput ? x.count : ChannelBlocks.count(s.inC) * 16 * pixels)
-                if kind == .planarInput { xb = x } else { toChannelBlocked(x, batch: 1, channels: s.inC, pixels: pixels, y: &xb) }
+                var xb = [Float](repeating: 0, count: kind == .planarInput ? x.count : s.batch * ChannelBlocks.count(s.inC) * 16 * pixels)
+                if kind == .planarInput { xb = x } else { toChannelBlocked(x, batch: s.batch, channels: s.inC, pixels: pixels, y: &xb) }
                 let pw = w.withUnsafeBufferPointer { kind.packWeights($0.baseAddress!, shape: s) }
                 let pb = packBlockedBias(b, channels: s.outC)
                 // 64-byte aligned operands, as the executor's arena gives them.
-                let yCount = ChannelBlocks.count(s.outC) * 16 * s.outH * s.outW
+                let yCount = s.batch * ChannelBlocks.count(s.outC) * 16 * s.outH * s.outW
                 let xa = UnsafeMutableRawPointer.allocate(byteCount: xb.count * 4, alignment: 64).bindMemory(to: Float.self, capacity: xb.count)
                 let ya = UnsafeMutableRawPointer.allocate(byteCount: yCount * 4, alignment: 64).bindMemory(to: Float.self, capacity: yCount)
                 defer { xa.deallocate(); ya.deallocate() }
