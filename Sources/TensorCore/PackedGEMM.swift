@@ -137,7 +137,7 @@ func runPackedTiles(wide: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>,
     // ViT-B's fc2, K = 3072, ran at 70% against 87% of peak) and where C is narrow (read in place, A's rows came
     // from L2 for every one of the few panels: ConvNeXt-T's 3136 x 384 -> 96 ran at 46% against 85%). Elsewhere
     // reading A in place is as fast and skips the copy.
-    let packA = !wide || k > 1024 || n < 128
+    let packA = k > 1024 || n < 128
     nonisolated(unsafe) let a = a, packed = packed, c = c, bias = bias
     let panels = (n + 31) / 32
     if m == 1 && wide {
