@@ -46,12 +46,34 @@ func winogradOutputTransformAVX2(m: UnsafePointer<Float>, ldm: Int, posStride: I
                             lo: lo, hi: hi, y: y)
 }
 
-/// `directTileNarrow` as a function of its own, so that its loop has the registers to itself (inlined into the loop
-/// over runs, the store's constants took registers and a sum went to the stack).
+/// One chunk of groups (`j0..<j1` of `groups`) of every run of a band for one output block: `directTileNarrow` per run,
+/// the sums starting from the bias on the first chunk (else from `sums`, 96 floats a run) and going through `store`
+/// into `y` (the runs' first pixel's output) on the last (else back to `sums`). A function of its own, so that the tile's
+/// loop has the registers to itself; one call for all the runs, so that a run of a few input channels (EfficientNet's
+/// 16 -> 96, a hundred cycles of products) does not pay a call, a division and a round trip of its sums through
+/// memory as well.
 @inline(never)
-func directTileNarrowAVX2(_ x: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>, _ g: DirectGeometry, _ w: UnsafePointer<Float>,
-                          _ j0: Int, _ j1: Int, _ sums: UnsafeMutablePointer<Float>) {
-    directTileNarrow(x, offsets[1], offsets[2], offsets[3], offsets[4], offsets[5], g, w, j0, j1, sums)
+func directRunsNarrowAVX2(_ buf: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>, runs n: Int, pixels: Int, _ g: DirectGeometry,
+                          _ w: UnsafePointer<Float>, _ j0: Int, _ j1: Int, groups: Int, bias: UnsafePointer<Float>,
+                          sums: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, store: BlockedStore) {
+    let first = j0 == 0, last = j1 == groups
+    for j in 0..<n {
+        let o = offsets + 6 * j, s = sums + 96 * j
+        var p0: F16, p1: F16, p2: F16, p3: F16, p4: F16, p5: F16
+        if first {
+            p0 = load16(bias); p1 = p0; p2 = p0; p3 = p0; p4 = p0; p5 = p0
+        } else {
+            p0 = load16(s); p1 = load16(s + 16); p2 = load16(s + 32)
+            p3 = load16(s + 48); p4 = load16(s + 64); p5 = load16(s + 80)
+        }
+        directTileNarrow(buf + o[0], o[1], o[2], o[3], o[4], o[5], g, w, j0, j1, &p0, &p1, &p2, &p3, &p4, &p5)
+        if last {
+            store.putRun(p0, p1, p2, p3, p4, p5, p5, count: min(6, pixels - 6 * j), y + 96 * j)
+        } else {
+            store16(p0, s); store16(p1, s + 16); store16(p2, s + 32)
+            store16(p3, s + 48); store16(p4, s + 64); store16(p5, s + 80)
+        }
+    }
 }
 
 /// Groups of 16 weight rows (a tap's input block) per chunk of `directTileNarrow`: consecutive in the panel, so a
@@ -101,28 +123,19 @@ func blockedRunsAVX2(_ buf: UnsafePointer<Float>, _ g: DirectGeometry, bandRow: 
         while col >= outW { col -= outW; row += 1 }
     }
     let groups = g.kernelH * g.kernelW * g.inBlocks
-    for (q, ob) in blocks.enumerated() {
-        let b = load16(bias + ob * 16)
-        for j in 0..<n { for i in 0..<6 { store16(b, sums + ((q * n + j) * 6 + i) * 16) } }
-    }
     // Chunk by chunk, each block, each run: a chunk's inputs serve the blocks while they are in cache (block by block
     // over the whole reduction, ResNet-50's 3x3 layers on 7x7 maps re-read their band from beyond L2 for every block).
+    // Output pixels are consecutive in y across rows, so a run's outputs are too.
+    let q0 = 6 * runs.lowerBound, left = pixels - q0
     var j0 = 0
     while j0 < groups {
         let j1 = min(groups, j0 + narrowChunkGroups)
         for (q, ob) in blocks.enumerated() {
-            let wb = w + ob / 2 * panel + ob % 2 * 16
-            for j in 0..<n { directTileNarrowAVX2(buf + offsets[6 * j], offsets + 6 * j, g, wb, j0, j1, sums + (q * n + j) * 96) }
+            directRunsNarrowAVX2(buf, offsets, runs: n, pixels: left, g, w + ob / 2 * panel + ob % 2 * 16, j0, j1, groups: groups,
+                                 bias: bias + ob * 16, sums: sums + q * n * 96, y: y + ob * outPlane + (firstRow * outW + q0) * 16,
+                                 store: store)
         }
         j0 = j1
-    }
-    for (q, ob) in blocks.enumerated() {
-        // Output pixels are consecutive in y across rows, so a run's outputs are too.
-        let yb = y + ob * outPlane + firstRow * outW * 16
-        for (j, r) in runs.enumerated() {
-            let q0 = 6 * r, count = min(6, pixels - q0)
-            for i in 0..<count { store.put(load16(sums + ((q * n + j) * 6 + i) * 16), yb + (q0 + i) * 16) }
-        }
     }
 }
 

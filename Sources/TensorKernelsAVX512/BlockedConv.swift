@@ -109,7 +109,7 @@ public struct BlockedStore {
 
     @_transparent public func put(_ v: F16, _ p: UnsafeMutablePointer<Float>) {
         var v = v
-        if let residual { v += UnsafeRawPointer(p).advanced(by: residual).loadUnaligned(as: F16.self) }
+        if let residual { v += load16(UnsafeRawPointer(p).advanced(by: residual).assumingMemoryBound(to: Float.self)) }
         store16(clamps ? clamped(v, lo, hi) : v, p)
     }
 

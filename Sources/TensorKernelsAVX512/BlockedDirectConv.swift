@@ -151,14 +151,14 @@ public struct DirectGeometry {
 /// `x` and `x + o1` ... `x + o5` (a run may wrap from one output row to the next; pixels past the run's end repeat its
 /// last pixel) and whose weights are rows 32 floats apart from `w` (half of a pair's panel), over the groups of 16
 /// weight rows `j0..<j1`: group j is tap j / inBlocks (row-major in the window), input block j % inBlocks, and the
-/// groups lie one after another in the panel. The six sums are read from `sums` and written back: the caller starts
-/// them from the bias and runs the groups in chunks whose weights stay in L1 while every run of the band uses them.
-/// Each output sums the taps in `directTile`'s order (rows, columns, input channels), however the groups are cut.
+/// groups lie one after another in the panel. The six sums `p0` ... `p5` come in and go out in registers: the caller
+/// starts them from the bias and may cut the groups into chunks whose weights stay in L1 while every run of the band
+/// uses them. Each output sums the taps in `directTile`'s order (rows, columns, input channels), however the groups
+/// are cut.
 @_transparent
 public func directTileNarrow(_ x: UnsafePointer<Float>, _ a1: Int, _ a2: Int, _ a3: Int, _ a4: Int, _ a5: Int,
-                             _ g: DirectGeometry, _ w: UnsafePointer<Float>, _ j0: Int, _ j1: Int, _ sums: UnsafeMutablePointer<Float>) {
-    var p0 = load16(sums), p1 = load16(sums + 16), p2 = load16(sums + 32)
-    var p3 = load16(sums + 48), p4 = load16(sums + 64), p5 = load16(sums + 80)
+                             _ g: DirectGeometry, _ w: UnsafePointer<Float>, _ j0: Int, _ j1: Int,
+                             _ p0: inout F16, _ p1: inout F16, _ p2: inout F16, _ p3: inout F16, _ p4: inout F16, _ p5: inout F16) {
     var wr = w + j0 * 16 * 32
     let t0 = j0 / g.inBlocks
     var ky = t0 / g.kernelW, kx = t0 % g.kernelW, kb = j0 % g.inBlocks
@@ -177,8 +177,6 @@ public func directTileNarrow(_ x: UnsafePointer<Float>, _ a1: Int, _ a2: Int, _ 
             if kx == g.kernelW { kx = 0; ky += 1 }
         }
     }
-    store16(p0, sums); store16(p1, sums + 16); store16(p2, sums + 32)
-    store16(p3, sums + 48); store16(p4, sums + 64); store16(p5, sums + 80)
 }
 
 /// Two runs of up to seven output pixels (`la` >= 1 from `xa`, `lb` >= 0 from `xb`, input origins in the band

@@ -446,28 +446,41 @@ func tile4x32(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>,
 }
 
 /// One row: c[N] = clamp(gelu?(a[K] · B (+ c when `accumulate`) + bias[N]), lo, hi) over panels `panels` of packed B,
-/// a classifier head at batch 1. Each 32-column panel keeps eight partial sums per column (K steps taken eight apart)
-/// and adds them pairwise at the end: a matrix-vector product is bound by reading B, so the extra accumulators are
-/// free, and they round like a vectorised dot product rather than one running sum over K.
+/// a classifier head at batch 1 (`gemvPackedBody` on AVX-512).
 public func gemvPackedAVX512(n: Int, k: Int, a: UnsafePointer<Float>, packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
                              panels: Range<Int>, accumulate: Bool, bias: UnsafePointer<Float>?, lo: Float, hi: Float, gelu: Bool) {
+    gemvPackedBody(narrow: false, n: n, k: k, a: a, packed: packed, c: c, panels: panels, accumulate: accumulate, bias: bias,
+                   lo: lo, hi: hi, gelu: gelu)
+}
+
+/// `gemvPackedAVX512`'s body, inlined where it is compiled (TensorCore compiles it for AVX2 with `narrow`). Each
+/// 32-column panel keeps several partial sums per column (K steps taken that many apart: eight on AVX-512, two in
+/// AVX2's sixteen registers) and adds them pairwise at the end: a matrix-vector product is bound by reading B, so the
+/// extra accumulators are free, and they round like a vectorised dot product rather than one running sum over K.
+@_transparent
+public func gemvPackedBody(narrow: Bool, n: Int, k: Int, a: UnsafePointer<Float>, packed: UnsafePointer<Float>,
+                           c: UnsafeMutablePointer<Float>, panels: Range<Int>, accumulate: Bool, bias: UnsafePointer<Float>?,
+                           lo: Float, hi: Float, gelu: Bool) {
     let clamps = lo > -.infinity || hi < .infinity
+    let phases = narrow ? 2 : 8
     for j in panels {
         let b = packed + j * k * 32
         var s0 = F16(), s1 = F16(), s2 = F16(), s3 = F16(), s4 = F16(), s5 = F16(), s6 = F16(), s7 = F16()
         var t0 = F16(), t1 = F16(), t2 = F16(), t3 = F16(), t4 = F16(), t5 = F16(), t6 = F16(), t7 = F16()
         var p = 0
-        while p + 8 <= k {
+        while p + phases <= k {
             let q = b + p * 32
             var x = F16(repeating: a[p]); s0.addProduct(x, load16(q)); t0.addProduct(x, load16(q + 16))
             x = F16(repeating: a[p + 1]); s1.addProduct(x, load16(q + 32)); t1.addProduct(x, load16(q + 48))
-            x = F16(repeating: a[p + 2]); s2.addProduct(x, load16(q + 64)); t2.addProduct(x, load16(q + 80))
-            x = F16(repeating: a[p + 3]); s3.addProduct(x, load16(q + 96)); t3.addProduct(x, load16(q + 112))
-            x = F16(repeating: a[p + 4]); s4.addProduct(x, load16(q + 128)); t4.addProduct(x, load16(q + 144))
-            x = F16(repeating: a[p + 5]); s5.addProduct(x, load16(q + 160)); t5.addProduct(x, load16(q + 176))
-            x = F16(repeating: a[p + 6]); s6.addProduct(x, load16(q + 192)); t6.addProduct(x, load16(q + 208))
-            x = F16(repeating: a[p + 7]); s7.addProduct(x, load16(q + 224)); t7.addProduct(x, load16(q + 240))
-            p += 8
+            if !narrow {
+                x = F16(repeating: a[p + 2]); s2.addProduct(x, load16(q + 64)); t2.addProduct(x, load16(q + 80))
+                x = F16(repeating: a[p + 3]); s3.addProduct(x, load16(q + 96)); t3.addProduct(x, load16(q + 112))
+                x = F16(repeating: a[p + 4]); s4.addProduct(x, load16(q + 128)); t4.addProduct(x, load16(q + 144))
+                x = F16(repeating: a[p + 5]); s5.addProduct(x, load16(q + 160)); t5.addProduct(x, load16(q + 176))
+                x = F16(repeating: a[p + 6]); s6.addProduct(x, load16(q + 192)); t6.addProduct(x, load16(q + 208))
+                x = F16(repeating: a[p + 7]); s7.addProduct(x, load16(q + 224)); t7.addProduct(x, load16(q + 240))
+            }
+            p += phases
         }
         while p < k {
             let x = F16(repeating: a[p]), q = b + p * 32
@@ -476,7 +489,12 @@ public func gemvPackedAVX512(n: Int, k: Int, a: UnsafePointer<Float>, packed: Un
         }
         let cols = min(32, n - j * 32)
         let st = PanelStore(cols: cols, bias: bias.map { $0 + j * 32 }, lo: lo, hi: hi, clamps: clamps && !gelu, first: !accumulate)
-        st.store(((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)), ((t0 + t1) + (t2 + t3)) + ((t4 + t5) + (t6 + t7)), c + j * 32)
-        if gelu { geluBlock(c + j * 32, ldc: 0, rows: 1, cols: cols, clamps: clamps, lo: lo, hi: hi) }
+        if narrow {
+            st.store(s0 + s1, t0 + t1, c + j * 32)
+            if gelu { geluRows(c + j * 32, ldc: 0, rows: 1, cols: cols, clamps: clamps, lo: lo, hi: hi) }
+        } else {
+            st.store(((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)), ((t0 + t1) + (t2 + t3)) + ((t4 + t5) + (t6 + t7)), c + j * 32)
+            if gelu { geluBlock(c + j * 32, ldc: 0, rows: 1, cols: cols, clamps: clamps, lo: lo, hi: hi) }
+        }
     }
 }
