@@ -23,6 +23,9 @@ struct GEMMBenchmark: ParsableCommand {
     @Option(help: "Comma-separated KxN shapes instead of ViT-B/16's (e.g. 96x384,384x96 for ConvNeXt-T's first stage).")
     var shapes: String?
 
+    @Flag(help: "Weights cold, as a model's layers find them: each run uses the next of enough copies of B (both engines' forms) to fill 96 MiB, more than the last-level cache, so B comes from memory.")
+    var cold = false
+
     @Option(help: "CPU fp32 peak in GFLOP/s, to print the share achieved (default: measured with a register-only multiply-add loop on --threads threads).")
     var peakGflops: Double?
 
@@ -38,7 +41,8 @@ struct GEMMBenchmark: ParsableCommand {
         }
         let shapes = given ?? vit
         let peak = peakGflops ?? measuredPeakGFLOPS(threads: threads)
-        print(String(format: "%d rows, %d thread(s), median of %d runs; peak %.0f GFLOP/s (multiply-add loop)", rows, threads, runs, peak))
+        print(String(format: "%d rows, %d thread(s), median of %d runs, weights %@; peak %.0f GFLOP/s (multiply-add loop)", rows, threads, runs,
+                     cold ? "cold (from memory)" : "hot (in cache)", peak))
         print("| GEMM | K | N | packed GFLOP/s | OpenBLAS GFLOP/s | packed vs OpenBLAS | share of peak |")
         print("|---|---|---|---|---|---|---|")
         var rng = SystemRandomNumberGenerator()
@@ -47,12 +51,15 @@ struct GEMMBenchmark: ParsableCommand {
             let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &rng) }
             let b = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &rng) }
             var c = [Float](repeating: 0, count: m * n)
-            let packed = b.withUnsafeBufferPointer { PackedPanels($0.baseAddress!, ldb: n, k: k, n: n) }
+            let copies = cold ? max(2, (96 << 20) / (8 * k * n)) : 1
+            let bs = (0..<copies).map { _ in b.map { $0 } }   // distinct storage, not copies on write of one array
+            let packed = bs.map { b in b.withUnsafeBufferPointer { PackedPanels($0.baseAddress!, ldb: n, k: k, n: n) } }
+            var next = 0, nextBLAS = 0
             // The two alternate run by run, so a slow spell of this machine slows both alike.
             let (once, blas) = withComputeThreads(threads) {
                 medianSecondsInterleaved(runs: runs, warmup: 3,
-                                         { gemmPacked(m: m, a: a, lda: k, packed: packed, c: &c, ldc: n, bias: nil) },
-                                         { openBLAS(m: m, n: n, k: k, a: a, b: b, c: &c, threads: threads) })
+                                         { gemmPacked(m: m, a: a, lda: k, packed: packed[next], c: &c, ldc: n, bias: nil); next = (next + 1) % copies },
+                                         { openBLAS(m: m, n: n, k: k, a: a, b: bs[nextBLAS], c: &c, threads: threads); nextBLAS = (nextBLAS + 1) % copies })
             }
             let f = 2 * Double(m * n * k) / 1e9
             print(String(format: "| %@ | %d | %d | %.1f | %.1f | %.2fx | %.0f%% |", name, k, n, f / once, f / blas,
