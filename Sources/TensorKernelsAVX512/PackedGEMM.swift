@@ -384,16 +384,16 @@ func narrowHalves(_ tile: NarrowGEMMTile, _ kc: Int, _ ap: UnsafePointer<Float>,
     }
 }
 
-/// The signature of the narrow path's register tile: `tile6x16` into `sums`, then `storeNarrowSums` into C, each
-/// compiled by the caller as a function of its own.
+/// The signature of the narrow path's register tile: `tile6x16` into `sums` (compiled by the caller as a function of
+/// its own), then `storeNarrowSums` into C.
 public typealias NarrowGEMMTile = (_ kc: Int, _ ap: UnsafePointer<Float>, _ lda: Int, _ stepStride: Int, _ bp: UnsafePointer<Float>,
                                    _ sums: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int,
                                    _ st: PanelStore) -> Void
 
 /// Stores the first `rows` rows of a narrow tile's sums (`[6, 16]`) into C through `st` (one half of a panel).
-/// The caller compiles it as a function of its own: inlined into the driver (thousands of instructions for AVX2), the
-/// compiler stopped inlining the vector loads and stores themselves, and each row became calls passing its vectors
-/// through the stack (the driver took a sixth of the GEMM's instructions, and the GEMM ran at 0.7x OpenBLAS's speed).
+/// The caller inlines it into its compiled narrow tile (`NarrowGEMMTile`), not into the driver: in the driver's
+/// thousands of instructions the vector loads and stores themselves had become calls passing their vectors through the
+/// stack (when `load16` and `store16` were still transparent wrappers of the generic loads and stores).
 @_transparent
 public func storeNarrowSums(_ sums: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, rows: Int,
                             _ st: PanelStore) {
