@@ -1,3 +1,4 @@
+import CCPUFeatures
 import TensorKernelsAVX512
 
 // The channel-blocked convolutions on CPUs without AVX-512 (`KernelTable.portable`). The kernels are
@@ -51,14 +52,17 @@ func winogradOutputTransformAVX2(m: UnsafePointer<Float>, ldm: Int, posStride: I
 /// into `y` (the runs' first pixel's output) on the last (else back to `sums`). A function of its own, so that the tile's
 /// loop has the registers to itself; one call for all the runs, so that a run of a few input channels (EfficientNet's
 /// 16 -> 96, a hundred cycles of products) does not pay a call, a division and a round trip of its sums through
-/// memory as well.
+/// memory as well. Run by run, it asks for `nextRows` rows of weights from `next` (rows 32 floats apart), spread over
+/// the runs, for the call after it.
 @inline(never)
 func directRunsNarrowAVX2(_ buf: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>, runs n: Int, pixels: Int, _ g: DirectGeometry,
                           _ w: UnsafePointer<Float>, _ j0: Int, _ j1: Int, groups: Int, bias: UnsafePointer<Float>,
-                          sums: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, store: BlockedStore) {
+                          sums: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, store: BlockedStore,
+                          next: UnsafePointer<Float>, nextRows: Int) {
     let first = j0 == 0, last = j1 == groups
     for j in 0..<n {
         let o = offsets + 6 * j, s = sums + 96 * j
+        for r in (j * nextRows / n)..<((j + 1) * nextRows / n) { vigil_prefetch(next + 32 * r) }
         var p0: F16, p1: F16, p2: F16, p3: F16, p4: F16, p5: F16
         if first {
             p0 = load16(bias); p1 = p0; p2 = p0; p3 = p0; p4 = p0; p5 = p0
@@ -127,13 +131,20 @@ func blockedRunsAVX2(_ buf: UnsafePointer<Float>, _ g: DirectGeometry, bandRow: 
     // over the whole reduction, ResNet-50's 3x3 layers on 7x7 maps re-read their band from beyond L2 for every block).
     // Output pixels are consecutive in y across rows, so a run's outputs are too.
     let q0 = 6 * runs.lowerBound, left = pixels - q0
+    @inline(__always) func half(_ ob: Int) -> UnsafePointer<Float> { w + ob / 2 * panel + ob % 2 * 16 }
     var j0 = 0
     while j0 < groups {
         let j1 = min(groups, j0 + narrowChunkGroups)
         for (q, ob) in blocks.enumerated() {
-            directRunsNarrowAVX2(buf, offsets, runs: n, pixels: left, g, w + ob / 2 * panel + ob % 2 * 16, j0, j1, groups: groups,
+            // Where there are few runs to share a chunk's weights (the nine of a 7x7 map), the weights the next call
+            // reads (the next block's, or the next chunk's first block's) are asked for a few rows a run: their first
+            // reads otherwise waited on memory (ResNet-50's 3x3 layers on 7x7 maps: 62-71 -> 76-79 GFLOP/s, `VigilBench
+            // kernels --threads 1`). With many runs the weights are in cache, and the requests cost 2-4%.
+            let more = q + 1 < blocks.count, j2 = more ? j1 : min(groups, j1 + narrowChunkGroups)
+            let next = half(more ? blocks.lowerBound + q + 1 : blocks.lowerBound) + (more ? j0 : j1) * 16 * 32
+            directRunsNarrowAVX2(buf, offsets, runs: n, pixels: left, g, half(ob), j0, j1, groups: groups,
                                  bias: bias + ob * 16, sums: sums + q * n * 96, y: y + ob * outPlane + (firstRow * outW + q0) * 16,
-                                 store: store)
+                                 store: store, next: next, nextRows: n <= 16 ? (j2 - (more ? j0 : j1)) * 16 : 0)
         }
         j0 = j1
     }
