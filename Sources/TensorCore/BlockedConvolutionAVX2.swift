@@ -49,7 +49,8 @@ func winogradOutputTransformAVX2(m: UnsafePointer<Float>, ldm: Int, posStride: I
 
 /// One chunk of groups (`j0..<j1` of `groups`) of every run of a band for one output block: `directTileNarrow` per run,
 /// the sums starting from the bias on the first chunk (else from `sums`, 96 floats a run) and going through `store`
-/// into `y` (the runs' first pixel's output) on the last (else back to `sums`). A function of its own, so that the tile's
+/// into `y` (the runs' first pixel's output, or with `yOffsets` the output the offsets, six a run, are from) on the
+/// last (else back to `sums`). A function of its own, so that the tile's
 /// loop has the registers to itself; one call for all the runs, so that a run of a few input channels (EfficientNet's
 /// 16 -> 96, a hundred cycles of products) does not pay a call, a division and a round trip of its sums through
 /// memory as well. Run by run, it asks for `nextRows` rows of weights from `next` (rows 32 floats apart), spread over
@@ -57,8 +58,8 @@ func winogradOutputTransformAVX2(m: UnsafePointer<Float>, ldm: Int, posStride: I
 @inline(never)
 func directRunsNarrowAVX2(_ buf: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>, runs n: Int, pixels: Int, _ g: DirectGeometry,
                           _ w: UnsafePointer<Float>, _ j0: Int, _ j1: Int, groups: Int, bias: UnsafePointer<Float>,
-                          sums: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, store: BlockedStore,
-                          next: UnsafePointer<Float>, nextRows: Int) {
+                          sums: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, yOffsets: UnsafePointer<Int>?,
+                          store: BlockedStore, next: UnsafePointer<Float>, nextRows: Int) {
     let first = j0 == 0, last = j1 == groups
     for j in 0..<n {
         let o = offsets + 6 * j, s = sums + 96 * j
@@ -72,7 +73,18 @@ func directRunsNarrowAVX2(_ buf: UnsafePointer<Float>, _ offsets: UnsafePointer<
         }
         directTileNarrow(buf + o[0], o[1], o[2], o[3], o[4], o[5], g, w, j0, j1, &p0, &p1, &p2, &p3, &p4, &p5)
         if last {
-            store.putRun(p0, p1, p2, p3, p4, p5, p5, count: min(6, pixels - 6 * j), y + 96 * j)
+            let count = min(6, pixels - 6 * j)
+            if let yo = yOffsets.map({ $0 + 6 * j }) {
+                // A run that crosses from one image to the next: each pixel's own place.
+                store.put(p0, y + yo[0])
+                if count > 1 { store.put(p1, y + yo[1]) }
+                if count > 2 { store.put(p2, y + yo[2]) }
+                if count > 3 { store.put(p3, y + yo[3]) }
+                if count > 4 { store.put(p4, y + yo[4]) }
+                if count > 5 { store.put(p5, y + yo[5]) }
+            } else {
+                store.putRun(p0, p1, p2, p3, p4, p5, p5, count: count, y + 96 * j)
+            }
         } else {
             store16(p0, s); store16(p1, s + 16); store16(p2, s + 32)
             store16(p3, s + 48); store16(p4, s + 64); store16(p5, s + 80)
@@ -97,15 +109,20 @@ let narrowChunkGroups = 4
 ///   - pixels: the band's output pixels (rows · outW); its first row is output row `firstRow`.
 ///   - w: panels of pairs of output blocks, `panel` floats apart (block b is half b % 2 of panel b / 2).
 ///   - bias: 16 per block; y: `[blocks, outH, outW, 16]`, blocks `outPlane` floats apart.
+///   - yRow: floats from one output row to the next in y, when not `outW * 16` (the rows are images: a pointwise
+///     convolution's runs over a batch of small maps, `bandRow` the images' input apart).
 ///   - scratch: `narrowRunsScratch(runs:)` floats: the runs' sums and offsets.
 @inline(__always)
 func blockedRunsAVX2(_ buf: UnsafePointer<Float>, _ g: DirectGeometry, bandRow: Int, outW: Int, pixels: Int, firstRow: Int,
                      runs: Range<Int>, blocks: Range<Int>, w: UnsafePointer<Float>, panel: Int, bias: UnsafePointer<Float>,
-                     y: UnsafeMutablePointer<Float>, outPlane: Int, store: BlockedStore, scratch: UnsafeMutablePointer<Float>) {
+                     y: UnsafeMutablePointer<Float>, outPlane: Int, yRow: Int? = nil, store: BlockedStore,
+                     scratch: UnsafeMutablePointer<Float>) {
     let n = runs.count
     precondition(blocks.count <= 2, "blockedRunsAVX2: at most two blocks per call")
     let sums = scratch
     let offsets = UnsafeMutableRawPointer(scratch + n * 2 * 96).assumingMemoryBound(to: Int.self)
+    // Outputs rows apart by other than a row's pixels: each pixel's output offset from the first row's start.
+    let yOffsets = yRow.map { _ in offsets + 6 * n }
     // Where each run reads: its first pixel's input in the buffer (in the slot of its own offset, 0), and its six
     // pixels' from there.
     // (Rows and columns are stepped, not divided out: with few input channels a tile is a hundred cycles, and twelve
@@ -116,12 +133,14 @@ func blockedRunsAVX2(_ buf: UnsafePointer<Float>, _ g: DirectGeometry, bandRow: 
         let origin = row * bandRow + col * g.step
         offsets[6 * j] = origin
         var pr = row, pc = col
+        if let yOffsets, let yRow { yOffsets[6 * j] = (pr - firstRow) * yRow + pc * 16 }
         for i in 1..<6 {
             if i < count {
                 pc += 1
                 if pc == outW { pc = 0; pr += 1 }
             }
             offsets[6 * j + i] = pr * bandRow + pc * g.step - origin
+            if let yOffsets, let yRow { yOffsets[6 * j + i] = (pr - firstRow) * yRow + pc * 16 }
         }
         col += 6
         while col >= outW { col -= outW; row += 1 }
@@ -143,7 +162,8 @@ func blockedRunsAVX2(_ buf: UnsafePointer<Float>, _ g: DirectGeometry, bandRow: 
             let more = q + 1 < blocks.count, j2 = more ? j1 : min(groups, j1 + narrowChunkGroups)
             let next = half(more ? blocks.lowerBound + q + 1 : blocks.lowerBound) + (more ? j0 : j1) * 16 * 32
             directRunsNarrowAVX2(buf, offsets, runs: n, pixels: left, g, half(ob), j0, j1, groups: groups,
-                                 bias: bias + ob * 16, sums: sums + q * n * 96, y: y + ob * outPlane + (firstRow * outW + q0) * 16,
+                                 bias: bias + ob * 16, sums: sums + q * n * 96,
+                                 y: y + ob * outPlane + (yOffsets == nil ? (firstRow * outW + q0) * 16 : 0), yOffsets: yOffsets,
                                  store: store, next: next, nextRows: n <= 16 ? (j2 - (more ? j0 : j1)) * 16 : 0)
         }
         j0 = j1
@@ -151,11 +171,13 @@ func blockedRunsAVX2(_ buf: UnsafePointer<Float>, _ g: DirectGeometry, bandRow: 
 }
 
 /// Floats of scratch `blockedRunsAVX2` needs for `runs` runs of up to two blocks.
-func narrowRunsScratch(runs: Int) -> Int { runs * (2 * 96 + 12) }
+func narrowRunsScratch(runs: Int) -> Int { runs * (2 * 96 + 24) }
 
 /// `.pointwise` and `.direct` convolutions on AVX2 (arguments as `blockedConv2d`'s).
 ///
-/// - pointwise: an image's map is one row of pixels. Units: (image, chunk of runs, two output blocks), chunk-major,
+/// - pointwise: an image's map is one row of pixels (at batch 2 and more, when its pixels are not a multiple of six,
+///   the batch's maps are the rows of one band and runs cross from image to image). Units: (image, chunk of runs,
+///   two output blocks), chunk-major,
 ///   so consecutive units of a thread read the same chunk of input (about 192 KiB, kept in L2) while the blocks'
 ///   weights stream.
 /// - direct: units (image, band of output rows, group, two of the group's output blocks), band-major; a thread copies
@@ -173,20 +195,26 @@ func blockedRunsConvAVX2(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pac
     let wanted = computeThreads * chunksPerThread
     nonisolated(unsafe) let x = x, y = y, bias = bias
     if kind == .pointwise {
-        let pixels = s.outH * s.outW, runsPerItem = (pixels + 5) / 6, blockPairs = (mb + 1) / 2
+        let pixels = s.outH * s.outW, blockPairs = (mb + 1) / 2
+        // From batch 2 on, where an image's map leaves its last run part-empty (a 7x7 map is 9 runs of six with 5
+        // slots unused), the runs go on from one image into the next: the batch is one band whose rows are the images.
+        let span = s.batch > 1 && pixels % 6 != 0
+        let items = span ? 1 : s.batch, bandPixels = span ? s.batch * pixels : pixels
+        let runsPerItem = (bandPixels + 5) / 6
         var chunk = max(1, min(32, 512 / cb))
-        while chunk > 1 && s.batch * ((runsPerItem + chunk - 1) / chunk) * blockPairs < wanted { chunk = (chunk + 1) / 2 }
+        while chunk > 1 && items * ((runsPerItem + chunk - 1) / chunk) * blockPairs < wanted { chunk = (chunk + 1) / 2 }
         let chunks = (runsPerItem + chunk - 1) / chunk
         chunk = (runsPerItem + chunks - 1) / chunks   // equal chunks: 9 runs as 5 + 4, not 8 + 1
         let g = DirectGeometry(inBlocks: cb, bandPlane: pixels * 16, step: 16, kernelH: 1, kernelW: 1, tapRow: 0, tapColumn: 0)
-        parallelChunks(s.batch * chunks * blockPairs) { r in
+        parallelChunks(items * chunks * blockPairs) { r in
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: narrowRunsScratch(runs: chunk))
             defer { scratch.deallocate() }
             for u in r {
                 let n = u / (chunks * blockPairs), c = u / blockPairs % chunks, pair = u % blockPairs
-                blockedRunsAVX2(x + n * xItem, g, bandRow: 0, outW: pixels, pixels: pixels, firstRow: 0,
+                blockedRunsAVX2(x + n * xItem, g, bandRow: span ? xItem : 0, outW: pixels, pixels: bandPixels, firstRow: 0,
                                 runs: (c * chunk)..<min(runsPerItem, (c + 1) * chunk), blocks: (2 * pair)..<min(mb, 2 * pair + 2),
-                                w: w, panel: cb * 16 * 32, bias: bias, y: y + n * yItem, outPlane: outPlane, store: store, scratch: scratch)
+                                w: w, panel: cb * 16 * 32, bias: bias, y: y + n * yItem, outPlane: outPlane, yRow: span ? yItem : nil,
+                                store: store, scratch: scratch)
             }
         }
         return
