@@ -49,16 +49,15 @@ func winogradOutputTransformAVX2(m: UnsafePointer<Float>, ldm: Int, posStride: I
 
 /// One chunk of groups (`j0..<j1` of `groups`) of every run of a band for one output block: `directTileNarrow` per run,
 /// the sums starting from the bias on the first chunk (else from `sums`, 96 floats a run) and going through `store`
-/// into `y` (the runs' first pixel's output, or with `yOffsets` the output the offsets, six a run, are from) on the
-/// last (else back to `sums`). A function of its own, so that the tile's
-/// loop has the registers to itself; one call for all the runs, so that a run of a few input channels (EfficientNet's
-/// 16 -> 96, a hundred cycles of products) does not pay a call, a division and a round trip of its sums through
-/// memory as well. Run by run, it asks for `nextRows` rows of weights from `next` (rows 32 floats apart), spread over
-/// the runs, for the call after it.
+/// into `y`, pixel by pixel at the run's output offsets (`yOffsets`, six a run), on the last (else back to `sums`).
+/// A function of its own, so that the tile's loop has the registers to itself; one call for all the runs, so that a
+/// run of a few input channels (EfficientNet's 16 -> 96, a hundred cycles of products) does not pay a call, a division
+/// and a round trip of its sums through memory as well. Run by run, it asks for `nextRows` rows of weights from
+/// `next` (rows 32 floats apart), spread over the runs, for the call after it.
 @inline(never)
 func directRunsNarrowAVX2(_ buf: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>, runs n: Int, pixels: Int, _ g: DirectGeometry,
                           _ w: UnsafePointer<Float>, _ j0: Int, _ j1: Int, groups: Int, bias: UnsafePointer<Float>,
-                          sums: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, yOffsets: UnsafePointer<Int>?,
+                          sums: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, yOffsets: UnsafePointer<Int>,
                           store: BlockedStore, next: UnsafePointer<Float>, nextRows: Int) {
     let first = j0 == 0, last = j1 == groups
     for j in 0..<n {
@@ -73,18 +72,7 @@ func directRunsNarrowAVX2(_ buf: UnsafePointer<Float>, _ offsets: UnsafePointer<
         }
         directTileNarrow(buf + o[0], o[1], o[2], o[3], o[4], o[5], g, w, j0, j1, &p0, &p1, &p2, &p3, &p4, &p5)
         if last {
-            let count = min(6, pixels - 6 * j)
-            if let yo = yOffsets.map({ $0 + 6 * j }) {
-                // A run that crosses from one image to the next: each pixel's own place.
-                store.put(p0, y + yo[0])
-                if count > 1 { store.put(p1, y + yo[1]) }
-                if count > 2 { store.put(p2, y + yo[2]) }
-                if count > 3 { store.put(p3, y + yo[3]) }
-                if count > 4 { store.put(p4, y + yo[4]) }
-                if count > 5 { store.put(p5, y + yo[5]) }
-            } else {
-                store.putRun(p0, p1, p2, p3, p4, p5, p5, count: count, y + 96 * j)
-            }
+            store.putPixels(p0, p1, p2, p3, p4, p5, count: min(6, pixels - 6 * j), y, offsets: yOffsets + 6 * j)
         } else {
             store16(p0, s); store16(p1, s + 16); store16(p2, s + 32)
             store16(p3, s + 48); store16(p4, s + 64); store16(p5, s + 80)
@@ -106,25 +94,24 @@ let narrowChunkGroups = 4
 ///
 /// - Parameters:
 ///   - buf: the band's input (`directBand`), `bandRow` floats from one output row's inputs to the next.
-///   - pixels: the band's output pixels (rows · outW); its first row is output row `firstRow`.
+///   - pixels: the band's output pixels (rows · outW).
 ///   - w: panels of pairs of output blocks, `panel` floats apart (block b is half b % 2 of panel b / 2).
-///   - bias: 16 per block; y: `[blocks, outH, outW, 16]`, blocks `outPlane` floats apart.
-///   - yRow: floats from one output row to the next in y, when not `outW * 16` (the rows are images: a pointwise
+///   - bias: 16 per block; y: the band's first output row in block 0 of `[blocks, rows, outW, 16]`, blocks `outPlane`
+///     floats apart and rows `yRow` (`outW * 16`, or an image's output where the rows are images: a pointwise
 ///     convolution's runs over a batch of small maps, `bandRow` the images' input apart).
 ///   - scratch: `narrowRunsScratch(runs:)` floats: the runs' sums and offsets.
 @inline(__always)
-func blockedRunsAVX2(_ buf: UnsafePointer<Float>, _ g: DirectGeometry, bandRow: Int, outW: Int, pixels: Int, firstRow: Int,
+func blockedRunsAVX2(_ buf: UnsafePointer<Float>, _ g: DirectGeometry, bandRow: Int, outW: Int, pixels: Int,
                      runs: Range<Int>, blocks: Range<Int>, w: UnsafePointer<Float>, panel: Int, bias: UnsafePointer<Float>,
-                     y: UnsafeMutablePointer<Float>, outPlane: Int, yRow: Int? = nil, store: BlockedStore,
+                     y: UnsafeMutablePointer<Float>, outPlane: Int, yRow: Int, store: BlockedStore,
                      scratch: UnsafeMutablePointer<Float>) {
     let n = runs.count
     precondition(blocks.count <= 2, "blockedRunsAVX2: at most two blocks per call")
     let sums = scratch
     let offsets = UnsafeMutableRawPointer(scratch + n * 2 * 96).assumingMemoryBound(to: Int.self)
-    // Outputs rows apart by other than a row's pixels: each pixel's output offset from the first row's start.
-    let yOffsets = yRow.map { _ in offsets + 6 * n }
+    let yOffsets = offsets + 6 * n
     // Where each run reads: its first pixel's input in the buffer (in the slot of its own offset, 0), and its six
-    // pixels' from there.
+    // pixels' from there; and where each of its pixels' outputs go, from y.
     // (Rows and columns are stepped, not divided out: with few input channels a tile is a hundred cycles, and twelve
     // divisions a run took longer than the tile; MobileNetV2's 16 -> 96 layer ran at 40 GFLOP/s.)
     var row = 6 * runs.lowerBound / outW, col = 6 * runs.lowerBound - row * outW
@@ -132,15 +119,15 @@ func blockedRunsAVX2(_ buf: UnsafePointer<Float>, _ g: DirectGeometry, bandRow: 
         let count = min(6, pixels - 6 * r)
         let origin = row * bandRow + col * g.step
         offsets[6 * j] = origin
+        yOffsets[6 * j] = row * yRow + col * 16
         var pr = row, pc = col
-        if let yOffsets, let yRow { yOffsets[6 * j] = (pr - firstRow) * yRow + pc * 16 }
         for i in 1..<6 {
             if i < count {
                 pc += 1
                 if pc == outW { pc = 0; pr += 1 }
             }
             offsets[6 * j + i] = pr * bandRow + pc * g.step - origin
-            if let yOffsets, let yRow { yOffsets[6 * j + i] = (pr - firstRow) * yRow + pc * 16 }
+            yOffsets[6 * j + i] = pr * yRow + pc * 16
         }
         col += 6
         while col >= outW { col -= outW; row += 1 }
@@ -148,23 +135,22 @@ func blockedRunsAVX2(_ buf: UnsafePointer<Float>, _ g: DirectGeometry, bandRow: 
     let groups = g.kernelH * g.kernelW * g.inBlocks
     // Chunk by chunk, each block, each run: a chunk's inputs serve the blocks while they are in cache (block by block
     // over the whole reduction, ResNet-50's 3x3 layers on 7x7 maps re-read their band from beyond L2 for every block).
-    // Output pixels are consecutive in y across rows, so a run's outputs are too.
-    let q0 = 6 * runs.lowerBound, left = pixels - q0
     @inline(__always) func half(_ ob: Int) -> UnsafePointer<Float> { w + ob / 2 * panel + ob % 2 * 16 }
     var j0 = 0
     while j0 < groups {
         let j1 = min(groups, j0 + narrowChunkGroups)
         for (q, ob) in blocks.enumerated() {
             // Where there are few runs to share a chunk's weights (the nine of a 7x7 map), the weights the next call
-            // reads (the next block's, or the next chunk's first block's) are asked for a few rows a run: their first
-            // reads otherwise waited on memory (ResNet-50's 3x3 layers on 7x7 maps: 62-71 -> 76-79 GFLOP/s, `VigilBench
-            // kernels --threads 1`). With many runs the weights are in cache, and the requests cost 2-4%.
-            let more = q + 1 < blocks.count, j2 = more ? j1 : min(groups, j1 + narrowChunkGroups)
-            let next = half(more ? blocks.lowerBound + q + 1 : blocks.lowerBound) + (more ? j0 : j1) * 16 * 32
-            directRunsNarrowAVX2(buf, offsets, runs: n, pixels: left, g, half(ob), j0, j1, groups: groups,
-                                 bias: bias + ob * 16, sums: sums + q * n * 96,
-                                 y: y + ob * outPlane + (yOffsets == nil ? (firstRow * outW + q0) * 16 : 0), yOffsets: yOffsets,
-                                 store: store, next: next, nextRows: n <= 16 ? (j2 - (more ? j0 : j1)) * 16 : 0)
+            // reads are asked for a few rows a run: their first reads otherwise waited on memory (ResNet-50's 3x3
+            // layers on 7x7 maps: 62-71 -> 76-79 GFLOP/s, `VigilBench kernels --threads 1`). With many runs the
+            // weights are in cache, and the requests cost 2-4%. The next call is the next block on this chunk, or the
+            // first block on the next chunk.
+            let (nextBlock, nextChunk) = q + 1 < blocks.count
+                ? (ob + 1, j0..<j1) : (blocks.lowerBound, j1..<min(groups, j1 + narrowChunkGroups))
+            directRunsNarrowAVX2(buf, offsets, runs: n, pixels: pixels - 6 * runs.lowerBound, g, half(ob), j0, j1, groups: groups,
+                                 bias: bias + ob * 16, sums: sums + q * n * 96, y: y + ob * outPlane, yOffsets: yOffsets,
+                                 store: store, next: half(nextBlock) + nextChunk.lowerBound * 16 * 32,
+                                 nextRows: n <= 16 ? nextChunk.count * 16 : 0)
         }
         j0 = j1
     }
@@ -211,9 +197,9 @@ func blockedRunsConvAVX2(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pac
             defer { scratch.deallocate() }
             for u in r {
                 let n = u / (chunks * blockPairs), c = u / blockPairs % chunks, pair = u % blockPairs
-                blockedRunsAVX2(x + n * xItem, g, bandRow: span ? xItem : 0, outW: pixels, pixels: bandPixels, firstRow: 0,
+                blockedRunsAVX2(x + n * xItem, g, bandRow: span ? xItem : 0, outW: pixels, pixels: bandPixels,
                                 runs: (c * chunk)..<min(runsPerItem, (c + 1) * chunk), blocks: (2 * pair)..<min(mb, 2 * pair + 2),
-                                w: w, panel: cb * 16 * 32, bias: bias, y: y + n * yItem, outPlane: outPlane, yRow: span ? yItem : nil,
+                                w: w, panel: cb * 16 * 32, bias: bias, y: y + n * yItem, outPlane: outPlane, yRow: span ? yItem : outPlane,
                                 store: store, scratch: scratch)
             }
         }
@@ -245,10 +231,11 @@ func blockedRunsConvAVX2(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pac
             let geometry = DirectGeometry(inBlocks: d.inBlocks, bandPlane: bandPlane, step: wd.strideW * 16, kernelH: wd.kernelH,
                                           kernelW: wd.kernelW, tapRow: wd.dilationH * padW * 16, tapColumn: wd.dilationW * 16)
             let pixels = rows.count * s.outW
-            blockedRunsAVX2(buf, geometry, bandRow: wd.strideH * padW * 16, outW: s.outW, pixels: pixels, firstRow: rows.lowerBound,
+            blockedRunsAVX2(buf, geometry, bandRow: wd.strideH * padW * 16, outW: s.outW, pixels: pixels,
                             runs: 0..<((pixels + 5) / 6), blocks: (2 * pair)..<min(d.outBlocks, 2 * pair + 2),
                             w: w + g * d.pairs * panel, panel: panel, bias: bias + g * d.outBlocks * 16,
-                            y: y + n * yItem + g * d.outBlocks * outPlane, outPlane: outPlane, store: store, scratch: runScratch)
+                            y: y + n * yItem + g * d.outBlocks * outPlane + rows.lowerBound * s.outW * 16, outPlane: outPlane,
+                            yRow: s.outW * 16, store: store, scratch: runScratch)
         }
     }
 }

@@ -125,6 +125,18 @@ public struct BlockedStore {
         if count > 6 { put(v6, p + 96) }
     }
 
+    /// `put` of the first `count` (0...6) of six pixels' vectors, pixel i at `p + offsets[i]` (pixels that need not be
+    /// consecutive: a run of a band that wraps from one row, or one image, to the next).
+    @_transparent public func putPixels(_ v0: F16, _ v1: F16, _ v2: F16, _ v3: F16, _ v4: F16, _ v5: F16,
+                                        count: Int, _ p: UnsafeMutablePointer<Float>, offsets o: UnsafePointer<Int>) {
+        put(v0, p + o[0])
+        if count > 1 { put(v1, p + o[1]) }
+        if count > 2 { put(v2, p + o[2]) }
+        if count > 3 { put(v3, p + o[3]) }
+        if count > 4 { put(v4, p + o[4]) }
+        if count > 5 { put(v5, p + o[5]) }
+    }
+
     /// `put` of the first `count` (0...8) of eight consecutive pixels' vectors, from `p` on.
     @_transparent public func putRun(_ v0: F16, _ v1: F16, _ v2: F16, _ v3: F16, _ v4: F16, _ v5: F16, _ v6: F16, _ v7: F16,
                               count: Int, _ p: UnsafeMutablePointer<Float>) {
