@@ -104,10 +104,17 @@ func tile6x16AVX2(_ kc: Int, _ ap: UnsafePointer<Float>, _ lda: Int, _ ps: Int, 
     storeNarrowSums(sums, c, ldc, rows: rows, st)
 }
 
+/// A packed micro-panel (lda 1, steps 6 apart) gets a loop of its own, compiled with its offsets as constants: with
+/// them as variables, the compiler stepped one pointer from row to row, seven dependent adds a step against the
+/// FMAs' six cycles, and the loop ran at the adds' pace.
 @inline(never)
 func tile6x16LoopAVX2(_ kc: Int, _ ap: UnsafePointer<Float>, _ lda: Int, _ ps: Int, _ bp: UnsafePointer<Float>,
                       _ sums: UnsafeMutablePointer<Float>) {
-    tile6x16(kc, ap, lda, ps, bp, sums)
+    if lda == 1 && ps == 6 {
+        tile6x16(kc, ap, 1, 6, bp, sums)
+    } else {
+        tile6x16(kc, ap, lda, ps, bp, sums)
+    }
 }
 
 /// `gemvPackedBody` compiled for AVX2.

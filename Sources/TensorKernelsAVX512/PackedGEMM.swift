@@ -410,14 +410,16 @@ public func storeNarrowSums(_ sums: UnsafeMutablePointer<Float>, _ c: UnsafeMuta
 public func tile6x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ lda: Int, _ ps: Int, _ bp: UnsafePointer<Float>,
                      _ sums: UnsafeMutablePointer<Float>) {
     var c0 = F16(), c1 = F16(), c2 = F16(), c3 = F16(), c4 = F16(), c5 = F16()
-    var a = ap, b = bp
-    let o2 = 2 * lda, o3 = 3 * lda, o4 = 4 * lda, o5 = 5 * lda
+    // Rows 0-2 from one pointer and rows 3-5 from another, each at 0, lda and 2 · lda: addresses of a base and a
+    // scaled index, two adds a step.
+    var a = ap, a3 = ap + 3 * lda, b = bp
+    let o2 = 2 * lda
     for _ in 0..<kc {
         let bv = load16(b)
         c0.addProduct(F16(repeating: a[0]), bv); c1.addProduct(F16(repeating: a[lda]), bv)
-        c2.addProduct(F16(repeating: a[o2]), bv); c3.addProduct(F16(repeating: a[o3]), bv)
-        c4.addProduct(F16(repeating: a[o4]), bv); c5.addProduct(F16(repeating: a[o5]), bv)
-        a += ps
+        c2.addProduct(F16(repeating: a[o2]), bv); c3.addProduct(F16(repeating: a3[0]), bv)
+        c4.addProduct(F16(repeating: a3[lda]), bv); c5.addProduct(F16(repeating: a3[o2]), bv)
+        a += ps; a3 += ps
         b += 32
     }
     store16(c0, sums); store16(c1, sums + 16); store16(c2, sums + 32)
