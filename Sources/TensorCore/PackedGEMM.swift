@@ -87,34 +87,26 @@ func gemmPackedTiledAVX2(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: I
                          bias: bias, activation: activation)
 }
 
-/// `gemmPackedBody` compiled for AVX2 (its narrow 6 x 32 tiles).
+/// `gemmPackedBody` compiled for AVX2 (its narrow 6 x 32 tiles, A always packed).
 func gemmPackedAVX2(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
                     c: UnsafeMutablePointer<Float>, ldc: Int, rows: Range<Int>, panels: Range<Int>,
                     accumulate: Bool, bias: UnsafePointer<Float>?, lo: Float, hi: Float, gelu: Bool,
-                    packA: Bool, scratch: UnsafeMutablePointer<Float>) {
+                    scratch: UnsafeMutablePointer<Float>) {
     gemmPackedBody(wide: false, narrowTile: tile6x16AVX2, m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc, rows: rows, panels: panels,
-                   accumulate: accumulate, bias: bias, lo: lo, hi: hi, gelu: gelu, packA: packA, scratch: scratch)
+                   accumulate: accumulate, bias: bias, lo: lo, hi: hi, gelu: gelu, packA: true, scratch: scratch)
 }
 
 /// The narrow tile for AVX2: `tile6x16`'s loop as a function of its own, then `storeNarrowSums` (inlined here, out of
 /// the driver; a separate function for the store measured the same, `VigilBench gemm --threads 1`).
-func tile6x16AVX2(_ kc: Int, _ ap: UnsafePointer<Float>, _ lda: Int, _ ps: Int, _ bp: UnsafePointer<Float>,
-                  _ sums: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ st: PanelStore) {
-    tile6x16LoopAVX2(kc, ap, lda, ps, bp, sums)
+func tile6x16AVX2(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ sums: UnsafeMutablePointer<Float>,
+                  _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ st: PanelStore) {
+    tile6x16LoopAVX2(kc, ap, bp, sums)
     storeNarrowSums(sums, c, ldc, rows: rows, st)
 }
 
-/// A packed micro-panel (lda 1, steps 6 apart) gets a loop of its own, compiled with its offsets as constants: with
-/// them as variables, the compiler stepped one pointer from row to row, seven dependent adds a step against the
-/// FMAs' six cycles, and the loop ran at the adds' pace.
 @inline(never)
-func tile6x16LoopAVX2(_ kc: Int, _ ap: UnsafePointer<Float>, _ lda: Int, _ ps: Int, _ bp: UnsafePointer<Float>,
-                      _ sums: UnsafeMutablePointer<Float>) {
-    if lda == 1 && ps == 6 {
-        tile6x16(kc, ap, 1, 6, bp, sums)
-    } else {
-        tile6x16(kc, ap, lda, ps, bp, sums)
-    }
+func tile6x16LoopAVX2(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ sums: UnsafeMutablePointer<Float>) {
+    tile6x16(kc, ap, bp, sums)
 }
 
 /// `gemvPackedBody` compiled for AVX2.
@@ -145,9 +137,11 @@ func runPackedTiles(wide: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>,
                     gelu: Bool, threads: Int) {
     // A packed into micro-panels pays where K is long (rows 4 KiB apart and more share L1 sets when read in place:
     // ViT-B's fc2, K = 3072, ran at 70% against 87% of peak) and where C is narrow (read in place, A's rows came
-    // from L2 for every one of the few panels: ConvNeXt-T's 3136 x 384 -> 96 ran at 46% against 85%). Elsewhere
-    // reading A in place is as fast and skips the copy.
-    let packA = k > 1024 || n < 128
+    // from L2 for every one of the few panels: ConvNeXt-T's 3136 x 384 -> 96 ran at 46% against 85%). On AVX-512,
+    // elsewhere, reading A in place is as fast and skips the copy. On AVX2 it pays everywhere: the narrow tile reads
+    // its six rows of A in place as six streams from L2, packed as one (`VigilBench gemm`, the two alternated run by
+    // run in one process: packed 2-13% faster on every ViT-B and Swin-T shape, as fast on the rest).
+    let packA = !wide || k > 1024 || n < 128
     nonisolated(unsafe) let a = a, packed = packed, c = c, bias = bias
     let panels = (n + 31) / 32
     if m == 1 {
@@ -173,14 +167,16 @@ func runPackedTiles(wide: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>,
                              accumulate: accumulate, bias: bias, lo: lo, hi: hi, gelu: gelu, packA: packA, scratch: scratch)
         } else {
             gemmPackedAVX2(m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: c, ldc: ldc, rows: rows, panels: panels,
-                           accumulate: accumulate, bias: bias, lo: lo, hi: hi, gelu: gelu, packA: packA, scratch: scratch)
+                           accumulate: accumulate, bias: bias, lo: lo, hi: hi, gelu: gelu, scratch: scratch)
         }
     }
     if threads == 1 || flops < 400_000 {
         run(rows: 0..<m, panels: 0..<panels)
     } else if n >= m && panels >= threads {
-        // One range of panels per thread when A is packed: every range packs all of A again.
-        parallelChunks(panels, minItemsPerChunk: packA ? (panels + threads - 1) / threads : 1) { r in run(rows: 0..<m, panels: r) }
+        // One range of panels per thread when A is packed: every range packs all of A again. (At least panels / threads
+        // a range, not that rounded up: 7 panels at 4 a range made one range, and attention's 197 x 64 -> 197 products
+        // ran on one thread.)
+        parallelChunks(panels, minItemsPerChunk: packA ? panels / threads : 1) { r in run(rows: 0..<m, panels: r) }
     } else {
         let h = wide ? 14 : 6, tiles = (m + h - 1) / h
         parallelChunks(tiles) { r in run(rows: r.lowerBound * h..<min(m, r.upperBound * h), panels: 0..<panels) }

@@ -51,8 +51,8 @@ public func gemmPackedAVX512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, ld
 /// `gemmPackedAVX512`'s body, compiled where it is inlined. `wide` (a constant at each call) picks the register tile:
 /// true, 14 x 32 on 32 zmm registers (this module's `gemmPackedAVX512`); false, 6 x 32 as two 6 x 16 halves on 16 ymm
 /// registers (TensorCore's `gemmPackedAVX2`, compiled for AVX2: everything the narrow path runs is `@_transparent`).
-/// Rows of the narrow tile left over at the end go through one partial 6-row tile. `narrowTile` (nil when `wide`) is
-/// the caller's compiled `tile6x16`.
+/// Rows of the narrow tile left over at the end go through one partial 6-row tile; the narrow path always packs A
+/// (`packA` true). `narrowTile` (nil when `wide`) is the caller's compiled `tile6x16`.
 @_transparent public func gemmPackedBody(wide: Bool, narrowTile: NarrowGEMMTile? = nil, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                                          packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
                                          rows: Range<Int>, panels: Range<Int>, accumulate: Bool, bias: UnsafePointer<Float>?,
@@ -72,9 +72,9 @@ public func gemmPackedAVX512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, ld
         return
     }
     let clamps = lo > -.infinity || hi < .infinity
-    // The narrow tile's sums and a partial tile's zero-padded rows of A (allocated here, not with a closure-taking
-    // temporary allocation: a closure in this transparent body would be compiled, for AVX-512, in this module).
-    let tileScratch = wide ? nil : UnsafeMutablePointer<Float>.allocate(capacity: 96 + 6 * min(k, gemmKBlock))
+    // The narrow tile's sums (allocated here, not with a closure-taking temporary allocation: a closure in this
+    // transparent body would be compiled, for AVX-512, in this module).
+    let tileScratch = wide ? nil : UnsafeMutablePointer<Float>.allocate(capacity: 96)
     defer { tileScratch?.deallocate() }
     var r0 = rows.lowerBound
     while r0 < rows.upperBound {
@@ -117,15 +117,11 @@ public func gemmPackedAVX512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, ld
                     let st = PanelStore(cols: cols, bias: last ? bias.map { $0 + j * 32 } : nil, lo: lo, hi: hi,
                                         clamps: last && clamps && !gelu, first: first)
                     if !packA {
+                        precondition(wide, "gemmPackedBody: the narrow tile reads A packed")
                         var t = 0
                         while t < mc {
                             let i = r0 + t
-                            if wide {
-                                tile14x32(kc, a + i * lda + k0, lda: lda, bp, c + i * ldc + j * 32, ldc, rows: min(tileRows, mc - t), st)
-                            } else {
-                                narrowHalves(narrowTile!, kc, a + i * lda + k0, lda, 1, bp, c + i * ldc + j * 32, ldc, min(tileRows, mc - t), st,
-                                             tileScratch!)
-                            }
+                            tile14x32(kc, a + i * lda + k0, lda: lda, bp, c + i * ldc + j * 32, ldc, rows: min(tileRows, mc - t), st)
                             t += tileRows
                         }
                     } else if wide {
@@ -143,7 +139,7 @@ public func gemmPackedAVX512(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, ld
                     } else {
                         for t in 0..<(full + tail14) {
                             let i = r0 + t * tileRows
-                            narrowHalves(narrowTile!, kc, block + t * tileRows * kc, 1, tileRows, bp, c + i * ldc + j * 32, ldc,
+                            narrowHalves(narrowTile!, kc, block + t * tileRows * kc, bp, c + i * ldc + j * 32, ldc,
                                          min(tileRows, mc - t * tileRows), st, tileScratch!)
                         }
                     }
@@ -368,25 +364,18 @@ func tile14x32(_ kc: Int, _ a: UnsafePointer<Float>, _ h: UnsafePointer<Float>, 
 }
 
 /// A 6 x 32 tile of the narrow path as two 6 x 16 halves (a half wholly past N is skipped): `tile` sums each half
-/// into `scratch`, then the store puts its rows into C. `scratch` holds 96 + 6 · kc floats.
+/// into `sums` (96 floats), then the store puts its rows into C.
 @usableFromInline @_transparent
-func narrowHalves(_ tile: NarrowGEMMTile, _ kc: Int, _ ap: UnsafePointer<Float>, _ lda: Int, _ ps: Int, _ bp: UnsafePointer<Float>,
-                  _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ st: PanelStore, _ scratch: UnsafeMutablePointer<Float>) {
-    let sums = scratch
-    var a = ap, lda = lda, ps = ps
-    // A read in place has no rows past its last: a partial tile packs the few there are into a zero-padded micro-panel.
-    if rows < 6 && ps == 1 {
-        packRows(ap, lda, rows: rows, height: 6, kc: kc, sums + 96)
-        a = UnsafePointer(sums + 96); lda = 1; ps = 6
-    }
+func narrowHalves(_ tile: NarrowGEMMTile, _ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>,
+                  _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ st: PanelStore, _ sums: UnsafeMutablePointer<Float>) {
     for h in 0..<(st.cols > 16 ? 2 : 1) {
-        tile(kc, a, lda, ps, bp + 16 * h, sums, c + 16 * h, ldc, rows, st.half(h))
+        tile(kc, ap, bp + 16 * h, sums, c + 16 * h, ldc, rows, st.half(h))
     }
 }
 
 /// The signature of the narrow path's register tile: `tile6x16` into `sums` (compiled by the caller as a function of
 /// its own), then `storeNarrowSums` into C.
-public typealias NarrowGEMMTile = (_ kc: Int, _ ap: UnsafePointer<Float>, _ lda: Int, _ stepStride: Int, _ bp: UnsafePointer<Float>,
+public typealias NarrowGEMMTile = (_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>,
                                    _ sums: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int,
                                    _ st: PanelStore) -> Void
 
@@ -400,26 +389,23 @@ public func storeNarrowSums(_ sums: UnsafeMutablePointer<Float>, _ c: UnsafeMuta
     for r in 0..<rows { st.store(load16(sums + 16 * r), F16(), c + r * ldc) }
 }
 
-/// sums[6, 16] = A (6 rows) · half a B panel block, for AVX2: 6 accumulators (12 ymm registers) beside one B vector and
-/// a broadcast. Row r of A at `ap + r * lda`, step p of K at `+ p * stepStride` (a packed micro-panel: lda 1,
-/// stepStride 6; A in place: lda, stepStride 1; rows past the matrix's repeat its last); B's rows 32 floats apart.
-/// The caller compiles it as a function of its own (`@inline(never)`), and the store into C runs after it returns:
-/// with the store inside, or inlined into the driver, values kept for later pushed an accumulator onto the stack and
-/// the loop waited on it every step.
+/// sums[6, 16] = A micro-panel (6 rows, K-major: step p's six at `ap + 6 * p`) · half a B panel block, for AVX2: 6
+/// accumulators (12 ymm registers) beside one B vector and a broadcast; B's rows 32 floats apart. The offsets are
+/// constants, so the loop steps A with one add (with a row stride as a variable, the compiler stepped one pointer
+/// from row to row: six dependent adds a step, as many cycles as the twelve FMAs). The caller compiles it as a
+/// function of its own (`@inline(never)`), and the store into C runs after it returns: with the store inside, or
+/// inlined into the driver, values kept for later pushed an accumulator onto the stack and the loop waited on it every
+/// step.
 @_transparent
-public func tile6x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ lda: Int, _ ps: Int, _ bp: UnsafePointer<Float>,
-                     _ sums: UnsafeMutablePointer<Float>) {
+public func tile6x16(_ kc: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ sums: UnsafeMutablePointer<Float>) {
     var c0 = F16(), c1 = F16(), c2 = F16(), c3 = F16(), c4 = F16(), c5 = F16()
-    // Rows 0-2 from one pointer and rows 3-5 from another, each at 0, lda and 2 · lda: addresses of a base and a
-    // scaled index, two adds a step.
-    var a = ap, a3 = ap + 3 * lda, b = bp
-    let o2 = 2 * lda
+    var a = ap, b = bp
     for _ in 0..<kc {
         let bv = load16(b)
-        c0.addProduct(F16(repeating: a[0]), bv); c1.addProduct(F16(repeating: a[lda]), bv)
-        c2.addProduct(F16(repeating: a[o2]), bv); c3.addProduct(F16(repeating: a3[0]), bv)
-        c4.addProduct(F16(repeating: a3[lda]), bv); c5.addProduct(F16(repeating: a3[o2]), bv)
-        a += ps; a3 += ps
+        c0.addProduct(F16(repeating: a[0]), bv); c1.addProduct(F16(repeating: a[1]), bv)
+        c2.addProduct(F16(repeating: a[2]), bv); c3.addProduct(F16(repeating: a[3]), bv)
+        c4.addProduct(F16(repeating: a[4]), bv); c5.addProduct(F16(repeating: a[5]), bv)
+        a += 6
         b += 32
     }
     store16(c0, sums); store16(c1, sums + 16); store16(c2, sums + 32)
