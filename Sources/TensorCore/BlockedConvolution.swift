@@ -566,7 +566,9 @@ func winogradConv(wide: Bool, _ x: UnsafePointer<Float>, weights w: UnsafePointe
     nonisolated(unsafe) let x = x, y = y, u = transformed, bias = bias
     parallelChunks(units) { r in
         let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * chunk * (p.k + p.n))
-        defer { v.deallocate() }
+        // AVX2's GEMM packs its A (the transformed inputs) into micro-panels; AVX-512's reads it in place.
+        let packing = wide ? nil : UnsafeMutablePointer<Float>.allocate(capacity: gemmPackedScratchCount(k: p.k))
+        defer { v.deallocate(); packing?.deallocate() }
         let m = v + 16 * chunk * p.k
         for unit in r {
             let g0 = unit * chunk, g1 = min(total, g0 + chunk)
@@ -586,10 +588,15 @@ func winogradConv(wide: Bool, _ x: UnsafePointer<Float>, weights w: UnsafePointe
             }
             let rows = g1 - g0
             for pos in 0..<16 {
-                // A (the transformed inputs) is read in place, so the kernel's packing scratch goes unused.
-                (wide ? gemmPackedAVX512 : gemmPackedAVX2)(rows, p.n, p.k, v + pos * chunk * p.k, p.k, u + pos * p.positionStride,
-                                                           m + pos * chunk * p.n, p.n, 0..<rows, 0..<p.panels, false,
-                                                           nil, -.infinity, .infinity, false, false, v)
+                let a = v + pos * chunk * p.k, b = u + pos * p.positionStride, c = m + pos * chunk * p.n
+                if let packing {
+                    gemmPackedAVX2(m: rows, n: p.n, k: p.k, a: a, lda: p.k, packed: b, c: c, ldc: p.n, rows: 0..<rows, panels: 0..<p.panels,
+                                   accumulate: false, bias: nil, lo: -.infinity, hi: .infinity, gelu: false, scratch: packing)
+                } else {
+                    // A read in place: the kernel's packing scratch goes unused.
+                    gemmPackedAVX512(m: rows, n: p.n, k: p.k, a: a, lda: p.k, packed: b, c: c, ldc: p.n, rows: 0..<rows, panels: 0..<p.panels,
+                                     accumulate: false, bias: nil, lo: -.infinity, hi: .infinity, gelu: false, packA: false, scratch: v)
+                }
             }
             forEachItem { n, tiles, row in
                 (wide ? winogradOutputTransformAVX512 : winogradOutputTransformAVX2)(m + row * p.n, p.n, chunk * p.n, mb, tilings[n],
