@@ -140,7 +140,8 @@ func runPackedTiles(wide: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>,
     // from L2 for every one of the few panels: ConvNeXt-T's 3136 x 384 -> 96 ran at 46% against 85%). On AVX-512,
     // elsewhere, reading A in place is as fast and skips the copy. On AVX2 it pays everywhere: the narrow tile reads
     // its six rows of A in place as six streams from L2, packed as one (`VigilBench gemm`, the two alternated run by
-    // run in one process: packed 2-13% faster on every ViT-B and Swin-T shape, as fast on the rest).
+    // run in one process, one thread: packed took 0.87-0.98 of the in-place time on ViT-B's and Swin-T's shapes and
+    // attention's; at two threads 0.84-0.96, but for one round of ViT-B's QKV product at 1.08).
     let packA = !wide || k > 1024 || n < 128
     nonisolated(unsafe) let a = a, packed = packed, c = c, bias = bias
     let panels = (n + 31) / 32

@@ -125,8 +125,9 @@ public struct BlockedStore {
         if count > 6 { put(v6, p + 96) }
     }
 
-    /// `put` of the first `count` (0...6) of six pixels' vectors, pixel i at `p + offsets[i]` (pixels that need not be
-    /// consecutive: a run of a band that wraps from one row, or one image, to the next).
+    /// `put` of the first `count` (1...6: a run always has its first pixel) of six pixels' vectors, pixel i at
+    /// `p + offsets[i]` (pixels that need not be consecutive: a run of a band that wraps from one row, or one image, to
+    /// the next).
     @_transparent public func putPixels(_ v0: F16, _ v1: F16, _ v2: F16, _ v3: F16, _ v4: F16, _ v5: F16,
                                         count: Int, _ p: UnsafeMutablePointer<Float>, offsets o: UnsafePointer<Int>) {
         put(v0, p + o[0])
