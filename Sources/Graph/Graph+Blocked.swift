@@ -73,14 +73,16 @@ extension Graph {
                     for j in 0..<features { b.data[j] += vec.data[j] }
                 } else {
                     guard var w = consts[out[k].inputs[1]] else { continue }
-                    let kk = w.count / ((features + 31) / 32 * 32)
+                    // The panels start `alignedWeightsStart` floats in (`makeAlignedWeights`).
+                    let start = alignedWeightsStart(w.data), kk = (w.count - alignedWeightsSlack) / ((features + 31) / 32 * 32)
                     for j in 0..<features {
                         b.data[j] *= vec.data[j]
-                        let col = (j / 32) * kk * 32 + j % 32
+                        let col = start + (j / 32) * kk * 32 + j % 32
                         for p in 0..<kk { w.data[col + p * 32] *= vec.data[j] }
                     }
                     let wName = n.outputs[0] + "::packed_weight"
-                    consts[wName] = w
+                    // The changed copy is a new array: aligned again.
+                    consts[wName] = Tensor(shape: w.shape, data: realignedWeights(w.data))
                     out[k].inputs[1] = wName
                 }
                 let bName = n.outputs[0] + "::linear_bias"
@@ -405,7 +407,7 @@ extension Op {
             blockedClamp(x[0], count: shapeCount(s), lo: lo, hi: hi, y: y)
         case let .linear(n, act):
             let k = s[s.count - 1], m = k == 0 ? 0 : shapeCount(s) / k
-            gemmPacked(m: m, n: n, k: k, a: x[0], lda: k, packed: x[1], c: y, ldc: n, bias: x[2], activation: act)
+            gemmPacked(m: m, n: n, k: k, a: x[0], lda: k, packed: alignedWeights(x[1]), c: y, ldc: n, bias: x[2], activation: act)
         case let .affine(act):
             let (lo, hi) = act.clampBounds!
             blockedAffine(x[0], packed: x[1], batch: s[0], blocks: s[1], pixels: s[2] * s[3], lo: lo, hi: hi, y: y)

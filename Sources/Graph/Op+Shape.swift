@@ -111,7 +111,7 @@ extension Op {
                 return [x]
             case let .linear(n, _):
                 try need(3)
-                guard x.count >= 2, let k = x.last, checkedCount(s[1]) == (n + 31) / 32 * 32 * k, checkedCount(s[2]) == n else {
+                guard x.count >= 2, let k = x.last, checkedCount(s[1]) == (n + 31) / 32 * 32 * k + alignedWeightsSlack, checkedCount(s[2]) == n else {
                     throw fail("input \(x), packed weight \(s[1]) and bias \(s[2]) do not make a \(n)-feature linear map")
                 }
                 return [Array(x.dropLast()) + [n]]

@@ -197,9 +197,7 @@ extension BlockedConvKind {
     /// - quadGroups: `[C/16, kh·kw, 4, 16]`: for each block and tap, row o holds the weight of each output lane's
     ///   group's input channel o.
     ///
-    /// The array starts with up to 16 floats of slack, the first holding where the weights start
-    /// (`blockedWeights` reads it): the start is chosen 64-byte aligned in the returned array's storage, so
-    /// vector loads of the weights do not straddle cache lines. A copy of the array stays correct.
+    /// The array is laid out by `makeAlignedWeights` (the weights from `alignedWeights` on, 64-byte aligned).
     public func packWeights(_ w: UnsafePointer<Float>, shape s: ConvShape) -> [Float] {
         let taps = s.window.kernelH * s.window.kernelW
         let mb = ChannelBlocks.count(s.outC), cb = ChannelBlocks.count(s.inC)
@@ -215,18 +213,10 @@ extension BlockedConvKind {
             count = winogradTransformedOffset(s) + 16 * WinogradPanels(s).positionStride
         case .quadGroups: count = s.outC * taps * 4
         }
-        var out = [Float](repeating: 0, count: count + 16)
-        out.withUnsafeMutableBufferPointer { buf in
-            let base = buf.baseAddress!
-            // First float after the marker whose address is a multiple of 64 bytes (1...16 floats in).
-            let misalign = Int(bitPattern: base + 1) & 63
-            let start = 1 + (misalign == 0 ? 0 : (64 - misalign) / 4)
-            base[0] = Float(start)
-            let o = base + start
+        return makeAlignedWeights(count: count) { o in
             forEachWeight(shape: s) { packed, source in o[packed] = w[source] }
             if self == .winograd { packWinogradWeights(w, shape: s, into: o + winogradTransformedOffset(s)) }
         }
-        return out
     }
 
     /// Calls `body(packed, source)` for every weight: its index after `packWeights`' marker and its index in
@@ -273,8 +263,6 @@ struct DirectGroups {
     }
 }
 
-/// Where the weights start in an array made by `BlockedConvKind.packWeights`.
-@inlinable public func blockedWeights(_ packed: UnsafePointer<Float>) -> UnsafePointer<Float> { packed + Int(packed[0]) }
 
 /// The bias `[M]` (or none) as `[ceil(M/16)·16]`, zero past M.
 public func packBlockedBias(_ bias: UnsafePointer<Float>?, channels: Int) -> [Float] {
@@ -344,7 +332,7 @@ struct WinogradPanels {
     }
 }
 
-/// Where a `.winograd` kind's transformed weights start after `blockedWeights`: past the `[M, ceil(C/16)·16, 3, 3]`
+/// Where a `.winograd` kind's transformed weights start after `alignedWeights`: past the `[M, ceil(C/16)·16, 3, 3]`
 /// weights as given, rounded up to 16 floats so that they stay 64-byte aligned.
 func winogradTransformedOffset(_ s: ConvShape) -> Int { (s.outC * ChannelBlocks.count(s.inC) * 16 * 9 + 15) / 16 * 16 }
 
@@ -385,7 +373,7 @@ func blockedConv2dTiled(wide: Bool, _ kind: BlockedConvKind, _ x: UnsafePointer<
         return
     }
     let (lo, hi) = activation.clampBounds!
-    let w = blockedWeights(w)
+    let w = alignedWeights(w)
     let wd = s.window
     let cb = ChannelBlocks.count(s.inC), mb = ChannelBlocks.count(s.outC)
     let inPixels = s.inH * s.inW, outPixels = s.outH * s.outW
@@ -511,7 +499,7 @@ func blockedConv2dTiled(wide: Bool, _ kind: BlockedConvKind, _ x: UnsafePointer<
 public func blockedConv2dNaive(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, packedWeights w: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>, shape s: ConvShape, activation: Activation,
                                residual: UnsafePointer<Float>? = nil, y: UnsafeMutablePointer<Float>) {
-    let w = blockedWeights(w)
+    let w = alignedWeights(w)
     let taps = s.window.kernelH * s.window.kernelW
     let mb = ChannelBlocks.count(s.outC)
     let inPixels = s.inH * s.inW, outPixels = s.outH * s.outW
@@ -535,7 +523,7 @@ public func blockedConv2dNaive(_ kind: BlockedConvKind, _ x: UnsafePointer<Float
     }
 }
 
-/// A `.winograd` convolution (weights after `blockedWeights`). Units: runs of consecutive 2x2 tiles across the items
+/// A `.winograd` convolution (weights after `alignedWeights`). Units: runs of consecutive 2x2 tiles across the items
 /// (at most 112, so that a unit's transformed inputs and products stay near 2 MiB), split over the threads. Each
 /// unit transforms its tiles' inputs, runs the sixteen GEMMs (rows: tiles, K: input channels) and transforms the
 /// products back, so its intermediate values never leave the thread's caches for long.

@@ -172,7 +172,7 @@ func blockedRunsConvAVX2(_ kind: BlockedConvKind, _ x: UnsafePointer<Float>, pac
                          bias: UnsafePointer<Float>, shape s: ConvShape, activation: Activation,
                          residual: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
     let (lo, hi) = activation.clampBounds!
-    let w = blockedWeights(w)
+    let w = alignedWeights(w)
     let wd = s.window
     let store = BlockedStore(lo: lo, hi: hi, residual: residual.map { UnsafeRawPointer($0) - UnsafeRawPointer(y) })
     let cb = ChannelBlocks.count(s.inC), mb = ChannelBlocks.count(s.outC)

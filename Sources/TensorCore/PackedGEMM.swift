@@ -4,7 +4,8 @@ import TensorKernelsAVX512
 ///
 /// Layout: `[ceil(N/32), K, 32]`; panel j holds columns 32j..<32j+32, row p of it at `j * K * 32 + p * 32`.
 public struct PackedPanels: Sendable {
-    /// The packed floats.
+    /// The packed floats, laid out by `makeAlignedWeights`: the panels from `alignedWeights(data)` on, 64-byte
+    /// aligned, so that a row of a panel is two whole cache lines.
     public let data: [Float]
     public let k: Int
     public let n: Int
@@ -16,9 +17,8 @@ public struct PackedPanels: Sendable {
     public init(_ b: UnsafePointer<Float>, ldb: Int, k: Int, n: Int, transposed: Bool = false) {
         self.k = k; self.n = n
         let panels = (n + 31) / 32
-        data = [Float](unsafeUninitializedCapacity: panels * k * 32) { buf, count in
-            packGEMMPanels(b, ldb: ldb, k: k, n: n, transposed: transposed, into: buf.baseAddress!, panels: 0..<panels)
-            count = panels * k * 32
+        data = makeAlignedWeights(count: panels * k * 32) { dst in
+            packGEMMPanels(b, ldb: ldb, k: k, n: n, transposed: transposed, into: dst, panels: 0..<panels)
         }
     }
 }
@@ -51,7 +51,7 @@ public func gemmPacked(m: Int, a: UnsafePointer<Float>, lda: Int, packed: Packed
                        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false,
                        bias: UnsafePointer<Float>?, activation: Activation = .identity) {
     packed.data.withUnsafeBufferPointer { pb in
-        gemmPacked(m: m, n: packed.n, k: packed.k, a: a, lda: lda, packed: pb.baseAddress!, c: c, ldc: ldc, accumulate: accumulate,
+        gemmPacked(m: m, n: packed.n, k: packed.k, a: a, lda: lda, packed: alignedWeights(pb.baseAddress!), c: c, ldc: ldc, accumulate: accumulate,
                    bias: bias, activation: activation)
     }
 }
@@ -62,7 +62,7 @@ public func gemmPacked(m: Int, a: UnsafePointer<Float>, lda: Int, packed: Packed
 /// activations over the rows afterwards), split over `computeThreads`.
 /// - Parameters:
 ///   - a: `[M, K]`, leading dimension `lda`.
-///   - packed: `[ceil(N/32), K, 32]`.
+///   - packed: `[ceil(N/32), K, 32]`, the panels themselves (`alignedWeights` of `PackedPanels.data`).
 ///   - c: `[M, N]`, leading dimension `ldc`; read only when `accumulate`.
 ///   - bias: `[N]` or nil.
 /// - Complexity: 2·M·N·K flops.
