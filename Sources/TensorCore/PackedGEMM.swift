@@ -2,7 +2,8 @@ import TensorKernelsAVX512
 
 /// B of a GEMM packed for `gemmPacked`: 32-column panels, K-major, zero past the last column.
 ///
-/// Layout: `[ceil(N/32), K, 32]`; panel j holds columns 32j..<32j+32, row p of it at `j * K * 32 + p * 32`.
+/// Layout, from `alignedWeights(data)` on: `[ceil(N/32), K, 32]`; panel j holds columns 32j..<32j+32, row p of it at
+/// `j * K * 32 + p * 32`.
 public struct PackedPanels: Sendable {
     /// The packed floats, laid out by `makeAlignedWeights`: the panels from `alignedWeights(data)` on, 64-byte
     /// aligned, so that a row of a panel is two whole cache lines.

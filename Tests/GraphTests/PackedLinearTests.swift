@@ -60,6 +60,12 @@ struct PackedLinearTests {
         #expect(names.filter { $0 == "PackedLinear" }.count == 3, "\(names)")
         #expect(!names.contains("Add") && !names.contains("Mul") && !names.contains("Gelu") && !names.contains("Relu"), "\(names)")
         #expect(!names.contains("MatMul") && !names.contains("Gemm"), "\(names)")
+        // Every packed weight, the one the layer scale changed too, starts on a 64-byte boundary of its array.
+        let packedWeights = b.nodes.filter { $0.op.name == "PackedLinear" }.map { b.constants[$0.inputs[1]]! }
+        #expect(packedWeights.count == 3)
+        for w in packedWeights {
+            #expect(w.data.withUnsafeBufferPointer { Int(bitPattern: alignedWeights($0.baseAddress!)) % 64 == 0 })
+        }
         for batch in [1, 3] {
             let x = r.tensor([batch, 5, 40], -3, 3)
             let want = try withKernelISA(.avx2) {
