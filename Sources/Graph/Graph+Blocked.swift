@@ -72,17 +72,21 @@ extension Graph {
                 if n.op == .binary(.add) {
                     for j in 0..<features { b.data[j] += vec.data[j] }
                 } else {
-                    guard var w = consts[out[k].inputs[1]] else { continue }
-                    // The panels start `alignedWeightsStart` floats in (`makeAlignedWeights`).
-                    let start = alignedWeightsStart(w.data), kk = (w.count - alignedWeightsSlack) / ((features + 31) / 32 * 32)
-                    for j in 0..<features {
-                        b.data[j] *= vec.data[j]
-                        let col = start + (j / 32) * kk * 32 + j % 32
-                        for p in 0..<kk { w.data[col + p * 32] *= vec.data[j] }
+                    guard let w = consts[out[k].inputs[1]] else { continue }
+                    for j in 0..<features { b.data[j] *= vec.data[j] }
+                    // Panels of 32 columns, each `kk` rows; a new aligned array, built in one pass.
+                    let count = w.count - alignedWeightsSlack, kk = count / ((features + 31) / 32 * 32)
+                    let scaled = w.data.withUnsafeBufferPointer { old in
+                        makeAlignedWeights(count: count) { dst in
+                            dst.update(from: alignedWeights(old.baseAddress!), count: count)
+                            for j in 0..<features {
+                                let col = (j / 32) * kk * 32 + j % 32
+                                for p in 0..<kk { dst[col + p * 32] *= vec.data[j] }
+                            }
+                        }
                     }
                     let wName = n.outputs[0] + "::packed_weight"
-                    // The changed copy is a new array: aligned again.
-                    consts[wName] = Tensor(shape: w.shape, data: realignedWeights(w.data))
+                    consts[wName] = Tensor(shape: w.shape, data: scaled)
                     out[k].inputs[1] = wName
                 }
                 let bName = n.outputs[0] + "::linear_bias"

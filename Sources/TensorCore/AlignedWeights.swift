@@ -4,8 +4,8 @@
 /// 64-byte weight vectors would straddle two lines: twice the lines in cache for the same weights (a 256-step block
 /// of a GEMM panel, sized to fill L1 exactly, would overflow it). So the array starts with up to 16 floats of slack,
 /// the first holding where the weights start, chosen 64-byte aligned in the array's own storage. A copy of the array
-/// reads the same weights (the start is an index), though not necessarily aligned: a changed copy is made aligned
-/// again with `realignedWeights`.
+/// reads the same weights (the start is an index), though not necessarily aligned: to change weights, build a new
+/// array with `makeAlignedWeights` from the old one's `alignedWeights`.
 ///
 /// Layout: `[start, slack..., w0, w1, ...]`, `count + alignedWeightsSlack` floats, `start` in 1...16.
 public func makeAlignedWeights(count: Int, _ fill: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
@@ -26,16 +26,3 @@ public let alignedWeightsSlack = 16
 
 /// Where the weights start in an array made by `makeAlignedWeights`.
 @inlinable public func alignedWeights(_ packed: UnsafePointer<Float>) -> UnsafePointer<Float> { packed + Int(packed[0]) }
-
-/// Mutable access to the weights of an array made by `makeAlignedWeights` (its start as an index).
-public func alignedWeightsStart(_ packed: [Float]) -> Int { Int(packed[0]) }
-
-/// `packed` (made by `makeAlignedWeights`) itself when its weights start 64-byte aligned, else an aligned copy.
-public func realignedWeights(_ packed: [Float]) -> [Float] {
-    packed.withUnsafeBufferPointer { p in
-        let w = alignedWeights(p.baseAddress!)
-        if Int(bitPattern: w) & 63 == 0 { return packed }
-        let count = p.count - alignedWeightsSlack
-        return makeAlignedWeights(count: count) { $0.update(from: w, count: count) }
-    }
-}

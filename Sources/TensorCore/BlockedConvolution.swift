@@ -263,7 +263,6 @@ struct DirectGroups {
     }
 }
 
-
 /// The bias `[M]` (or none) as `[ceil(M/16)·16]`, zero past M.
 public func packBlockedBias(_ bias: UnsafePointer<Float>?, channels: Int) -> [Float] {
     var out = [Float](repeating: 0, count: ChannelBlocks.count(channels) * 16)

@@ -20,32 +20,11 @@ struct AlignedWeightsTests {
         // Arrays made one after another land at different offsets from 64-byte boundaries; every one is aligned.
         for _ in 0..<8 {
             let a = makeAlignedWeights(count: count) { $0.update(from: values, count: count) }
-            #expect(a.count == count + 16)
+            #expect(a.count == count + alignedWeightsSlack)
             #expect(startsAligned(a))
-            #expect((1...16).contains(alignedWeightsStart(a)))
+            #expect((1...alignedWeightsSlack).contains(Int(a[0])))
             #expect(weights(a, count) == values)
         }
-    }
-
-    @Test("realignedWeights gives a changed copy its aligned start back, with the same weights")
-    func realigned() {
-        let count = 4096
-        var shifted = 0
-        for seed in 0..<16 {
-            var rng = SeededRandom(seed: UInt64(seed))
-            let values = rng.tensor([count]).data
-            let a = makeAlignedWeights(count: count) { $0.update(from: values, count: count) }
-            var copy = a
-            copy[alignedWeightsStart(copy)] += 1   // copy on write: storage of its own, not necessarily aligned
-            if !startsAligned(copy) { shifted += 1 }
-            let b = realignedWeights(copy)
-            #expect(startsAligned(b))
-            var expected = values
-            expected[0] += 1
-            #expect(weights(b, count) == expected)
-        }
-        // The test means something only if some copies did lose the alignment.
-        #expect(shifted > 0, "every copy happened to be aligned: the realignment went untested")
     }
 
     @Test("PackedPanels' panels start 64-byte aligned", arguments: [(1, 1), (64, 197), (768, 3072)])
