@@ -47,35 +47,43 @@ func winogradOutputTransformAVX2(m: UnsafePointer<Float>, ldm: Int, posStride: I
                             lo: lo, hi: hi, y: y)
 }
 
-/// One chunk of groups (`j0..<j1` of `groups`) of every run of a band for one output block: `directTileNarrow` per run,
-/// the sums starting from the bias on the first chunk (else from `sums`, 96 floats a run) and going through `store`
-/// into `y`, pixel by pixel at the run's output offsets (`yOffsets`, six a run), on the last (else back to `sums`).
+/// One chunk of groups (`j0..<j1` of `groups`) of every run of a band for `blocks` (1 or 2) output blocks of a pair:
+/// run by run, `directTileNarrow` for each block (its weights the half-rows `w + 16 · block`), the sums starting from
+/// the bias on the first chunk (else from `sums`, 96 floats a run, `96 · runs` a block) and going through `store` into
+/// `y` (blocks `outPlane` floats apart), pixel by pixel at the run's output offsets (`yOffsets`, six a run), on the
+/// last (else back to `sums`).
 /// A function of its own, so that the tile's loop has the registers to itself; one call for all the runs, so that a
 /// run of a few input channels (EfficientNet's 16 -> 96, a hundred cycles of products) does not pay a call, a division
 /// and a round trip of its sums through memory as well. Run by run, it asks for `nextRows` rows of weights from
-/// `next` (rows 32 floats apart), spread over the runs, for the call after it.
+/// `next` (rows 32 floats apart, both halves of a pair), spread over the runs, for the call after it.
 @inline(never)
 func directRunsNarrowAVX2(_ buf: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>, runs n: Int, pixels: Int, _ g: DirectGeometry,
-                          _ w: UnsafePointer<Float>, _ j0: Int, _ j1: Int, groups: Int, bias: UnsafePointer<Float>,
-                          sums: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, yOffsets: UnsafePointer<Int>,
+                          _ w: UnsafePointer<Float>, _ j0: Int, _ j1: Int, groups: Int, blocks: Int, bias: UnsafePointer<Float>,
+                          sums: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, outPlane: Int, yOffsets: UnsafePointer<Int>,
                           store: BlockedStore, next: UnsafePointer<Float>, nextRows: Int) {
     let first = j0 == 0, last = j1 == groups
     for j in 0..<n {
-        let o = offsets + 6 * j, s = sums + 96 * j
-        for r in (j * nextRows / n)..<((j + 1) * nextRows / n) { vigil_prefetch(next + 32 * r) }
-        var p0: F16, p1: F16, p2: F16, p3: F16, p4: F16, p5: F16
-        if first {
-            p0 = load16(bias); p1 = p0; p2 = p0; p3 = p0; p4 = p0; p5 = p0
-        } else {
-            p0 = load16(s); p1 = load16(s + 16); p2 = load16(s + 32)
-            p3 = load16(s + 48); p4 = load16(s + 64); p5 = load16(s + 80)
+        let o = offsets + 6 * j
+        for r in (j * nextRows / n)..<((j + 1) * nextRows / n) {
+            vigil_prefetch(next + 32 * r)
+            if blocks == 2 { vigil_prefetch(next + 32 * r + 16) }
         }
-        directTileNarrow(buf + o[0], o[1], o[2], o[3], o[4], o[5], g, w, j0, j1, &p0, &p1, &p2, &p3, &p4, &p5)
-        if last {
-            store.putPixels(p0, p1, p2, p3, p4, p5, count: min(6, pixels - 6 * j), y, offsets: yOffsets + 6 * j)
-        } else {
-            store16(p0, s); store16(p1, s + 16); store16(p2, s + 32)
-            store16(p3, s + 48); store16(p4, s + 64); store16(p5, s + 80)
+        for q in 0..<blocks {
+            let s = sums + q * n * 96 + 96 * j, bq = bias + 16 * q
+            var p0: F16, p1: F16, p2: F16, p3: F16, p4: F16, p5: F16
+            if first {
+                p0 = load16(bq); p1 = p0; p2 = p0; p3 = p0; p4 = p0; p5 = p0
+            } else {
+                p0 = load16(s); p1 = load16(s + 16); p2 = load16(s + 32)
+                p3 = load16(s + 48); p4 = load16(s + 64); p5 = load16(s + 80)
+            }
+            directTileNarrow(buf + o[0], o[1], o[2], o[3], o[4], o[5], g, w + 16 * q, j0, j1, &p0, &p1, &p2, &p3, &p4, &p5)
+            if last {
+                store.putPixels(p0, p1, p2, p3, p4, p5, count: min(6, pixels - 6 * j), y + q * outPlane, offsets: yOffsets + 6 * j)
+            } else {
+                store16(p0, s); store16(p1, s + 16); store16(p2, s + 32)
+                store16(p3, s + 48); store16(p4, s + 64); store16(p5, s + 80)
+            }
         }
     }
 }
@@ -133,25 +141,24 @@ func blockedRunsAVX2(_ buf: UnsafePointer<Float>, _ g: DirectGeometry, bandRow: 
         while col >= outW { col -= outW; row += 1 }
     }
     let groups = g.kernelH * g.kernelW * g.inBlocks
-    // Chunk by chunk, each block, each run: a chunk's inputs serve the blocks while they are in cache (block by block
-    // over the whole reduction, ResNet-50's 3x3 layers on 7x7 maps re-read their band from beyond L2 for every block).
-    @inline(__always) func half(_ ob: Int) -> UnsafePointer<Float> { w + ob / 2 * panel + ob % 2 * 16 }
+    // Chunk by chunk, run by run, each block: a chunk's inputs serve the blocks while they are in cache (block by block
+    // over the whole reduction, ResNet-50's 3x3 layers on 7x7 maps re-read their band from beyond L2 for every block),
+    // and a run's serve the second block from L1 (all the runs for one block, then for the other, re-read them from
+    // L2: `VigilBench kernels --isa avx2`, the two orders alternated in one process, took 0.93-1.01 of the time for
+    // this one, at one and two threads, batch 1 and 16).
+    let first = w + blocks.lowerBound / 2 * panel
     var j0 = 0
     while j0 < groups {
         let j1 = min(groups, j0 + narrowChunkGroups)
-        for (q, ob) in blocks.enumerated() {
-            // Where there are few runs to share a chunk's weights (the nine of a 7x7 map), the weights the next call
-            // reads are asked for a few rows a run: their first reads otherwise waited on memory (ResNet-50's 3x3
-            // layers on 7x7 maps: 62-71 -> 76-79 GFLOP/s, `VigilBench kernels --threads 1`). With many runs the
-            // weights are in cache, and the requests cost 2-4%. The next call is the next block on this chunk, or the
-            // first block on the next chunk.
-            let (nextBlock, nextChunk) = q + 1 < blocks.count
-                ? (ob + 1, j0..<j1) : (blocks.lowerBound, j1..<min(groups, j1 + narrowChunkGroups))
-            directRunsNarrowAVX2(buf, offsets, runs: n, pixels: pixels - 6 * runs.lowerBound, g, half(ob), j0, j1, groups: groups,
-                                 bias: bias + ob * 16, sums: sums + q * n * 96, y: y + ob * outPlane, yOffsets: yOffsets,
-                                 store: store, next: half(nextBlock) + nextChunk.lowerBound * 16 * 32,
-                                 nextRows: n <= 16 ? nextChunk.count * 16 : 0)
-        }
+        // Where there are few runs to share a chunk's weights (the nine of a 7x7 map), the next chunk's weights are
+        // asked for a few rows a run: their first reads otherwise waited on memory (ResNet-50's 3x3 layers on 7x7
+        // maps: 62-71 -> 76-79 GFLOP/s, `VigilBench kernels --threads 1`). With many runs the weights are in cache,
+        // and the requests cost 2-4%.
+        let nextChunk = j1..<min(groups, j1 + narrowChunkGroups)
+        directRunsNarrowAVX2(buf, offsets, runs: n, pixels: pixels - 6 * runs.lowerBound, g, first, j0, j1, groups: groups,
+                             blocks: blocks.count, bias: bias + blocks.lowerBound * 16, sums: sums, y: y + blocks.lowerBound * outPlane,
+                             outPlane: outPlane, yOffsets: yOffsets, store: store, next: first + nextChunk.lowerBound * 16 * 32,
+                             nextRows: n <= 16 ? nextChunk.count * 16 : 0)
         j0 = j1
     }
 }
