@@ -89,16 +89,17 @@ func directRunsNarrowAVX2(_ buf: UnsafePointer<Float>, _ offsets: UnsafePointer<
 }
 
 /// Groups of 16 weight rows (a tap's input block) per chunk of `directTileNarrow`: consecutive in the panel, so a
-/// chunk's weights are 4 KiB of one block's half-rows, which stay in L1 while every run of a band uses them. Half-rows
+/// chunk's weights are 4 KiB of each block's half-rows, which stay in L1 while every run of a band uses them. Half-rows
 /// 128 bytes apart use only every other L1 set, and a window's taps 2 KiB · inBlocks apart fall in the same sets: a
 /// chunk of every tap of one input block (9 lines a set against 8 ways) ran ResNet-50's 3x3 layers at half of peak;
-/// chunks of 8 groups were no faster than 4 (`VigilBench kernels --only r50 --fastest`).
+/// chunks of 8 groups were no faster than 4 (`VigilBench kernels --only r50 --fastest`), nor with both blocks run by
+/// run (alternated in one process: 0.94-1.02 of the time at batch 1, 0.95-1.12 at batch 16).
 let narrowChunkGroups = 4
 
 /// Runs `runs` of six output pixels of a band of output rows, the band's pixels taken row after row (a run wraps from
 /// the end of a row to the next, so a 7-wide map wastes no tile on a one-pixel tail), for output blocks `blocks`.
-/// Chunk of weights by chunk (`narrowChunkGroups`), block by block, every run: the chunk's weights are read from
-/// memory once and then from L1, and its inputs serve both blocks.
+/// Chunk of weights by chunk (`narrowChunkGroups`), run by run, each block: the chunk's weights are read from
+/// memory once and then from L1, and a run's inputs serve both blocks from L1.
 ///
 /// - Parameters:
 ///   - buf: the band's input (`directBand`), `bandRow` floats from one output row's inputs to the next.
