@@ -170,13 +170,8 @@ public func directTileNarrow(_ x: UnsafePointer<Float>, _ a1: Int, _ a2: Int, _ 
     if g.kernelH == 1 && g.kernelW == 1 {
         var pa = x + j0 * g.bandPlane
         for _ in j0..<j1 {
-            for l in 0..<16 {
-                let w0 = load16(wr)
-                p0.addProduct(w0, F16(repeating: pa[l])); p1.addProduct(w0, F16(repeating: pa[l + a1]))
-                p2.addProduct(w0, F16(repeating: pa[l + a2])); p3.addProduct(w0, F16(repeating: pa[l + a3]))
-                p4.addProduct(w0, F16(repeating: pa[l + a4])); p5.addProduct(w0, F16(repeating: pa[l + a5]))
-                wr += 32
-            }
+            blockStepsNarrow(pa, a1, a2, a3, a4, a5, wr, &p0, &p1, &p2, &p3, &p4, &p5)
+            wr += 16 * 32
             pa += g.bandPlane
         }
         return
@@ -185,13 +180,8 @@ public func directTileNarrow(_ x: UnsafePointer<Float>, _ a1: Int, _ a2: Int, _ 
     var ky = t0 / g.kernelW, kx = t0 % g.kernelW, kb = j0 % g.inBlocks
     var pa = x + ky * g.tapRow + kx * g.tapColumn + kb * g.bandPlane
     for _ in j0..<j1 {
-        for l in 0..<16 {
-            let w0 = load16(wr)
-            p0.addProduct(w0, F16(repeating: pa[l])); p1.addProduct(w0, F16(repeating: pa[l + a1]))
-            p2.addProduct(w0, F16(repeating: pa[l + a2])); p3.addProduct(w0, F16(repeating: pa[l + a3]))
-            p4.addProduct(w0, F16(repeating: pa[l + a4])); p5.addProduct(w0, F16(repeating: pa[l + a5]))
-            wr += 32
-        }
+        blockStepsNarrow(pa, a1, a2, a3, a4, a5, wr, &p0, &p1, &p2, &p3, &p4, &p5)
+        wr += 16 * 32
         kb += 1
         pa += g.bandPlane
         if kb == g.inBlocks {
@@ -199,6 +189,22 @@ public func directTileNarrow(_ x: UnsafePointer<Float>, _ a1: Int, _ a2: Int, _ 
             if kx == g.kernelW { kx = 0; ky += 1 }
             pa = x + ky * g.tapRow + kx * g.tapColumn
         }
+    }
+}
+
+/// One group of `directTileNarrow`: the sixteen input channels of a block at `pa` (and `pa + a1` ... `pa + a5`)
+/// against sixteen weight rows 32 floats apart from `w`.
+@_transparent
+public func blockStepsNarrow(_ pa: UnsafePointer<Float>, _ a1: Int, _ a2: Int, _ a3: Int, _ a4: Int, _ a5: Int,
+                             _ w: UnsafePointer<Float>, _ p0: inout F16, _ p1: inout F16, _ p2: inout F16,
+                             _ p3: inout F16, _ p4: inout F16, _ p5: inout F16) {
+    var wr = w
+    for l in 0..<16 {
+        let w0 = load16(wr)
+        p0.addProduct(w0, F16(repeating: pa[l])); p1.addProduct(w0, F16(repeating: pa[l + a1]))
+        p2.addProduct(w0, F16(repeating: pa[l + a2])); p3.addProduct(w0, F16(repeating: pa[l + a3]))
+        p4.addProduct(w0, F16(repeating: pa[l + a4])); p5.addProduct(w0, F16(repeating: pa[l + a5]))
+        wr += 32
     }
 }
 
