@@ -11,7 +11,8 @@ public var blasConfiguration: String {
     return String(cString: p)
 }
 
-/// C[M,N] = alpha * op(A) * op(B) + beta * C, row-major, through `cblas_sgemm`.
+/// C[M,N] = alpha * op(A) * op(B) + beta * C, row-major, on the calling thread: through the kernel table's
+/// `generalGEMM` (on AVX-512, B packed for the call and Vigil's register tile), else `cblas_sgemm`.
 ///
 /// - Parameters:
 ///   - a: `[M,K]` (or `[K,M]` when `transA`), leading dimension `lda`.
@@ -28,14 +29,19 @@ public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: 
         for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
         return
     }
+    if m == 1 && transB && !transA, let rowDots = kernels.rowDots {
+        // One row of C (a classifier head per batch item) against B's rows: one dot product per output.
+        rowDots(b, ldb, k, a, alpha, beta, c, n)
+        return
+    }
+    if let general = kernels.generalGEMM {
+        general(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1)
+        return
+    }
     if m == 1 {
-        // One row of C (a classifier head per batch item): sgemv streams B once without sgemm's packing.
+        // One row of C: sgemv streams B once without sgemm's packing.
         // c[1,N] = alpha * a[1,K] op(B) + beta * c; a's K values are lda apart when transA. C may start
         // uninitialised when beta is 0, and some OpenBLAS versions keep NaN through a scaling by 0.
-        if transB && !transA, let rowDots = kernels.rowDots {
-            rowDots(b, ldb, k, a, alpha, beta, c, n)
-            return
-        }
         if beta == 0 { c.update(repeating: 0, count: n) }
         if transB {
             cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, Int32(ldb), a, Int32(transA ? lda : 1), beta, c, 1)
@@ -85,8 +91,9 @@ public func gemmNaive(transA: Bool = false, transB: Bool = false, m: Int, n: Int
     }
 }
 
-/// `gemm` split over `computeThreads`: C's rows (M) or columns (N) are cut into panels, one
-/// single-threaded `cblas_sgemm` each, whichever side is longer (so each thread re-reads the smaller operand).
+/// `gemm` split over `computeThreads`: the table's `generalGEMM` on that many threads, else C's rows (M) or columns (N)
+/// cut into panels, one single-threaded `cblas_sgemm` each, whichever side is longer (so each thread re-reads the
+/// smaller operand).
 ///
 /// - Parameters: as `gemm`.
 /// - Complexity: 2·M·N·K flops; panels are multiples of `blasRowBand` rows or `blasColumnBand` columns.
@@ -97,6 +104,10 @@ public func gemmParallel(transA: Bool = false, transB: Bool = false, m: Int, n: 
     let flops = 2 * m * n * k
     if computeThreads == 1 || flops < 200_000 {
         gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        return
+    }
+    if m > 1 && k > 0, let general = kernels.generalGEMM {
+        general(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, computeThreads)
         return
     }
     let splitRows = m >= n

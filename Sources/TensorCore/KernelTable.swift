@@ -36,6 +36,10 @@ public final class KernelTable: Sendable {
     let packedGEMM: @Sendable (_ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ packed: UnsafePointer<Float>,
                                _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool,
                                _ bias: UnsafePointer<Float>?, _ activation: Activation) -> Void
+    /// `gemm` on `threads` threads (`gemmParallel`'s split included) over B packed for the call; nil: OpenBLAS.
+    let generalGEMM: (@Sendable (_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                                 _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
+                                 _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ threads: Int) -> Void)?
     /// exp, erf, sigmoid or GELU in place over `count` floats, split over the threads.
     let vectorFunction: (@Sendable (_ f: VectorFunction, _ p: UnsafeMutablePointer<Float>, _ count: Int) -> Void)?
     /// Softmax of `outer` contiguous rows of `length`, split over the threads.
@@ -68,6 +72,8 @@ public final class KernelTable: Sendable {
                  rowDots: (@Sendable (UnsafePointer<Float>, Int, Int, UnsafePointer<Float>, Float, Float, UnsafeMutablePointer<Float>, Int) -> Void)?,
                  packedGEMM: @escaping @Sendable (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int,
                                                   Bool, UnsafePointer<Float>?, Activation) -> Void,
+                 generalGEMM: (@Sendable (Bool, Bool, Int, Int, Int, Float, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, Float,
+                                          UnsafeMutablePointer<Float>, Int, Int) -> Void)?,
                  vectorFunction: (@Sendable (VectorFunction, UnsafeMutablePointer<Float>, Int) -> Void)?,
                  softmaxRows: (@Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void)?,
                  directRowsWide: (@Sendable (UnsafePointer<Float>, UnsafePointer<Int>, UnsafePointer<Float>, Int, Int, Int, Int, Float, Float, Float,
@@ -82,6 +88,7 @@ public final class KernelTable: Sendable {
                  blockedConv: @escaping @Sendable (BlockedConvKind, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, ConvShape,
                                                    Activation, UnsafePointer<Float>?, UnsafeMutablePointer<Float>, [(y: Int, x: Int)]?) -> Void) {
         self.isa = isa; self.gemmEpilogue = gemmEpilogue; self.rowDots = rowDots; self.packedGEMM = packedGEMM
+        self.generalGEMM = generalGEMM
         self.vectorFunction = vectorFunction; self.softmaxRows = softmaxRows; self.directRowsWide = directRowsWide
         self.directRows4x4 = directRows4x4; self.depthwiseChannels = depthwiseChannels; self.transposeTile16 = transposeTile16
         self.toBlocked = toBlocked; self.fromBlocked = fromBlocked; self.blockedConv = blockedConv
@@ -91,7 +98,7 @@ public final class KernelTable: Sendable {
     /// channel-blocked convolution bodies inlined into it and compiled for AVX2, on tiles cut to its sixteen
     /// registers): runs on any x86-64 CPU with AVX2 and FMA.
     public static let portable = KernelTable(
-        isa: .avx2, gemmEpilogue: gemmBiasActivationBLAS, rowDots: nil, packedGEMM: gemmPackedTiledAVX2,
+        isa: .avx2, gemmEpilogue: gemmBiasActivationBLAS, rowDots: nil, packedGEMM: gemmPackedTiledAVX2, generalGEMM: nil,
         vectorFunction: elementwiseInPlaceAVX2, softmaxRows: softmaxRowsParallelAVX2, directRowsWide: nil, directRows4x4: nil, depthwiseChannels: nil, transposeTile16: nil,
         toBlocked: toChannelBlockedPortable, fromBlocked: fromChannelBlockedPortable, blockedConv: { kind, x, w, b, s, a, r, y, o in
             blockedConv2dTiled(wide: false, kind, x, packedWeights: w, bias: b, shape: s, activation: a, residual: r, y: y, windowOrigins: o)
@@ -101,7 +108,12 @@ public final class KernelTable: Sendable {
     public static let avx512 = KernelTable(
         isa: .avx512, gemmEpilogue: gemmBiasActivationAVX512,
         rowDots: { w, ldw, k, x, alpha, beta, y, n in rowDotsAVX512(w: w, ldw: ldw, k: k, x: x, alpha: alpha, beta: beta, y: y, rows: 0..<n) },
-        packedGEMM: gemmPackedTiled, vectorFunction: elementwiseInPlaceAVX512, softmaxRows: softmaxRowsParallelAVX512,
+        packedGEMM: gemmPackedTiled,
+        generalGEMM: { ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads in
+            gemmRepackedAVX512(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+                               c: c, ldc: ldc, threads: threads)
+        },
+        vectorFunction: elementwiseInPlaceAVX512, softmaxRows: softmaxRowsParallelAVX512,
         directRowsWide: directConvRowsWideAVX512, directRows4x4: directConvRows4x4AVX512, depthwiseChannels: depthwiseChannelsNCHWAVX512,
         transposeTile16: transposeTile16AVX512,
         toBlocked: toChannelBlockedParallel, fromBlocked: fromChannelBlockedParallel, blockedConv: { kind, x, w, b, s, a, r, y, o in

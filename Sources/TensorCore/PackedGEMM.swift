@@ -118,6 +118,39 @@ func gemvPackedAVX2(n: Int, k: Int, a: UnsafePointer<Float>, packed: UnsafePoint
                    lo: lo, hi: hi, gelu: gelu)
 }
 
+/// `gemm` (and `gemmParallel`, on `threads` threads) through the packed-panel driver, for AVX-512's `KernelTable`: B
+/// packed into 32-column panels for this one call with alpha folded in, A copied transposed first when `transA`, and
+/// C scaled by beta first unless beta is 0 (C not read) or 1. Packing costs K·N copies against M·N·K multiply-adds,
+/// and the products of two activations (attention's scores and context, per head) then run on the same register
+/// tile as the linear maps. OpenBLAS 0.3.21 falls back to its SSE3 "Prescott" kernels on CPUs it does not know
+/// (Sapphire and Emerald Rapids among them) unless `OPENBLAS_CORETYPE` is set: ViT-B/16's attention products ran at
+/// 43 GFLOP/s there. Each output is the same float32 sum however the work is split (see `gemmPackedAVX512`).
+func gemmRepackedAVX512(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                        b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
+    if m == 0 || n == 0 { return }
+    let panels = (n + 31) / 32
+    let packed = UnsafeMutableRawPointer.allocate(byteCount: max(1, panels * k * 32) * MemoryLayout<Float>.stride, alignment: 64)
+        .bindMemory(to: Float.self, capacity: max(1, panels * k * 32))
+    defer { packed.deallocate() }
+    packGEMMPanels(b, ldb: ldb, k: k, n: n, transposed: transB, into: packed, panels: 0..<panels)
+    if alpha != 1 {
+        for e in 0..<(panels * k * 32) { packed[e] *= alpha }
+    }
+    var aT: UnsafeMutablePointer<Float>? = nil
+    defer { aT?.deallocate() }
+    if transA {
+        // A is [K, M] with leading dimension lda: its columns become rows.
+        let t = UnsafeMutablePointer<Float>.allocate(capacity: max(1, m * k))
+        for p in 0..<k { for i in 0..<m { t[i * k + p] = a[p * lda + i] } }
+        aT = t
+    }
+    if beta != 0 && beta != 1 {
+        for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
+    }
+    runPackedTiles(wide: true, m: m, n: n, k: k, a: aT.map { UnsafePointer($0) } ?? a, lda: transA ? k : lda, packed: packed,
+                   c: c, ldc: ldc, accumulate: beta != 0, bias: nil, lo: -.infinity, hi: .infinity, gelu: false, threads: threads)
+}
+
 private func gemmPackedActivation(wide: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
                                   c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>?,
                                   activation: Activation) {

@@ -17,7 +17,9 @@ struct GEMMCase: CustomTestStringConvertible, Sendable {
 let gemmCases: [GEMMCase] = {
     // One-row products with k around the 16-float steps of the AVX-512 row-dot kernel and n around its 8 rows.
     let sizes = [(1, 1, 1), (3, 5, 7), (17, 13, 11), (64, 1, 33), (1, 70, 9), (33, 65, 129), (8, 8, 0),
-                 (1, 13, 61), (1, 17, 49), (1, 9, 80), (1, 6, 32), (1, 1000, 1280)]
+                 (1, 13, 61), (1, 17, 49), (1, 9, 80), (1, 6, 32), (1, 1000, 1280),
+                 // Past the AVX-512 driver's 224-row block, 256-step K block and 1024-long K (A packed).
+                 (230, 70, 300), (20, 40, 1100)]
     var out: [GEMMCase] = []
     for (i, s) in sizes.enumerated() {
         for ta in [false, true] {

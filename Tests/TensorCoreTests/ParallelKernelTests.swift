@@ -43,20 +43,32 @@ struct ParallelKernelTests {
         #expect(!fast.contains { $0.isNaN }, "an output element was left unwritten")
     }
 
-    @Test("gemmParallel matches gemmNaive", arguments: [(200, 30, 64, false, false), (30, 300, 50, false, true),
-                                                      (130, 70, 40, true, false), (17, 500, 33, true, true)])
+    @Test("gemmParallel matches gemmNaive on both kernel paths, and its outputs do not depend on the thread count",
+          arguments: [(200, 30, 64, false, false), (30, 300, 50, false, true), (130, 70, 40, true, false), (17, 500, 33, true, true),
+                      (197, 197, 64, false, true), (240, 64, 300, false, false)])
     func gemmParallelMatchesNaive(_ c: (Int, Int, Int, Bool, Bool)) {
         let (m, n, k, ta, tb) = c
         var rng = SeededRandom(seed: UInt64(m * 31 + n))
         let a = rng.tensor([m * k]).data, b = rng.tensor([k * n]).data   // op(A) [M,K], op(B) [K,N]
-        var fast = rng.tensor([m * n]).data                              // [M, N]
-        var naive = fast
-        gemmParallel(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: a, lda: ta ? m : k, b: b, ldb: tb ? k : n,
-                     beta: 0.25, c: &fast, ldc: n)
+        let c0 = rng.tensor([m * n]).data                                // [M, N]
+        var naive = c0
         gemmNaive(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: a, lda: ta ? m : k, b: b, ldb: tb ? k : n,
                   beta: 0.25, c: &naive, ldc: n)
-        let mm = compare(fast, naive, rtol: 1e-4, atol: 1e-5 * Float(k))
-        #expect(mm == nil, "\(describe(mm))")
+        for isa in [KernelISA.avx512, .avx2] where isa != .avx512 || cpuKernelISA == .avx512 {
+            let outputs = [1, 2, 3].map { threads in
+                var fast = c0
+                withKernelISA(isa) {
+                    withComputeThreads(threads) {
+                        gemmParallel(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: a, lda: ta ? m : k, b: b,
+                                     ldb: tb ? k : n, beta: 0.25, c: &fast, ldc: n)
+                    }
+                }
+                return fast
+            }
+            let mm = compare(outputs[0], naive, rtol: 1e-4, atol: 1e-5 * Float(k))
+            #expect(mm == nil, "\(isa): \(describe(mm))")
+            #expect(outputs[1] == outputs[0] && outputs[2] == outputs[0], "\(isa): the thread count changed an output")
+        }
     }
 
     @Test("parallelChunks covers every item exactly once")
