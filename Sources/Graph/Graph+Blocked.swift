@@ -80,8 +80,7 @@ extension Graph {
                         makeAlignedWeights(count: count) { dst in
                             dst.update(from: alignedWeights(old.baseAddress!), count: count)
                             for j in 0..<features {
-                                let col = (j / 32) * kk * 32 + j % 32
-                                for p in 0..<kk { dst[col + p * 32] *= vec.data[j] }
+                                for p in 0..<kk { dst[PackedPanels.offset(row: p, column: j, k: kk)] *= vec.data[j] }
                             }
                         }
                     }

@@ -64,9 +64,11 @@ func directRunsNarrowAVX2(_ buf: UnsafePointer<Float>, _ offsets: UnsafePointer<
     let first = j0 == 0, last = j1 == groups
     for j in 0..<n {
         let o = offsets + 6 * j
-        for r in (j * nextRows / n)..<((j + 1) * nextRows / n) {
-            vigil_prefetch(next + 32 * r)
-            if blocks == 2 { vigil_prefetch(next + 32 * r + 16) }
+        if nextRows > 0 {
+            for r in (j * nextRows / n)..<((j + 1) * nextRows / n) {
+                vigil_prefetch(next + 32 * r)
+                if blocks == 2 { vigil_prefetch(next + 32 * r + 16) }
+            }
         }
         for q in 0..<blocks {
             let s = sums + q * n * 96 + 96 * j, bq = bias + 16 * q
@@ -147,7 +149,7 @@ func blockedRunsAVX2(_ buf: UnsafePointer<Float>, _ g: DirectGeometry, bandRow: 
     // and a run's serve the second block from L1 (all the runs for one block, then for the other, re-read them from
     // L2: `VigilBench kernels --isa avx2`, the two orders alternated in one process, took 0.93-1.01 of the time for
     // this one, at one and two threads, batch 1 and 16).
-    let first = w + blocks.lowerBound / 2 * panel
+    let pairWeights = w + blocks.lowerBound / 2 * panel
     var j0 = 0
     while j0 < groups {
         let j1 = min(groups, j0 + narrowChunkGroups)
@@ -156,9 +158,9 @@ func blockedRunsAVX2(_ buf: UnsafePointer<Float>, _ g: DirectGeometry, bandRow: 
         // maps: 62-71 -> 76-79 GFLOP/s, `VigilBench kernels --threads 1`). With many runs the weights are in cache,
         // and the requests cost 2-4%.
         let nextChunk = j1..<min(groups, j1 + narrowChunkGroups)
-        directRunsNarrowAVX2(buf, offsets, runs: n, pixels: pixels - 6 * runs.lowerBound, g, first, j0, j1, groups: groups,
+        directRunsNarrowAVX2(buf, offsets, runs: n, pixels: pixels - 6 * runs.lowerBound, g, pairWeights, j0, j1, groups: groups,
                              blocks: blocks.count, bias: bias + blocks.lowerBound * 16, sums: sums, y: y + blocks.lowerBound * outPlane,
-                             outPlane: outPlane, yOffsets: yOffsets, store: store, next: first + nextChunk.lowerBound * 16 * 32,
+                             outPlane: outPlane, yOffsets: yOffsets, store: store, next: pairWeights + nextChunk.lowerBound * 16 * 32,
                              nextRows: n <= 16 ? nextChunk.count * 16 : 0)
         j0 = j1
     }

@@ -13,6 +13,9 @@ public struct PackedPanels: Sendable {
     /// Number of 32-column panels.
     public var panels: Int { (n + 31) / 32 }
 
+    /// Where B's element (p, j) sits among the panels of a B with `k` rows: panel j / 32, row p of it, column j % 32.
+    @inlinable public static func offset(row p: Int, column j: Int, k: Int) -> Int { (j / 32) * k * 32 + p * 32 + j % 32 }
+
     /// Packs B `[K, N]` (or `[N, K]` when `transposed`), leading dimension `ldb`.
     /// - Complexity: K·N copies.
     public init(_ b: UnsafePointer<Float>, ldb: Int, k: Int, n: Int, transposed: Bool = false) {

@@ -197,6 +197,21 @@ struct PackedGEMMTests {
         }
     }
 
+    @Test("PackedPanels.offset finds every element of B where the packing put it, and the panels are zero past N",
+          arguments: [(5, 1), (7, 32), (3, 33), (40, 70)])
+    func offsetMatchesPacking(_ shape: (Int, Int)) {
+        let (k, n) = shape
+        let b = (0..<(k * n)).map { Float($0 + 1) }                           // [K, N]
+        let packed = b.withUnsafeBufferPointer { PackedPanels($0.baseAddress!, ldb: n, k: k, n: n) }
+        packed.data.withUnsafeBufferPointer { d in
+            let panels = alignedWeights(d.baseAddress!)
+            for p in 0..<k {
+                for j in 0..<n { #expect(panels[PackedPanels.offset(row: p, column: j, k: k)] == b[p * n + j], "(\(p), \(j))") }
+                for j in n..<(packed.panels * 32) { #expect(panels[PackedPanels.offset(row: p, column: j, k: k)] == 0) }
+            }
+        }
+    }
+
     /// Shapes that split over two threads by row tiles (more rows than columns) and by column panels.
     @Test("The packed kernel's result does not depend on the number of threads (per-block sums over K, added in order)",
           arguments: [(197, 300, 600), (60, 300, 600), (600, 96, 96)], [KernelISA.avx2, .avx512])
