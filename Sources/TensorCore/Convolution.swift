@@ -138,7 +138,7 @@ public func col2im(_ col: UnsafePointer<Float>, channels: Int, h: Int, w: Int, w
 ///   - y: `[N, M, outH, outW]`; every element is written (it may start uninitialised).
 ///   - scratch: at least `shape.scratchCount` floats (im2col columns).
 /// - Complexity: `shape.macs` multiply-adds; 1x1 unit-stride runs as one GEMM per image and group with no
-///   im2col, depthwise and few-channel convs (`prefersDirectConv`) run `directConv2d`, everything else im2col + `cblas_sgemm` per image and group.
+///   im2col, depthwise and few-channel convs (`prefersDirectConv`) run `directConv2d`, everything else im2col and a GEMM with its epilogue (`gemmBiasActivation`: AVX-512 or OpenBLAS) per image and group.
 ///   Work is split over `computeThreads`: whole (image, group) GEMMs per thread when there are enough of
 ///   them, else each GEMM is cut into row or column panels. Bias and activation run on each panel right
 ///   after its GEMM, while it is still in cache.

@@ -11,8 +11,9 @@ public var blasConfiguration: String {
     return String(cString: p)
 }
 
-/// C[M,N] = alpha * op(A) * op(B) + beta * C, row-major, on the calling thread: through the kernel table's
-/// `generalGEMM` (on AVX-512, B packed for the call and Vigil's register tile), else `cblas_sgemm`.
+/// C[M,N] = alpha * op(A) * op(B) + beta * C, row-major, on the calling thread: a single row against B's rows through
+/// the kernel table's `rowDots`, else its `generalGEMM` (on AVX-512, B packed for the call and Vigil's register tile),
+/// else `cblas_sgemv` / `cblas_sgemm`.
 ///
 /// - Parameters:
 ///   - a: `[M,K]` (or `[K,M]` when `transA`), leading dimension `lda`.
@@ -91,12 +92,12 @@ public func gemmNaive(transA: Bool = false, transB: Bool = false, m: Int, n: Int
     }
 }
 
-/// `gemm` split over `computeThreads`: the table's `generalGEMM` on that many threads, else C's rows (M) or columns (N)
-/// cut into panels, one single-threaded `cblas_sgemm` each, whichever side is longer (so each thread re-reads the
-/// smaller operand).
+/// `gemm` split over `computeThreads`: the table's `generalGEMM` on that many threads (but for a single row against B's
+/// rows, which `gemm`'s row dots take a column range at a time), else C's rows (M) or columns (N) cut into panels,
+/// one single-threaded `gemm` each, whichever side is longer (so each thread re-reads the smaller operand).
 ///
 /// - Parameters: as `gemm`.
-/// - Complexity: 2·M·N·K flops; panels are multiples of `blasRowBand` rows or `blasColumnBand` columns.
+/// - Complexity: 2·M·N·K flops; OpenBLAS's panels are multiples of `blasRowBand` rows or `blasColumnBand` columns.
 public func gemmParallel(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                          alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                          b: UnsafePointer<Float>, ldb: Int,
@@ -106,7 +107,7 @@ public func gemmParallel(transA: Bool = false, transB: Bool = false, m: Int, n: 
         gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         return
     }
-    if m > 1 && k > 0, let general = kernels.generalGEMM {
+    if k > 0, let general = kernels.generalGEMM, !(m == 1 && transB && !transA && kernels.rowDots != nil) {
         general(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, computeThreads)
         return
     }

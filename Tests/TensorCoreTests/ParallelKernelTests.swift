@@ -45,7 +45,9 @@ struct ParallelKernelTests {
 
     @Test("gemmParallel matches gemmNaive on both kernel paths, and its outputs do not depend on the thread count",
           arguments: [(200, 30, 64, false, false), (30, 300, 50, false, true), (130, 70, 40, true, false), (17, 500, 33, true, true),
-                      (197, 197, 64, false, true), (240, 64, 300, false, false)])
+                      (197, 197, 64, false, true), (240, 64, 300, false, false), (1, 1000, 1280, false, false),
+                      (1, 1000, 1280, true, false), (1, 600, 700, false, true), (60, 100, 64, false, false),
+                      (40, 300, 1100, true, false)])
     func gemmParallelMatchesNaive(_ c: (Int, Int, Int, Bool, Bool)) {
         let (m, n, k, ta, tb) = c
         var rng = SeededRandom(seed: UInt64(m * 31 + n))
