@@ -30,7 +30,7 @@ public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: 
         for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
         return
     }
-    if m == 1 && transB && !transA, let rowDots = kernels.rowDots {
+    if let rowDots = singleRowDots(m: m, transA: transA, transB: transB) {
         // One row of C (a classifier head per batch item) against B's rows: one dot product per output.
         rowDots(b, ldb, k, a, alpha, beta, c, n)
         return
@@ -70,6 +70,12 @@ public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: 
     }
 }
 
+/// The table's row-dot kernel where `gemm` takes it (one row of C against B's rows), else nil.
+private func singleRowDots(m: Int, transA: Bool, transB: Bool)
+    -> (@Sendable (UnsafePointer<Float>, Int, Int, UnsafePointer<Float>, Float, Float, UnsafeMutablePointer<Float>, Int) -> Void)? {
+    m == 1 && transB && !transA ? kernels.rowDots : nil
+}
+
 /// Rows and columns of C per OpenBLAS call (see `gemm`); parallel callers split at multiples of them.
 let blasRowBand = 64, blasColumnBand = 128
 
@@ -107,7 +113,7 @@ public func gemmParallel(transA: Bool = false, transB: Bool = false, m: Int, n: 
         gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         return
     }
-    if k > 0, let general = kernels.generalGEMM, !(m == 1 && transB && !transA && kernels.rowDots != nil) {
+    if k > 0, let general = kernels.generalGEMM, singleRowDots(m: m, transA: transA, transB: transB) == nil {
         general(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, computeThreads)
         return
     }

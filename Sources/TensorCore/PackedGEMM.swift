@@ -142,9 +142,9 @@ func gemmRepackedAVX512(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alph
     var aT: UnsafeMutablePointer<Float>? = nil
     defer { aT?.deallocate() }
     if transA {
-        // A is [K, M] with leading dimension lda: its columns become rows.
+        // A is [K, M] with leading dimension lda: its columns become rows, in 16 x 16 tiles.
         let t = UnsafeMutablePointer<Float>.allocate(capacity: max(1, m * k))
-        for p in 0..<k { for i in 0..<m { t[i * k + p] = a[p * lda + i] } }
+        withComputeThreads(threads) { transposeMerged(a, shape: [m, k], strides: [1, lda], y: t) }
         aT = t
     }
     if beta != 0 && beta != 1 {
